@@ -1,0 +1,101 @@
+"""Small frozen value objects that flow between the stages: files -> ingest -> segment -> tag -> store.
+
+Offsets are always code points into ``Document.text`` (NFC-normalised, ``\\n`` line ends), so
+``document.text[start:end]`` is the exact span of a turn, segment or coding.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+#: metadata keys with a fixed meaning; any other key is kept as a case attribute.
+KNOWN_METADATA_KEYS = ("id", "title", "organisation", "group", "main_group", "date", "interviewer")
+
+#: coding sources, in the order reports list them.
+SOURCES = ("rule", "model", "human")
+
+
+def frozen_mapping(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A read-only view of a copy of ``data`` so value objects stay immutable."""
+    return MappingProxyType(dict(data or {}))
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker turn: ``text[start:end]`` is what the speaker said (without the label)."""
+
+    start: int
+    end: int
+    speaker: str
+    is_interviewer: bool = False
+    metadata: Mapping[str, Any] = field(default_factory=lambda: frozen_mapping({}))
+
+
+@dataclass(frozen=True)
+class Document:
+    """An ingested source: normalised text, its turns and its case metadata.
+
+    ``metadata`` holds the known keys (title, organisation, group, main_group, date,
+    interviewer) and any other case attribute; ``warnings`` are non-fatal remarks from ingest
+    (encoding fallback, metadata conflicts) that the CLI prints to stderr.
+    """
+
+    id: str
+    text: str
+    path: str
+    turns: tuple[Turn, ...]
+    metadata: Mapping[str, Any] = field(default_factory=lambda: frozen_mapping({}))
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str | None:
+        return self.metadata.get("title")
+
+    @property
+    def group(self) -> str | None:
+        return self.metadata.get("group")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A coding unit (turn, paragraph or sentence) of one document, with exact offsets."""
+
+    document_id: str
+    index: int
+    start: int
+    end: int
+    speaker: str
+    is_interviewer: bool
+    text: str
+    metadata: Mapping[str, Any] = field(default_factory=lambda: frozen_mapping({}))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of evidence behind a coding: a matched span and the pattern that fired."""
+
+    start: int
+    end: int
+    matched: str
+    pattern: str
+    kind: str  # term | phrase | regex | model
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "matched": self.matched,
+                "pattern": self.pattern, "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class Coding:
+    """A code applied to a span of a document (normally a whole segment)."""
+
+    document_id: str
+    segment_index: int | None
+    start: int
+    end: int
+    code_path: str
+    source: str  # rule | model | human
+    score: float = 1.0
+    coder: str | None = None
+    evidence: tuple[Evidence, ...] = ()
