@@ -1,0 +1,4 @@
+"""``python -m qcode`` runs the same click group as the ``qcode`` script."""
+from .cli import main
+
+main()

@@ -1,0 +1,236 @@
+"""The ``qcode`` command line: click commands that parse options, call the Python API, print.
+
+No logic lives here. Library errors (:class:`~qcode.errors.QcodeError`) become one-line
+messages on stderr with exit code 2 (bad input or usage) or 1 (something was found, e.g.
+privacy hits or failures under ``--keep-going``); results go to stdout, progress and
+warnings to stderr.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .errors import QcodeError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class QcodeGroup(click.Group):
+    """A click group that turns library errors into one-line messages, never tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QcodeError as err:
+            raise _cli_error(str(err), err.exit_code) from None
+        except OSError as err:
+            where = f"{err.filename}: " if getattr(err, "filename", None) else ""
+            raise _cli_error(f"{where}{err.strerror or err}", 2) from None
+
+
+def _cli_error(message: str, exit_code: int) -> click.ClickException:
+    error = click.ClickException(message)
+    error.exit_code = exit_code
+    return error
+
+
+# -- shared option bundles (every command spells them the same way) ---------------------------
+def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--db", "db", type=click.Path(dir_okay=False),
+                        help="Project database (default: from qcode.yaml, else qcode.db).")(func)
+
+
+def codebook_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--codebook", "codebook", type=click.Path(dir_okay=False),
+                        help="YAML codebook (default: from qcode.yaml).")(func)
+
+
+def output_option(required: bool = False) -> Callable[..., Any]:
+    return click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
+                        required=required, help="File to write (format from its suffix).")
+
+
+def format_option(choices: tuple[str, ...]) -> Callable[..., Any]:
+    return click.option("--format", "fmt", type=click.Choice(choices), default=None,
+                        help="Output format (default: from the output file's suffix).")
+
+
+def source_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--source", "source", type=click.Choice(["rule", "model", "human", "all"]),
+                        default="all", show_default=True,
+                        help="Which codings to use.")(func)
+
+
+def open_project(db: str | None = None, codebook: str | None = None, **overrides: Any):
+    """The project in the current folder with command-line overrides applied."""
+    from .project import Project
+
+    return Project(".", db=db, codebook=codebook, **overrides)
+
+
+def echo_frame(frame, *, index: bool = False) -> None:
+    """Print a DataFrame as an aligned plain-text table on stdout."""
+    if frame.empty:
+        click.echo("(nothing)")
+        return
+    click.echo(frame.to_string(index=index, na_rep=""))
+
+
+def warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+@click.group(cls=QcodeGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(package_name="qcode")
+def cli() -> None:
+    """qcode: code Swedish interview transcripts and survey free text against a codebook
+    of themes, offline, and report on the result."""
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False), default=".")
+@click.option("--codebook", type=click.Path(dir_okay=False),
+              help="Codebook to name in qcode.yaml (default: a copy of the bundled Kronoberg codebook).")
+def init(folder: str, codebook: str | None) -> None:
+    """Start a project in FOLDER: qcode.yaml, transcripts/ and codebooks/."""
+    from .project import Project
+
+    written = Project.init(folder, codebook=codebook)
+    click.echo(f"wrote {written}")
+    click.echo("next: put transcripts in transcripts/ and run `qcode tag`")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@codebook_option
+@db_option
+@click.option("--unit", type=click.Choice(["turn", "paragraph", "sentence"]), default=None,
+              help="Coding unit (default: from qcode.yaml, else turn).")
+@click.option("--code-interviewer", is_flag=True, default=None,
+              help="Also code what the interviewer says.")
+@click.option("--id-column", default=None, help="Survey tables: the respondent id column.")
+@click.option("--text-columns", default=None,
+              help="Survey tables: comma-separated free-text columns (default: detected).")
+@click.option("--keep-going", is_flag=True, help="Code the other files when one fails (exit 1).")
+@output_option()
+@format_option(("csv", "jsonl", "xlsx"))
+def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str | None,
+        code_interviewer: bool | None, id_column: str | None, text_columns: str | None,
+        keep_going: bool, output: str | None, fmt: str | None) -> None:
+    """Ingest, segment and code PATHS (files or folders) and store the codings.
+
+    Unchanged documents are skipped on a re-run; human codings are never deleted.
+    """
+    project = open_project(
+        db, codebook, unit=unit, code_interviewer=code_interviewer, id_column=id_column,
+        text_columns=tuple(c.strip() for c in text_columns.split(",")) if text_columns else None,
+    )
+    with project:
+        result = project.tag(list(paths) or None, keep_going=keep_going, progress=_progress_bar)
+        for message in result.warnings:
+            warn(message)
+        click.echo(
+            f"documents: {result.documents_tagged} tagged, {result.documents_unchanged} unchanged; "
+            f"segments: {result.segments}"
+        )
+        echo_frame(result.summary)
+        if output:
+            written = project.export_codings(output, fmt)
+            click.echo(f"wrote {written}")
+    if result.failures:
+        for failure in result.failures:
+            click.echo(f"error: {failure.message}", err=True)
+        raise _cli_error(f"{len(result.failures)} file(s) could not be read", 1)
+
+
+def _progress_bar(items):
+    """A progress bar on stderr that appears only on a terminal and only after two seconds."""
+    from tqdm import tqdm
+
+    return tqdm(items, desc="tagging", unit="file", delay=2.0, leave=False,
+                disable=not sys.stderr.isatty(), file=sys.stderr)
+
+
+@cli.group(cls=QcodeGroup)
+def export() -> None:
+    """Export codings and review sheets from the project."""
+
+
+@export.command("codings")
+@db_option
+@output_option(required=True)
+@format_option(("csv", "jsonl", "xlsx"))
+@source_option
+def export_codings(db: str | None, output: str, fmt: str | None, source: str) -> None:
+    """Write every coding, one row per segment × code."""
+    with open_project(db) as project:
+        written = project.export_codings(output, fmt, source=source)
+    click.echo(f"wrote {written}")
+
+
+@cli.group(cls=QcodeGroup, name="codebook")
+def codebook_group() -> None:
+    """Validate, show, import and export codebooks."""
+
+
+@codebook_group.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+def codebook_validate(file: str) -> None:
+    """Check FILE and report every problem with its line and column."""
+    from .codebook import validate_codebook
+
+    problems = validate_codebook(file)
+    if problems:
+        for problem in problems:
+            click.echo(f"{file}:{problem}", err=True)
+        raise _cli_error(f"{file}: {len(problems)} problem(s)", 2)
+    click.echo(f"{file}: ok")
+
+
+@codebook_group.command("show")
+@click.argument("file", type=click.Path(dir_okay=False))
+def codebook_show(file: str) -> None:
+    """Print the code tree with definitions and pattern counts."""
+    from .codebook import format_codebook_tree, load_codebook
+
+    click.echo(format_codebook_tree(load_codebook(file)))
+
+
+@cli.command()
+@click.argument("document")
+@click.argument("segment", type=int, required=False)
+@codebook_option
+@db_option
+def explain(document: str, segment: int | None, codebook: str | None, db: str | None) -> None:
+    """Show why DOCUMENT (or one SEGMENT of it) was coded: matches marked, patterns listed."""
+    with open_project(db, codebook) as project:
+        click.echo(project.explain(document, segment))
+
+
+@cli.command()
+@click.option("--gold", required=True, type=click.Path(dir_okay=False),
+              help="Gold CSV: document,code or document,start,end,code.")
+@db_option
+@source_option
+@click.option("--level", type=int, default=1, show_default=True, help="Code level to compare at.")
+@output_option()
+def evaluate(gold: str, db: str | None, source: str, level: int, output: str | None) -> None:
+    """Compare the project's codings with a hand-coded gold file."""
+    with open_project(db) as project:
+        report = project.evaluate(gold, source=source, level=level)
+    echo_frame(report.table.round(3))
+    for line in report.notes:
+        click.echo(line)
+    if output:
+        from .writers import write_table
+
+        click.echo(f"wrote {write_table(report.table, output)}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="qcode")

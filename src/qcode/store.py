@@ -1,0 +1,519 @@
+"""The project database: one SQLite file holding documents, segments, codes and codings.
+
+This is the only module with SQL. Every write runs inside a transaction (``BEGIN IMMEDIATE``)
+so an interrupted run leaves the database as it was before the document being written; a
+second process waiting on the write lock gets :class:`~qcode.errors.ProjectBusy` after the
+timeout instead of a corrupt file. Human codings are never deleted by automatic re-tagging:
+when a document's text changes they are moved with their text or marked stale.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import pandas as pd
+
+from .errors import ProjectBusy, StoreError
+from .models import Coding, Document, Segment
+
+SCHEMA_VERSION = 1
+
+#: column order of the codings CSV export (issue contract); reports rely on these names.
+CODING_COLUMNS = [
+    "document", "segment", "start", "end", "speaker", "title", "group", "main_group",
+    "code", "source", "score", "evidence", "text",
+]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id          TEXT PRIMARY KEY,
+    path        TEXT,
+    sha256      TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    metadata    TEXT NOT NULL DEFAULT '{}',
+    tag_key     TEXT,
+    ingested_at TEXT,
+    tagged_at   TEXT
+);
+CREATE TABLE IF NOT EXISTS segments (
+    document_id    TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    idx            INTEGER NOT NULL,
+    start_offset   INTEGER NOT NULL,
+    end_offset     INTEGER NOT NULL,
+    speaker        TEXT,
+    is_interviewer INTEGER NOT NULL DEFAULT 0,
+    metadata       TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (document_id, idx)
+);
+CREATE TABLE IF NOT EXISTS codes (
+    path        TEXT PRIMARY KEY,
+    id          TEXT NOT NULL,
+    parent      TEXT,
+    label       TEXT,
+    level       INTEGER NOT NULL,
+    ord         INTEGER NOT NULL,
+    color       TEXT,
+    description TEXT
+);
+CREATE TABLE IF NOT EXISTS codings (
+    id           INTEGER PRIMARY KEY,
+    document_id  TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    segment_idx  INTEGER,
+    start_offset INTEGER NOT NULL,
+    end_offset   INTEGER NOT NULL,
+    code         TEXT NOT NULL,
+    source       TEXT NOT NULL CHECK (source IN ('rule', 'model', 'human')),
+    coder        TEXT,
+    score        REAL,
+    evidence     TEXT NOT NULL DEFAULT '[]',
+    stale        INTEGER NOT NULL DEFAULT 0,
+    created      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS codings_by_document ON codings(document_id, segment_idx);
+CREATE INDEX IF NOT EXISTS codings_by_code ON codings(code);
+CREATE INDEX IF NOT EXISTS codings_by_source ON codings(source, coder);
+CREATE TABLE IF NOT EXISTS coding_log (
+    id         INTEGER PRIMARY KEY,
+    at         TEXT NOT NULL,
+    coder      TEXT,
+    action     TEXT NOT NULL,
+    document_id TEXT,
+    segment_idx INTEGER,
+    code       TEXT,
+    detail     TEXT
+);
+"""
+
+
+def now_iso() -> str:
+    """UTC time stamp used for ``created``/``tagged_at`` columns."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    """What the store knows about a document, enough to decide whether to re-tag it."""
+
+    sha256: str
+    tag_key: str | None
+    metadata: str
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What saving one document did: how many automatic codings were written, and which
+    human codings moved with their text or became stale because their text is gone."""
+
+    codings_written: int
+    human_moved: int
+    human_stale: list[tuple[str, int, int, str]]  # (document, start, end, code)
+
+
+def _is_locked(err: sqlite3.OperationalError) -> bool:
+    text = str(err).lower()
+    return "locked" in text or "busy" in text
+
+
+class Store:
+    """An open project database.
+
+    >>> store = Store(":memory:")
+    >>> store.documents_frame().empty
+    True
+    """
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0, create: bool = True):
+        self.path = str(path)
+        if self.path != ":memory:" and not create and not Path(self.path).exists():
+            raise StoreError(
+                "no project database here; run `qcode tag PATH` first or pass --db FILE",
+                path=self.path,
+            )
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.timeout = timeout
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            if self.path != ":memory:":
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as err:
+            if isinstance(err, sqlite3.OperationalError) and _is_locked(err):
+                raise ProjectBusy(
+                    f"project is busy: another qcode process is writing it (waited {timeout:.0f} s)",
+                    path=self.path,
+                ) from None
+            raise StoreError(f"not a qcode database ({err})", path=self.path) from None
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"database schema {version} is newer than this qcode ({SCHEMA_VERSION}); upgrade qcode",
+                path=self.path,
+            )
+        if version < SCHEMA_VERSION:
+            with self.transaction():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; waits for the lock up to ``timeout`` then raises ProjectBusy."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as err:
+                if not _is_locked(err):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise ProjectBusy(
+                        "project is busy: another qcode process is writing it "
+                        f"(waited {self.timeout:.0f} s); try again when it has finished",
+                        path=self.path,
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- meta ---------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # -- codes --------------------------------------------------------------------------------
+    def save_codes(self, codes: Iterable[Any], codebook_sha256: str) -> None:
+        """Replace the code table with the codebook's codes (``Code`` objects, in order)."""
+        rows = [
+            (c.path, c.id, c.parent_path, c.label, c.level, i, c.color, c.description)
+            for i, c in enumerate(codes)
+        ]
+        with self.transaction():
+            self.conn.execute("DELETE FROM codes")
+            self.conn.executemany("INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('codebook_sha256', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (codebook_sha256,),
+            )
+
+    def add_codes(self, codes: Iterable[Any]) -> None:
+        """Add codes not yet in the table (imports merge codes by path), keeping order."""
+        with self.transaction():
+            next_ord = self.conn.execute("SELECT COALESCE(MAX(ord), -1) + 1 FROM codes").fetchone()[0]
+            for c in codes:
+                exists = self.conn.execute("SELECT 1 FROM codes WHERE path = ?", (c.path,)).fetchone()
+                if exists:
+                    continue
+                self.conn.execute(
+                    "INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (c.path, c.id, c.parent_path, c.label, c.level, next_ord, c.color, c.description),
+                )
+                next_ord += 1
+
+    def codes_frame(self) -> pd.DataFrame:
+        """Codes in codebook order: path, id, label, parent, level, ord, color, description."""
+        return pd.read_sql_query(
+            "SELECT path, id, label, parent, level, ord, color, description FROM codes ORDER BY ord",
+            self.conn,
+        )
+
+    # -- documents ----------------------------------------------------------------------------
+    def document_state(self, document_id: str) -> DocumentState | None:
+        row = self.conn.execute(
+            "SELECT sha256, tag_key, metadata FROM documents WHERE id = ?", (document_id,)
+        ).fetchone()
+        return DocumentState(*row) if row else None
+
+    def document_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id")]
+
+    def document_text(self, document_id: str) -> str:
+        row = self.conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no document with id {document_id!r} in the project", path=self.path)
+        return row[0]
+
+    def document_metadata(self, document_id: str) -> dict[str, Any]:
+        row = self.conn.execute(
+            "SELECT metadata FROM documents WHERE id = ?", (document_id,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no document with id {document_id!r} in the project", path=self.path)
+        return json.loads(row[0])
+
+    def update_metadata(self, document_id: str, metadata: dict[str, Any]) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE documents SET metadata = ? WHERE id = ?",
+                (encode_metadata(metadata), document_id),
+            )
+
+    def save_document(
+        self,
+        document: Document,
+        sha256: str,
+        segments: Sequence[Segment],
+        codings: Sequence[Coding],
+        *,
+        tag_key: str | None,
+        replace_sources: Sequence[str] = ("rule", "model"),
+    ) -> SaveResult:
+        """Store one document with its segments and automatic codings, in one transaction.
+
+        Automatic codings of ``replace_sources`` for the document are replaced; human codings
+        are kept: moved with their text if it changed place, marked stale if it is gone.
+        """
+        with self.transaction():
+            old = self.conn.execute(
+                "SELECT text FROM documents WHERE id = ?", (document.id,)
+            ).fetchone()
+            moved, stale = 0, []
+            if old is not None and old[0] != document.text:
+                moved, stale = self._relocate_human_codings(document.id, old[0], document.text)
+            self.conn.execute(
+                "INSERT INTO documents(id, path, sha256, text, metadata, tag_key, ingested_at, tagged_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET path = excluded.path, sha256 = excluded.sha256, "
+                "text = excluded.text, metadata = excluded.metadata, tag_key = excluded.tag_key, "
+                "ingested_at = excluded.ingested_at, tagged_at = excluded.tagged_at",
+                (document.id, document.path, sha256, document.text,
+                 encode_metadata(dict(document.metadata)), tag_key, now_iso(), now_iso()),
+            )
+            self.conn.execute("DELETE FROM segments WHERE document_id = ?", (document.id,))
+            self.conn.executemany(
+                "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(s.document_id, s.index, s.start, s.end, s.speaker, int(s.is_interviewer),
+                  encode_metadata(dict(s.metadata))) for s in segments],
+            )
+            placeholders = ",".join("?" for _ in replace_sources)
+            self.conn.execute(
+                f"DELETE FROM codings WHERE document_id = ? AND source IN ({placeholders})",
+                (document.id, *replace_sources),
+            )
+            self._insert_codings(codings)
+            self._resegment_human_codings(document.id)
+        return SaveResult(len(codings), moved, stale)
+
+    def _insert_codings(self, codings: Sequence[Coding]) -> None:
+        created = now_iso()
+        self.conn.executemany(
+            "INSERT INTO codings(document_id, segment_idx, start_offset, end_offset, code, source, "
+            "coder, score, evidence, stale, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            [(c.document_id, c.segment_index, c.start, c.end, c.code_path, c.source, c.coder,
+              c.score, encode_evidence(c), created) for c in codings],
+        )
+
+    def _relocate_human_codings(
+        self, document_id: str, old_text: str, new_text: str
+    ) -> tuple[int, list[tuple[str, int, int, str]]]:
+        """Keep every human coding attached to its words when the text around it changed."""
+        moved, stale = 0, []
+        rows = self.conn.execute(
+            "SELECT id, start_offset, end_offset, code FROM codings "
+            "WHERE document_id = ? AND source = 'human' AND stale = 0",
+            (document_id,),
+        ).fetchall()
+        for coding_id, start, end, code in rows:
+            span = old_text[start:end]
+            if new_text[start:end] == span:
+                continue
+            found = new_text.find(span) if span else -1
+            if found >= 0 and new_text.find(span, found + 1) < 0:
+                self.conn.execute(
+                    "UPDATE codings SET start_offset = ?, end_offset = ? WHERE id = ?",
+                    (found, found + len(span), coding_id),
+                )
+                moved += 1
+            else:
+                self.conn.execute("UPDATE codings SET stale = 1 WHERE id = ?", (coding_id,))
+                stale.append((document_id, start, end, code))
+        return moved, stale
+
+    def _resegment_human_codings(self, document_id: str) -> None:
+        """Point each human coding at the segment that now contains its start."""
+        self.conn.execute(
+            "UPDATE codings SET segment_idx = ("
+            "  SELECT s.idx FROM segments s WHERE s.document_id = codings.document_id"
+            "  AND s.start_offset <= codings.start_offset AND codings.start_offset < s.end_offset"
+            "  ORDER BY s.idx LIMIT 1) "
+            "WHERE document_id = ? AND source = 'human'",
+            (document_id,),
+        )
+
+    def add_codings(self, codings: Sequence[Coding]) -> int:
+        """Insert codings (e.g. human ones from an import) in one transaction."""
+        with self.transaction():
+            self._insert_codings(codings)
+        return len(codings)
+
+    def log(self, action: str, *, coder: str | None = None, document_id: str | None = None,
+            segment_idx: int | None = None, code: str | None = None, detail: str | None = None) -> None:
+        """Append to the coding log (call inside a transaction you already hold)."""
+        self.conn.execute(
+            "INSERT INTO coding_log(at, coder, action, document_id, segment_idx, code, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (now_iso(), coder, action, document_id, segment_idx, code, detail),
+        )
+
+    def stale_human_codings(self) -> pd.DataFrame:
+        return pd.read_sql_query(
+            "SELECT document_id AS document, start_offset AS start, end_offset AS end, code, coder "
+            "FROM codings WHERE source = 'human' AND stale = 1 ORDER BY document_id, start_offset",
+            self.conn,
+        )
+
+    # -- readers ------------------------------------------------------------------------------
+    def documents_frame(self) -> pd.DataFrame:
+        """One row per document: document, path, n_segments, then every metadata key as a
+        column (title, organisation, group, main_group, date, interviewer, …)."""
+        rows = self.conn.execute(
+            "SELECT d.id, d.path, d.metadata, "
+            "(SELECT COUNT(*) FROM segments s WHERE s.document_id = d.id) "
+            "FROM documents d ORDER BY d.id"
+        ).fetchall()
+        records = []
+        for doc_id, path, metadata, n_segments in rows:
+            record = {"document": doc_id, "path": path, "n_segments": n_segments}
+            for key, value in json.loads(metadata).items():
+                if key not in record:
+                    record[key] = value
+            records.append(record)
+        frame = pd.DataFrame.from_records(
+            records, columns=None if records else ["document", "path", "n_segments"]
+        )
+        for key in ("title", "organisation", "group", "main_group", "date", "interviewer"):
+            if key not in frame.columns:
+                frame[key] = None
+        return frame
+
+    def segments_frame(self, *, with_text: bool = True, document: str | None = None) -> pd.DataFrame:
+        """One row per segment: document, segment, start, end, speaker, is_interviewer[, text]."""
+        text_col = (", substr(d.text, s.start_offset + 1, s.end_offset - s.start_offset) AS text"
+                    if with_text else "")
+        where = "WHERE s.document_id = ?" if document else ""
+        params = (document,) if document else ()
+        frame = pd.read_sql_query(
+            "SELECT s.document_id AS document, s.idx AS segment, s.start_offset AS start, "
+            f"s.end_offset AS end, s.speaker, s.is_interviewer, s.metadata{text_col} "
+            "FROM segments s JOIN documents d ON d.id = s.document_id "
+            f"{where} ORDER BY s.document_id, s.idx",
+            self.conn, params=params,
+        )
+        frame["is_interviewer"] = frame["is_interviewer"].astype(bool)
+        return frame
+
+    def codings_frame(
+        self,
+        *,
+        source: str | Sequence[str] | None = None,
+        coder: str | Sequence[str] | None = None,
+        with_text: bool = True,
+        include_stale: bool = False,
+        extra: Sequence[str] = (),
+    ) -> pd.DataFrame:
+        """Codings joined with their segment and document: the columns of the CSV export
+        (:data:`CODING_COLUMNS`) plus ``coder``, ``created``, ``stale`` and any metadata keys
+        named in ``extra``. ``source`` is one of rule/model/human, a list, or None/"all".
+        ``text`` is the coded span, cut from the stored text by SQLite (code points)."""
+        where, params = ["1 = 1"], []
+        sources = _as_list(source)
+        if sources and "all" not in sources:
+            where.append(f"c.source IN ({','.join('?' for _ in sources)})")
+            params += sources
+        coders = _as_list(coder)
+        if coders:
+            where.append(f"c.coder IN ({','.join('?' for _ in coders)})")
+            params += coders
+        if not include_stale:
+            where.append("c.stale = 0")
+        meta_cols = "".join(
+            f", json_extract(d.metadata, '$.\"{_json_key(key)}\"') AS \"{_json_key(key)}\""
+            for key in dict.fromkeys(("title", "group", "main_group", *extra))
+        )
+        text_col = (", substr(d.text, c.start_offset + 1, c.end_offset - c.start_offset) AS text"
+                    if with_text else "")
+        query = (
+            "SELECT c.document_id AS document, c.segment_idx AS segment, c.start_offset AS start, "
+            "c.end_offset AS end, s.speaker AS speaker"
+            f"{meta_cols}, c.code, c.source, c.score, c.evidence{text_col}, c.coder, c.created, c.stale "
+            "FROM codings c JOIN documents d ON d.id = c.document_id "
+            "LEFT JOIN segments s ON s.document_id = c.document_id AND s.idx = c.segment_idx "
+            f"WHERE {' AND '.join(where)} "
+            "ORDER BY c.document_id, c.start_offset, c.end_offset, "
+            "(SELECT ord FROM codes WHERE path = c.code), c.code, c.source, c.coder"
+        )
+        frame = pd.read_sql_query(query, self.conn, params=params)
+        frame["segment"] = frame["segment"].astype("Int64")
+        frame["stale"] = frame["stale"].astype(bool)
+        return frame
+
+    def counts(self) -> dict[str, int]:
+        """Totals for summaries: documents, segments, codings by source."""
+        out = {
+            "documents": self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0],
+            "segments": self.conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0],
+        }
+        for src, n in self.conn.execute("SELECT source, COUNT(*) FROM codings GROUP BY source"):
+            out[f"codings_{src}"] = n
+        return out
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def _json_key(key: str) -> str:
+    """Metadata keys go into a JSON path and a column alias: keep them to safe characters."""
+    return "".join(ch for ch in key if ch.isalnum() or ch in "_-")
+
+
+def encode_metadata(metadata: dict[str, Any]) -> str:
+    return json.dumps(metadata, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def encode_evidence(coding: Coding) -> str:
+    return json.dumps([e.as_dict() for e in coding.evidence], ensure_ascii=False, separators=(",", ":"))

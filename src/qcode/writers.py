@@ -1,0 +1,103 @@
+"""Writing tables and files safely: atomic renames, spreadsheet-formula escaping, formats.
+
+Every output qcode writes goes through :func:`atomic_path`, so a crash or a full disk never
+leaves a half-written file under the real name. Cells that a spreadsheet would run as a formula
+(starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are prefixed with an apostrophe in CSV and
+XLSX output, so text from transcripts can never become a formula on someone's machine.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from .errors import ConfigError
+
+TABLE_FORMATS = ("csv", "jsonl", "xlsx", "md", "html")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success it is renamed onto ``target``."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text_atomic(target: str | Path, text: str) -> Path:
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return Path(target)
+
+
+def escape_formula(value: object) -> object:
+    """Neutralise a cell that a spreadsheet would evaluate as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell passed through :func:`escape_formula`."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(escape_formula)
+    out.columns = [escape_formula(str(c)) for c in out.columns]
+    return out
+
+
+def infer_format(path: str | Path, fmt: str | None, allowed: tuple[str, ...] = TABLE_FORMATS) -> str:
+    """The output format: explicit ``fmt``, else the file's suffix; an unknown one is an error."""
+    chosen = (fmt or Path(path).suffix.lstrip(".")).lower()
+    if chosen == "markdown":
+        chosen = "md"
+    if chosen not in allowed:
+        raise ConfigError(
+            f"cannot write format {chosen or '(none)'!r} for {path}; use one of {', '.join(allowed)}"
+        )
+    return chosen
+
+
+def frame_to_markdown(frame: pd.DataFrame) -> str:
+    """A GitHub-style Markdown table (pipes in cells escaped), deterministic."""
+    def cell(value: object) -> str:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return ""
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *rows]) + "\n"
+
+
+def write_table(frame: pd.DataFrame, output: str | Path, fmt: str | None = None) -> Path:
+    """Write ``frame`` atomically as csv, jsonl, xlsx, md or html (chosen by ``fmt`` or suffix)."""
+    chosen = infer_format(output, fmt)
+    output = Path(output)
+    with atomic_path(output) as tmp:
+        if chosen == "csv":
+            escape_frame(frame).to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+        elif chosen == "jsonl":
+            frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
+        elif chosen == "xlsx":
+            escape_frame(frame).to_excel(tmp, index=False, engine="openpyxl")
+        elif chosen == "md":
+            tmp.write_text(frame_to_markdown(frame), encoding="utf-8", newline="\n")
+        elif chosen == "html":
+            tmp.write_text(frame.to_html(index=False, na_rep=""), encoding="utf-8", newline="\n")
+    return output
