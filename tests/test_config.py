@@ -1,0 +1,58 @@
+"""qcode.yaml: defaults, overrides from flags, and clear errors."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qcode.config import ProjectConfig, load_config
+from qcode.errors import ConfigError
+
+
+def test_defaults_without_a_project_file(tmp_path):
+    config = load_config(tmp_path)
+    assert config.codebook is None
+    assert config.database == Path("qcode.db")
+    assert config.unit == "turn"
+    assert "Intervjuare" in config.interviewer_labels
+
+
+def test_paths_in_the_file_are_relative_to_its_folder(tmp_path):
+    (tmp_path / "qcode.yaml").write_text(
+        "codebook: cb/k.yaml\ndatabase: data/p.db\nunit: sentence\nprivate: [Anna Svensson]\n"
+        "survey:\n  id_column: rid\n  text_columns: [q5, q7]\n",
+        encoding="utf-8",
+    )
+    config = load_config(tmp_path)
+    assert config.codebook == tmp_path / "cb" / "k.yaml"
+    assert config.database == tmp_path / "data" / "p.db"
+    assert config.unit == "sentence"
+    assert config.private == ("Anna Svensson",)
+    assert (config.id_column, config.text_columns) == ("rid", ("q5", "q7"))
+
+
+def test_flags_override_the_file(tmp_path):
+    (tmp_path / "qcode.yaml").write_text("codebook: a.yaml\nunit: turn\n", encoding="utf-8")
+    config = load_config(tmp_path).with_overrides(codebook="b.yaml", unit="paragraph", database=None)
+    assert config.codebook == Path("b.yaml")
+    assert config.unit == "paragraph"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("codebok: a.yaml\n", "unknown setting(s) codebok"),
+    ("unit: word\n", "unit: 'word' is not one of"),
+    ("codebook: [a\n", "not valid YAML"),
+    ("- a\n- b\n", "must be a mapping"),
+])
+def test_bad_project_file_is_a_one_line_error_naming_the_file(tmp_path, content, message):
+    (tmp_path / "qcode.yaml").write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert message in str(err.value)
+    assert "qcode.yaml" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_unit_flag_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="unknown coding unit"):
+        ProjectConfig(root=tmp_path).with_overrides(unit="word")
