@@ -7,7 +7,7 @@ warnings to stderr.
 """
 from __future__ import annotations
 
-import functools
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -116,11 +116,13 @@ def init(folder: str, codebook: str | None) -> None:
 @click.option("--text-columns", default=None,
               help="Survey tables: comma-separated free-text columns (default: detected).")
 @click.option("--keep-going", is_flag=True, help="Code the other files when one fails (exit 1).")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Worker processes reading and coding files (0: one per core).")
 @output_option()
 @format_option(("csv", "jsonl", "xlsx"))
 def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str | None,
         code_interviewer: bool | None, id_column: str | None, text_columns: str | None,
-        keep_going: bool, output: str | None, fmt: str | None) -> None:
+        keep_going: bool, jobs: int, output: str | None, fmt: str | None) -> None:
     """Ingest, segment and code PATHS (files or folders) and store the codings.
 
     Unchanged documents are skipped on a re-run; human codings are never deleted.
@@ -130,7 +132,8 @@ def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str 
         text_columns=tuple(c.strip() for c in text_columns.split(",")) if text_columns else None,
     )
     with project:
-        result = project.tag(list(paths) or None, keep_going=keep_going, progress=_progress_bar)
+        result = project.tag(list(paths) or None, keep_going=keep_going,
+                             jobs=jobs or os.cpu_count() or 1, progress=_progress_bar)
         for message in result.warnings:
             warn(message)
         click.echo(

@@ -22,7 +22,7 @@ import pandas as pd
 from . import config as config_mod
 from .codebook import Codebook, load_codebook
 from .config import ProjectConfig, load_config
-from .errors import ConfigError, QcodeError, TranscriptError
+from .errors import ConfigError, DuplicateDocument, QcodeError, TranscriptError
 from .models import Coding, Document, Segment
 from .store import CODING_COLUMNS, Store
 
@@ -147,67 +147,80 @@ class Project:
         paths: Sequence[str | Path] | None = None,
         *,
         keep_going: bool = False,
+        jobs: int = 1,
         progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
     ) -> TagResult:
         """Ingest, segment, code and store every document under ``paths``.
 
-        Unchanged documents (same text, same codebook and settings) are skipped; changed ones
-        have their automatic codings replaced; human codings are never deleted. Each document
-        is written in its own transaction, so an interrupted run can simply be re-run.
+        Unchanged documents (same text, same codebook and settings) are skipped before they
+        are segmented; changed ones have their automatic codings replaced; human codings are
+        never deleted. Each document is written in its own transaction, so an interrupted run
+        can simply be re-run. ``jobs`` > 1 reads and codes files in that many worker
+        processes while this process writes the database (SQLite has one writer).
         Without ``keep_going`` the first unreadable file raises; with it, failures are listed
         in the result and the rest is coded.
         """
-        from .ingest import iter_documents
-        from .segment import segment_document
-        from .tag import Tagger
+        from .ingest import discover
 
         paths = list(paths or ([self.config.transcripts] if self.config.transcripts else []))
         if not paths:
             raise ConfigError("nothing to tag: give a folder or file, e.g. `qcode tag transcripts/`")
+        for path in paths:
+            if not Path(path).exists():
+                raise TranscriptError("no such file or folder", path=str(path))
         codebook = self.codebook
         store = self.store
         store.save_codes(codebook.walk(), codebook.sha256)
-        tagger = Tagger(codebook, code_interviewer=self.config.code_interviewer)
-        tag_key = self.tag_key()
+        job = _TagJob(codebook, self.config.unit, self.config.code_interviewer,
+                      self._ingest_config(), self.tag_key(), store.document_states())
+        files = discover(paths)
         result = TagResult(summary=pd.DataFrame())
-        items: Iterable[Any] = iter_documents(paths, self._ingest_config())
+        outcomes = _run_tag_job(job, files, jobs)
         if progress is not None:
-            items = progress(items)
-        for path, outcome in items:
+            outcomes = progress(outcomes)
+        seen: dict[str, str] = {}
+        for path, outcome in outcomes:
             if isinstance(outcome, QcodeError):
-                if not keep_going:
-                    raise outcome
-                result.failures.append(FileFailure(str(path), str(outcome)))
+                self._fail(result, path, outcome, keep_going)
                 continue
-            for document in outcome:
-                result.warnings.extend(document.warnings)
-                self._tag_document(document, tag_key, tagger, segment_document, store, result)
+            duplicate = next((p.document.id for p in outcome if p.document.id in seen), None)
+            if duplicate is not None:
+                error = DuplicateDocument(
+                    f"document id {duplicate!r} is already used by {seen[duplicate]}; "
+                    "give one of them another `id:` in its front matter", path=str(path))
+                self._fail(result, path, error, keep_going)
+                continue
+            for prepared in outcome:
+                seen[prepared.document.id] = str(path)
+                self._store_prepared(prepared, job.tag_key, store, result)
         result.summary = self.summary()
         return result
 
-    def _tag_document(self, document: Document, tag_key: str, tagger: Any,
-                      segment_document: Callable[..., list[Segment]], store: Store,
-                      result: TagResult) -> None:
-        sha = text_sha256(document.text)
-        state = store.document_state(document.id)
-        if state is not None and state.sha256 == sha and state.tag_key == tag_key:
-            metadata = store_metadata(document)
-            if state.metadata != metadata:
+    @staticmethod
+    def _fail(result: TagResult, path: Path, error: QcodeError, keep_going: bool) -> None:
+        if not keep_going:
+            raise error
+        result.failures.append(FileFailure(str(path), str(error)))
+
+    def _store_prepared(self, prepared: "PreparedDocument", tag_key: str, store: Store,
+                        result: TagResult) -> None:
+        document = prepared.document
+        result.warnings.extend(document.warnings)
+        if prepared.unchanged:
+            state = store.document_state(document.id)
+            if state is not None and state.metadata != store_metadata(document):
                 store.update_metadata(document.id, dict(document.metadata))
             result.documents_unchanged += 1
             return
-        segments = segment_document(document, self.config.unit)
-        codings: list[Coding] = []
-        for _segment, segment_codings in tagger.tag_segments(segments):
-            codings.extend(segment_codings)
-        saved = store.save_document(document, sha, segments, codings, tag_key=tag_key)
+        saved = store.save_document(document, prepared.sha256, prepared.segments,
+                                    prepared.codings, tag_key=tag_key)
         for doc_id, start, end, code in saved.human_stale:
             result.warnings.append(
                 f"{document.path}: human coding {code} at {start}-{end} of {doc_id} no longer "
                 "matches the text; marked stale (see `qcode coders`)"
             )
         result.documents_tagged += 1
-        result.segments += len(segments)
+        result.segments += len(prepared.segments)
 
     def _ingest_config(self) -> Any:
         from .ingest import IngestConfig
@@ -307,6 +320,105 @@ class Project:
 
         frame = self.codings(source=source)[CODING_COLUMNS]
         return write_table(frame, output, fmt)
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A document read and coded by a worker, ready for the single writer to store."""
+
+    document: Document
+    sha256: str
+    unchanged: bool
+    segments: list[Segment] = field(default_factory=list)
+    codings: list[Coding] = field(default_factory=list)
+
+
+class _TagJob:
+    """Everything a worker needs to read and code files without touching the database.
+
+    ``known`` maps document id -> (text sha256, tag key) as stored before the run, so a
+    worker can tell an unchanged document from its text alone and skip segmenting it.
+    """
+
+    def __init__(self, codebook: Codebook, unit: str, code_interviewer: bool,
+                 ingest_config: Any, tag_key: str, known: dict[str, tuple[str, str | None]]):
+        self.codebook = codebook
+        self.unit = unit
+        self.code_interviewer = code_interviewer
+        self.ingest_config = ingest_config
+        self.tag_key = tag_key
+        self.known = known
+        self._tagger: Any = None
+        self._sidecars: dict[Path, dict[str, dict]] = {}
+
+    @property
+    def tagger(self) -> Any:
+        if self._tagger is None:
+            from .tag import Tagger
+
+            self._tagger = Tagger(self.codebook, code_interviewer=self.code_interviewer)
+        return self._tagger
+
+    def sidecar(self, folder: Path) -> dict[str, dict]:
+        from .ingest import load_sidecar_metadata
+
+        if folder not in self._sidecars:
+            self._sidecars[folder] = load_sidecar_metadata(folder)
+        return self._sidecars[folder]
+
+    def prepare_file(self, path: Path) -> tuple[Path, list[PreparedDocument] | QcodeError]:
+        """Read one file and code its changed documents; errors are returned, not raised."""
+        from .ingest import apply_sidecar, read_path
+        from .segment import segment_document
+
+        try:
+            documents = read_path(path, self.ingest_config)
+            sidecar = self.sidecar(path.parent)
+        except QcodeError as error:
+            return path, error
+        prepared = []
+        for document in documents:
+            if sidecar:
+                document = apply_sidecar(document, sidecar)
+            sha = text_sha256(document.text)
+            if self.known.get(document.id) == (sha, self.tag_key):
+                prepared.append(PreparedDocument(document, sha, True))
+                continue
+            segments = segment_document(document, self.unit)
+            codings = [c for _seg, found in self.tagger.tag_segments(segments) for c in found]
+            prepared.append(PreparedDocument(document, sha, False, segments, codings))
+        return path, prepared
+
+
+_WORKER_JOB: _TagJob | None = None
+
+
+def _init_worker(job: _TagJob) -> None:
+    global _WORKER_JOB
+    _WORKER_JOB = job
+
+
+def _prepare_in_worker(path: Path) -> tuple[Path, list[PreparedDocument] | QcodeError]:
+    assert _WORKER_JOB is not None
+    return _WORKER_JOB.prepare_file(path)
+
+
+def _run_tag_job(job: _TagJob, files: list[Path], jobs: int
+                 ) -> Iterator[tuple[Path, list[PreparedDocument] | QcodeError]]:
+    """Yield each file's prepared documents in file order, from ``jobs`` processes.
+
+    Workers are forked so they share the loaded codebook and spaCy tables; results stream
+    back in order (``imap``) so memory stays flat however large the corpus is.
+    """
+    if jobs <= 1 or len(files) <= 1:
+        for path in files:
+            yield job.prepare_file(path)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, initializer=_init_worker, initargs=(job,)) as pool:
+        yield from pool.imap(_prepare_in_worker, files, chunksize=4)
 
 
 def store_metadata(document: Document) -> str:

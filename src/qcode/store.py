@@ -264,6 +264,11 @@ class Store:
         ).fetchone()
         return DocumentState(*row) if row else None
 
+    def document_states(self) -> dict[str, tuple[str, str | None]]:
+        """Every stored document's (text sha256, tag key): what a tag run compares against."""
+        return {row[0]: (row[1], row[2])
+                for row in self.conn.execute("SELECT id, sha256, tag_key FROM documents")}
+
     def document_ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id")]
 
