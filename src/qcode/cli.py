@@ -168,10 +168,11 @@ def export() -> None:
 @output_option(required=True)
 @format_option(("csv", "jsonl", "xlsx"))
 @source_option
-def export_codings(db: str | None, output: str, fmt: str | None, source: str) -> None:
-    """Write every coding, one row per segment × code."""
+@click.option("--no-redact", is_flag=True, help="Keep names and identifiers in the text column.")
+def export_codings(db: str | None, output: str, fmt: str | None, source: str, no_redact: bool) -> None:
+    """Write every coding, one row per segment × code (names redacted unless --no-redact)."""
     with open_project(db) as project:
-        written = project.export_codings(output, fmt, source=source)
+        written = project.export_codings(output, fmt, source=source, redact=not no_redact)
     click.echo(f"wrote {written}")
 
 
@@ -232,6 +233,41 @@ def evaluate(gold: str, db: str | None, source: str, level: int, output: str | N
         from .writers import write_table
 
         click.echo(f"wrote {write_table(report.table, output)}")
+
+
+@cli.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@db_option
+@output_option()
+@click.option("--reveal", is_flag=True,
+              help="Put the original names back for this project's placeholders (team use only).")
+def redact(file, db: str | None, output: str | None, reveal: bool) -> None:
+    """Replace names, personal identity numbers, phone numbers, e-mail and street addresses
+    in FILE (or stdin) with stable placeholders such as [NAMN-1] and [PNR]."""
+    with open_project(db) as project:
+        text = project.redact(file.read(), reveal=reveal)
+    if output:
+        from .writers import write_text_atomic
+
+        click.echo(f"wrote {write_text_atomic(output, text)}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command("check-privacy")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@db_option
+def check_privacy(paths: tuple[str, ...], db: str | None) -> None:
+    """Scan output files (md, csv, docx, xlsx, qdpx, …) for names from the private list and
+    metadata, personal identity numbers, phone numbers, e-mail and street addresses.
+    Exit 1 with each hit's file and line."""
+    with open_project(db) as project:
+        findings = project.check_privacy(list(paths))
+    for row in findings.itertuples(index=False):
+        click.echo(f"{row.path}:{row.where}: {row.kind} ({row.hint})")
+    if len(findings):
+        raise _cli_error(f"{len(findings)} privacy hit(s) in {findings['path'].nunique()} file(s)", 1)
+    click.echo(f"no personal data found in {len(paths)} path(s)")
 
 
 def main() -> None:

@@ -314,12 +314,59 @@ class Project:
         return EvaluationReport(table, notes)
 
     def export_codings(self, output: str | Path, fmt: str | None = None, *,
-                       source: str | Sequence[str] | None = None) -> Path:
-        """Write every coding (one row per segment × code) as csv, jsonl or xlsx."""
+                       source: str | Sequence[str] | None = None, redact: bool = True) -> Path:
+        """Write every coding (one row per segment × code) as csv, jsonl or xlsx.
+
+        With ``redact`` (the default) names and identifiers in ``text`` and ``speaker`` are
+        replaced by placeholders; offsets still point into the stored, unredacted text.
+        """
         from .writers import write_table
 
-        frame = self.codings(source=source)[CODING_COLUMNS]
+        frame = self.codings(source=source)[CODING_COLUMNS].copy()
+        if redact and not frame.empty:
+            redactor = self.redactor()
+            frame["text"] = frame["text"].map(redactor.redact)
+            frame["speaker"] = frame["speaker"].map(
+                lambda s: redactor.redact(s) if isinstance(s, str) else s)
+            from .privacy import remember
+
+            remember(redactor, self.open_existing_store())
         return write_table(frame, output, fmt)
+
+    # -- privacy ------------------------------------------------------------------------------
+    def redactor(self, *, detect_names: bool = True) -> Any:
+        """The project's :class:`~qcode.privacy.Redactor` (private list, metadata names,
+        stored placeholders)."""
+        from .privacy import Redactor, project_redactor, private_names
+
+        if Path(self.config.database).exists():
+            return project_redactor(self.open_existing_store(), self.config, detect_names=detect_names)
+        return Redactor(private_names(self.config), detect_names=detect_names)
+
+    def redact(self, text: str, *, reveal: bool = False) -> str:
+        """Redact ``text`` with stable placeholders, or with ``reveal`` put names back."""
+        from .privacy import remember
+
+        redactor = self.redactor()
+        if reveal:
+            return redactor.reveal(text)
+        result = redactor.redact(text)
+        if Path(self.config.database).exists():
+            remember(redactor, self.open_existing_store())
+        return result
+
+    def check_privacy(self, paths: Sequence[str | Path]) -> pd.DataFrame:
+        """Personal data in output files: one row per finding (path, where, kind, hint).
+
+        Looks for the private list, metadata names and the identifier patterns; the values
+        are masked in the result so the check itself leaks nothing."""
+        from .privacy import check_files
+
+        for path in paths:
+            if not Path(path).exists():
+                raise ConfigError("no such file or folder to check", path=str(path))
+        findings = check_files(paths, self.redactor(detect_names=False))
+        return pd.DataFrame([vars(f) for f in findings], columns=["path", "where", "kind", "hint"])
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,12 @@ CREATE TABLE IF NOT EXISTS codings (
 CREATE INDEX IF NOT EXISTS codings_by_document ON codings(document_id, segment_idx);
 CREATE INDEX IF NOT EXISTS codings_by_code ON codings(code);
 CREATE INDEX IF NOT EXISTS codings_by_source ON codings(source, coder);
+CREATE TABLE IF NOT EXISTS redactions (
+    kind        TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    placeholder TEXT NOT NULL,
+    PRIMARY KEY (kind, value)
+);
 CREATE TABLE IF NOT EXISTS coding_log (
     id         INTEGER PRIMARY KEY,
     at         TEXT NOT NULL,
@@ -406,6 +412,21 @@ class Store:
             "FROM codings WHERE source = 'human' AND stale = 1 ORDER BY document_id, start_offset",
             self.conn,
         )
+
+    # -- redaction mapping (never exported) ----------------------------------------------------
+    def redaction_mapping(self) -> dict[tuple[str, str], str]:
+        """(kind, normalised value) -> placeholder, as assigned so far in this project."""
+        return {(k, v): p for k, v, p in self.conn.execute(
+            "SELECT kind, value, placeholder FROM redactions")}
+
+    def save_redactions(self, entries: Iterable[tuple[str, str, str]]) -> None:
+        """Remember new placeholders so every later output uses the same ones."""
+        entries = list(entries)
+        if not entries:
+            return
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO redactions(kind, value, placeholder) VALUES (?, ?, ?)", entries)
 
     # -- readers ------------------------------------------------------------------------------
     def documents_frame(self) -> pd.DataFrame:
