@@ -9,6 +9,7 @@ when a document's text changes they are moved with their text or marked stale.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -138,8 +139,11 @@ class Store:
     True
     """
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0, create: bool = True):
+    def __init__(self, path: str | Path, *, timeout: float | None = None, create: bool = True):
         self.path = str(path)
+        if timeout is None:
+            # how long a writer waits for another process's lock before "project is busy"
+            timeout = float(os.environ.get("QCODE_BUSY_TIMEOUT", "30"))
         if self.path != ":memory:" and not create and not Path(self.path).exists():
             raise StoreError(
                 "no project database here; run `qcode tag PATH` first or pass --db FILE",

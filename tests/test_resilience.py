@@ -1,0 +1,134 @@
+"""No lost work: a killed run resumes to the same database, concurrent writers never corrupt it."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qcode.models import Coding
+from qcode.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+CODEBOOK = REPO / "codebooks" / "kronoberg.yaml"
+
+SENTENCES = [
+    "Vi har ingen handlingsplan för det här, det är ingen som har tagit fram något.",
+    "Vi ringer alltid socialtjänsten först när något känns fel.",
+    "Jag har aldrig stött på ett sådant fall under mina år här.",
+    "Vi skulle behöva utbildning om hur man känner igen tecknen.",
+    "Sekretessen gör att vi inte kan berätta allt för polisen.",
+    "Om vi gjorde en polisanmälan så tror jag inte att den togs på allvar.",
+    "Kaffet var gott och vädret var fint i går.",
+    "Jag har jobbat här i tolv år och trivs bra med kollegorna.",
+]
+
+
+def write_corpus(folder: Path, documents: int) -> None:
+    folder.mkdir()
+    for i in range(documents):
+        turns = []
+        for j in range(12):
+            sentence = SENTENCES[(i * 7 + j * 3) % len(SENTENCES)]
+            turns.append(f"I: Fråga {j} till nummer {i}?\n\nIP: {sentence} Det var fall {i}-{j}.")
+        (folder / f"intervju-{i:04d}.md").write_text(
+            f"---\nid: d{i:04d}\ntitle: Handläggare\ngroup: kommuner\nmain_group: myndigheter\n---\n"
+            + "\n\n".join(turns) + "\n",
+            encoding="utf-8",
+        )
+
+
+def run_tag(corpus: Path, db: Path, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "qcode", "tag", str(corpus), "--codebook", str(CODEBOOK), "--db", str(db)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs,
+    )
+
+
+def snapshot(db: Path) -> dict[str, list[tuple]]:
+    """Everything a run stores except time stamps and row ids."""
+    conn = sqlite3.connect(db)
+    try:
+        return {
+            "documents": conn.execute("SELECT id, sha256, text, metadata, tag_key FROM documents ORDER BY id").fetchall(),
+            "segments": conn.execute("SELECT * FROM segments ORDER BY document_id, idx").fetchall(),
+            "codings": conn.execute(
+                "SELECT document_id, segment_idx, start_offset, end_offset, code, source, coder, score, "
+                "evidence, stale FROM codings ORDER BY document_id, start_offset, code, source, coder"
+            ).fetchall(),
+        }
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+def test_killed_runs_resume_to_the_same_database_and_keep_human_codings(tmp_path):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 150)
+    reference = tmp_path / "reference.db"
+    assert run_tag(corpus, reference).wait(timeout=300) == 0
+
+    db = tmp_path / "killed.db"
+    # a first complete run, then a human coding, then the corpus changes and runs get killed
+    assert run_tag(corpus, db).wait(timeout=300) == 0
+    with Store(db) as store:
+        store.add_codings([Coding("d0003", 1, 0, 10, "samverkan", "human", coder="eva")])
+    for path in sorted(corpus.glob("*.md"))[::10]:
+        path.write_text(path.read_text(encoding="utf-8").replace("Fråga", "Fråga nu"), encoding="utf-8")
+    for delay in (0.8, 1.5, 2.5):
+        process = run_tag(corpus, db)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        with Store(db) as store:  # the database opens and is consistent after every kill
+            assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert run_tag(corpus, db).wait(timeout=300) == 0
+    # the reference sees the changed corpus too
+    assert run_tag(corpus, reference).wait(timeout=300) == 0
+
+    got, expected = snapshot(db), snapshot(reference)
+    humans = [c for c in got["codings"] if c[5] == "human"]
+    assert len(humans) == 1 and humans[0][6] == "eva"
+    got["codings"] = [c for c in got["codings"] if c[5] != "human"]
+    assert got == expected
+
+
+@pytest.mark.slow
+def test_a_tag_run_and_a_concurrent_import_both_land(tmp_path):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 60)
+    db = tmp_path / "p.db"
+    Store(db).close()
+    process = run_tag(corpus, db)
+    written = 0
+    with Store(db, timeout=60) as store:
+        while process.poll() is None and written < 20:
+            store.add_codings([Coding("d0001", None, 0, 5, "kunskap", "human", coder=f"c{written}")])
+            written += 1
+            time.sleep(0.05)
+    assert process.wait(timeout=300) == 0, process.stderr.read().decode()
+    with Store(db) as store:
+        humans = store.conn.execute("SELECT COUNT(*) FROM codings WHERE source = 'human'").fetchone()[0]
+        assert humans == written
+        assert store.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 60
+
+
+def test_a_writer_that_cannot_get_the_lock_says_project_is_busy(tmp_path):
+    db = tmp_path / "p.db"
+    holder = Store(db)
+    with holder.transaction():
+        result = subprocess.run(
+            [sys.executable, "-c",
+             "import sys; from qcode.cli import cli; sys.argv=['qcode']; "
+             f"cli(['redact', '--db', {str(db)!r}], standalone_mode=True)"],
+            input="Lena ringde.\n", capture_output=True, text=True, timeout=120,
+            env={**os.environ, "QCODE_BUSY_TIMEOUT": "0.5"},
+        )
+    assert result.returncode == 2
+    assert "project is busy" in result.stderr
+    assert "Traceback" not in result.stderr
