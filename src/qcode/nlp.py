@@ -61,7 +61,11 @@ def lemma_candidates(word: str) -> frozenset[str]:
         found.add(lemma)
     for lemma in list(found):
         if lemma.endswith("ning") and len(lemma) > 7:
-            found.add(lemma[:-4] + "an")  # anmälning -> anmälan, ansökning -> ansökan
+            # anmälning -> anmälan, ansökning -> ansökan; only when simplemma knows the -an
+            # word, so "utbildning" does not grow a non-word "utbildan"
+            an_form = lemma[:-4] + "an"
+            if simplemma.is_known(an_form, lang=LANG):
+                found.add(an_form)
     return frozenset(found)
 
 
