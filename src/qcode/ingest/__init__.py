@@ -1,0 +1,213 @@
+"""Ingest: files -> :class:`~qcode.models.Document` objects, one module per format.
+
+``.txt``/``.md`` (:mod:`.text`), ``.docx`` (:mod:`.docx`), ``.vtt``/``.srt``
+(:mod:`.subtitles`), ``.csv``/``.xlsx`` survey tables (:mod:`.table`). Every reader returns
+documents whose ``text`` is NFC with ``\\n`` line ends and whose turns have exact offsets;
+problems a user can fix raise :class:`~qcode.errors.TranscriptError` subclasses naming the file.
+
+>>> from qcode.ingest import iter_documents, IngestConfig
+>>> for path, result in iter_documents(["transcripts/"], IngestConfig()):  # doctest: +SKIP
+...     print(path, result)
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from ..errors import DuplicateDocument, TranscriptError, UnsupportedFormat
+from ..models import KNOWN_METADATA_KEYS, Document, frozen_mapping
+from .common import IngestConfig, decode_text, metadata_value, read_bytes
+
+__all__ = [
+    "IngestConfig", "SUPPORTED_SUFFIXES", "SIDECAR_NAME", "discover", "read_path",
+    "load_sidecar_metadata", "apply_sidecar", "iter_documents",
+]
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".vtt", ".srt", ".csv", ".xlsx")
+#: per-folder case metadata, keyed by document id.
+SIDECAR_NAME = "metadata.csv"
+
+
+def _skipped(name: str) -> bool:
+    """Files a folder scan leaves out: hidden files, README.*, the metadata sidecar and Office
+    lock files (``~$interview.docx``)."""
+    lower = name.lower()
+    return (name.startswith(".") or name.startswith("~$") or lower == SIDECAR_NAME
+            or lower.startswith("readme."))
+
+
+def discover(paths: Iterable[str | Path]) -> list[Path]:
+    """The input files under ``paths``: folders are searched recursively (sorted, supported
+    formats only, hidden folders and :func:`_skipped` files left out); a file named
+    explicitly is always returned, so an unknown format is reported when it is read.
+
+    >>> discover(["transcripts/"])  # doctest: +SKIP
+    [PosixPath('transcripts/polis.txt'), PosixPath('transcripts/taxi/enkat.xlsx')]
+    """
+    found: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        if path not in seen:
+            seen.add(path)
+            found.append(path)
+
+    for given in paths:
+        path = Path(given)
+        if not path.is_dir():
+            add(path)
+            continue
+        folder_files = []
+        for root, dirs, files in os.walk(path):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            folder_files.extend(
+                Path(root, name) for name in files
+                if not _skipped(name) and Path(name).suffix.lower() in SUPPORTED_SUFFIXES)
+        for file in sorted(folder_files):
+            add(file)
+    return found
+
+
+def _reader(suffix: str) -> Callable[[Path, IngestConfig], list[Document]]:
+    if suffix in (".txt", ".md"):
+        from .text import read_text
+        return read_text
+    if suffix == ".docx":
+        from .docx import read_docx
+        return read_docx
+    if suffix in (".vtt", ".srt"):
+        from .subtitles import read_subtitles
+        return read_subtitles
+    from .table import read_table
+    return read_table
+
+
+def read_path(path: Path, config: IngestConfig = IngestConfig()) -> list[Document]:
+    """Read one file into documents (a survey table gives one per respondent row).
+
+    Raises :class:`~qcode.errors.UnsupportedFormat` for an unknown suffix and other
+    :class:`~qcode.errors.TranscriptError` subclasses for empty, binary, unreadable or malformed
+    files.
+
+    >>> read_path(Path("transcripts/polis.txt"))[0].turns[0].speaker  # doctest: +SKIP
+    'Intervjuare'
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise TranscriptError("is a folder, not a file", path=str(path))
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        if not path.exists():
+            raise TranscriptError("no such file", path=str(path))
+        raise UnsupportedFormat(f"unsupported file type {suffix or '(no suffix)'!r}; qcode reads "
+                                f"{', '.join(SUPPORTED_SUFFIXES)}", path=str(path))
+    return _reader(suffix)(path, config)
+
+
+def load_sidecar_metadata(folder: Path) -> dict[str, dict]:
+    """Case metadata from ``folder/metadata.csv`` keyed by document id (``{}`` if none).
+
+    The id column is named ``id`` (or respondent…, as in survey tables; else the first column);
+    every other non-empty cell is a metadata value. UTF-8 with or without BOM (cp1252 is
+    accepted too, as Excel on Windows writes it); ``;``, ``,`` or tab delimited.
+
+    >>> load_sidecar_metadata(Path("transcripts"))  # doctest: +SKIP
+    {'polis-1': {'group': 'polis', 'main_group': 'myndigheter'}}
+    """
+    from .table import ID_COLUMN_NAMES, _delimiter
+
+    path = Path(folder) / SIDECAR_NAME
+    if not path.is_file():
+        return {}
+    text, _warnings = decode_text(read_bytes(path), path)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    try:
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as error:
+        raise TranscriptError(f"malformed CSV: {error}", path=str(path),
+                              line=reader.line_num) from None
+    rows = [(n, row) for n, row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        return {}
+    header = [_metadata_key(cell) for cell in rows[0][1]]
+    id_index = next((i for i, name in enumerate(header) if name.casefold() in ID_COLUMN_NAMES), 0)
+    result: dict[str, dict] = {}
+    for number, row in rows[1:]:
+        doc_id = row[id_index].strip() if id_index < len(row) else ""
+        if not doc_id:
+            raise TranscriptError("row has no document id", path=str(path), line=number)
+        if doc_id in result:
+            raise TranscriptError(f"document id {doc_id!r} appears twice", path=str(path),
+                                  line=number)
+        result[doc_id] = {header[i]: metadata_value(cell) for i, cell in enumerate(row)
+                          if i != id_index and i < len(header) and header[i] and cell.strip()}
+    return result
+
+
+def _metadata_key(name: str) -> str:
+    name = name.strip()
+    return name.lower() if name.lower() in KNOWN_METADATA_KEYS else name
+
+
+def apply_sidecar(doc: Document, sidecar: dict[str, dict]) -> Document:
+    """Fill the document's missing metadata from its sidecar row (front matter wins).
+
+    A sidecar value that disagrees with the document's own is ignored and noted in
+    ``doc.warnings``.
+    """
+    row = sidecar.get(doc.id)
+    if not row:
+        return doc
+    metadata = dict(doc.metadata)
+    warnings = list(doc.warnings)
+    for key, value in row.items():
+        if value is None:
+            continue
+        current = metadata.get(key)
+        if current is None or current == "":
+            metadata[key] = value
+        elif str(current) != str(value):
+            warnings.append(f"{doc.path}: {SIDECAR_NAME} gives {key}={value!r} for {doc.id!r} "
+                            f"but the file itself says {current!r}; keeping {current!r}")
+    return replace(doc, metadata=frozen_mapping(metadata), warnings=tuple(warnings))
+
+
+def iter_documents(paths: Iterable[str | Path], config: IngestConfig = IngestConfig()
+                   ) -> Iterator[tuple[Path, list[Document] | TranscriptError]]:
+    """Discover, read and apply sidecar metadata, one file at a time.
+
+    Errors are yielded, not raised, so a caller can report them and go on; a file whose
+    document id was already seen in this run yields :class:`~qcode.errors.DuplicateDocument`.
+    """
+    sidecars: dict[Path, dict[str, dict] | TranscriptError] = {}
+    seen: dict[str, Path] = {}
+    for path in discover(paths):
+        folder = path.parent
+        if folder not in sidecars:
+            try:
+                sidecars[folder] = load_sidecar_metadata(folder)
+            except TranscriptError as error:
+                sidecars[folder] = error
+        try:
+            documents = read_path(path, config)
+        except TranscriptError as error:
+            yield path, error
+            continue
+        sidecar = sidecars[folder]
+        if isinstance(sidecar, TranscriptError):
+            yield path, sidecar
+            continue
+        duplicate = next((d.id for d in documents if d.id in seen), None)
+        if duplicate is not None:
+            yield path, DuplicateDocument(
+                f"document id {duplicate!r} is already used by {seen[duplicate]}; give one of "
+                "them another `id:` in its front matter", path=str(path))
+            continue
+        documents = [apply_sidecar(doc, sidecar) for doc in documents]
+        for doc in documents:
+            seen[doc.id] = path
+        yield path, documents

@@ -1,0 +1,233 @@
+"""Shared reading helpers: bytes -> normalised text, YAML front matter, metadata values.
+
+Every reader goes through :func:`read_bytes` and :func:`decode_text` so that all formats agree on
+what "the text" is: NFC-normalised, ``\\n`` line ends, no byte-order mark. Offsets everywhere
+else are code points into that string.
+"""
+from __future__ import annotations
+
+import codecs
+import datetime as _dt
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from ..errors import TranscriptError
+from ..models import KNOWN_METADATA_KEYS
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """How to read transcripts and survey tables.
+
+    ``interviewer_labels`` are matched case-insensitively against speaker labels;
+    ``id_column`` and ``text_columns`` pick the respondent id and the free-text answers of a
+    survey table (``None`` = detect them, see :mod:`qcode.ingest.table`).
+    """
+
+    interviewer_labels: tuple[str, ...] = ("I", "Int", "Intervjuare", "Interviewer", "F")
+    id_column: str | None = None
+    text_columns: tuple[str, ...] | None = None
+
+
+def _latin1_for_undefined(error: UnicodeDecodeError) -> tuple[str, int]:
+    """cp1252 leaves five bytes undefined; map them as Latin-1 (C1 controls) instead of failing,
+    so a legacy file always decodes and the user gets a warning rather than an error."""
+    return error.object[error.start:error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("qcode-latin1", _latin1_for_undefined)
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, or a TranscriptError that says why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise TranscriptError("no such file", path=str(path)) from None
+    except IsADirectoryError:
+        raise TranscriptError("is a folder, not a file", path=str(path)) from None
+    except PermissionError:
+        raise TranscriptError("cannot read the file: permission denied", path=str(path)) from None
+    except OSError as error:
+        raise TranscriptError(f"cannot read the file: {error.strerror or error}",
+                              path=str(path)) from None
+
+
+def _line_of_byte(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def decode_text(data: bytes, path: Path) -> tuple[str, tuple[str, ...]]:
+    """Decode a text file and normalise it: returns ``(text, warnings)``.
+
+    UTF-8 (with or without BOM) and UTF-16/32 with a BOM are read as such; anything else that
+    is not valid UTF-8 is read as Windows-1252 (what older Swedish Word/Excel exports use) with a
+    warning naming the file. NUL bytes in a file without a UTF-16/32 BOM mean it is not text.
+    """
+    warnings: tuple[str, ...] = ()
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
+    if encoding is not None:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as error:
+            raise TranscriptError(
+                f"not valid {encoding.upper().replace('-SIG', '')} although it starts with a "
+                f"byte-order mark (bad byte at offset {error.start}); re-save it as UTF-8",
+                path=str(path), line=_line_of_byte(data, error.start)) from None
+    else:
+        if b"\x00" in data:
+            raise TranscriptError(_binary_message(data), path=str(path))
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="qcode-latin1")
+            warnings = (f"{path}: not UTF-8; read as Windows-1252 (cp1252). Check å, ä, ö and "
+                        "re-save the file as UTF-8 to silence this warning",)
+    if "\x00" in text:
+        raise TranscriptError("binary file: it contains NUL characters, not text", path=str(path))
+    return normalise_text(text), warnings
+
+
+def _binary_message(data: bytes) -> str:
+    sample = data[:4096]
+    # Every other byte NUL in mostly-ASCII text: UTF-16 saved without its byte-order mark.
+    if sample and sample[1::2].count(0) > len(sample) // 4:
+        return "binary file (looks like UTF-16 without a byte-order mark; re-save it as UTF-8)"
+    return "binary file: it contains NUL bytes, not text"
+
+
+def normalise_text(text: str) -> str:
+    """NFC, ``\\r\\n``/``\\r`` -> ``\\n`` and no leading BOM: the one stored form of text."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+# -- YAML front matter ---------------------------------------------------------------------------
+
+class _StringScalarLoader(yaml.SafeLoader):
+    """SafeLoader that keeps numbers, booleans and dates as the text written.
+
+    Metadata values end up as strings anyway, and ``id: 007`` must stay ``"007"`` (plain YAML
+    would read it as the octal number 7), ``date: 2010-01-12`` the same string, ``kod: yes`` not
+    ``True``. Unknown tags (``!!python/object`` …) still fail as in ``safe_load``.
+    """
+
+
+def _construct_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+for _tag in ("int", "float", "bool", "timestamp"):
+    _StringScalarLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct_as_text)
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """Front matter split off a text: ``metadata`` (raw YAML values), ``body`` and the 0-based
+    line in the file where the body starts."""
+
+    metadata: dict[str, Any] = field(default_factory=dict)
+    body: str = ""
+    body_line: int = 0
+
+
+def split_front_matter(text: str, path: Path) -> FrontMatter:
+    """Split ``---``-delimited YAML front matter off the top of ``text``.
+
+    Only a ``---`` on the very first line opens front matter; a ``---`` or ``...`` line closes
+    it. YAML errors are reported with the line number in the *file*.
+    """
+    first_end = text.find("\n")
+    first_line = text if first_end < 0 else text[:first_end]
+    if first_line.rstrip() != "---":
+        return FrontMatter({}, text, 0)
+    pos, line_no = first_end + 1, 1
+    while pos <= len(text) and first_end >= 0:
+        end = text.find("\n", pos)
+        line = text[pos:] if end < 0 else text[pos:end]
+        if line.rstrip() in ("---", "..."):
+            yaml_text = text[first_end + 1:pos]
+            body = "" if end < 0 else text[end + 1:]
+            return FrontMatter(parse_front_matter(yaml_text, path, first_line=2), body, line_no + 1)
+        if end < 0:
+            break
+        pos, line_no = end + 1, line_no + 1
+    raise TranscriptError("front matter opened with `---` on line 1 is never closed; add a "
+                          "line `---` after the metadata", path=str(path), line=1)
+
+
+def parse_front_matter(yaml_text: str, path: Path, *, first_line: int) -> dict[str, Any]:
+    """Parse front-matter YAML (a mapping or nothing); ``first_line`` is its 1-based line in
+    the file, so error messages point at the right place."""
+    try:
+        data = yaml.load(yaml_text, Loader=_StringScalarLoader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        line = first_line + mark.line if mark is not None else first_line
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        context = getattr(error, "context", None)
+        detail = f"{context}: {problem}" if context else str(problem)
+        raise TranscriptError(f"malformed front matter: {detail}", path=str(path),
+                              line=line) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise TranscriptError("front matter must be `key: value` lines (a YAML mapping), "
+                              f"not a {type(data).__name__}", path=str(path), line=first_line)
+    return {str(key): value for key, value in data.items()}
+
+
+def metadata_value(value: Any) -> str | None:
+    """A metadata value as a string (dates as ISO text, lists joined), ``None`` kept."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return normalise_text(value).strip()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "; ".join(v for v in (metadata_value(item) for item in value) if v)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    return str(value)
+
+
+def split_metadata(raw: Mapping[str, Any], default_id: str, path: Path
+                   ) -> tuple[str, dict[str, str | None]]:
+    """``(document id, metadata)`` from raw front-matter/row values; ``id`` defaults to
+    ``default_id`` (the file stem) and is not repeated inside the metadata."""
+    metadata: dict[str, str | None] = {}
+    doc_id = default_id
+    for key, value in raw.items():
+        key = normalise_text(str(key)).strip()
+        converted = metadata_value(value)
+        if key.lower() == "id":
+            if converted:
+                doc_id = converted
+            continue
+        if key.lower() in KNOWN_METADATA_KEYS:
+            key = key.lower()
+        metadata[key] = converted
+    if not doc_id:
+        raise TranscriptError("the document id is empty; give it an `id:`", path=str(path))
+    return doc_id, metadata

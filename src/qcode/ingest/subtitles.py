@@ -1,0 +1,154 @@
+"""Subtitle transcripts (``.vtt`` via webvtt-py, ``.srt`` via srt), e.g. from Teams or Zoom.
+
+Each cue's lines are joined with spaces (subtitle line wrapping carries no meaning). The
+speaker is a WebVTT voice tag ``<v Anna>`` or a ``Name:`` prefix on the cue; consecutive cues
+of the same speaker merge into one turn. Cues without any speaker merge too, but a pause of
+:data:`PAUSE_SECONDS` or more starts a new turn, so an unlabelled recording is not one turn.
+
+In ``Document.text`` each turn is a paragraph ``Speaker: what was said`` (or just what was said
+when there is no speaker). Turn metadata ``cue_start``/``cue_end`` are the first cue's start and
+the last cue's end as ``"HH:MM:SS.mmm"`` strings: exact (no float rounding), readable in
+exports, and they sort correctly as text.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import TranscriptError
+from ..models import Document, Turn, frozen_mapping
+from .common import IngestConfig, decode_text, read_bytes, split_front_matter, split_metadata
+from .turns import DEFAULT_SPEAKER, is_interviewer_label, label_shape_ok, normalise_label
+
+#: a gap between speaker-less cues at least this long starts a new turn.
+PAUSE_SECONDS = 2.0
+
+_TAG = re.compile(r"<[^>\n]*>|\{\\[^}\n]*\}")
+_PREFIX = re.compile(r"[ \t]*-?[ \t]*([^\W\d_][^:\n]{0,40}?)[ \t]*:(?=\s|$)")
+_VOICE = re.compile(r"<v(?:\.[^ \t>]*)?[ \t]+([^>]+)>")
+
+
+@dataclass
+class _Cue:
+    start: float  # seconds
+    end: float
+    text: str
+    speaker: str | None
+
+
+def format_time(seconds: float) -> str:
+    """``"HH:MM:SS.mmm"`` for a time in seconds (hours may exceed 99)."""
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
+
+
+def _clean(text: str) -> str:
+    html_unescaped = (text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+                      .replace("&nbsp;", " "))
+    return unicodedata.normalize("NFC", " ".join(_TAG.sub("", html_unescaped).split()))
+
+
+def _speaker_and_text(raw: str, voice: str | None) -> tuple[str | None, str]:
+    """The cue's speaker (voice tag, else a ``Name:`` prefix) and its cleaned text."""
+    voice_match = _VOICE.search(raw)
+    speaker = normalise_label(voice_match.group(1)) if voice_match else voice
+    text = _clean(raw)
+    if speaker is None:
+        match = _PREFIX.match(text)
+        if match and label_shape_ok(match.group(1)):
+            speaker = normalise_label(match.group(1))
+            text = text[match.end():].strip()
+    return speaker, text
+
+
+def _vtt_cues(text: str, path: Path) -> list[_Cue]:
+    import webvtt
+    from webvtt.errors import MalformedCaptionError, MalformedFileError
+
+    try:
+        captions = webvtt.from_string(text).captions
+    except (MalformedFileError, MalformedCaptionError, ValueError) as error:
+        raise TranscriptError(f"not a valid WebVTT file: {error}", path=str(path)) from None
+    cues = []
+    for caption in captions:
+        raw = caption.raw_text if hasattr(caption, "raw_text") else "\n".join(caption.lines)
+        speaker, cue_text = _speaker_and_text(raw, None)
+        cues.append(_Cue(caption.start_time.in_milliseconds() / 1000,
+                         caption.end_time.in_milliseconds() / 1000, cue_text, speaker))
+    return cues
+
+
+def _srt_cues(text: str, path: Path) -> list[_Cue]:
+    import srt
+
+    try:
+        subtitles = list(srt.parse(text))
+    except (srt.SRTParseError, ValueError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise TranscriptError(f"not a valid SRT file: {message}", path=str(path)) from None
+    cues = []
+    for sub in subtitles:
+        speaker, cue_text = _speaker_and_text(sub.content, None)
+        cues.append(_Cue(sub.start / _dt.timedelta(seconds=1),
+                         sub.end / _dt.timedelta(seconds=1), cue_text, speaker))
+    return cues
+
+
+def _merge(cues: list[_Cue]) -> list[_Cue]:
+    merged: list[_Cue] = []
+    for cue in cues:
+        if not cue.text:
+            continue
+        last = merged[-1] if merged else None
+        if last is not None and last.speaker == cue.speaker and (
+                cue.speaker is not None or cue.start - last.end < PAUSE_SECONDS):
+            last.text = f"{last.text} {cue.text}"
+            last.end = max(last.end, cue.end)
+        else:
+            merged.append(_Cue(cue.start, cue.end, cue.text, cue.speaker))
+    return merged
+
+
+def read_subtitles(path: Path, config: IngestConfig) -> list[Document]:
+    """Read one ``.vtt`` or ``.srt`` file as a single Document (see the module docstring).
+
+    A WebVTT file has no front matter; an SRT file may start with YAML front matter like a
+    text transcript (it is removed before the cues are parsed).
+    """
+    text, warnings = decode_text(read_bytes(path), path)
+    if not text.strip():
+        raise TranscriptError("empty file: there are no subtitles", path=str(path))
+    raw_metadata: dict = {}
+    if path.suffix.lower() == ".srt":
+        front = split_front_matter(text, path)
+        raw_metadata, text = front.metadata, front.body
+        cues = _srt_cues(text, path)
+    else:
+        cues = _vtt_cues(text, path)
+    merged = _merge(cues)
+    if not merged:
+        raise TranscriptError("empty file: no subtitle cue has any text", path=str(path))
+    parts: list[str] = []
+    turns: list[Turn] = []
+    offset = 0
+    for cue in merged:
+        prefix = f"{cue.speaker}: " if cue.speaker else ""
+        start = offset + len(prefix)
+        parts.append(prefix + cue.text)
+        offset += len(prefix) + len(cue.text)
+        metadata = {"cue_start": format_time(cue.start), "cue_end": format_time(cue.end)}
+        speaker = cue.speaker or DEFAULT_SPEAKER
+        turns.append(Turn(start, offset, speaker,
+                          bool(cue.speaker) and is_interviewer_label(speaker,
+                                                                     config.interviewer_labels),
+                          frozen_mapping(metadata)))
+        offset += 2  # the blank line between turns
+    doc_id, metadata = split_metadata(raw_metadata, path.stem, path)
+    return [Document(id=doc_id, text="\n\n".join(parts), path=str(path), turns=tuple(turns),
+                     metadata=frozen_mapping(metadata), warnings=warnings)]

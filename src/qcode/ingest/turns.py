@@ -1,0 +1,238 @@
+"""Speaker turns in plain text: ``LABEL:`` at a line start opens a turn.
+
+Telling a speaker label from an ordinary sentence that happens to contain a colon is the hard
+part ("Det var så här: vi ringde" is speech, "Anna Svensson: vi ringde" is a label). A
+candidate label must have the shape of one (1–4 words, starts with a letter, no sentence
+punctuation, at most 40 characters, colon followed by white space) and then also be *likely*
+a label in this document:
+
+* it is an interviewer label from the config, or a common respondent label (R, IP,
+  Respondent, Informant, …), possibly numbered ("IP2", "Respondent 3"); or
+* its first word is not a common Swedish sentence opener ("det", "jag", "ja", …) and either
+  it is Title Case (every word capitalised, like a name or a role: "Anna Svensson",
+  "Polis 1") while the document has other labels, or it opens at least two lines.
+
+Text with no accepted label at all is read paragraph by paragraph, each paragraph a turn of
+speaker ``respondent``. Timestamps like ``[00:12:34]`` or ``(12:34)`` before or after a label
+become the turn's ``timestamp`` metadata and are left out of its span.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..models import Turn, frozen_mapping
+
+#: speaker of text that carries no label.
+DEFAULT_SPEAKER = "respondent"
+DEFAULT_INTERVIEWER_LABELS = ("I", "Int", "Intervjuare", "Interviewer", "F")
+
+MAX_LABEL_CHARS = 40
+MAX_LABEL_WORDS = 4
+
+_TIMESTAMP = r"[\[(][ \t]*(?P<{name}>(?:\d{{1,2}}:)?\d{{1,2}}:\d{{2}}(?:[.,]\d{{1,3}})?)[ \t]*[\])]"
+# A line start: optional indent, optional timestamp, optional markdown bold, the label, the
+# colon (inside or outside the bold), white space or end of line after it. The label part is
+# bounded and cannot cross a colon, so matching stays linear on huge single-line files.
+_LABEL_LINE = re.compile(
+    r"[ \t]*(?:" + _TIMESTAMP.format(name="ts1") + r"[ \t]*)?"
+    r"(?P<bold>\*\*)?(?P<label>[^\W\d_][^:\n*]{0,60}?)[ \t]*"
+    r"(?(bold)(?::\*\*|\*\*[ \t]*:)|:)"
+    r"(?=[ \t]|\n|$)[ \t]*"
+    r"(?:" + _TIMESTAMP.format(name="ts2") + r")?"
+)
+_LEADING_TIMESTAMP = re.compile(r"[ \t]*" + _TIMESTAMP.format(name="ts") + r"(?=\s|$)")
+_TIMESTAMP_ONLY_LINE = re.compile(r"[ \t]*" + _TIMESTAMP.format(name="ts") + r"[ \t]*(?=\n|$)")
+_LABEL_SHAPE = re.compile(r"[^\W\d_][\w'’()/&\- ]*", re.UNICODE)
+_BLANK_LINES = re.compile(r"\n[^\S\n]*\n\s*")
+
+#: labels that mean "the interviewee" in Swedish and English transcripts (case-insensitive,
+#: optionally followed by a number).
+RESPONDENT_LABELS = frozenset({
+    "r", "ip", "resp", "respondent", "informant", "intervjuperson", "deltagare", "svarande",
+    "interviewee", "participant", "d", "p", "b", "s",
+})
+
+#: Swedish (and a few English) words that open sentences; a one-off "Label:" starting with
+#: one of these is speech, not a speaker.
+SENTENCE_OPENERS = frozenset("""
+alltså annars att bara de dem den denna dessa det detta dom du då där därför eftersom eller
+en enligt ett fast faktiskt för först han hela hon här i jag ja javisst jo just kanske man med
+men mitt min mina när nej nja nu och också okej om precis på sedan sen sist slutligen som så
+till tja ungefär ut vad var vem vi vilken visst än även ändå the and but so yes no well this
+that it we they i'm you
+""".split())
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    line_start: int
+    content_start: int  # after label, colon and any timestamp
+    label: str
+    timestamp: str | None
+
+
+def normalise_label(label: str) -> str:
+    """A label as stored as the speaker: inner white space collapsed."""
+    return " ".join(label.split())
+
+
+def is_interviewer_label(label: str, interviewer_labels: Iterable[str]) -> bool:
+    """True when ``label`` names the interviewer: equal to a configured label ignoring case,
+    a trailing number or a parenthesis ("I2", "Intervjuare (AS)"), or starting with a
+    configured label of three or more letters ("Intervjuare Anna")."""
+    wanted = {lab.casefold().strip() for lab in interviewer_labels}
+    base = re.sub(r"\s*\(.*\)\s*$", "", label.casefold()).strip()
+    bare = base.rstrip("0123456789 ").strip() or base
+    if base in wanted or bare in wanted:
+        return True
+    first = base.split(" ", 1)[0]
+    return len(base.split()) > 1 and len(first) >= 3 and first in wanted
+
+
+def label_shape_ok(label: str) -> bool:
+    """The shape rule: 1–4 words, starts with a letter, ≤ 40 characters, no sentence
+    punctuation (comma, period, ?, !, ;, quotes)."""
+    label = normalise_label(label)
+    return (0 < len(label) <= MAX_LABEL_CHARS
+            and len(label.split()) <= MAX_LABEL_WORDS
+            and _LABEL_SHAPE.fullmatch(label) is not None)
+
+
+def _is_known_label(label: str, interviewer_labels: Iterable[str]) -> bool:
+    folded = label.casefold()
+    bare = folded.rstrip("0123456789 ").strip()
+    return (is_interviewer_label(label, interviewer_labels)
+            or folded in RESPONDENT_LABELS or bare in RESPONDENT_LABELS)
+
+
+def _is_title_case(label: str) -> bool:
+    return all(word[0].isupper() or word[0].isdigit() or word[0] == "("
+               for word in label.split())
+
+
+def _candidates(text: str) -> list[_Candidate]:
+    """Every line start that has the shape of ``LABEL:`` (not yet judged likely)."""
+    found: list[_Candidate] = []
+    pos = 0
+    size = len(text)
+    while pos <= size:
+        match = _LABEL_LINE.match(text, pos)
+        if match is not None:
+            label = normalise_label(match.group("label"))
+            if label_shape_ok(label):
+                found.append(_Candidate(pos, match.end(), label,
+                                        match.group("ts1") or match.group("ts2")))
+        newline = text.find("\n", pos)
+        if newline < 0:
+            break
+        pos = newline + 1
+    return found
+
+
+def _accepted_labels(candidates: list[_Candidate], interviewer_labels: tuple[str, ...],
+                     extra_labels: frozenset[str]) -> set[str]:
+    """Which candidate labels are speaker labels in this document (see module docstring)."""
+    counts = Counter(c.label for c in candidates)
+    strong = set()
+    weak = set()
+    for label, count in counts.items():
+        first = label.split()[0].casefold()
+        if label in extra_labels or _is_known_label(label, interviewer_labels):
+            strong.add(label)
+        elif first in SENTENCE_OPENERS:
+            continue
+        elif count >= 2:
+            strong.add(label)
+        elif _is_title_case(label):
+            weak.add(label)
+    if strong or len(weak) >= 2:
+        strong |= weak
+    return strong
+
+
+def _span(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` narrowed so that it has no white space at either end."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _paragraph_turns(text: str, start: int, end: int) -> list[Turn]:
+    """Unlabelled text: each blank-line separated paragraph is a respondent turn."""
+    turns: list[Turn] = []
+    pos = start
+    while pos < end:
+        gap = _BLANK_LINES.search(text, pos, end)
+        stop = gap.start() if gap else end
+        turn = _make_turn(text, pos, stop, DEFAULT_SPEAKER, False, None)
+        if turn is not None:
+            turns.append(turn)
+        pos = gap.end() if gap else end
+    return turns
+
+
+def _make_turn(text: str, start: int, end: int, speaker: str, is_interviewer: bool,
+               timestamp: str | None) -> Turn | None:
+    start, end = _span(text, start, end)
+    if timestamp is None:
+        match = _LEADING_TIMESTAMP.match(text, start, end)
+        if match is not None:
+            timestamp = match.group("ts")
+            start, end = _span(text, match.end(), end)
+    if start >= end:
+        return None
+    metadata = {"timestamp": timestamp} if timestamp else {}
+    return Turn(start, end, speaker, is_interviewer, frozen_mapping(metadata))
+
+
+def _trailing_timestamp(text: str, start: int, end: int) -> tuple[int, str | None]:
+    """If the region ends with a line holding only a timestamp, it belongs to the next turn:
+    return the region's new end and that timestamp."""
+    stop = end
+    while stop > start and text[stop - 1].isspace():
+        stop -= 1
+    line_start = text.rfind("\n", start, stop) + 1
+    if line_start <= start:
+        return end, None
+    match = _TIMESTAMP_ONLY_LINE.match(text, line_start, stop)
+    if match is None or match.end() != stop:
+        return end, None
+    return line_start, match.group("ts")
+
+
+def parse_turns(text: str, interviewer_labels: Iterable[str] = DEFAULT_INTERVIEWER_LABELS,
+                extra_labels: Iterable[str] = ()) -> tuple[Turn, ...]:
+    """Split ``text`` into speaker turns; ``text[turn.start:turn.end]`` is exactly what was said.
+
+    ``extra_labels`` are labels known from elsewhere (bold runs in a .docx) that are always
+    accepted. Text before the first label is read as unlabelled paragraphs.
+
+    >>> [(t.speaker, t.is_interviewer) for t in parse_turns("I: Hur då?\\nR: Så här.")]
+    [('I', True), ('R', False)]
+    """
+    candidates = _candidates(text)
+    interviewer_labels = tuple(interviewer_labels)
+    accepted = _accepted_labels(candidates, interviewer_labels,
+                                frozenset(normalise_label(x) for x in extra_labels))
+    starts = [c for c in candidates if c.label in accepted]
+    if not starts:
+        return tuple(_paragraph_turns(text, 0, len(text)))
+    turns: list[Turn] = []
+    first_end, carried = _trailing_timestamp(text, 0, starts[0].line_start)
+    turns.extend(_paragraph_turns(text, 0, first_end))
+    for i, cand in enumerate(starts):
+        region_end = starts[i + 1].line_start if i + 1 < len(starts) else len(text)
+        end, next_ts = (_trailing_timestamp(text, cand.content_start, region_end)
+                        if i + 1 < len(starts) else (region_end, None))
+        timestamp = cand.timestamp or carried
+        turn = _make_turn(text, cand.content_start, end, cand.label,
+                          is_interviewer_label(cand.label, interviewer_labels), timestamp)
+        if turn is not None:
+            turns.append(turn)
+        carried = next_ts
+    return tuple(turns)
