@@ -8,7 +8,8 @@ a label in this document:
 
 * it is an interviewer label from the config, or a common respondent label (R, IP,
   Respondent, Informant, …), possibly numbered ("IP2", "Respondent 3"); or
-* its first word is not a common Swedish sentence opener ("det", "jag", "ja", …) and either
+* its first word is not a common Swedish sentence opener ("det", "jag", "ja", …; initials
+  like "I" or "AS" are exempt) and either
   it is Title Case (every word capitalised, like a name or a role: "Anna Svensson",
   "Polis 1") while the document has other labels, or it opens at least two lines.
 
@@ -108,6 +109,11 @@ def _is_known_label(label: str, interviewer_labels: Iterable[str]) -> bool:
             or folded in RESPONDENT_LABELS or bare in RESPONDENT_LABELS)
 
 
+def _is_initials(label: str) -> bool:
+    """"I", "AS", "IP2": capitals (and digits) only, which no sentence starts with."""
+    return len(label) <= 4 and " " not in label and label.isupper()
+
+
 def _is_title_case(label: str) -> bool:
     return all(word[0].isupper() or word[0].isdigit() or word[0] == "("
                for word in label.split())
@@ -142,7 +148,7 @@ def _accepted_labels(candidates: list[_Candidate], interviewer_labels: tuple[str
         first = label.split()[0].casefold()
         if label in extra_labels or _is_known_label(label, interviewer_labels):
             strong.add(label)
-        elif first in SENTENCE_OPENERS:
+        elif first in SENTENCE_OPENERS and not _is_initials(label):
             continue
         elif count >= 2:
             strong.add(label)
