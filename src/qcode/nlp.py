@@ -43,8 +43,10 @@ def lemma_candidates(word: str) -> frozenset[str]:
 
     simplemma is asked twice: plain (dictionary lookup and light rules) and greedy (which also
     lemmatises the head of a compound it does not know: "samverkansplanen" -> "samverkansplan").
-    Nouns in -an whose plural is built on -ning ("anmälan", "anmälningar") get their -an lemma
-    too, since simplemma returns "anmälning" for those.
+    Two small additions, measured in docs/lemmas.md: a word in -s also gets the lemma of the
+    word without it when that is an inflected form (passive "togs" -> "ta"), and nouns in -an
+    whose plural is built on -ning ("anmälan", "anmälningar") get their -an lemma too, since
+    simplemma returns "anmälning" for those.
 
     >>> sorted(lemma_candidates("Handlingsplanerna"))
     ['handlingsplan', 'handlingsplanerna']
@@ -59,6 +61,13 @@ def lemma_candidates(word: str) -> frozenset[str]:
     for greedy in (False, True):
         lemma = simplemma.lemmatize(word, lang=LANG, greedy=greedy).lower()
         found.add(lemma)
+    if word.endswith("s") and len(word) >= 4:
+        # s-passive and genitive of forms simplemma only knows without the -s:
+        # "togs" -> "tog" -> "ta" (simplemma alone says "toga"), "sågs" -> "såg" -> "se"
+        bare = word[:-1]
+        lemma = simplemma.lemmatize(bare, lang=LANG).lower()
+        if lemma != bare:
+            found.add(lemma)
     for lemma in list(found):
         if lemma.endswith("ning") and len(lemma) > 7:
             # anmälning -> anmälan, ansökning -> ansökan; only when simplemma knows the -an

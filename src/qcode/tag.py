@@ -88,6 +88,18 @@ def _split_star(text: str) -> tuple[str, bool]:
     return (text[:-1], True) if text.endswith("*") else (text, False)
 
 
+def _pattern_forms(text: str) -> set[str]:
+    """The lemmas a codebook word stands for: the word itself, plus its lemma when that is no
+    longer than the word.
+
+    Terms are meant to be written as lemmas, but phrases are often written inflected
+    ("dubbla roller" -> dubbel, roll). A *longer* lemma is a different word that happens to
+    share the form: simplemma reads the nouns "plan" and "ring" as the verbs "plana" and "ringa",
+    which would let the term "ring" match "ringde".
+    """
+    return {text} | {lemma for lemma in lemma_candidates(text) if len(lemma) <= len(text)}
+
+
 class _PrefixTable:
     """Stems grouped by length, so finding the stems a word starts with costs one dict lookup
     per distinct stem length rather than one comparison per stem."""
@@ -125,7 +137,7 @@ class _WordIndex:
         if prefix:
             self.prefix.add(text, rule)
         else:
-            for form in lemma_candidates(text) | {text}:
+            for form in _pattern_forms(text):
                 self.lemma.setdefault(form, []).append(rule)
         if term.compound and len(text) >= MIN_PART:
             if prefix:
@@ -139,7 +151,7 @@ class _WordIndex:
         if prefix:
             self.phrase_prefix.add(text, slot)
         else:
-            for form in lemma_candidates(text) | {text}:
+            for form in _pattern_forms(text):
                 self.phrase_words.setdefault(form, []).append(slot)
 
     def lookup(self, word: str) -> _WordInfo:
@@ -519,10 +531,11 @@ def _marked_text(segment: Segment, matches: tuple[Match, ...], paint) -> str:
     for (start, end) in sorted(spans, key=lambda s: (s[0], -s[1])):
         if start < pos:  # nested in or overlapping an earlier span: its labels join that one
             continue
-        labels = []
+        labels: list[str] = []
         for (s, e), names in spans.items():
             if s >= start and e <= end:
                 labels += [n for n in names if n not in labels]
+        labels.sort(key=lambda n: (n.startswith("not "), n))  # parents before their subcodes
         out.append(text[pos - segment.start:start - segment.start])
         style = "veto" if all(n.startswith("not ") for n in labels) else "mark"
         out.append(paint(f"«{text[start - segment.start:end - segment.start]}»", style)

@@ -1,0 +1,79 @@
+"""qcode.nlp: the blank Swedish pipeline, lemma candidates and hyphenation."""
+from __future__ import annotations
+
+import pytest
+
+from qcode.nlp import get_nlp, iter_words, lemma_candidates
+
+
+def test_get_nlp_is_cached_and_blank():
+    nlp = get_nlp()
+    assert nlp is get_nlp()
+    assert nlp.lang == "sv"
+    assert nlp.pipe_names == []
+    with_sentences = get_nlp(sentences=True)
+    assert with_sentences.pipe_names == ["sentencizer"]
+    doc = with_sentences("Vi har ingen plan. Polisen ringde.")
+    assert [s.text for s in doc.sents] == ["Vi har ingen plan.", "Polisen ringde."]
+
+
+@pytest.mark.parametrize("word, lemma", [
+    ("beredskapen", "beredskap"),
+    ("handlingsplanerna", "handlingsplan"),
+    ("samverkar", "samverka"),
+    ("samverkade", "samverka"),
+    ("rollerna", "roll"),
+    ("dubbla", "dubbel"),
+    ("tog", "ta"),
+    ("stött", "stöta"),
+    ("finns", "finnas"),
+    ("samverkansplanen", "samverkansplan"),   # greedy simplemma: unknown compound
+    ("anmälningar", "anmälan"),               # -ning plural of an -an noun
+    ("människohandeln", "människohandel"),
+])
+def test_lemma_candidates_contain_the_lemma(word, lemma):
+    found = lemma_candidates(word)
+    assert lemma in found
+    assert word in found  # the word itself is always a candidate
+
+
+def test_lemma_candidates_lower_case_and_keep_swedish_letters():
+    assert lemma_candidates("Förtroendet") == lemma_candidates("förtroendet")
+    assert "förtroende" in lemma_candidates("FÖRTROENDET")
+    assert all(w == w.lower() for w in lemma_candidates("Åklagaren"))
+    assert "åklagare" in lemma_candidates("Åklagaren")
+
+
+def test_lemma_candidates_do_not_invent_an_forms():
+    # the -ning -> -an rule only adds words simplemma knows
+    assert "utbildan" not in lemma_candidates("utbildningarna")
+
+
+def test_non_words_are_only_themselves():
+    assert lemma_candidates("2010-talet") == frozenset({"2010-talet"})
+
+
+def _words(text):
+    return [(w.text, text[w.start:w.end]) for w in iter_words(get_nlp()(text))]
+
+
+def test_line_break_hyphenation_is_joined_with_original_offsets():
+    text = "Vi har en samverkans-\nplan nu."
+    words = _words(text)
+    assert ("samverkansplan", "samverkans-\nplan") in words
+    assert ("nu", "nu") in words
+
+
+def test_coordinated_compound_first_part_loses_its_hyphen():
+    text = "Polis- och socialtjänst samarbetar."
+    assert _words(text)[:3] == [("polis", "Polis"), ("och", "och"), ("socialtjänst", "socialtjänst")]
+
+
+def test_hyphen_before_capital_after_line_break_is_not_joined():
+    # "Polis-\nSocialtjänst" is a list, not a word broken over a line
+    words = _words("Polis-\nSocialtjänst")
+    assert [w for w, _ in words] == ["polis", "socialtjänst"]
+
+
+def test_space_tokens_are_dropped_and_punctuation_kept():
+    assert [w for w, _ in _words("Ja.\n\n  Nej!")] == ["ja", ".", "nej", "!"]
