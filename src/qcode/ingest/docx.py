@@ -92,11 +92,14 @@ def _table_blocks(table: Any) -> Iterator[_Block]:
                 cells.append(text)
         if cells:
             rows.append(cells)
-    firsts = Counter(cells[0].rstrip(":").strip() for cells in rows if len(cells) > 1)
+    heads = [normalise_label(cells[0].rstrip(":")) for cells in rows if len(cells) > 1]
+    # A speaker column: every multi-cell row starts with a label-shaped cell and some speaker
+    # comes back (a table of facts rarely repeats its first column).
+    speaker_column = (bool(heads) and all(label_shape_ok(h) for h in heads)
+                      and max(Counter(heads).values()) >= 2)
     for cells in rows:
-        head = normalise_label(cells[0].rstrip(":"))
-        if len(cells) > 1 and label_shape_ok(head) and firsts[head] >= 2:
-            yield _Block(" ".join(cells[1:]), head, True)
+        if speaker_column and len(cells) > 1:
+            yield _Block(" ".join(cells[1:]), normalise_label(cells[0].rstrip(":")), True)
         else:
             yield from (_Block(text) for text in cells)
 
