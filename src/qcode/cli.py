@@ -204,6 +204,64 @@ def codebook_show(file: str) -> None:
     click.echo(format_codebook_tree(load_codebook(file)))
 
 
+@codebook_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["qdc"]), default="qdc", show_default=True,
+              help="Exchange format (REFI-QDA codebook).")
+@output_option(required=True)
+def codebook_export(file: str, fmt: str, output: str) -> None:
+    """Write the YAML codebook FILE as a REFI-QDA .qdc for NVivo, ATLAS.ti, MAXQDA, QualCoder."""
+    from .exchange.qdc import export_qdc
+
+    click.echo(f"wrote {export_qdc(file, output)}")
+
+
+@codebook_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@output_option(required=True)
+def codebook_import(file: str, output: str) -> None:
+    """Turn a REFI-QDA .qdc FILE into a YAML codebook (an existing one keeps its patterns)."""
+    from .exchange.qdc import import_qdc
+
+    result = import_qdc(file, output)
+    for note in result.notes:
+        warn(note)
+    click.echo(f"wrote {result.path} ({result.codes} codes)")
+
+
+@export.command("qdpx")
+@db_option
+@output_option(required=True)
+@click.option("--human-only", is_flag=True, help="Leave out the automatic (rule/model) codings.")
+def export_qdpx(db: str | None, output: str, human_only: bool) -> None:
+    """Write the project as a REFI-QDA .qdpx: texts, codebook, codings by user, cases."""
+    with open_project(db) as project:
+        written = project.export_qdpx(output, human_only=human_only)
+    click.echo(f"wrote {written}")
+
+
+@cli.group(cls=QcodeGroup, name="import")
+def import_group() -> None:
+    """Bring work done elsewhere into the project."""
+
+
+@import_group.command("qdpx")
+@click.argument("file", type=click.Path(dir_okay=False))
+@db_option
+@click.option("--coder-prefix", default=None,
+              help="Prefix for the coders' names, e.g. 'nvivo:' (default: none).")
+def import_qdpx(file: str, db: str | None, coder_prefix: str | None) -> None:
+    """Import a REFI-QDA .qdpx: sources become documents, codes are merged by path,
+    selections become human codings by their user."""
+    with open_project(db) as project:
+        result = project.import_qdpx(file, coder_prefix=coder_prefix)
+    for note in result.notes:
+        warn(note)
+    echo_frame(result.documents)
+    click.echo(f"documents: {len(result.documents)}; codes added: {result.codes_added}; "
+               f"codings added: {result.codings_added}")
+
+
 @cli.command()
 @click.argument("document")
 @click.argument("segment", type=int, required=False)

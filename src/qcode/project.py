@@ -333,6 +333,46 @@ class Project:
             remember(redactor, self.open_existing_store())
         return write_table(frame, output, fmt)
 
+    # -- exchange with other QDA tools (REFI-QDA) ----------------------------------------------
+    def export_qdpx(self, path: str | Path, human_only: bool = False) -> Path:
+        """Write the project as a REFI-QDA ``.qdpx`` for NVivo, ATLAS.ti, MAXQDA or QualCoder.
+
+        Texts go out unredacted (the other tool needs them to code); automatic codings are
+        the users "qcode rule"/"qcode model" unless ``human_only``.
+
+        >>> Project("demo").export_qdpx("out/demo.qdpx")  # doctest: +SKIP
+        PosixPath('out/demo.qdpx')
+        """
+        from .exchange.qdpx import write_qdpx
+
+        codebook = None
+        if self.config.codebook is not None and Path(self.config.codebook).exists():
+            codebook = self.codebook  # richer descriptions (criteria, examples) than the table
+        return write_qdpx(self.open_existing_store(), path, human_only=human_only, codebook=codebook)
+
+    def import_qdpx(self, path: str | Path, coder_prefix: str | None = None) -> Any:
+        """Bring a ``.qdpx`` from another tool in: its texts become documents (segmented with
+        the project's unit, not coded), its codes are merged by path, its selections become
+        human codings by their user (``coder_prefix`` + user name). Returns a
+        :class:`~qcode.exchange.qdpx.QdpxImportResult` (``documents`` frame and ``notes``).
+
+        >>> Project("demo").import_qdpx("nvivo-export.qdpx", coder_prefix="nvivo:").documents  # doctest: +SKIP
+        """
+        from .exchange.qdpx import import_qdpx
+
+        return import_qdpx(path, self.store, coder_prefix=coder_prefix,
+                           prepare=self._segment_imported)
+
+    def _segment_imported(self, document: Document) -> tuple[Document, list[Segment]]:
+        """Speaker turns and segments for a text that came from another tool."""
+        from dataclasses import replace
+
+        from .ingest.turns import parse_turns
+        from .segment import segment_document
+
+        turned = replace(document, turns=parse_turns(document.text, self.config.interviewer_labels))
+        return turned, segment_document(turned, self.config.unit)
+
     # -- privacy ------------------------------------------------------------------------------
     def redactor(self, *, detect_names: bool = True) -> Any:
         """The project's :class:`~qcode.privacy.Redactor` (private list, metadata names,

@@ -1,0 +1,595 @@
+"""REFI-QDA projects (``.qdpx``): a qcode project out to other QDA tools and their work back in.
+
+Export writes ``project.qde`` plus every document as a UTF-8, LF-only ``sources/<guid>.txt``;
+each coding becomes a ``PlainTextSelection`` whose ``startPosition``/``endPosition`` are
+code-point offsets into exactly that file (zero-based, end exclusive), with a ``Coding`` naming
+its user: human coders by name, automatic codings as the users ``qcode rule``/``qcode model``
+(left out with ``human_only``). Documents are ``Cases`` with their metadata as ``Variables``.
+GUIDs are UUID5s of what they name, so exporting the same project twice gives the same bytes.
+
+Import reads what real exports contain: ``sources/`` or ``Sources/``, ``internal://`` and
+``relative://`` paths or bare file names, texts inline (``PlainTextContent``) or in files, CRLF
+line ends (positions mapped onto the LF text), codes without colours, and selections that run
+past the text (clipped and reported). A source that only has rich text (NVivo ``.docx`` with an
+empty ``.txt`` companion) is reported, not guessed at.
+"""
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+import zipfile
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+from xml.etree import ElementTree as ET
+
+import pandas as pd
+
+from ..codebook import Code, Codebook
+from ..errors import ExchangeError
+from ..models import Coding, Document, Segment, Turn
+from .qdc import ORIGIN, code_guid, codes_element, read_codes
+from .xmlutil import (
+    PROJECT_NS,
+    SafeZip,
+    child,
+    child_text,
+    children,
+    local_name,
+    parse_xml,
+    stable_guid,
+    to_xml_bytes,
+)
+
+#: users that stand for qcode's automatic codings in an exported project (User/@id -> source).
+AUTOMATIC_USERS = {"qcode:rule": ("rule", "qcode rule"), "qcode:model": ("model", "qcode model")}
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member dates: same project, same archive bytes
+
+
+def _q(name: str) -> str:
+    return f"{{{PROJECT_NS}}}{name}"
+
+
+def _sub(parent: ET.Element, tag: str, **attrs: str) -> ET.Element:
+    return ET.SubElement(parent, _q(tag), attrs)
+
+
+# =================================================================================================
+# export
+# =================================================================================================
+def code_tree(codes: pd.DataFrame, extra_paths: Iterable[str] = (),
+              codebook: Codebook | None = None) -> list[Code]:
+    """The project's code table as a tree of :class:`Code`, in table order.
+
+    ``extra_paths`` (codes used by codings but missing from the table) are added with their
+    parents so every exported coding points at a code. Definitions, criteria and examples come
+    from ``codebook`` where it has the path, else from the table's description.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for row in codes.sort_values("ord").itertuples(index=False):
+        rows[row.path] = {"id": row.id, "label": row.label or row.id,
+                          "color": row.color if isinstance(row.color, str) else None,
+                          "description": row.description if isinstance(row.description, str) else ""}
+    for path in extra_paths:
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            sub = "/".join(parts[:depth])
+            rows.setdefault(sub, {"id": parts[depth - 1], "label": parts[depth - 1],
+                                  "color": None, "description": ""})
+    known = {c.path: c for c in codebook.walk()} if codebook is not None else {}
+    kids: dict[str | None, list[str]] = {}
+    for path in rows:
+        parent = path.rsplit("/", 1)[0] if "/" in path else None
+        if parent is not None and parent not in rows:
+            parent = None
+        kids.setdefault(parent, []).append(path)
+
+    def build(path: str) -> Code:
+        row, full = rows[path], known.get(path)
+        return Code(
+            id=row["id"], path=path, label=row["label"],
+            description=full.description if full else row["description"],
+            include=full.include if full else "", exclude=full.exclude if full else "",
+            examples=full.examples if full else (), color=row["color"],
+            children=tuple(build(p) for p in kids.get(path, [])))
+
+    return [build(p) for p in kids.get(None, [])]
+
+
+def _user_of(source: str, coder: Any) -> tuple[str, str]:
+    """(User id, User name) for a coding: a human coder by name, automatic ones by source."""
+    if source == "human":
+        name = coder if isinstance(coder, str) and coder else "unknown"
+        return f"coder:{name}", name
+    key = f"qcode:{source}"
+    return key, AUTOMATIC_USERS.get(key, (source, f"qcode {source}"))[1]
+
+
+def _variable_type(values: list[Any]) -> str:
+    if values and all(isinstance(v, bool) for v in values):
+        return "Boolean"
+    if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "Integer"
+    return "Text"
+
+
+def _variable_value(parent: ET.Element, var_guid: str, kind: str, value: Any) -> None:
+    element = _sub(parent, "VariableValue")
+    _sub(element, "VariableRef", targetGUID=var_guid)
+    if kind == "Boolean":
+        _sub(element, "BooleanValue").text = "true" if value else "false"
+    elif kind == "Integer":
+        _sub(element, "IntegerValue").text = str(value)
+    else:
+        _sub(element, "TextValue").text = str(value)
+
+
+def build_project(store: Any, *, name: str = "qcode project", human_only: bool = False,
+                  codebook: Codebook | None = None) -> tuple[bytes, dict[str, str]]:
+    """``project.qde`` for the project in ``store`` and the source files it names.
+
+    Returns the XML bytes and ``{member name: text}`` for the ``sources/`` folder.
+    """
+    codings = store.codings_frame(with_text=False)
+    if human_only:
+        codings = codings[codings["source"] == "human"]
+    codes = code_tree(store.codes_frame(), sorted(set(codings["code"])), codebook)
+    language = codebook.language if codebook is not None else "sv"
+
+    ET.register_namespace("", PROJECT_NS)
+    root = ET.Element(_q("Project"), {"name": name, "origin": ORIGIN})
+    users: dict[str, str] = {}  # user id -> name
+    for row in codings.itertuples(index=False):
+        user_id, user_name = _user_of(row.source, row.coder)
+        users.setdefault(user_id, user_name)
+    if users:
+        users_el = _sub(root, "Users")
+        for user_id in sorted(users):
+            _sub(users_el, "User", guid=stable_guid("user", user_id), name=users[user_id], id=user_id)
+    if codes:
+        _sub(root, "CodeBook").append(codes_element(codes, PROJECT_NS, language))
+
+    documents = store.document_ids()
+    metadata = {doc: store.document_metadata(doc) for doc in documents}
+    keys = sorted({k for meta in metadata.values() for k, v in meta.items() if v is not None})
+    kinds = {k: _variable_type([m[k] for m in metadata.values() if m.get(k) is not None]) for k in keys}
+    if keys:
+        variables = _sub(root, "Variables")
+        for key in keys:
+            _sub(variables, "Variable", guid=stable_guid("variable", key), name=key,
+                 typeOfVariable=kinds[key])
+    if documents:
+        cases = _sub(root, "Cases")
+        for doc in documents:
+            case = _sub(cases, "Case", guid=stable_guid("case", doc), name=doc)
+            for key in keys:
+                if metadata[doc].get(key) is not None:
+                    _variable_value(case, stable_guid("variable", key), kinds[key], metadata[doc][key])
+            _sub(case, "SourceRef", targetGUID=stable_guid("source", doc))
+
+    files: dict[str, str] = {}
+    if documents:
+        sources = _sub(root, "Sources")
+        by_document = {doc: frame for doc, frame in codings.groupby("document", sort=False)}
+        for doc in documents:
+            guid = stable_guid("source", doc)
+            text = store.document_text(doc)
+            files[f"sources/{guid}.txt"] = text
+            source = _sub(sources, "TextSource", guid=guid, name=doc,
+                          plainTextPath=f"internal://{guid}.txt")
+            title = metadata[doc].get("title")
+            if title:
+                _sub(source, "Description").text = str(title)
+            frame = by_document.get(doc)
+            for row in ([] if frame is None else frame.itertuples(index=False)):
+                _selection(source, doc, int(row.start), int(row.end), row.code,
+                           *_user_of(row.source, row.coder))
+    return to_xml_bytes(root), files
+
+
+def _selection(source: ET.Element, doc: str, start: int, end: int, code: str,
+               user_id: str, user_name: str) -> None:
+    key = ("selection", doc, start, end, code, user_id)
+    user_guid = stable_guid("user", user_id)
+    selection = _sub(source, "PlainTextSelection", guid=stable_guid(*key),
+                     startPosition=str(start), endPosition=str(end), creatingUser=user_guid)
+    coding = _sub(selection, "Coding", guid=stable_guid("coding", *key[1:]), creatingUser=user_guid)
+    _sub(coding, "CodeRef", targetGUID=code_guid(code))
+
+
+def write_qdpx(store: Any, output: str | Path, *, human_only: bool = False,
+               codebook: Codebook | None = None, name: str | None = None) -> Path:
+    """Write the project in ``store`` as a REFI-QDA ``.qdpx`` archive (atomically)."""
+    from ..writers import atomic_path
+
+    output = Path(output)
+    xml, files = build_project(store, name=name or output.stem, human_only=human_only,
+                               codebook=codebook)
+    with atomic_path(output) as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            for member, data in [("project.qde", xml),
+                                 *((m, t.encode("utf-8")) for m, t in sorted(files.items()))]:
+                info = zipfile.ZipInfo(member, date_time=_ZIP_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, data)
+    return output
+
+
+# =================================================================================================
+# import
+# =================================================================================================
+def normalise_with_offsets(raw: str) -> tuple[str, list[int]]:
+    """The NFC, LF-only form of ``raw`` and, for every position 0..len(raw) in ``raw``, the
+    matching position in it (CRLF counts two code points in ``raw``, one after).
+
+    >>> text, where = normalise_with_offsets("a\\r\\nb")
+    >>> text, where
+    ('a\\nb', [0, 1, 1, 2, 3])
+    """
+    lf_chars: list[str] = []
+    to_lf = [0] * (len(raw) + 1)
+    i = 0
+    while i < len(raw):
+        to_lf[i] = len(lf_chars)
+        if raw[i] == "\r":
+            if i + 1 < len(raw) and raw[i + 1] == "\n":
+                to_lf[i + 1] = len(lf_chars)
+                i += 1
+            lf_chars.append("\n")
+        else:
+            lf_chars.append(raw[i])
+        i += 1
+    to_lf[len(raw)] = len(lf_chars)
+    lf = "".join(lf_chars)
+    if unicodedata.is_normalized("NFC", lf):
+        return lf, to_lf
+    # Normalise run by run (a run = a starter and the combining marks after it) so each
+    # position can be mapped; composition never crosses a starter in practice.
+    out: list[str] = []
+    to_nfc = [0] * (len(lf) + 1)
+    start = 0
+    for j in range(1, len(lf) + 1):
+        if j == len(lf) or unicodedata.combining(lf[j]) == 0:
+            piece = unicodedata.normalize("NFC", lf[start:j])
+            base = sum(len(p) for p in out)
+            for k in range(start, j):
+                to_nfc[k] = base + min(k - start, len(piece))
+            out.append(piece)
+            start = j
+    text = "".join(out)
+    to_nfc[len(lf)] = len(text)
+    text_nfc = unicodedata.normalize("NFC", text)
+    if text_nfc != text:  # pathological input: keep NFC, clamp the offsets
+        text = text_nfc
+    return text, [min(to_nfc[p], len(text)) for p in to_lf]
+
+
+@dataclass
+class Selection:
+    """One coded span read from a ``.qdpx``: offsets into the normalised text."""
+
+    source_guid: str
+    start: int
+    end: int
+    code_path: str
+    user: str
+    source: str = "human"
+
+
+@dataclass
+class SourceText:
+    """A text source read from a ``.qdpx``: its proposed document id, text and metadata."""
+
+    guid: str
+    document_id: str
+    text: str
+    member: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    #: for each position in the text as stored in the archive, the position in ``text``
+    offsets: list[int] = field(default_factory=list, repr=False)
+    raw_length: int = 0
+
+
+@dataclass
+class QdpxContent:
+    """Everything usable read from a ``.qdpx`` file, before anything touches a project."""
+
+    path: str
+    codes: list[Code]
+    sources: list[SourceText]
+    selections: list[Selection]
+    notes: list[str] = field(default_factory=list)
+
+    def walk_codes(self) -> Iterable[Code]:
+        for code in self.codes:
+            yield from code.walk()
+
+
+def _source_members(reference: str) -> list[str]:
+    """Candidate archive members for a ``plainTextPath``/``richTextPath`` value."""
+    for scheme in ("internal://", "relative://"):
+        if reference.startswith(scheme):
+            reference = reference[len(scheme):]
+            break
+    reference = reference.replace("\\", "/").lstrip("./")
+    base = reference.rsplit("/", 1)[-1]
+    return [f"sources/{reference}", reference, f"sources/{base}"]
+
+
+def _read_variables(root: ET.Element) -> dict[str, str]:
+    variables = child(root, "Variables")
+    return {v.get("guid", ""): v.get("name", "") for v in children(variables, "Variable")} \
+        if variables is not None else {}
+
+
+def _values(parent: ET.Element, names: dict[str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for value in children(parent, "VariableValue"):
+        ref = child(value, "VariableRef")
+        name = names.get(ref.get("targetGUID", "") if ref is not None else "")
+        if not name:
+            continue
+        for element in value:
+            kind = local_name(element.tag)
+            if kind == "VariableRef" or element.text is None:
+                continue
+            text = element.text.strip()
+            if kind == "BooleanValue":
+                found[name] = text.lower() in ("true", "1")
+            elif kind == "IntegerValue":
+                try:
+                    found[name] = int(text)
+                except ValueError:
+                    found[name] = text
+            else:
+                found[name] = text
+    return found
+
+
+def read_qdpx(path: str | Path) -> QdpxContent:
+    """Read a ``.qdpx`` safely into :class:`QdpxContent` (nothing is written anywhere)."""
+    where = str(path)
+    with SafeZip(path) as archive:
+        qde = archive.find("project.qde") or next(
+            (m for m in archive.names() if m.lower().endswith(".qde")), None)
+        if qde is None:
+            raise ExchangeError("no project.qde inside; is this a REFI-QDA project?", path=where)
+        root = parse_xml(archive.read(qde), f"{where}:{qde}")
+        if local_name(root.tag) != "Project":
+            raise ExchangeError(f"not a REFI-QDA project: the root element is "
+                                f"{local_name(root.tag)!r}, expected 'Project'", path=where)
+        notes: list[str] = []
+        users_el = child(root, "Users")
+        users = {u.get("guid", ""): u for u in (children(users_el, "User") if users_el is not None else [])}
+        codebook = child(root, "CodeBook")
+        imported = read_codes(child(codebook, "Codes") if codebook is not None else None, where)
+        notes += imported.notes
+        names = _read_variables(root)
+        case_values: dict[str, dict[str, Any]] = {}
+        cases = child(root, "Cases")
+        for case in children(cases, "Case") if cases is not None else []:
+            values = _values(case, names)
+            for ref in children(case, "SourceRef"):
+                case_values.setdefault(ref.get("targetGUID", ""), {}).update(values)
+        content = QdpxContent(where, imported.codes, [], [], notes)
+        sources = child(root, "Sources")
+        skipped_kinds: dict[str, int] = {}
+        used_ids: set[str] = set()
+        for element in list(sources) if sources is not None else []:
+            kind = local_name(element.tag)
+            if kind != "TextSource":
+                skipped_kinds[kind] = skipped_kinds.get(kind, 0) + 1
+                continue
+            source = _read_text_source(element, archive, content, used_ids)
+            if source is None:
+                continue
+            source.metadata = {**case_values.get(source.guid, {}), **_values(element, names)}
+            content.sources.append(source)
+            _read_selections(element, source, users, imported.by_guid, content)
+        for kind, n in sorted(skipped_kinds.items()):
+            content.notes.append(f"{n} {kind}(s) skipped: qcode codes text only")
+    return content
+
+
+def _read_text_source(element: ET.Element, archive: SafeZip, content: QdpxContent,
+                      used_ids: set[str]) -> SourceText | None:
+    guid = element.get("guid", "")
+    name = (element.get("name") or "").strip()
+    plain_path = element.get("plainTextPath") or ""
+    rich_path = element.get("richTextPath") or ""
+    label = name or plain_path or rich_path or guid
+    member, raw = "", None
+    inline = child(element, "PlainTextContent")
+    if inline is not None and (inline.text or "").strip():
+        raw, member = inline.text or "", "PlainTextContent"
+    elif plain_path:
+        member = next((m for m in (archive.find(c) for c in _source_members(plain_path)) if m), "")
+        if not member:
+            content.notes.append(f"source {label!r}: {plain_path} is not in the archive; skipped")
+            return None
+        data = archive.read(member)
+        try:
+            raw = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            content.notes.append(f"source {label!r}: {member} is not UTF-8 (byte {err.start}); skipped")
+            return None
+    if raw is None or not raw.strip():
+        if rich_path:
+            content.notes.append(
+                f"source {label!r} has only rich text ({rich_path.split('://')[-1]}), no plain text; "
+                "skipped — export it with plain text from the other tool, or add the document "
+                "file itself with `qcode tag`")
+        else:
+            content.notes.append(f"source {label!r} has no text; skipped")
+        return None
+    text, offsets = normalise_with_offsets(raw)
+    document_id = _document_id(name, plain_path or rich_path, guid)
+    base, n = document_id, 2
+    while document_id in used_ids:
+        document_id, n = f"{base}-{n}", n + 1
+    used_ids.add(document_id)
+    return SourceText(guid, document_id, text, member, {}, offsets, len(raw))
+
+
+def _document_id(name: str, path: str, guid: str) -> str:
+    """A document id: the source's name, else its file name without extension, else its GUID."""
+    if name:
+        candidate = name
+    elif path:
+        candidate = path.split("://")[-1].replace("\\", "/").rsplit("/", 1)[-1]
+        candidate = candidate.rsplit(".", 1)[0] if "." in candidate else candidate
+    else:
+        candidate = guid
+    candidate = unicodedata.normalize("NFC", candidate).replace("/", "_").replace("\\", "_").strip()
+    return candidate or guid
+
+
+def _read_selections(element: ET.Element, source: SourceText, users: dict[str, ET.Element],
+                     by_guid: dict[str, str], content: QdpxContent) -> None:
+    offsets, raw_length = source.offsets, source.raw_length
+    clipped = dropped = unknown = 0
+    spans: list[tuple[int, int, ET.Element, str]] = []
+    for selection in children(element, "PlainTextSelection"):
+        try:
+            start = int(selection.get("startPosition", ""))
+            end = int(selection.get("endPosition", ""))
+        except ValueError:
+            dropped += 1
+            continue
+        if end > raw_length or start < 0:
+            clipped += 1
+        start, end = max(0, min(start, raw_length)), max(0, min(end, raw_length))
+        if end <= start:
+            dropped += 1
+            continue
+        spans.append((offsets[start], offsets[end], selection, selection.get("creatingUser", "")))
+    # codings on the whole source (no selection) cover the whole text
+    spans.append((0, len(source.text), element, element.get("creatingUser", "")))
+    for start, end, holder, default_user in spans:
+        for coding in children(holder, "Coding"):
+            ref = child(coding, "CodeRef")
+            path = by_guid.get(ref.get("targetGUID", "") if ref is not None else "")
+            if path is None:
+                unknown += 1
+                continue
+            user_guid = coding.get("creatingUser") or default_user
+            user = users.get(user_guid)
+            user_id = user.get("id", "") if user is not None else ""
+            if user_id in AUTOMATIC_USERS:
+                kind, user_name = AUTOMATIC_USERS[user_id][0], ""
+            else:
+                kind = "human"
+                user_name = ((user.get("name") or user.get("id")) if user is not None else None) \
+                    or user_guid or "unknown"
+            content.selections.append(Selection(source.guid, start, end, path, user_name, kind))
+    label = source.document_id
+    if clipped:
+        content.notes.append(f"source {label!r}: {clipped} selection(s) ran past the text; clipped")
+    if dropped:
+        content.notes.append(f"source {label!r}: {dropped} empty or unreadable selection(s) dropped")
+    if unknown:
+        content.notes.append(f"source {label!r}: {unknown} coding(s) point at no code in the "
+                             "codebook; dropped")
+
+
+# -- into a project -------------------------------------------------------------------------------
+Prepare = Callable[[Document], tuple[Document, Sequence[Segment]]]
+
+
+def whole_text_segments(document: Document) -> tuple[Document, list[Segment]]:
+    """Fallback segmentation for imported texts: one respondent turn and segment per paragraph."""
+    turns, segments, pos = [], [], 0
+    for block in document.text.split("\n\n"):
+        stripped = block.strip()
+        if stripped:
+            start = pos + block.index(stripped)
+            end = start + len(stripped)
+            turns.append(Turn(start, end, ""))
+            segments.append(Segment(document.id, len(segments), start, end, "", False, stripped))
+        pos += len(block) + 2
+    return Document(document.id, document.text, document.path, tuple(turns), document.metadata), segments
+
+
+@dataclass
+class QdpxImportResult:
+    """What an import did: ``documents`` has one row per source (document, source, status,
+    codings), ``notes`` the one-line remarks to show (skipped sources, clipped selections…)."""
+
+    documents: pd.DataFrame
+    codes_added: int
+    codings_added: int
+    notes: list[str] = field(default_factory=list)
+
+
+def import_content(content: QdpxContent, store: Any, *, coder_prefix: str | None = None,
+                   prepare: Prepare = whole_text_segments) -> QdpxImportResult:
+    """Store ``content`` in the project: documents (no automatic coding), codes merged by
+    path, and the selections as codings (``human`` with coder ``prefix + user``).
+
+    A document id already in the project is reused when its text is identical; otherwise the
+    source is stored under ``id-2`` (``-3``…) and the notes say so. Codings already present
+    (same document, span, code, source and coder) are not added twice, so re-importing the
+    same file changes nothing.
+    """
+    notes = list(content.notes)
+    before = set(store.codes_frame()["path"])
+    store.add_codes(list(content.walk_codes()))
+    codes_added = len(set(store.codes_frame()["path"]) - before)
+    existing = store.codings_frame(with_text=False, include_stale=True)
+    seen = {(r.document, int(r.start), int(r.end), r.code, r.source, r.coder if isinstance(r.coder, str) else None)
+            for r in existing.itertuples(index=False)}
+    rows, total = [], 0
+    by_source: dict[str, list[Selection]] = {}
+    for selection in content.selections:
+        by_source.setdefault(selection.source_guid, []).append(selection)
+    for source in content.sources:
+        document_id, status, segments = _place_document(source, store, content.path, prepare)
+        if status == "renamed":
+            notes.append(f"document {source.document_id!r} already exists with another text; "
+                         f"imported as {document_id!r}")
+        starts = [s.start for s in segments]
+        codings = []
+        for sel in by_source.get(source.guid, []):
+            coder = f"{coder_prefix or ''}{sel.user}" if sel.source == "human" else None
+            key = (document_id, sel.start, sel.end, sel.code_path, sel.source, coder)
+            if key in seen:
+                continue
+            seen.add(key)
+            index = bisect_right(starts, sel.start) - 1
+            segment = segments[index].index if index >= 0 and sel.start < segments[index].end else None
+            codings.append(Coding(document_id, segment, sel.start, sel.end, sel.code_path,
+                                  sel.source, 1.0, coder))
+        if codings:
+            store.add_codings(codings)
+        total += len(codings)
+        rows.append({"document": document_id, "source": source.member, "status": status,
+                     "codings": len(codings)})
+    frame = pd.DataFrame(rows, columns=["document", "source", "status", "codings"])
+    return QdpxImportResult(frame, codes_added, total, notes)
+
+
+def _place_document(source: SourceText, store: Any, archive: str, prepare: Prepare
+                    ) -> tuple[str, str, Sequence[Segment]]:
+    """Store the source as a document (or find it already there): (id, status, segments)."""
+    known = set(store.document_ids())
+    candidate, n, status = source.document_id, 2, "new"
+    while candidate in known:
+        if store.document_text(candidate) == source.text:
+            frame = store.segments_frame(document=candidate, with_text=False)
+            segments = [Segment(candidate, int(r.segment), int(r.start), int(r.end), r.speaker or "",
+                                bool(r.is_interviewer), "") for r in frame.itertuples(index=False)]
+            return candidate, "existing" if status == "new" else "renamed", segments
+        candidate, n, status = f"{source.document_id}-{n}", n + 1, "renamed"
+    document = Document(candidate, source.text, f"{archive}:{source.member}", (), source.metadata)
+    document, segments = prepare(document)
+    sha = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
+    store.save_document(document, sha, list(segments), [], tag_key=None)
+    return candidate, status, segments
+
+
+def import_qdpx(path: str | Path, store: Any, *, coder_prefix: str | None = None,
+                prepare: Prepare = whole_text_segments) -> QdpxImportResult:
+    """Read the ``.qdpx`` at ``path`` and store its documents, codes and codings in ``store``."""
+    return import_content(read_qdpx(path), store, coder_prefix=coder_prefix, prepare=prepare)
