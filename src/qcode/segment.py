@@ -56,14 +56,17 @@ def _paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 def _chunks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """``[start, end)`` cut into pieces of at most about :data:`_CHUNK` characters, at white
-    space where there is any."""
+    """``[start, end)`` cut into pieces of at most :data:`_CHUNK` characters: after a sentence
+    end (". ", "? ", "! ", a line break) in the second half of the piece if there is one, else
+    at a space, else anywhere."""
     while end - start > _CHUNK:
         cut = start + _CHUNK
         half = start + _CHUNK // 2
-        space = max(text.rfind(" ", half, cut), text.rfind("\n", half, cut))
-        if space > start:
-            cut = space + 1
+        boundary = max(text.rfind(mark, half, cut) for mark in (". ", "? ", "! ", "\n"))
+        if boundary < 0:
+            boundary = text.rfind(" ", half, cut)
+        if boundary > start:
+            cut = boundary + 1
         yield start, cut
         start = cut
     yield start, end
