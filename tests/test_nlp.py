@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from qcode.nlp import get_nlp, iter_words, lemma_candidates
+from qcode.nlp import doc_words, get_nlp, lemma_candidates
 
 
 def test_get_nlp_is_cached_and_blank():
@@ -54,7 +54,7 @@ def test_non_words_are_only_themselves():
 
 
 def _words(text):
-    return [(w.text, text[w.start:w.end]) for w in iter_words(get_nlp()(text))]
+    return [(w[0], text[w[1]:w[2]]) for w in doc_words(get_nlp()(text))]
 
 
 def test_line_break_hyphenation_is_joined_with_original_offsets():

@@ -28,7 +28,7 @@ from typing import Iterable, Iterator, NamedTuple
 
 from .codebook import Code, Codebook, Patterns, Term
 from .models import Coding, Evidence, Segment
-from .nlp import Word, get_nlp, iter_words, lemma_candidates
+from .nlp import Word, doc_words, get_nlp, lemma_candidates
 
 # how a pattern matched -> weight in the score (see module docstring)
 WEIGHTS = {"phrase": 1.5, "regex": 1.5, "lemma": 1.0, "prefix": 0.8, "compound": 0.6}
@@ -347,18 +347,17 @@ class Tagger:
         lookup = self._words.lookup
         cache = self._words.cache
         hits: list[_Hit] = []
-        words: list[Word] = []
         infos: list[_WordInfo] = []
         phrase_at: list[int] = []
-        for word in iter_words(doc):
-            info = cache.get(word.text) or lookup(word.text)
+        words = doc_words(doc, text)
+        for word in words:
+            info = cache.get(word[0]) or lookup(word[0])
             if info.hits:
                 for rule, how in info.hits:
-                    hits.append(_Hit(rule.code, word.start, word.end, rule.pattern, "term", how,
+                    hits.append(_Hit(rule.code, word[1], word[2], rule.pattern, "term", how,
                                      rule.veto))
             if info.starts:
-                phrase_at.append(len(words))
-            words.append(word)
+                phrase_at.append(len(infos))
             infos.append(info)
         for position in phrase_at:
             for pid in infos[position].starts:
@@ -385,7 +384,7 @@ class Tagger:
                     return None
             else:
                 return None
-        return _Hit(phrase.code, words[position].start, words[current].end, phrase.pattern,
+        return _Hit(phrase.code, words[position][1], words[current][2], phrase.pattern,
                     "phrase", "phrase", phrase.veto)
 
     # -- deciding -------------------------------------------------------------------------
