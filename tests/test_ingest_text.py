@@ -50,6 +50,19 @@ def test_interviewer_labels_match_case_insensitively(label: str) -> None:
     assert turns[1].is_interviewer is False
 
 
+def test_question_answer_transcripts_and_label_notes() -> None:
+    text = ("Fråga 3: Hur ser samverkan ut?\n"
+            "Svar: Vi ringer polisen.\n"
+            "Intervjuaren: Något mer?\n"
+            "Respondent 2 (kvinna, 45 år): Nej, inte nu.\n")
+    assert [(s[0], s[1], s[2]) for s in spans(text)] == [
+        ("Fråga 3", True, "Hur ser samverkan ut?"),
+        ("Svar", False, "Vi ringer polisen."),
+        ("Intervjuaren", True, "Något mer?"),
+        ("Respondent 2 (kvinna, 45 år)", False, "Nej, inte nu."),
+    ]
+
+
 def test_configured_interviewer_labels_replace_the_defaults() -> None:
     turns = parse_turns("Moderator: Välkomna.\nI: Jag heter Ida.", interviewer_labels=("Moderator",))
     assert [(t.speaker, t.is_interviewer) for t in turns] == [("Moderator", True), ("I", False)]

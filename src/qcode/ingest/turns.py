@@ -39,22 +39,28 @@ _TIMESTAMP = r"[\[(][ \t]*(?P<{name}>(?:\d{{1,2}}:)?\d{{1,2}}:\d{{2}}(?:[.,]\d{{
 # bounded and cannot cross a colon, so matching stays linear on huge single-line files.
 _LABEL_LINE = re.compile(
     r"[ \t]*(?:" + _TIMESTAMP.format(name="ts1") + r"[ \t]*)?"
-    r"(?P<bold>\*\*)?(?P<label>[^\W\d_][^:\n*]{0,60}?)[ \t]*"
+    r"(?P<bold>\*\*)?(?P<label>[^\W\d_][^:\n*]{0,90}?)[ \t]*"
     r"(?(bold)(?::\*\*|\*\*[ \t]*:)|:)"
     r"(?=[ \t]|\n|$)[ \t]*"
     r"(?:" + _TIMESTAMP.format(name="ts2") + r")?"
 )
 _LEADING_TIMESTAMP = re.compile(r"[ \t]*" + _TIMESTAMP.format(name="ts") + r"(?=\s|$)")
 _TIMESTAMP_ONLY_LINE = re.compile(r"[ \t]*" + _TIMESTAMP.format(name="ts") + r"[ \t]*(?=\n|$)")
-_LABEL_SHAPE = re.compile(r"[^\W\d_][\w'’()/&\- ]*", re.UNICODE)
+_LABEL_SHAPE = re.compile(r"[^\W\d_][\w'’/&\- ]*")
+# an optional note after the label: "Respondent 2 (kvinna, 45 år)"
+_LABEL_NOTE = re.compile(r"(?P<base>.*?)[ \t]*\((?P<note>[^()\n]{1,40})\)")
 _BLANK_LINES = re.compile(r"\n[^\S\n]*\n\s*")
 
 #: labels that mean "the interviewee" in Swedish and English transcripts (case-insensitive,
 #: optionally followed by a number).
 RESPONDENT_LABELS = frozenset({
     "r", "ip", "resp", "respondent", "informant", "intervjuperson", "deltagare", "svarande",
-    "interviewee", "participant", "d", "p", "b", "s",
+    "interviewee", "participant", "d", "p", "b", "s", "svar", "answer",
 })
+
+#: labels that always mean the interviewer, whatever the configured labels: the question
+#: side of a "Fråga:/Svar:" transcript.
+IMPLICIT_INTERVIEWER_LABELS = frozenset({"fråga", "question", "frågeställare", "moderator"})
 
 #: Swedish (and a few English) words that open sentences; a one-off "Label:" starting with
 #: one of these is speech, not a speaker.
@@ -80,33 +86,45 @@ def normalise_label(label: str) -> str:
     return " ".join(label.split())
 
 
+def _label_base(label: str) -> str:
+    """The label without a trailing note in parentheses, case-folded."""
+    match = _LABEL_NOTE.fullmatch(label)
+    return (match.group("base") if match else label).casefold().strip()
+
+
 def is_interviewer_label(label: str, interviewer_labels: Iterable[str]) -> bool:
-    """True when ``label`` names the interviewer: equal to a configured label ignoring case,
-    a trailing number or a parenthesis ("I2", "Intervjuare (AS)"), or starting with a
-    configured label of three or more letters ("Intervjuare Anna")."""
-    wanted = {lab.casefold().strip() for lab in interviewer_labels}
-    base = re.sub(r"\s*\(.*\)\s*$", "", label.casefold()).strip()
+    """True when ``label`` names the interviewer: a configured label or one of
+    :data:`IMPLICIT_INTERVIEWER_LABELS`, ignoring case, a trailing number or a note in
+    parentheses ("I2", "Intervjuare (AS)"), also with a Swedish definite ending
+    ("Intervjuaren") or followed by a name ("Intervjuare Anna", for labels of 3+ letters)."""
+    wanted = {lab.casefold().strip() for lab in interviewer_labels} | IMPLICIT_INTERVIEWER_LABELS
+    base = _label_base(label)
     bare = base.rstrip("0123456789 ").strip() or base
     if base in wanted or bare in wanted:
         return True
     first = base.split(" ", 1)[0]
-    return len(base.split()) > 1 and len(first) >= 3 and first in wanted
+    if len(base.split()) > 1 and len(first) >= 3 and first in wanted:
+        return True
+    return any(len(w) >= 5 and first.startswith(w) and first[len(w):] in ("n", "en", "s")
+               for w in wanted)
 
 
 def label_shape_ok(label: str) -> bool:
     """The shape rule: 1–4 words, starts with a letter, ≤ 40 characters, no sentence
-    punctuation (comma, period, ?, !, ;, quotes)."""
+    punctuation (comma, period, ?, !, ;, quotes); a note in parentheses may follow."""
     label = normalise_label(label)
-    return (0 < len(label) <= MAX_LABEL_CHARS
-            and len(label.split()) <= MAX_LABEL_WORDS
-            and _LABEL_SHAPE.fullmatch(label) is not None)
+    match = _LABEL_NOTE.fullmatch(label)
+    base = match.group("base") if match else label
+    return (0 < len(base) <= MAX_LABEL_CHARS
+            and len(base.split()) <= MAX_LABEL_WORDS
+            and _LABEL_SHAPE.fullmatch(base) is not None)
 
 
 def _is_known_label(label: str, interviewer_labels: Iterable[str]) -> bool:
-    folded = label.casefold()
-    bare = folded.rstrip("0123456789 ").strip()
+    base = _label_base(label)
+    bare = base.rstrip("0123456789 ").strip()
     return (is_interviewer_label(label, interviewer_labels)
-            or folded in RESPONDENT_LABELS or bare in RESPONDENT_LABELS)
+            or base in RESPONDENT_LABELS or bare in RESPONDENT_LABELS)
 
 
 def _is_initials(label: str) -> bool:
@@ -115,8 +133,9 @@ def _is_initials(label: str) -> bool:
 
 
 def _is_title_case(label: str) -> bool:
-    return all(word[0].isupper() or word[0].isdigit() or word[0] == "("
-               for word in label.split())
+    base = _LABEL_NOTE.fullmatch(label)
+    words = (base.group("base") if base else label).split()
+    return bool(words) and all(word[0].isupper() or word[0].isdigit() for word in words)
 
 
 def _candidates(text: str) -> list[_Candidate]:
