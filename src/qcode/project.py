@@ -222,6 +222,39 @@ class Project:
         result.documents_tagged += 1
         result.segments += len(prepared.segments)
 
+    def ingest(self, paths: Sequence[str | Path] | None = None) -> pd.DataFrame:
+        """Read, segment and store the documents under ``paths`` without coding them.
+
+        For a first look at the material, or texts to be coded by hand; a later ``tag``
+        codes them. Unchanged documents are left alone; a changed one loses its automatic
+        codings (human ones are kept or marked stale). Returns the documents frame.
+
+        >>> Project("demo").ingest(["transcripts/"])[["document", "title"]]  # doctest: +SKIP
+        """
+        from .ingest import iter_documents
+        from .segment import segment_document
+
+        paths = list(paths or ([self.config.transcripts] if self.config.transcripts else []))
+        if not paths:
+            raise ConfigError("nothing to ingest: give a folder or file, e.g. transcripts/")
+        for path in paths:
+            if not Path(path).exists():
+                raise TranscriptError("no such file or folder", path=str(path))
+        store = self.store
+        for _path, outcome in iter_documents(paths, self._ingest_config()):
+            if isinstance(outcome, QcodeError):
+                raise outcome
+            for document in outcome:
+                sha = text_sha256(document.text)
+                state = store.document_state(document.id)
+                if state is not None and state.sha256 == sha:
+                    if state.metadata != store_metadata(document):
+                        store.update_metadata(document.id, dict(document.metadata))
+                    continue
+                store.save_document(document, sha, segment_document(document, self.config.unit),
+                                    [], tag_key=None)
+        return store.documents_frame()
+
     def _ingest_config(self) -> Any:
         from .ingest import IngestConfig
 
