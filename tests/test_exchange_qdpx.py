@@ -393,7 +393,9 @@ def test_not_a_qdpx(tmp_path: Path) -> None:
 
 
 # -- command line ----------------------------------------------------------------------------------
-def test_cli_export_and_import_qdpx(project_store: Store, tmp_path: Path) -> None:
+def test_cli_export_and_import_qdpx(project_store: Store, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no qcode.yaml here: the command works from --db alone
     runner = CliRunner()
     db = str(project_store.path)
     out = tmp_path / "p.qdpx"
