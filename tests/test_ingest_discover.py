@@ -19,10 +19,11 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 def test_discover_expands_folders_sorted_and_skips_clutter(tmp_path: Path) -> None:
     for name in ["b.txt", "a.md", "sub/c.docx", "sub/d.vtt", "e.srt", "f.csv", "g.xlsx",
                  ".hidden.txt", ".git/x.txt", "README.md", "readme.txt", "metadata.csv",
-                 "~$lock.docx", "notes.pdf", "sub/Metadata.CSV"]:
+                 "~$lock.docx", "notes.pdf", "sub/Metadata.CSV", "sub/Thumbs.db"]:
         write(tmp_path / name, "x")
+    # notes.pdf is kept so that reading it says "unsupported" rather than skipping it silently
     assert [p.relative_to(tmp_path).as_posix() for p in discover([tmp_path])] == [
-        "a.md", "b.txt", "e.srt", "f.csv", "g.xlsx", "sub/c.docx", "sub/d.vtt"]
+        "a.md", "b.txt", "e.srt", "f.csv", "g.xlsx", "notes.pdf", "sub/c.docx", "sub/d.vtt"]
 
 
 def test_discover_keeps_explicit_files_in_order_once(tmp_path: Path) -> None:

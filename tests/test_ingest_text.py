@@ -167,8 +167,15 @@ def test_yaml_syntax_error_reports_the_line_in_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "x.txt", "---\ntitle: ok\ngroup: [polis\ndate: 2010\n---\nText.\n")
     with pytest.raises(TranscriptError) as info:
         read_path(path)
-    assert info.value.path == str(path) and info.value.line in (4, 5)
+    assert info.value.path == str(path) and info.value.line == 3  # where "[" opened
     assert "\n" not in str(info.value)
+
+
+def test_yaml_error_in_the_middle_points_at_that_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.txt", "---\ntitle: ok\ngroup: a: b\n---\nText.\n")
+    with pytest.raises(TranscriptError) as info:
+        read_path(path)
+    assert info.value.line == 3 and "mapping values are not allowed" in str(info.value)
 
 
 def test_front_matter_that_is_not_a_mapping(tmp_path: Path) -> None:

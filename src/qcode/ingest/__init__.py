@@ -32,18 +32,23 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".vtt", ".srt", ".csv", ".xlsx")
 SIDECAR_NAME = "metadata.csv"
 
 
+#: operating-system clutter that is never a transcript.
+_OS_FILES = ("thumbs.db", "desktop.ini")
+
+
 def _skipped(name: str) -> bool:
-    """Files a folder scan leaves out: hidden files, README.*, the metadata sidecar and Office
-    lock files (``~$interview.docx``)."""
+    """Files a folder scan leaves out: hidden files, README.*, the metadata sidecar, Office
+    lock files (``~$interview.docx``) and Windows' Thumbs.db/desktop.ini."""
     lower = name.lower()
     return (name.startswith(".") or name.startswith("~$") or lower == SIDECAR_NAME
-            or lower.startswith("readme."))
+            or lower.startswith("readme.") or lower in _OS_FILES)
 
 
 def discover(paths: Iterable[str | Path]) -> list[Path]:
-    """The input files under ``paths``: folders are searched recursively (sorted, supported
-    formats only, hidden folders and :func:`_skipped` files left out); a file named
-    explicitly is always returned, so an unknown format is reported when it is read.
+    """The input files under ``paths``: folders are searched recursively (sorted; hidden
+    folders and :func:`_skipped` files left out). Files of other formats found in a folder are
+    returned too, like a file named explicitly, so reading them reports ``UnsupportedFormat``
+    instead of silently leaving a transcript out.
 
     >>> discover(["transcripts/"])  # doctest: +SKIP
     [PosixPath('transcripts/polis.txt'), PosixPath('transcripts/taxi/enkat.xlsx')]
@@ -64,9 +69,7 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
         folder_files = []
         for root, dirs, files in os.walk(path):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
-            folder_files.extend(
-                Path(root, name) for name in files
-                if not _skipped(name) and Path(name).suffix.lower() in SUPPORTED_SUFFIXES)
+            folder_files.extend(Path(root, name) for name in files if not _skipped(name))
         for file in sorted(folder_files):
             add(file)
     return found

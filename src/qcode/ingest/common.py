@@ -178,7 +178,7 @@ def parse_front_matter(yaml_text: str, path: Path, *, first_line: int) -> dict[s
     try:
         data = yaml.load(yaml_text, Loader=_StringScalarLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        mark = _error_mark(error, yaml_text)
         line = first_line + mark.line if mark is not None else first_line
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         context = getattr(error, "context", None)
@@ -191,6 +191,19 @@ def parse_front_matter(yaml_text: str, path: Path, *, first_line: int) -> dict[s
         raise TranscriptError("front matter must be `key: value` lines (a YAML mapping), "
                               f"not a {type(data).__name__}", path=str(path), line=first_line)
     return {str(key): value for key, value in data.items()}
+
+
+def _error_mark(error: yaml.YAMLError, yaml_text: str) -> Any:
+    """Where to point the user: the problem, except for an unclosed bracket or quote (or an
+    error at the end of the text), where the line that opened it is the one to fix."""
+    problem = getattr(error, "problem_mark", None)
+    context = getattr(error, "context_mark", None)
+    opened = str(getattr(error, "context", "") or "").startswith(
+        ("while parsing a flow", "while scanning a quoted"))
+    at_end = problem is not None and problem.index >= len(yaml_text.rstrip())
+    if context is not None and (problem is None or opened or at_end):
+        return context
+    return problem
 
 
 def metadata_value(value: Any) -> str | None:
