@@ -455,3 +455,41 @@ def test_format_codebook_tree() -> None:
                         "[terms 2, phrases 1, regex 0, not 2]")
     assert lines[4] == ("  beredskap/saknas  Beredskap saknas  "
                         "[terms 0, phrases 2, regex 1, not 0, min_matches 2]")
+
+
+# ------------------------------------------------------------------ the default codebook
+
+KRONOBERG = Path(__file__).resolve().parents[1] / "codebooks" / "kronoberg.yaml"
+
+
+def test_kronoberg_validates_with_zero_problems() -> None:
+    assert validate_codebook(KRONOBERG) == []
+
+
+def test_kronoberg_themes_and_subcodes() -> None:
+    cb = load_codebook(KRONOBERG)
+    assert [c.id for c in cb.codes] == ["erfarenhet", "beredskap", "samverkan", "kunskap",
+                                         "dubbla_roller", "rapportering"]
+    for path in ["beredskap/handlingsplan", "beredskap/samverkansplan", "beredskap/utbildning",
+                 "beredskap/diskuterat", "beredskap/saknas", "samverkan/befintlig",
+                 "samverkan/onskad", "samverkan/partner/polis", "samverkan/partner/socialtjanst",
+                 "samverkan/partner/migrationsverket", "samverkan/partner/sjukvard",
+                 "kunskap/niva", "kunskap/kannetecken", "kunskap/utbildningsbehov",
+                 "rapportering/anmalan", "rapportering/bevis", "rapportering/tas_pa_allvar",
+                 "erfarenhet/misstanke", "erfarenhet/omfattning",
+                 "dubbla_roller/sekretess_tystnadsplikt", "dubbla_roller/fortroende"]:
+        assert cb.get(path).label
+
+
+def test_kronoberg_every_code_is_documented_like_a_real_codebook() -> None:
+    for code in load_codebook(KRONOBERG).walk():
+        assert code.label and code.description and code.include and code.exclude, code.path
+        assert 1 <= len(code.examples) <= 4, code.path
+        assert code.color, code.path
+        if not code.children:
+            assert not code.patterns.is_empty, code.path
+
+
+def test_kronoberg_round_trips() -> None:
+    cb = load_codebook(KRONOBERG)
+    assert codebook_from_yaml_text(codebook_to_yaml_text(cb)).codes == cb.codes
