@@ -295,3 +295,18 @@ def test_very_large_single_line_file(tmp_path: Path) -> None:
     [doc] = read_path(path, IngestConfig())
     assert len(doc.turns) == 1
     assert doc.turns[0].end == len(doc.text.rstrip())
+
+
+def test_memory_stays_a_few_times_the_file_size(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = write(tmp_path, "stor.txt", ("R: " + "vi samverkar: med polisen, åäö " * 100_000).encode())
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        [doc] = read_path(path)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(doc.turns) == 1
+    assert peak < 5 * size, f"peak {peak} bytes for a {size}-byte file"

@@ -115,6 +115,8 @@ def normalise_text(text: str) -> str:
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if unicodedata.is_normalized("NFC", text):  # the usual case: no second copy of a big text
+        return text
     return unicodedata.normalize("NFC", text)
 
 
