@@ -310,3 +310,27 @@ def test_memory_stays_a_few_times_the_file_size(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert len(doc.turns) == 1
     assert peak < 5 * size, f"peak {peak} bytes for a {size}-byte file"
+
+
+DATA = Path(__file__).parent / "data" / "ingest"
+
+
+def test_a_realistic_transcript_with_header_lines_and_colons_in_speech() -> None:
+    [doc] = read_path(DATA / "kommun-ifo.txt")
+    assert [(t.speaker, t.is_interviewer, t.metadata.get("timestamp")) for t in doc.turns] == [
+        ("respondent", False, None),
+        ("Intervjuare", True, "00:00:12"), ("IP", False, None),
+        ("Intervjuare", True, None), ("IP", False, "00:01:40"),
+        ("Intervjuare", True, "00:03:05"), ("IP", False, None),
+        ("Intervjuare", True, None), ("IP", False, None),
+    ]
+    said = [doc.text[t.start:t.end] for t in doc.turns]
+    assert said[0].startswith("Intervju med enhetschef") and said[0].endswith("kommunhuset")
+    assert "Det var så här: en kvinna" in said[4] and said[4].endswith("något mer bakom.")
+    assert said[6] == ("Vi ordnade ett skyddat boende först.\nAlltså: det var det viktigaste "
+                       "just då.\nSen kontaktade vi polisen, kl 14:30 samma dag.")
+
+
+def test_focus_group_names_without_known_labels() -> None:
+    text = "Anna: Vi har en plan.\nBo: Det har inte vi.\nAnna: Då borde ni skaffa en.\n"
+    assert [s[0] for s in spans(text)] == ["Anna", "Bo", "Anna"]

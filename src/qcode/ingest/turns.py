@@ -11,7 +11,7 @@ a label in this document:
 * its first word is not a common Swedish sentence opener ("det", "jag", "ja", …; initials
   like "I" or "AS" are exempt) and either
   it is Title Case (every word capitalised, like a name or a role: "Anna Svensson",
-  "Polis 1") while the document has other labels, or it opens at least two lines.
+  "Polis 1") and comes after another sure label, or it opens at least two lines.
 
 Text with no accepted label at all is read paragraph by paragraph, each paragraph a turn of
 speaker ``respondent``. Timestamps like ``[00:12:34]`` or ``(12:34)`` before or after a label
@@ -157,9 +157,13 @@ def _candidates(text: str) -> list[_Candidate]:
     return found
 
 
-def _accepted_labels(candidates: list[_Candidate], interviewer_labels: tuple[str, ...],
-                     extra_labels: frozenset[str]) -> set[str]:
-    """Which candidate labels are speaker labels in this document (see module docstring)."""
+def _label_starts(candidates: list[_Candidate], interviewer_labels: tuple[str, ...],
+                  extra_labels: frozenset[str]) -> list[_Candidate]:
+    """The candidates that are speaker labels in this document (see module docstring).
+
+    One-off Title Case labels before the first sure label are header lines of the
+    transcript ("Datum: 2010-02-03", "Plats: kommunhuset"), not speakers.
+    """
     counts = Counter(c.label for c in candidates)
     strong = set()
     weak = set()
@@ -173,9 +177,11 @@ def _accepted_labels(candidates: list[_Candidate], interviewer_labels: tuple[str
             strong.add(label)
         elif _is_title_case(label):
             weak.add(label)
-    if strong or len(weak) >= 2:
-        strong |= weak
-    return strong
+    if strong:
+        first_strong = next(i for i, c in enumerate(candidates) if c.label in strong)
+        return [c for i, c in enumerate(candidates)
+                if c.label in strong or (c.label in weak and i > first_strong)]
+    return [c for c in candidates if c.label in weak] if len(weak) >= 2 else []
 
 
 def _span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -242,9 +248,8 @@ def parse_turns(text: str, interviewer_labels: Iterable[str] = DEFAULT_INTERVIEW
     """
     candidates = _candidates(text)
     interviewer_labels = tuple(interviewer_labels)
-    accepted = _accepted_labels(candidates, interviewer_labels,
-                                frozenset(normalise_label(x) for x in extra_labels))
-    starts = [c for c in candidates if c.label in accepted]
+    starts = _label_starts(candidates, interviewer_labels,
+                           frozenset(normalise_label(x) for x in extra_labels))
     if not starts:
         return tuple(_paragraph_turns(text, 0, len(text)))
     turns: list[Turn] = []
