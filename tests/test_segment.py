@@ -149,3 +149,13 @@ def test_read_text_file_offsets(text: str) -> None:
     doc = parse_text(normalised, Path("x.txt"))
     check_turns(doc.text, doc.turns)
     assert "\r" not in doc.text
+
+
+def test_documents_and_segments_pickle_for_worker_processes() -> None:
+    import pickle
+
+    doc = doc_of(TRANSCRIPT)
+    segments = segment_document(doc, "sentence")
+    assert pickle.loads(pickle.dumps(doc)) == doc
+    copy = pickle.loads(pickle.dumps(segments))
+    assert copy == segments and dict(copy[0].metadata) == {"timestamp": "00:00:05"}

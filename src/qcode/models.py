@@ -5,6 +5,7 @@ Offsets are always code points into ``Document.text`` (NFC-normalised, ``\\n`` l
 """
 from __future__ import annotations
 
+import copyreg
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -19,6 +20,11 @@ SOURCES = ("rule", "model", "human")
 def frozen_mapping(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """A read-only view of a copy of ``data`` so value objects stay immutable."""
     return MappingProxyType(dict(data or {}))
+
+
+# Value objects cross process boundaries (`qcode tag --jobs`); a mappingproxy cannot be pickled
+# by itself, so pickle it as "frozen_mapping(plain dict)".
+copyreg.pickle(MappingProxyType, lambda proxy: (frozen_mapping, (dict(proxy),)))
 
 
 @dataclass(frozen=True)
