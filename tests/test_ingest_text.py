@@ -126,6 +126,14 @@ def test_timestamps_before_or_after_the_label_become_metadata() -> None:
     ]
 
 
+def test_bare_timestamps_before_a_label() -> None:
+    text = "00:01:02 Intervjuare: Hur?\n1:02:03.5 - IP: Så här.\n12:30 kom han.\n"
+    assert spans(text) == [
+        ("Intervjuare", True, "Hur?", {"timestamp": "00:01:02"}),
+        ("IP", False, "Så här.\n12:30 kom han.", {"timestamp": "1:02:03.5"}),
+    ]
+
+
 def test_timestamp_at_the_start_of_an_unlabelled_paragraph() -> None:
     assert spans("(00:01) Vi började.\n\n[00:02:00]\nSen slutade vi.") == [
         ("respondent", False, "Vi började.", {"timestamp": "00:01"}),

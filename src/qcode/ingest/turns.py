@@ -15,7 +15,8 @@ a label in this document:
 
 Text with no accepted label at all is read paragraph by paragraph, each paragraph a turn of
 speaker ``respondent``. Timestamps like ``[00:12:34]`` or ``(12:34)`` before or after a label
-become the turn's ``timestamp`` metadata and are left out of its span.
+(or a bare ``00:12:34`` before one) become the turn's ``timestamp`` metadata, as written, and are
+left out of its span.
 """
 from __future__ import annotations
 
@@ -37,8 +38,10 @@ _TIMESTAMP = r"[\[(][ \t]*(?P<{name}>(?:\d{{1,2}}:)?\d{{1,2}}:\d{{2}}(?:[.,]\d{{
 # A line start: optional indent, optional timestamp, optional markdown bold, the label, the
 # colon (inside or outside the bold), white space or end of line after it. The label part is
 # bounded and cannot cross a colon, so matching stays linear on huge single-line files.
+# a bare "00:12:34" (or "1:02:03.5") counts only before a label: "00:12:34 IP: …"
+_BARE_TIMESTAMP = r"(?P<ts0>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)[ \t]+(?:-[ \t]+)?"
 _LABEL_LINE = re.compile(
-    r"[ \t]*(?:" + _TIMESTAMP.format(name="ts1") + r"[ \t]*)?"
+    r"[ \t]*(?:" + _TIMESTAMP.format(name="ts1") + r"[ \t]*|" + _BARE_TIMESTAMP + r")?"
     r"(?P<bold>\*\*)?(?P<label>[^\W\d_][^:\n*]{0,90}?)[ \t]*"
     r"(?(bold)(?::\*\*|\*\*[ \t]*:)|:)"
     r"(?=[ \t]|\n|$)[ \t]*"
@@ -149,7 +152,8 @@ def _candidates(text: str) -> list[_Candidate]:
             label = normalise_label(match.group("label"))
             if label_shape_ok(label):
                 found.append(_Candidate(pos, match.end(), label,
-                                        match.group("ts1") or match.group("ts2")))
+                                        match.group("ts0") or match.group("ts1")
+                                        or match.group("ts2")))
         newline = text.find("\n", pos)
         if newline < 0:
             break
