@@ -241,3 +241,32 @@ def test_xlsx_that_is_not_a_workbook(tmp_path: Path) -> None:
     path.write_text("id,svar\n", encoding="utf-8")
     with pytest.raises(TranscriptError, match="not a readable Excel"):
         read_path(path)
+
+
+@pytest.mark.parametrize("name", ["tom.docx", "tom.xlsx", "tom.vtt", "tom.srt", "tom.csv"])
+def test_zero_byte_files_of_every_format_are_empty(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"")
+    with pytest.raises(TranscriptError, match="empty") as info:
+        read_path(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["x.docx", "x.xlsx", "x.vtt", "x.csv"])
+def test_unreadable_files_of_every_format(tmp_path: Path, name: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"x")
+
+    def deny(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    with pytest.raises(TranscriptError, match="permission denied"):
+        read_path(path)
+
+
+def test_folder_named_like_a_docx(tmp_path: Path) -> None:
+    (tmp_path / "mapp.docx").mkdir()
+    with pytest.raises(TranscriptError, match="folder"):
+        read_path(tmp_path / "mapp.docx")

@@ -9,6 +9,7 @@ YAML front matter typed as paragraphs between two ``---`` paragraphs.
 """
 from __future__ import annotations
 
+import io
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
@@ -17,8 +18,8 @@ from typing import Any, Iterator
 
 from ..errors import TranscriptError
 from ..models import Document, frozen_mapping
-from .common import IngestConfig, normalise_text, parse_front_matter, split_metadata
-from .turns import (SENTENCE_OPENERS, _is_known_label, label_shape_ok, normalise_label,
+from .common import IngestConfig, normalise_text, parse_front_matter, read_bytes, split_metadata
+from .turns import (SENTENCE_OPENERS, is_known_label, label_shape_ok, normalise_label,
                     parse_turns)
 
 
@@ -34,8 +35,11 @@ class _Block:
 def _open(path: Path) -> Any:
     import docx  # python-docx; imported lazily so plain-text ingest stays light
 
+    data = read_bytes(path)
+    if not data:
+        raise TranscriptError("empty file: 0 bytes", path=str(path))
     try:
-        return docx.Document(str(path))
+        return docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as error:
         raise TranscriptError(
             "not a readable Word .docx file (an old .doc or a damaged file? open it in Word "
@@ -135,7 +139,7 @@ def _accepted_bold(blocks: list[_Block], interviewer_labels: tuple[str, ...]) ->
         label = block.label
         if label is None:
             continue
-        if block.has_colon or _is_known_label(label, interviewer_labels) or (
+        if block.has_colon or is_known_label(label, interviewer_labels) or (
                 counts[label] >= 2 and label.split()[0].casefold() not in SENTENCE_OPENERS):
             accepted.add(label)
     return accepted

@@ -117,9 +117,11 @@ def read_xlsx_table(path: Path) -> Table:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    read_bytes(path)  # same unreadable-file errors as the other formats
+    data = read_bytes(path)  # same unreadable-file errors as the other formats
+    if not data:
+        raise TranscriptError("empty file: 0 bytes", path=str(path))
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise TranscriptError(f"not a readable Excel .xlsx file: {error}", path=str(path)) from None
     try:

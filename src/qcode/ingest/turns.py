@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..models import Turn, frozen_mapping
+from .common import IngestConfig
 
 #: speaker of text that carries no label.
 DEFAULT_SPEAKER = "respondent"
-DEFAULT_INTERVIEWER_LABELS = ("I", "Int", "Intervjuare", "Interviewer", "F")
+DEFAULT_INTERVIEWER_LABELS = IngestConfig().interviewer_labels
 
 MAX_LABEL_CHARS = 40
 MAX_LABEL_WORDS = 4
@@ -123,7 +124,8 @@ def label_shape_ok(label: str) -> bool:
             and _LABEL_SHAPE.fullmatch(base) is not None)
 
 
-def _is_known_label(label: str, interviewer_labels: Iterable[str]) -> bool:
+def is_known_label(label: str, interviewer_labels: Iterable[str]) -> bool:
+    """An interviewer label or one of :data:`RESPONDENT_LABELS` (possibly numbered)."""
     base = _label_base(label)
     bare = base.rstrip("0123456789 ").strip()
     return (is_interviewer_label(label, interviewer_labels)
@@ -173,7 +175,7 @@ def _label_starts(candidates: list[_Candidate], interviewer_labels: tuple[str, .
     weak = set()
     for label, count in counts.items():
         first = label.split()[0].casefold()
-        if label in extra_labels or _is_known_label(label, interviewer_labels):
+        if label in extra_labels or is_known_label(label, interviewer_labels):
             strong.add(label)
         elif first in SENTENCE_OPENERS and not _is_initials(label):
             continue
