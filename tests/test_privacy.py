@@ -78,7 +78,7 @@ def test_check_privacy_reports_file_and_line_and_exits_1(tmp_path, monkeypatch):
     (tmp_path / "codings.csv").write_text("document,text\nd1,ring 070-123 45 67\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["check-privacy", "quotes.md", "codings.csv"])
     assert result.exit_code == 1
-    assert "quotes.md:4: name (A*** S******)" in result.output
+    assert "quotes.md:4: name (A*** S*******)" in result.output
     assert "codings.csv:2: phone" in result.output
     assert "Anna Svensson" not in result.output
 
