@@ -7,7 +7,6 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
-from docx.shared import Pt  # noqa: F401  (python-docx import check)
 
 from qcode.errors import DuplicateDocument, TranscriptError
 from qcode.ingest import IngestConfig, read_path
