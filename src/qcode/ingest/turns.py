@@ -6,8 +6,8 @@ candidate label must have the shape of one (1–4 words, starts with a letter, n
 punctuation, at most 40 characters, colon followed by white space) and then also be *likely*
 a label in this document:
 
-* it is an interviewer label from the config, or a common respondent label (R, IP,
-  Respondent, Informant, …), possibly numbered ("IP2", "Respondent 3"); or
+* it is an interviewer label from the config (or "Fråga"), or a common respondent label
+  (R, IP, Respondent, Informant, Svar, …), possibly numbered ("IP2", "Respondent 3"); or
 * its first word is not a common Swedish sentence opener ("det", "jag", "ja", …; initials
   like "I" or "AS" are exempt) and either
   it is Title Case (every word capitalised, like a name or a role: "Anna Svensson",
@@ -36,11 +36,11 @@ MAX_LABEL_CHARS = 40
 MAX_LABEL_WORDS = 4
 
 _TIMESTAMP = r"[\[(][ \t]*(?P<{name}>(?:\d{{1,2}}:)?\d{{1,2}}:\d{{2}}(?:[.,]\d{{1,3}})?)[ \t]*[\])]"
+# A bare "00:12:34" (or "1:02:03.5") counts only before a label: "00:12:34 IP: …".
+_BARE_TIMESTAMP = r"(?P<ts0>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)[ \t]+(?:-[ \t]+)?"
 # A line start: optional indent, optional timestamp, optional markdown bold, the label, the
 # colon (inside or outside the bold), white space or end of line after it. The label part is
 # bounded and cannot cross a colon, so matching stays linear on huge single-line files.
-# a bare "00:12:34" (or "1:02:03.5") counts only before a label: "00:12:34 IP: …"
-_BARE_TIMESTAMP = r"(?P<ts0>(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?)[ \t]+(?:-[ \t]+)?"
 _LABEL_LINE = re.compile(
     r"[ \t]*(?:" + _TIMESTAMP.format(name="ts1") + r"[ \t]*|" + _BARE_TIMESTAMP + r")?"
     r"(?P<bold>\*\*)?(?P<label>[^\W\d_][^:\n*]{0,90}?)[ \t]*"
@@ -66,8 +66,8 @@ RESPONDENT_LABELS = frozenset({
 #: side of a "Fråga:/Svar:" transcript.
 IMPLICIT_INTERVIEWER_LABELS = frozenset({"fråga", "question", "frågeställare", "moderator"})
 
-#: Swedish (and a few English) words that open sentences; a one-off "Label:" starting with
-#: one of these is speech, not a speaker.
+#: Swedish (and a few English) words that open sentences; a "Label:" starting with one of
+#: these is speech ("Det var så här: …"), not a speaker, unless it is a known label.
 SENTENCE_OPENERS = frozenset("""
 alltså annars att bara de dem den denna dessa det detta dom du då där därför eftersom eller
 en enligt ett fast faktiskt för först han hela hon här i jag ja javisst jo just kanske man med
