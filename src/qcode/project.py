@@ -308,7 +308,7 @@ class Project:
             frame = frame[frame["segment"] == segment]
             if frame.empty:
                 raise ConfigError(f"document {document!r} has no segment {segment}")
-        tagger = Tagger(self.codebook, code_interviewer=True)
+        tagger = Tagger(self.codebook, code_interviewer=self.config.code_interviewer)
         parts = []
         for row in frame.itertuples(index=False):
             seg = Segment(document, int(row.segment), int(row.start), int(row.end), row.speaker,
