@@ -22,6 +22,8 @@ score approaches 1 as evidence accumulates. It ranks codings for review; it is n
 from __future__ import annotations
 
 import re
+import re._constants as _sre_constants
+import re._parser as _sre_parser
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Iterable, Iterator, NamedTuple
@@ -69,11 +71,13 @@ class _WordInfo(NamedTuple):
     hits: tuple[tuple[_Rule, str], ...]
     slots: frozenset[tuple[int, int]]  # (phrase id, word position) this word can fill
     starts: tuple[int, ...]  # phrase ids whose first word this is
+    ends: tuple[int, ...]  # phrase ids whose last word this is
+    regexes: tuple[tuple[int, int], ...]  # (regex, part) whose required letters occur in this word
     barrier: bool
 
 
-_NOTHING = _WordInfo((), frozenset(), (), False)
-_BARRIER = _WordInfo((), frozenset(), (), True)
+_NOTHING = _WordInfo((), frozenset(), (), (), (), False)
+_BARRIER = _WordInfo((), frozenset(), (), (), (), True)
 
 
 class _Phrase(NamedTuple):
@@ -127,6 +131,9 @@ class _WordIndex:
         self.head_starts: set[str] = set()  # first letters of compound terms: worth lemmatising
         self.phrase_words: dict[str, list[tuple[int, int]]] = {}
         self.phrase_prefix = _PrefixTable()
+        self.phrase_last: dict[int, int] = {}  # phrase id -> position of its last word
+        # (letters, regex number, part number): a regex runs when every part has a word
+        self.needles: list[tuple[str, int, int]] = []
         self.cache: dict[str, _WordInfo] = {}
 
     def add_term(self, term: Term, rule: _Rule) -> None:
@@ -147,6 +154,8 @@ class _WordIndex:
             self.head_starts.add(text[:MIN_PART])
 
     def add_phrase_word(self, word: str, slot: tuple[int, int]) -> None:
+        pid, pos = slot
+        self.phrase_last[pid] = max(pos, self.phrase_last.get(pid, 0))
         text, prefix = _split_star(word)
         if prefix:
             self.phrase_prefix.add(text, slot)
@@ -182,10 +191,12 @@ class _WordIndex:
         for form in forms:
             slots.update(self.phrase_words.get(form, ()))
             slots.update(self.phrase_prefix.find(form))
-        if not found and not slots:
+        regexes = tuple(sorted({(r, k) for needle, r, k in self.needles if needle in word}))
+        if not found and not slots and not regexes:
             return _NOTHING
         starts = tuple(sorted({pid for pid, pos in slots if pos == 0}))
-        return _WordInfo(tuple(found.items()), frozenset(slots), starts, False)
+        ends = tuple(sorted({pid for pid, pos in slots if pos == self.phrase_last[pid]}))
+        return _WordInfo(tuple(found.items()), frozenset(slots), starts, ends, regexes, False)
 
     def _compound_hits(self, form: str, note) -> None:
         """Terms that are the first part (with or without a linking letter) or the head of
@@ -273,6 +284,8 @@ class Tagger:
         self._words = _WordIndex()
         self._phrases: list[_Phrase] = []
         self._regexes: list[tuple[int, re.Pattern[str]]] = []
+        self._always: list[int] = []  # regexes without a letters-only requirement: run on every segment
+        self._parts: dict[int, int] = {}  # regex number -> number of required letters-only parts
         for i, code in enumerate(self._codes):
             self._add_patterns(i, code.patterns)
         self._nlp = get_nlp()
@@ -292,7 +305,17 @@ class Tagger:
                 for pos, word in enumerate(words):
                     self._words.add_phrase_word(word, (pid, pos))
         for pattern in patterns.regex:
+            number = len(self._regexes)
             self._regexes.append((i, re.compile(pattern, re.IGNORECASE)))
+            # letters-only requirements are checked once per distinct word (a run of letters
+            # never spans two tokens); without any, the regex runs on every segment
+            parts = [p for p in required_parts(pattern) if all(n.isalpha() for n in p)]
+            if parts:
+                self._parts[number] = len(parts)
+                for k, part in enumerate(parts):
+                    self._words.needles.extend((n, number, k) for n in part)
+            else:
+                self._always.append(number)
 
     # -- public API -----------------------------------------------------------------------
     def tag_segments(self, segments: Iterable[Segment], batch_size: int = 256
@@ -349,6 +372,8 @@ class Tagger:
         hits: list[_Hit] = []
         infos: list[_WordInfo] = []
         phrase_at: list[int] = []
+        ends: set[int] = set()  # phrases whose last word occurs: only those are worth trying
+        regexes: set[tuple[int, int]] = set()  # (regex, part) whose required letters occur
         words = doc_words(doc, text)
         for word in words:
             info = cache.get(word[0]) or lookup(word[0])
@@ -358,13 +383,25 @@ class Tagger:
                                      rule.veto))
             if info.starts:
                 phrase_at.append(len(infos))
+            if info.ends:
+                ends.update(info.ends)
+            if info.regexes:
+                regexes.update(info.regexes)
             infos.append(info)
         for position in phrase_at:
             for pid in infos[position].starts:
-                hit = self._phrase_hit(pid, position, words, infos)
-                if hit is not None:
-                    hits.append(hit)
-        for i, regex in self._regexes:
+                if pid in ends:
+                    hit = self._phrase_hit(pid, position, words, infos)
+                    if hit is not None:
+                        hits.append(hit)
+        runnable = list(self._always)
+        if regexes:
+            parts = self._parts
+            for number in {r for r, _k in regexes}:
+                if all((number, k) in regexes for k in range(parts[number])):
+                    runnable.append(number)
+        for number in sorted(runnable):
+            i, regex = self._regexes[number]
             for m in regex.finditer(text):
                 if m.end() > m.start():
                     hits.append(_Hit(i, m.start(), m.end(), regex.pattern, "regex", "regex", False))
@@ -464,6 +501,69 @@ class Tagger:
     def _match(self, segment: Segment, h: _Hit) -> Match:
         return Match(self._codes[h.code].path, segment.start + h.start, segment.start + h.end,
                      segment.text[h.start:h.end], h.pattern, h.kind, h.how, h.veto)
+
+
+def required_parts(pattern: str, min_length: int = 3) -> list[frozenset[str]]:
+    """Parts every match of ``pattern`` must contain: each part is a set of lower-cased strings
+    one of which occurs in the match. Parts shorter than ``min_length`` are left out, so an
+    empty list means "no shortcut".
+
+    The tagger runs a regex only on segments that have a word for every letters-only part:
+    most regexes in a codebook look for rare words, often two of them near each other
+    (``\\b(?:ingen|saknar)\\b[^.]{0,25}\\b(?:plan\\w*|rutin\\w*)``), and this test is done
+    once per distinct word, which is far cheaper than a regex scan of every segment.
+
+    >>> [sorted(p) for p in required_parts(r"\\bdet\\s+(?:har\\s+)?(?:ökat|minskat)\\b")]
+    [['det'], ['minskat', 'ökat']]
+    >>> required_parts(r"\\b\\d+\\s+st\\b")  # nothing of 3+ letters is required
+    []
+    """
+    try:
+        parsed = _sre_parser.parse(pattern, re.IGNORECASE)
+    except Exception:  # unusual syntax or a parser change: no shortcut, the regex still runs
+        return []
+    return [frozenset(x.lower() for x in part) for part in _sequence_parts(list(parsed))
+            if min(len(x) for x in part) >= min_length]
+
+
+def _sequence_parts(items: list) -> list[set[str]]:
+    """The required parts of a regex sequence: runs of literals and required groups."""
+    c = _sre_constants
+    parts: list[set[str]] = []
+    run = ""
+    for op, av in items:
+        if op is c.LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            parts.append({run})
+            run = ""
+        found = _item_literals(op, av)
+        if found:
+            parts.append(found)
+    if run:
+        parts.append({run})
+    return parts
+
+
+def _item_literals(op, av) -> set[str] | None:
+    """Strings one of which a match of this regex item contains, or None if unknown."""
+    c = _sre_constants
+    if op is c.SUBPATTERN:
+        return _best(_sequence_parts(list(av[3])))
+    if op is c.BRANCH:
+        alternatives = [_best(_sequence_parts(list(alt))) for alt in av[1]]
+        return None if any(a is None for a in alternatives) else set().union(*alternatives)
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+        return _best(_sequence_parts(list(av[2])))
+    return None
+
+
+def _best(parts: list[set[str]]) -> set[str] | None:
+    """The most selective of several required parts: longest shortest string, fewest strings."""
+    if not parts:
+        return None
+    return max(parts, key=lambda o: (min(len(x) for x in o), -len(o)))
 
 
 def _score(weights: Iterable[float]) -> float:
