@@ -254,3 +254,23 @@ def test_format_explanation_marks_vetoes_and_skipped_interviewer():
         "  vetoed by term fotboll: fotboll (samverkan)",
     ]
     assert "\033[" in format_explanation(Tagger(cb).explain(seg("Samverkar ni?")), color=True)
+
+
+@pytest.mark.parametrize("pattern", [
+    r"\b(?:polis\w*|kripo)\b[^.!?\n]{0,50}\b(?:samarbet\w*|samverk\w*)",
+    r"ab|abc", r"(?:a|ab)c", r"aa", r"\bsam\w*", r"ÅR\b", r"\bt\.ex\.",
+])
+def test_regex_shortcut_finds_what_finditer_finds(pattern):
+    import re
+
+    from qcode.tag import _ODD_CASE, _finditer, leading_literals
+
+    regex = re.compile(pattern, re.IGNORECASE)
+    for text in ["aaaa abc ab abcc", "ÅR år År åren", "Polisen och kripo samverkar, POLIS samarbete.",
+                 "ſamverkan samverkan", "t.ex. T.EX. tex", "İstanbul: polisen samverkar"]:
+        lowered = text.lower()
+        if len(lowered) != len(text) or _ODD_CASE.search(text):
+            lowered = None
+        expected = [(m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()]
+        got = [(m.start(), m.end()) for m in _finditer(regex, text, lowered, leading_literals(pattern))]
+        assert got == expected, text

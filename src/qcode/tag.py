@@ -22,6 +22,7 @@ score approaches 1 as evidence accumulates. It ranks codings for review; it is n
 from __future__ import annotations
 
 import re
+import re._casefix as _casefix
 import re._constants as _sre_constants
 import re._parser as _sre_parser
 from dataclasses import dataclass, field
@@ -284,6 +285,7 @@ class Tagger:
         self._words = _WordIndex()
         self._phrases: list[_Phrase] = []
         self._regexes: list[tuple[int, re.Pattern[str]]] = []
+        self._leads: list[frozenset[str] | None] = []  # literals each regex's matches start with
         self._always: list[int] = []  # regexes without a letters-only requirement: run on every segment
         self._parts: dict[int, int] = {}  # regex number -> number of required letters-only parts
         for i, code in enumerate(self._codes):
@@ -307,6 +309,7 @@ class Tagger:
         for pattern in patterns.regex:
             number = len(self._regexes)
             self._regexes.append((i, re.compile(pattern, re.IGNORECASE)))
+            self._leads.append(leading_literals(pattern))
             # letters-only requirements are checked once per distinct word (a run of letters
             # never spans two tokens); without any, the regex runs on every segment
             parts = [p for p in required_parts(pattern) if all(n.isalpha() for n in p)]
@@ -400,11 +403,16 @@ class Tagger:
             for number in {r for r, _k in regexes}:
                 if all((number, k) in regexes for k in range(parts[number])):
                     runnable.append(number)
-        for number in sorted(runnable):
-            i, regex = self._regexes[number]
-            for m in regex.finditer(text):
-                if m.end() > m.start():
-                    hits.append(_Hit(i, m.start(), m.end(), regex.pattern, "regex", "regex", False))
+        if runnable:
+            lowered = text.lower()
+            if len(lowered) != len(text) or _ODD_CASE.search(text):
+                lowered = None  # lower() is no guide to re.IGNORECASE here: scan plainly
+            for number in sorted(runnable):
+                i, regex = self._regexes[number]
+                for m in _finditer(regex, text, lowered, self._leads[number]):
+                    if m.end() > m.start():
+                        hits.append(_Hit(i, m.start(), m.end(), regex.pattern, "regex", "regex",
+                                         False))
         return hits
 
     def _phrase_hit(self, pid: int, position: int, words: list[Word], infos: list[_WordInfo]
@@ -501,6 +509,87 @@ class Tagger:
     def _match(self, segment: Segment, h: _Hit) -> Match:
         return Match(self._codes[h.code].path, segment.start + h.start, segment.start + h.end,
                      segment.text[h.start:h.end], h.pattern, h.kind, h.how, h.veto)
+
+
+# characters re.IGNORECASE folds beyond str.lower() (long s, dotless i, micro sign, Greek and
+# Cyrillic variants), except plain i and s; a text with one of them is scanned plainly
+_ODD_CHARS = ({chr(c) for c in _casefix._EXTRA_CASES}
+              | {chr(v) for folds in _casefix._EXTRA_CASES.values() for v in folds}) - {"i", "s"}
+_ODD_CASE = re.compile("[" + re.escape("".join(sorted(_ODD_CHARS))) + "]")
+
+
+def _finditer(regex: re.Pattern[str], text: str, lowered: str | None,
+              leads: frozenset[str] | None) -> Iterator[re.Match[str]]:
+    """``regex.finditer(text)``, but trying only the positions where a match can start.
+
+    When every match must start with one of ``leads`` (lower-cased literals), the leftmost
+    non-overlapping matches are found by ``regex.match`` at each occurrence of a lead in the
+    lower-cased text, in order, skipping positions inside the previous match. Python's ``re``
+    cannot skip ahead itself for patterns like ``\\b(?:samverk\\w*|samarbet\\w*)…``, and
+    scanning every position of the segment with them was half of the tagging time.
+    """
+    if not leads or lowered is None:
+        yield from regex.finditer(text)
+        return
+    starts: set[int] = set()
+    for lead in leads:
+        at = lowered.find(lead)
+        while at >= 0:
+            starts.add(at)
+            at = lowered.find(lead, at + 1)
+    done = 0
+    for at in sorted(starts):
+        if at < done:
+            continue
+        m = regex.match(text, at)
+        if m is not None and m.end() > m.start():
+            yield m
+            done = m.end()
+
+
+def leading_literals(pattern: str) -> frozenset[str] | None:
+    """Lower-cased literals one of which every match of ``pattern`` starts with, or None.
+
+    Zero-width items at the start (``\\b``, look-arounds) are passed over.
+
+    >>> sorted(leading_literals(r"\\b(?:polis\\w*|kripo)\\s+ringde"))
+    ['kripo', 'polis']
+    >>> leading_literals(r"(?:vi\\s+)?ringer") is None  # the optional group may be missing
+    True
+    """
+    try:
+        parsed = _sre_parser.parse(pattern, re.IGNORECASE)
+    except Exception:
+        return None
+    found = _leading(list(parsed))
+    if not found or any(_ODD_CASE.search(x) or not x for x in found):
+        return None
+    return frozenset(x.lower() for x in found)
+
+
+def _leading(items: list) -> set[str] | None:
+    c = _sre_constants
+    zero_width = (c.AT, c.ASSERT, c.ASSERT_NOT)
+    position = 0
+    while position < len(items) and items[position][0] in zero_width:
+        position += 1
+    if position == len(items):
+        return None
+    op, av = items[position]
+    if op is c.LITERAL:
+        run = ""
+        while position < len(items) and items[position][0] is c.LITERAL:
+            run += chr(items[position][1])
+            position += 1
+        return {run}
+    if op is c.SUBPATTERN:
+        return _leading(list(av[3]))
+    if op is c.BRANCH:
+        alternatives = [_leading(list(alt)) for alt in av[1]]
+        return None if any(a is None for a in alternatives) else set().union(*alternatives)
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+        return _leading(list(av[2]))
+    return None
 
 
 def required_parts(pattern: str, min_length: int = 3) -> list[frozenset[str]]:
