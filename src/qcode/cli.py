@@ -328,6 +328,146 @@ def check_privacy(paths: tuple[str, ...], db: str | None) -> None:
     click.echo(f"no personal data found in {len(paths)} path(s)")
 
 
+# -- reports ----------------------------------------------------------------------------------
+REPORT_FORMATS = ("md", "csv", "xlsx", "html")
+
+
+def plot_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
+                        help="Also draw a PNG heatmap to this file.")(func)
+
+
+def level_option(default: int | None) -> Callable[..., Any]:
+    return click.option("--level", "level", type=click.IntRange(min=1), default=default,
+                        show_default=default is not None,
+                        help="Deepest code level shown; subcodes are rolled up into it.")
+
+
+@cli.group(cls=QcodeGroup)
+def report() -> None:
+    """Reports for the write-up: theme frequencies by group and code co-occurrence."""
+
+
+@report.command("frequencies")
+@click.option("--by", "by", multiple=True,
+              help="Group by document, speaker or a metadata key (group, main_group, study, …); "
+                   "give two for nested columns (default: group).")
+@level_option(None)
+@source_option
+@db_option
+@output_option()
+@format_option(REPORT_FORMATS)
+@plot_option
+def report_frequencies(by: tuple[str, ...], level: int | None, source: str, db: str | None,
+                       output: str | None, fmt: str | None, plot: str | None) -> None:
+    """Respondents per theme and group: documents, share of the group, segments coded."""
+    from .reports import frequencies_table, plot_frequencies, render_frequencies
+
+    with open_project(db) as project:
+        frame = project.frequencies(by=list(by) or ["group"], level=level, source=source)
+    if output:
+        click.echo(f"wrote {render_frequencies(frame, output, fmt)}")
+    else:
+        echo_frame(frequencies_table(frame, pretty=True))
+    if plot:
+        click.echo(f"wrote {plot_frequencies(frame, plot)}")
+
+
+@report.command("cooccurrence")
+@click.option("--unit", type=click.Choice(["segment", "document"]), default="segment",
+              show_default=True, help="Count codes meeting in one passage or one interview.")
+@click.option("--measure", type=click.Choice(["count", "jaccard"]), default="count",
+              show_default=True, help="Off-diagonal cells: units with both, or Jaccard.")
+@level_option(1)
+@source_option
+@db_option
+@output_option()
+@format_option(REPORT_FORMATS)
+@plot_option
+def report_cooccurrence(unit: str, measure: str, level: int, source: str, db: str | None,
+                        output: str | None, fmt: str | None, plot: str | None) -> None:
+    """Code × code matrix: how often two codes meet; the diagonal holds code totals."""
+    from .reports import cooccurrence_table, plot_cooccurrence, render_cooccurrence
+
+    with open_project(db) as project:
+        frame = project.cooccurrence(unit=unit, measure=measure, level=level, source=source)
+    if output:
+        click.echo(f"wrote {render_cooccurrence(frame, output, fmt)}")
+    else:
+        echo_frame(cooccurrence_table(frame, pretty=True))
+    if plot:
+        click.echo(f"wrote {plot_cooccurrence(frame, plot)}")
+
+
+@cli.command("quotes")
+@click.option("--code", "codes", multiple=True,
+              help="Code path, e.g. dubbla_roller (repeatable; default: every top-level theme).")
+@click.option("--group", "groups", multiple=True, help="Only respondents of this group (repeatable).")
+@click.option("--max", "max_quotes", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Quotes per code.")
+@click.option("--min-words", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--max-words", type=click.IntRange(min=1), default=60, show_default=True)
+@source_option
+@db_option
+@output_option()
+@format_option(("md", "docx", "csv", "html"))
+def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: int,
+                   min_words: int, max_words: int, source: str, db: str | None,
+                   output: str | None, fmt: str | None) -> None:
+    """Respondents' own words per code, trimmed to whole sentences, attributed by role
+    (the document's title) and never by name."""
+    from .reports import render_quotes
+
+    with open_project(db) as project:
+        frame = project.quotes(list(codes) or None, groups=groups, max_quotes=max_quotes,
+                               min_words=min_words, max_words=max_words, source=source)
+    untitled = sorted(set(frame.loc[frame["attributed_by"] != "title", "document"]))
+    if untitled:
+        warn(f"{len(untitled)} document(s) have no title; their quotes are attributed by group: "
+             + ", ".join(untitled))
+    if output:
+        click.echo(f"wrote {render_quotes(frame, output, fmt)}")
+        return
+    for row in frame.itertuples(index=False):
+        click.echo(f"[{row.code}] {row.text}\n({row.attribution})\n")
+    if frame.empty:
+        click.echo("(nothing)")
+
+
+@cli.command("crosstab")
+@click.option("--survey", required=True, type=click.Path(dir_okay=False),
+              help="Survey CSV/XLSX: one row per respondent, or published figures per group.")
+@click.option("--by", default="group", show_default=True, help="The group column/metadata key.")
+@click.option("--theme", "themes", multiple=True,
+              help="Theme path to set beside the survey (repeatable; default: every theme).")
+@level_option(1)
+@source_option
+@db_option
+@output_option()
+@format_option(REPORT_FORMATS)
+@plot_option
+def crosstab_command(survey: str, by: str, themes: tuple[str, ...], level: int, source: str,
+                     db: str | None, output: str | None, fmt: str | None,
+                     plot: str | None) -> None:
+    """Interviews beside the survey per group, with Spearman's rank correlations."""
+    from .reports import crosstab_tables, plot_crosstab, render_crosstab
+
+    with open_project(db) as project:
+        result = project.crosstab(survey, by=by, themes=themes, level=level, source=source)
+    for message in result.warnings:
+        warn(message)
+    if output:
+        for written in render_crosstab(result, output, fmt):
+            click.echo(f"wrote {written}")
+    else:
+        table, correlations = crosstab_tables(result, pretty=True)
+        echo_frame(table)
+        click.echo()
+        echo_frame(correlations)
+    if plot:
+        click.echo(f"wrote {plot_crosstab(result, plot)}")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="qcode")

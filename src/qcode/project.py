@@ -366,6 +366,45 @@ class Project:
             remember(redactor, self.open_existing_store())
         return write_table(frame, output, fmt)
 
+    # -- reports (qcode.reports does the work; see docs/api.md) --------------------------------
+    def frequencies(self, by: str | Sequence[str] = ("group",), *, level: int | None = None,
+                    source: str = "all") -> pd.DataFrame:
+        """Respondents (documents) per code and group, their share and segments coded.
+
+        >>> Project(".").frequencies(by=["study", "group"], level=1)  # doctest: +SKIP
+        """
+        from .reports import frequencies
+
+        return frequencies(self.open_existing_store(), by, level=level, source=source,
+                           config=self.config)
+
+    def cooccurrence(self, *, unit: str = "segment", measure: str = "count",
+                     level: int | None = 1, source: str = "all") -> pd.DataFrame:
+        """Code × code matrix of segments (or documents) coded with both; diagonal = totals."""
+        from .reports import cooccurrence
+
+        return cooccurrence(self.open_existing_store(), unit=unit, measure=measure,
+                            level=level, source=source)
+
+    def quotes(self, code: str | Sequence[str] | None = None, *, groups: Sequence[str] = (),
+               max_quotes: int = 5, min_words: int = 8, max_words: int = 60,
+               source: str = "all") -> pd.DataFrame:
+        """Ranked, redacted quotes per code (default: every theme), attributed by role."""
+        from .reports import quotes
+
+        return quotes(self.open_existing_store(), code, groups=groups, max_quotes=max_quotes,
+                      min_words=min_words, max_words=max_words, source=source,
+                      config=self.config)
+
+    def crosstab(self, survey: str | Path | pd.DataFrame, *, by: str = "group",
+                 themes: Sequence[str] = (), level: int | None = 1, source: str = "all") -> Any:
+        """Theme shares beside survey indicators per group, with Spearman correlations
+        (a :class:`~qcode.reports.CrosstabResult`)."""
+        from .reports import crosstab
+
+        return crosstab(self.open_existing_store(), survey, by=by, themes=themes, level=level,
+                        source=source, config=self.config)
+
     # -- exchange with other QDA tools (REFI-QDA) ----------------------------------------------
     def export_qdpx(self, path: str | Path, human_only: bool = False) -> Path:
         """Write the project as a REFI-QDA ``.qdpx`` for NVivo, ATLAS.ti, MAXQDA or QualCoder.

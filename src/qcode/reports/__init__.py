@@ -1,0 +1,24 @@
+"""Reports for the write-up: DataFrames in, DataFrames out, and writers beside them.
+
+* :func:`frequencies` — respondents per code and group (``--by`` up to two keys);
+* :func:`cooccurrence` — code × code matrix per segment or document;
+* :func:`quotes` — the respondents' own words per code, attributed by role only;
+* :func:`crosstab` — interview theme shares beside survey indicators, with rank correlations.
+
+Each takes an open :class:`~qcode.store.Store`; ``render_*`` write md/csv/xlsx/html (docx for
+quotes) and ``plot_*`` write PNG heatmaps. Same database, same bytes.
+"""
+from .cooccurrence import cooccurrence
+from .crosstab import CrosstabResult, crosstab, read_survey, survey_by_group
+from .frequencies import frequencies
+from .plots import plot_cooccurrence, plot_crosstab, plot_frequencies
+from .quotes import quotes, trim_quote
+from .render import (cooccurrence_table, crosstab_tables, frequencies_table, render_cooccurrence,
+                     render_crosstab, render_frequencies, render_quotes)
+
+__all__ = [
+    "CrosstabResult", "cooccurrence", "cooccurrence_table", "crosstab", "crosstab_tables",
+    "frequencies", "frequencies_table", "plot_cooccurrence", "plot_crosstab", "plot_frequencies",
+    "quotes", "read_survey", "render_cooccurrence", "render_crosstab", "render_frequencies",
+    "render_quotes", "survey_by_group", "trim_quote",
+]

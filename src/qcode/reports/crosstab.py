@@ -1,0 +1,213 @@
+"""Interviews beside the survey: per group, the share of interviews touching each theme next to
+the survey's indicators, and Spearman's rank correlation between them across groups.
+
+The survey is either a per-respondent table (one row per respondent, a group column and answer
+columns: qcode computes each answer category's share per group) or a group-level table of
+published figures (one row per group, a column per indicator). Groups found on one side only
+are kept with empty cells and reported in ``warnings``.
+"""
+from __future__ import annotations
+
+import warnings as _warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+from ..store import Store
+from ._common import MISSING, check_level
+from .frequencies import frequencies
+
+#: fewer groups than this make a rank correlation a hint at most.
+MIN_GROUPS = 5
+#: columns of a survey table that describe the respondent or the file, never an answer.
+NON_ANSWER_COLUMNS = {"id", "respondent", "respondent_id", "main_group", "note", "comment",
+                      "synthetic", "title", "level", "source"}
+#: an answer column has at most this many distinct values (more is free text or an id).
+MAX_CATEGORIES = 20
+NO_ANSWER = "no_answer"
+CORRELATION_COLUMNS = ["theme", "indicator", "n", "rho", "p_value", "note"]
+
+
+@dataclass
+class CrosstabResult:
+    """``table``: one row per group; ``correlations``: theme × indicator with n, rho, p;
+    ``warnings``: one-line remarks (one-sided groups) for stderr."""
+
+    table: pd.DataFrame
+    correlations: pd.DataFrame
+    themes: list[str] = field(default_factory=list)
+    indicators: list[str] = field(default_factory=list)
+    survey_kind: str = "groups"
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_survey(path: str | Path) -> pd.DataFrame:
+    """A survey table from CSV (UTF-8) or XLSX; a missing or unreadable file is a ConfigError."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError("no such survey file", path=str(path))
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            return pd.read_excel(path, engine="openpyxl")
+        if suffix in (".csv", ".txt", ".tsv"):
+            return pd.read_csv(path, encoding="utf-8-sig", sep="\t" if suffix == ".tsv" else ",")
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise ConfigError(f"cannot read survey table: {err}", path=str(path)) from None
+    raise ConfigError(f"survey must be a .csv or .xlsx file (got {suffix or 'no suffix'})",
+                      path=str(path))
+
+
+def survey_by_group(survey: pd.DataFrame, by: str = "group", *, id_column: str | None = None,
+                    path: str | Path | None = None) -> tuple[pd.DataFrame, list[str], str]:
+    """The survey as one row per group: (frame indexed by group, indicator columns, kind).
+
+    A table where each group appears once is read as published group-level figures (rows whose
+    ``level`` column is present and differs from ``by`` are left out, e.g. totals); otherwise
+    it is per respondent and each answer category becomes a ``column=value`` share column,
+    plus ``respondents`` per group.
+    """
+    where = str(path) if path is not None else None
+    if by not in survey.columns:
+        raise ConfigError(f"the survey has no {by!r} column (columns: {', '.join(map(str, survey.columns))})",
+                          path=where)
+    frame = survey.copy()
+    if "level" in frame.columns and (frame["level"] == by).any():
+        frame = frame[frame["level"] == by]
+    frame = frame[frame[by].notna()]
+    frame[by] = frame[by].astype(str).str.strip()
+    if not frame[by].duplicated().any():
+        table = frame.set_index(by)
+        table = table.drop(columns=[c for c in ("level",) if c in table.columns])
+        table = table.dropna(axis=1, how="all")
+        # "_text"/"_note" columns keep published wording ("≥2", "6–8"); never an indicator
+        indicators = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
+                      and not str(c).endswith(("_text", "_note"))]
+        return table, indicators, "groups"
+    skip = {c.casefold() for c in NON_ANSWER_COLUMNS} | {by.casefold()}
+    if id_column:
+        skip.add(id_column.casefold())
+    answers = []
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if str(column).casefold() in skip or values.nunique() <= 1:
+            continue
+        if values.nunique() > MAX_CATEGORIES or (len(values) > 1 and values.is_unique):
+            continue
+        answers.append(column)
+    order = list(dict.fromkeys(frame[by]))
+    sizes = frame.groupby(by, sort=False).size().reindex(order)
+    parts = [sizes.rename("respondents")]
+    indicators = []
+    for column in answers:
+        values = frame[column].map(_category).fillna(NO_ANSWER)
+        shares = pd.crosstab(frame[by], values, normalize="index").reindex(order).round(4)
+        categories = sorted(shares.columns, key=lambda v: (v == NO_ANSWER, _sort_key(v)))
+        for value in categories:
+            name = f"{column}={value}"
+            parts.append(shares[value].rename(name))
+            indicators.append(name)
+    table = pd.concat(parts, axis=1)
+    table.index.name = by
+    return table, indicators, "respondents"
+
+
+def _category(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip() or None
+
+
+def _sort_key(value: str) -> tuple:
+    try:
+        return (0, float(value), value)
+    except ValueError:
+        return (1, 0.0, value)
+
+
+def crosstab(store: Store, survey: str | Path | pd.DataFrame, *, by: str = "group",
+             themes: Sequence[str] = (), level: int | None = 1, source: str = "all",
+             id_column: str | None = None, config: Any = None) -> CrosstabResult:
+    """Interview theme shares and survey indicators per group, with rank correlations.
+
+    >>> result = crosstab(store, "data/survey/synthetic-respondents.csv")  # doctest: +SKIP
+    >>> result.correlations.query("theme == 'rapportering'")                # doctest: +SKIP
+    """
+    level = check_level(level)
+    path = None
+    if not isinstance(survey, pd.DataFrame):
+        path = survey
+        survey = read_survey(survey)
+    codes = store.codes_frame()
+    if themes:
+        unknown = [t for t in themes if t not in set(codes["path"])]
+        if unknown:
+            raise ConfigError(f"--theme {unknown[0]}: no such code in the project's codebook")
+        chosen = list(themes)
+        depth = max(t.count("/") + 1 for t in chosen)
+    else:
+        chosen = list(codes.loc[codes["level"] <= (level or 1), "path"])
+        depth = level or 1
+    freq = frequencies(store, [by], level=depth, source=source, config=config)
+    sizes = freq.attrs["group_sizes"]
+    interview_groups = [k[0] for k in sizes if k[0] != "total"]
+    interviews = pd.DataFrame(index=pd.Index(interview_groups, name=by))
+    interviews["documents"] = [sizes[(g,)] for g in interview_groups]
+    theme_columns = []
+    for theme in chosen:
+        name = f"theme:{theme}"
+        theme_columns.append(name)
+        interviews[name] = [float(freq.loc[theme, (g, "share")]) for g in interview_groups]
+
+    survey_table, indicators, kind = survey_by_group(
+        survey, by, id_column=id_column or getattr(config, "id_column", None), path=path)
+    survey_table = survey_table.drop(columns=[c for c in survey_table.columns
+                                              if c in interviews.columns], errors="ignore")
+    order = list(survey_table.index) + sorted(set(interview_groups) - set(survey_table.index),
+                                              key=lambda v: (v == MISSING, v))
+    table = interviews.join(survey_table, how="outer").reindex(order)
+    table.index.name = by
+    table["documents"] = table["documents"].astype("Int64")
+    if "respondents" in table.columns:
+        table["respondents"] = table["respondents"].astype("Int64")
+
+    notes = []
+    only_interviews = [g for g in interview_groups if g not in survey_table.index]
+    only_survey = [g for g in survey_table.index if g not in set(interview_groups)]
+    if only_interviews:
+        notes.append(f"{len(only_interviews)} group(s) only in the interviews, kept with empty "
+                     f"survey cells: {', '.join(only_interviews)}")
+    if only_survey:
+        notes.append(f"{len(only_survey)} group(s) only in the survey, kept with empty "
+                     f"interview cells: {', '.join(only_survey)}")
+    correlations = _correlations(table, theme_columns, indicators)
+    return CrosstabResult(table.reset_index(), correlations, chosen, indicators, kind, notes)
+
+
+def _correlations(table: pd.DataFrame, themes: list[str], indicators: list[str]) -> pd.DataFrame:
+    """Spearman's rho between each theme share and each indicator over groups with both."""
+    from scipy.stats import spearmanr
+
+    rows = []
+    for theme in themes:
+        for indicator in indicators:
+            pair = table[[theme, indicator]].apply(pd.to_numeric, errors="coerce").dropna()
+            n = len(pair)
+            rho = p_value = float("nan")
+            note = "too few groups" if n < MIN_GROUPS else ""
+            if n >= 3 and pair[theme].nunique() > 1 and pair[indicator].nunique() > 1:
+                with _warnings.catch_warnings():
+                    _warnings.simplefilter("ignore")
+                    result = spearmanr(pair[theme], pair[indicator])
+                rho, p_value = round(float(result.statistic), 4), round(float(result.pvalue), 4)
+            elif n >= 3:
+                note = "; ".join(filter(None, [note, "constant values"]))
+            rows.append({"theme": theme.removeprefix("theme:"), "indicator": indicator, "n": n,
+                         "rho": rho, "p_value": p_value, "note": note})
+    return pd.DataFrame(rows, columns=CORRELATION_COLUMNS)
