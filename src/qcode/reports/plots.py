@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 from typing import Sequence
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -35,8 +36,8 @@ def heatmap(values: np.ndarray, annotations: Sequence[Sequence[str]], rows: Sequ
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     shown = np.ma.masked_array(values, mask=mask if mask is not None else np.isnan(values))
-    image = ax.imshow(shown, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    image.cmap.set_bad("#dddddd")
+    colours = matplotlib.colormaps[cmap].with_extremes(bad="#dddddd")
+    image = ax.imshow(shown, cmap=colours, vmin=vmin, vmax=vmax, aspect="auto")
     ax.set_xticks(range(len(columns)), list(columns), rotation=40, ha="right",
                   fontsize=9, fontfamily=FONT)
     ax.set_yticks(range(len(rows)), list(rows), fontsize=9, fontfamily=FONT)
