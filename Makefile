@@ -22,6 +22,12 @@ install-dev: $(BIN)/python
 demo: install
 	rm -rf out && mkdir -p out
 	$(QCODE) tag transcripts/ --db $(DEMO_DB) -o out/codings.csv
+	$(QCODE) report frequencies --db $(DEMO_DB) -o out/frequencies.md --plot out/frequencies.png
+	$(QCODE) report cooccurrence --db $(DEMO_DB) -o out/cooccurrence.md --plot out/cooccurrence.png
+	$(QCODE) quotes --db $(DEMO_DB) -o out/quotes.md
+	$(QCODE) quotes --db $(DEMO_DB) -o out/quotes.docx
+	$(QCODE) crosstab --db $(DEMO_DB) --survey data/survey/synthetic-respondents.csv \
+		-o out/crosstab.md --plot out/crosstab.png
 
 test: install-dev
 	$(BIN)/python -m pytest -q

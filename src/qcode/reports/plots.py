@@ -80,7 +80,7 @@ def plot_frequencies(frame: pd.DataFrame, output: str | Path) -> Path:
     rows = _indented(codes, frame.attrs.get("labels", {}), frame.attrs.get("levels", {}))
     by = " × ".join(frame.attrs.get("by", []))
     return heatmap(shares.reshape(len(codes), len(keys)), docs, rows, columns, output,
-                   title=f"Teman per {by}: andel dokument (siffra = antal)",
+                   title=f"Andel av gruppens dokument per kod och {by} (siffra = antal dokument)",
                    colorbar="andel av gruppens dokument")
 
 
