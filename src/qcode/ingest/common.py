@@ -122,13 +122,39 @@ def normalise_text(text: str) -> str:
 
 # -- YAML front matter ---------------------------------------------------------------------------
 
+#: front matter is flat metadata; deeper nesting than this is refused.
+MAX_FRONT_MATTER_DEPTH = 20
+
+
 class _StringScalarLoader(yaml.SafeLoader):
     """SafeLoader that keeps numbers, booleans and dates as the text written.
 
     Metadata values end up as strings anyway, and ``id: 007`` must stay ``"007"`` (plain YAML
     would read it as the octal number 7), ``date: 2010-01-12`` the same string, ``kod: yes`` not
     ``True``. Unknown tags (``!!python/object`` …) still fail as in ``safe_load``.
+
+    Hostile front matter is refused while composing: nesting deeper than
+    :data:`MAX_FRONT_MATTER_DEPTH` (10 000 ``[`` would exhaust the stack) and aliases
+    (``*name``: metadata never needs them, and they allow recursive values and "billion laughs"
+    expansion when lists are joined into text).
     """
+
+    _qcode_depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        mark = self.peek_event().start_mark
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in front matter; write the value "
+                "out", mark)
+        self._qcode_depth += 1
+        try:
+            if self._qcode_depth > MAX_FRONT_MATTER_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_FRONT_MATTER_DEPTH} levels", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._qcode_depth -= 1
 
 
 def _construct_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
