@@ -66,6 +66,9 @@ def load_config(folder: str | Path = ".") -> ProjectConfig:
         raise ConfigError(f"not valid YAML: {err.problem}", path=str(path), line=line) from None
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read project file: {err}", path=str(path)) from None
+    except RecursionError:  # thousands of nested [ or mappings: PyYAML composes recursively
+        raise ConfigError("YAML nested too deeply; settings are at most a few levels deep",
+                          path=str(path)) from None
     if not isinstance(data, dict):
         raise ConfigError("the project file must be a mapping of settings", path=str(path))
     return _config_from_mapping(root, data, path)
