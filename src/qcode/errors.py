@@ -58,7 +58,10 @@ class CodebookProblem:
         self.column = column
 
     def __str__(self) -> str:
-        loc = f"line {self.line}, column {self.column}: " if self.line is not None else ""
+        loc = ""
+        if self.line is not None:
+            loc = f"line {self.line}, column {self.column}: " if self.column is not None \
+                else f"line {self.line}: "
         return f"{loc}{self.where}: {self.message}" if self.where else f"{loc}{self.message}"
 
     def __repr__(self) -> str:
