@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import pandas as pd
 
@@ -129,7 +129,9 @@ def quotes(store: Store, code: str | Sequence[str] | None = None, *,
         for cand in _ranked(chosen, segments):
             if len(picked) >= max_quotes:
                 break
-            text = texts.setdefault(cand["document"], store.document_text(cand["document"]))
+            if cand["document"] not in texts:
+                texts[cand["document"]] = store.document_text(cand["document"])
+            text = texts[cand["document"]]
             s0, s1 = int(cand["seg_start"]), int(cand["seg_end"])
             evidence = [(a - s0, b - s0) for a, b in cand["evidence"]]
             trimmed = trim_quote(text[s0:s1], evidence, min_words=min_words, max_words=max_words)
@@ -168,20 +170,22 @@ def _chosen_codes(codes: pd.DataFrame, code: str | Sequence[str] | None) -> list
     return wanted
 
 
-def _ranked(codings: pd.DataFrame, segments: pd.DataFrame) -> Iterable[dict[str, Any]]:
-    """Candidate passages in the order quotes are taken from them.
+def _ranked(codings: pd.DataFrame, segments: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    """Candidate passages, lazily, in the order quotes are taken from them.
 
-    One candidate per coded segment (its best score, all its evidence). Order: each
-    respondent's best passage first (round 1), then second-best (round 2), …; within a round
-    the best of each group, then the second-best respondent of each group, …; ties by score,
-    group, document and position.
+    One candidate per coded segment (its best score, the evidence of all its codings). Order:
+    each respondent's best passage first (round 1), then second-best (round 2), …; within a
+    round the best of each group, then the second-best respondent of each group, …; ties by
+    score, group, document and position. Ranking is vectorised; only the candidates actually
+    visited are turned into dicts and have their evidence parsed.
     """
     if codings.empty:
-        return []
-    cands = codings.groupby(["document", "unit"], sort=False).agg(
+        return
+    keyed = codings.reset_index(drop=True)
+    cands = keyed.groupby(["document", "unit"], sort=False).agg(
         segment=("segment", "first"), start=("start", "min"), end=("end", "max"),
         score=("score", "max"), group=("group", "first"), title=("title", "first"),
-        main_group=("main_group", "first"), evidence=("evidence", list),
+        main_group=("main_group", "first"),
     ).reset_index()
     cands = cands.merge(segments, on=["document", "segment"], how="left")
     cands["seg_start"] = cands["seg_start"].fillna(cands["start"])
@@ -194,11 +198,16 @@ def _ranked(codings: pd.DataFrame, segments: pd.DataFrame) -> Iterable[dict[str,
     cands["_turn"] = cands.groupby(["_round", "_group"]).cumcount()
     cands = cands.sort_values(["_round", "_turn", "score", "_group", "document", "seg_start"],
                               ascending=[True, True, False, True, True, True], kind="mergesort")
-    cands["evidence"] = cands["evidence"].map(_evidence_spans)
-    return cands.to_dict("records")
+    rows_of = keyed.groupby(["document", "unit"], sort=False).indices
+    evidence = keyed["evidence"].to_numpy()
+    columns = list(cands.columns)
+    for values in cands.itertuples(index=False, name=None):
+        cand = dict(zip(columns, values))
+        cand["evidence"] = _evidence_spans(evidence[rows_of[(cand["document"], cand["unit"])]])
+        yield cand
 
 
-def _evidence_spans(values: list[str]) -> list[tuple[int, int]]:
+def _evidence_spans(values: Iterable[str]) -> list[tuple[int, int]]:
     spans = set()
     for value in values:
         try:
