@@ -28,6 +28,7 @@ demo: install
 	$(QCODE) quotes --db $(DEMO_DB) -o out/quotes.docx
 	$(QCODE) crosstab --db $(DEMO_DB) --survey data/survey/synthetic-respondents.csv \
 		-o out/crosstab.md --plot out/crosstab.png
+	$(QCODE) check-privacy --db $(DEMO_DB) out/
 
 test: install-dev
 	$(BIN)/python -m pytest -q
