@@ -398,3 +398,29 @@ def test_pretty_table_indents_subcodes(store: Store) -> None:
     assert table["code"].tolist()[:3] == ["Erfarenheter", "Beredskap", "\u2003Handlingsplan"]
     assert table.loc[1, "polis (n=2)"] == "2 · 100 % · 2"
     assert table["code"].iloc[-1] == "Any code"
+
+
+def test_attribution_hides_private_names_but_keeps_place_names(tmp_path: Path) -> None:
+    from qcode.codebook import Code
+    from qcode.models import Coding, Document, Segment, frozen_mapping
+
+    with Store(tmp_path / "p.db") as store:
+        store.save_codes([Code(id="beredskap", path="beredskap", label="Beredskap")], "x")
+        for doc_id, title, place in (
+                ("a", "Hälso- och sjukvårdsdirektör, Landstinget Kronoberg", "kliniken"),
+                ("b", "Samordnare Berit Sjöholm, länsstyrelsen", "enheten på vårt kontor")):
+            text = (f"R: Vi har ingen handlingsplan här på {place} och det har vi aldrig haft.\n"
+                    "R: Vi ringde Berit Sjöholm på länsstyrelsen och frågade om en handlingsplan.\n")
+            document = Document(doc_id, text, f"{doc_id}.txt", (),
+                                frozen_mapping({"title": title, "group": "landstinget"}))
+            spans = [(3, text.index("\n")), (text.index("\n") + 4, len(text) - 1)]
+            segments = [Segment(doc_id, i, s, e, "R", False, text[s:e]) for i, (s, e) in enumerate(spans)]
+            codings = [Coding(doc_id, i, s, e, "beredskap", "rule", 0.9 - i / 10)
+                       for i, (s, e) in enumerate(spans)]
+            store.save_document(document, "x" + doc_id, segments, codings, tag_key="x")
+        config = ProjectConfig(root=tmp_path, private=("Berit Sjöholm",))
+        frame = quotes(store, "beredskap", max_quotes=4, config=config)
+    assert set(frame["document"]) == {"a", "b"}
+    assert "Hälso- och sjukvårdsdirektör, Landstinget Kronoberg" in set(frame["attribution"])
+    rendered = "\n".join(frame["attribution"]) + "\n".join(frame["text"])
+    assert "Sjöholm" not in rendered and "Berit" not in rendered
