@@ -116,13 +116,16 @@ def init(folder: str, codebook: str | None) -> None:
 @click.option("--text-columns", default=None,
               help="Survey tables: comma-separated free-text columns (default: detected).")
 @click.option("--keep-going", is_flag=True, help="Code the other files when one fails (exit 1).")
+@click.option("--model", "model", is_flag=True,
+              help="Also add model codings from `qcode train` (refused when stale).")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
               help="Worker processes reading and coding files (0: one per core).")
 @output_option()
 @format_option(("csv", "jsonl", "xlsx"))
 def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str | None,
         code_interviewer: bool | None, id_column: str | None, text_columns: str | None,
-        keep_going: bool, jobs: int, output: str | None, fmt: str | None) -> None:
+        keep_going: bool, jobs: int, output: str | None, fmt: str | None,
+        model: bool = False) -> None:
     """Ingest, segment and code PATHS (files or folders) and store the codings.
 
     Unchanged documents are skipped on a re-run; human codings are never deleted.
@@ -133,7 +136,8 @@ def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str 
     )
     with project:
         result = project.tag(list(paths) or None, keep_going=keep_going,
-                             jobs=jobs or os.cpu_count() or 1, progress=_progress_bar)
+                             jobs=jobs or os.cpu_count() or 1, progress=_progress_bar,
+                             model=model)
         for message in result.warnings:
             warn(message)
         click.echo(
@@ -260,6 +264,116 @@ def import_qdpx(file: str, db: str | None, coder_prefix: str | None) -> None:
     echo_frame(result.documents)
     click.echo(f"documents: {len(result.documents)}; codes added: {result.codes_added}; "
                f"codings added: {result.codings_added}")
+
+
+# -- human coding in the loop -------------------------------------------------------------------
+def coder_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--coder", "coder", required=True,
+                        help="Who made these decisions (a name or initials).")(func)
+
+
+def _echo_import(result: Any) -> None:
+    for problem in result.problems:
+        warn(problem)
+    click.echo(f"segments: {result.segments}; codings added: {result.added}; "
+               f"removed: {result.removed}; rows skipped: {len(result.problems)}")
+
+
+@export.command("review")
+@click.option("--code", "codes", multiple=True,
+              help="Code path to review (repeatable; default: every code).")
+@click.option("--group", "groups", multiple=True, help="Only documents of this group (repeatable).")
+@db_option
+@output_option(required=True)
+@format_option(("xlsx", "csv"))
+def export_review(codes: tuple[str, ...], groups: tuple[str, ...], db: str | None, output: str,
+                  fmt: str | None) -> None:
+    """Write a review sheet: one row per segment, one column per code holding the
+    automatic suggestion (1 or blank) to confirm, clear or add, and a note column."""
+    with open_project(db) as project:
+        written = project.export_review(output, codes=codes, groups=groups, fmt=fmt)
+    click.echo(f"wrote {written}")
+
+
+@import_group.command("review")
+@click.argument("file", type=click.Path(dir_okay=False))
+@coder_option
+@db_option
+def import_review(file: str, coder: str, db: str | None) -> None:
+    """Import a filled-in review sheet (xlsx or csv) as CODER's human codings; a later
+    sheet from the same coder replaces their earlier decisions on those segments."""
+    with open_project(db) as project:
+        result = project.import_review(file, coder)
+    _echo_import(result)
+
+
+@import_group.command("codings")
+@click.argument("file", type=click.Path(dir_okay=False))
+@coder_option
+@click.option("--snap", is_flag=True, help="Widen each span to the whole segment(s) it touches.")
+@db_option
+def import_codings(file: str, coder: str, snap: bool, db: str | None) -> None:
+    """Import hand-made codings from a CSV (document,start,end,code or
+    document,segment,code) as CODER's human codings."""
+    with open_project(db) as project:
+        result = project.import_codings(file, coder, snap=snap)
+    _echo_import(result)
+
+
+@cli.command("coders")
+@db_option
+def coders_command(db: str | None) -> None:
+    """List the human coders with their coding counts."""
+    with open_project(db) as project:
+        echo_frame(project.coders())
+
+
+@cli.command("agreement")
+@click.option("--coder", "coders", multiple=True, required=True,
+              help="A coder to compare (repeat: at least two; `auto` = rule and model codings).")
+@click.option("--unit", type=click.Choice(["segment", "document"]), default="segment",
+              show_default=True, help="What one judgement is about.")
+@click.option("--code", "codes", multiple=True,
+              help="Code path (repeatable; default: every top-level theme, subcodes rolled up).")
+@db_option
+@output_option()
+def agreement_command(coders: tuple[str, ...], unit: str, codes: tuple[str, ...],
+                      db: str | None, output: str | None) -> None:
+    """Intercoder agreement per code: units, percent agreement, Cohen's kappa,
+    Krippendorff's alpha (nominal), a pooled row; rare codes are flagged."""
+    with open_project(db) as project:
+        table = project.agreement(coders, unit=unit, codes=codes)
+    echo_frame(table.round(3))
+    rare = table.loc[table["rare"] & (table["code"] != "pooled"), "code"].tolist()
+    if rare:
+        warn(f"too rare for a stable figure (< 5 positive units or < 5 %): {', '.join(rare)}")
+    if output:
+        from .writers import write_table
+
+        click.echo(f"wrote {write_table(table, output)}")
+
+
+@cli.command("train")
+@click.option("--coder", "coders", multiple=True,
+              help="Learn from this coder's codings (repeatable; default: every human coder).")
+@click.option("--min-examples", type=click.IntRange(min=2), default=8, show_default=True,
+              help="Fewest positives (coded passages + codebook examples) a code needs.")
+@codebook_option
+@db_option
+def train_command(coders: tuple[str, ...], min_examples: int, codebook: str | None,
+                  db: str | None) -> None:
+    """Train a model per code on human codings and the codebook's examples; print
+    cross-validated precision, recall and F1; save it in the project for `tag --model`."""
+    from .model import metrics_table
+
+    with open_project(db, codebook) as project:
+        model = project.train(coders, min_examples=min_examples)
+    if model.refused:
+        warn("too few examples, not trained: "
+             + "; ".join(f"{code} ({why})" for code, why in model.refused.items()))
+    echo_frame(metrics_table(model).drop(columns=["refused"], errors="ignore")
+               .dropna(subset=["f1"]))
+    click.echo(f"trained {len(model.codes)} code(s); saved in the project database")
 
 
 @cli.command()

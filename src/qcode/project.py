@@ -175,7 +175,9 @@ class Project:
                       self._ingest_config(), self.tag_key(), store.document_states())
         files = discover(paths)
         result = TagResult(summary=pd.DataFrame())
-        outcomes = _run_tag_job(job, files, jobs)
+        fingerprints, unchanged = _unchanged_files(files, job, store.file_states())
+        outcomes = _merge_unchanged(files, unchanged, _run_tag_job(
+            job, [f for f in files if f not in unchanged], jobs))
         if progress is not None:
             outcomes = progress(outcomes)
         seen: dict[str, str] = {}
@@ -183,16 +185,25 @@ class Project:
             if isinstance(outcome, QcodeError):
                 self._fail(result, path, outcome, keep_going)
                 continue
-            duplicate = next((p.document.id for p in outcome if p.document.id in seen), None)
+            ids = ([d[0] for d in outcome] if isinstance(outcome, _UnchangedFile)
+                   else [p.document.id for p in outcome])
+            duplicate = next((i for i in ids if i in seen), None)
             if duplicate is not None:
                 error = DuplicateDocument(
                     f"document id {duplicate!r} is already used by {seen[duplicate]}; "
                     "give one of them another `id:` in its front matter", path=str(path))
                 self._fail(result, path, error, keep_going)
                 continue
+            seen.update((i, str(path)) for i in ids)
+            if isinstance(outcome, _UnchangedFile):
+                result.warnings.extend(w for d in outcome for w in d[2])
+                result.documents_unchanged += len(outcome)
+                continue
             for prepared in outcome:
-                seen[prepared.document.id] = str(path)
                 self._store_prepared(prepared, job.tag_key, store, result)
+            if fingerprints.get(path):
+                store.save_file_state(str(path), fingerprints[path], [
+                    (p.document.id, p.sha256, p.document.warnings) for p in outcome])
         result.summary = self.summary()
         return result
 
@@ -282,18 +293,10 @@ class Project:
         order, with a total row of documents and segments in the project."""
         store = self.open_existing_store()
         codes = store.codes_frame()
-        codings = store.codings_frame(with_text=False)
-        top = codes[codes["level"] == 1]
-        rows = []
-        top_of = codings["code"].str.split("/").str[0] if not codings.empty else pd.Series(dtype=str)
-        for path in top["path"]:
-            mask = top_of == path
-            subset = codings[mask]
-            rows.append({
-                "code": path,
-                "segments": int(subset[["document", "segment"]].drop_duplicates().shape[0]),
-                "documents": int(subset["document"].nunique()),
-            })
+        counts = store.code_summary()  # SQL: no codings frame for a summary line per code
+        rows = [{"code": path, "segments": counts.get(path, (0, 0))[0],
+                 "documents": counts.get(path, (0, 0))[1]}
+                for path in codes.loc[codes["level"] == 1, "path"]]
         return pd.DataFrame(rows, columns=["code", "segments", "documents"])
 
     def explain(self, document: str, segment: int | None = None) -> str:
@@ -547,6 +550,59 @@ class _TagJob:
             codings = [c for _seg, found in self.tagger.tag_segments(segments) for c in found]
             prepared.append(PreparedDocument(document, sha, False, segments, codings))
         return path, prepared
+
+
+class _UnchangedFile(list):
+    """A file whose bytes and settings match its last tag run: ``(id, sha256, warnings)`` of
+    its stored documents, which need neither reading nor coding."""
+
+
+def _fingerprint(path: Path, job: _TagJob, sidecars: dict[Path, str]) -> str | None:
+    """Hash of what decides a file's documents and codings: its bytes, its folder's metadata
+    sidecar, the reading settings and the tag key. None if the file cannot be read (the
+    reader then reports why)."""
+    from .ingest import SIDECAR_NAME
+
+    folder = path.parent
+    if folder not in sidecars:
+        try:
+            sidecars[folder] = hashlib.sha256((folder / SIDECAR_NAME).read_bytes()).hexdigest()
+        except OSError:
+            sidecars[folder] = "-"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    digest = hashlib.sha256(f"{job.tag_key}\0{job.ingest_config!r}\0{sidecars[folder]}\0".encode())
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def _unchanged_files(files: list[Path], job: _TagJob,
+                     states: dict[str, tuple[str, list[tuple[str, str, tuple[str, ...]]]]]
+                     ) -> tuple[dict[Path, str | None], dict[Path, _UnchangedFile]]:
+    """Fingerprint every file and pick those that need no reading: same fingerprint as when
+    their documents were stored, and every one of those documents still stored with that text
+    and tag key (``qcode ingest`` or an import may have replaced one since)."""
+    sidecars: dict[Path, str] = {}
+    fingerprints: dict[Path, str | None] = {}
+    unchanged: dict[Path, _UnchangedFile] = {}
+    for path in files:
+        fingerprints[path] = fingerprint = _fingerprint(path, job, sidecars)
+        state = states.get(str(path))
+        if fingerprint is None or state is None or state[0] != fingerprint:
+            continue
+        if all(job.known.get(doc_id) == (sha, job.tag_key) for doc_id, sha, _w in state[1]):
+            unchanged[path] = _UnchangedFile(state[1])
+    return fingerprints, unchanged
+
+
+def _merge_unchanged(files: list[Path], unchanged: dict[Path, _UnchangedFile],
+                     outcomes: Iterator[tuple[Path, list[PreparedDocument] | QcodeError]]
+                     ) -> Iterator[tuple[Path, Any]]:
+    """Every file in order: unchanged ones from ``unchanged``, the rest from ``outcomes``."""
+    for path in files:
+        yield (path, unchanged[path]) if path in unchanged else next(outcomes)
 
 
 _WORKER_JOB: _TagJob | None = None

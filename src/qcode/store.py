@@ -23,7 +23,7 @@ import pandas as pd
 from .errors import ProjectBusy, StoreError
 from .models import Coding, Document, Segment
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the files table (whole unchanged files skipped on re-runs)
 
 #: column order of the codings CSV export (issue contract); reports rely on these names.
 CODING_COLUMNS = [
@@ -88,6 +88,11 @@ CREATE TABLE IF NOT EXISTS redactions (
     value       TEXT NOT NULL,
     placeholder TEXT NOT NULL,
     PRIMARY KEY (kind, value)
+);
+CREATE TABLE IF NOT EXISTS files (
+    path        TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    documents   TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS coding_log (
     id         INTEGER PRIMARY KEY,
@@ -278,6 +283,39 @@ class Store:
         """Every stored document's (text sha256, tag key): what a tag run compares against."""
         return {row[0]: (row[1], row[2])
                 for row in self.conn.execute("SELECT id, sha256, tag_key FROM documents")}
+
+    def file_states(self) -> dict[str, tuple[str, list[tuple[str, str, tuple[str, ...]]]]]:
+        """Every tagged input file: path -> (fingerprint, [(document id, text sha256,
+        reading warnings), ...]).
+
+        A tag run compares a file's fingerprint (its bytes and the settings that decide its
+        codings) with this before reading it, so an unchanged file costs a hash, not a parse;
+        the warnings are kept so a re-run still reports them."""
+        return {path: (fingerprint, [(d[0], d[1], tuple(d[2])) for d in json.loads(documents)])
+                for path, fingerprint, documents in self.conn.execute(
+                    "SELECT path, fingerprint, documents FROM files")}
+
+    def save_file_state(self, path: str, fingerprint: str,
+                        documents: Sequence[tuple[str, str, Sequence[str]]]) -> None:
+        """Remember that every document of ``path`` was stored from this version of it."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO files(path, fingerprint, documents) VALUES (?, ?, ?) "
+                "ON CONFLICT(path) DO UPDATE SET fingerprint = excluded.fingerprint, "
+                "documents = excluded.documents",
+                (path, fingerprint,
+                 json.dumps([[i, sha, list(w)] for i, sha, w in documents], ensure_ascii=False)))
+
+    def code_summary(self) -> dict[str, tuple[int, int]]:
+        """Top-level code -> (segments, documents) with a current coding of it or a subcode,
+        any source, stale codings left out. Counted by SQLite, not in Python, so it stays
+        quick on millions of codings."""
+        rows = self.conn.execute(
+            "SELECT top, COUNT(*), COUNT(DISTINCT document_id) FROM ("
+            "  SELECT DISTINCT CASE WHEN instr(code, '/') > 0"
+            "    THEN substr(code, 1, instr(code, '/') - 1) ELSE code END AS top,"
+            "    document_id, segment_idx FROM codings WHERE stale = 0) GROUP BY top")
+        return {top: (segments, documents) for top, segments, documents in rows}
 
     def document_ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id")]

@@ -1,0 +1,301 @@
+"""A model that learns from human codes: one scikit-learn classifier per code.
+
+Each code gets a ``Pipeline``: a ``FeatureUnion`` of TF-IDF over word lemmas (from
+:func:`qcode.nlp.lemma_candidates`, so "planen", "planer" and "plan" are one feature) and
+TF-IDF over character n-grams (``char_wb``, 3–5, which catches compounds and spelling
+variants the lemma table does not know), then ``LogisticRegression(class_weight="balanced")``
+because most codes are rare among segments.
+
+Training data are the respondents' segments of the documents the chosen human coders have
+coded or reviewed: a segment is a positive for a code when a coder applied it or a subcode;
+the codebook's ``examples`` are added as extra positives (in every training fold, never in a
+validation fold, since they are not passages from the material). Precision, recall and F1
+are cross-validated with ``StratifiedKFold``; the per-code probability threshold is the one
+with the best F1 on the out-of-fold predictions (the printed figures are therefore slightly
+optimistic — they are measured on the folds the threshold was chosen on).
+
+**Where the model lives:** inside the project database (table ``models``), as a pickled blob
+with the codebook's sha256 and a sha256 of the training data, so the model travels with the
+project and cannot silently outlive the codebook it was trained for: a changed codebook makes
+it stale and :func:`load_model` refuses it. Pickles run code when loaded; only load models from
+project databases you trust (your own).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import ModelError
+from .models import Coding, Segment
+from .store import Store
+
+MIN_EXAMPLES = 8
+MAX_FOLDS = 5
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def lemma_tokens(text: str) -> list[str]:
+    """The word lemmas of ``text``, lower case: every lemma candidate of each word (the word
+    itself only when nothing else is known). A module-level function so pipelines pickle.
+
+    >>> lemma_tokens("Handlingsplanerna saknas")
+    ['handlingsplan', 'sakna']
+    """
+    from .nlp import lemma_candidates
+
+    tokens: list[str] = []
+    for word in _WORD.findall(text):
+        lower = word.lower()
+        candidates = lemma_candidates(lower) - {lower}
+        tokens.extend(sorted(candidates) if candidates else [lower])
+    return tokens
+
+
+def build_pipeline(seed: int = 0) -> Any:
+    """The untrained per-code pipeline: lemma TF-IDF + char_wb 3–5 TF-IDF -> balanced LR."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    features = FeatureUnion([
+        ("lemmas", TfidfVectorizer(analyzer=lemma_tokens, sublinear_tf=True)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True,
+                                  sublinear_tf=True, min_df=1)),
+    ])
+    classifier = LogisticRegression(class_weight="balanced", max_iter=2000, C=4.0,
+                                    solver="liblinear", random_state=seed)
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+@dataclass
+class TrainingData:
+    """Corpus passages with their codes (``texts``, ``labels``: a set of code paths each,
+    subcodes rolled up into their ancestors) and the codebook's examples per code."""
+
+    texts: list[str]
+    labels: list[set[str]]
+    examples: dict[str, list[str]]
+    keys: list[tuple[str, int]] = field(default_factory=list)
+
+    def sha256(self) -> str:
+        """A hash of exactly what the model learns from (order-independent)."""
+        lines = sorted(f"{t}\t{','.join(sorted(l))}" for t, l in zip(self.texts, self.labels))
+        lines += sorted(f"example\t{code}\t{t}" for code, ts in self.examples.items() for t in ts)
+        return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def training_data(store: Store, codebook: Any, coders: Sequence[str] = ()) -> TrainingData:
+    """The passages the human ``coders`` (default: all) have coded or reviewed, labelled with
+    their codes, plus the codebook's examples."""
+    known = store.coders_frame()["coder"].tolist()
+    chosen = list(coders) or known
+    missing = [c for c in chosen if c not in known]
+    if missing:
+        raise ModelError(f"no human codings by {', '.join(missing)}; coders in this project: "
+                         + (", ".join(known) or "(none; import a review sheet first)"))
+    if not chosen:
+        raise ModelError("no human codings to learn from; code by hand first "
+                         "(`qcode export review`, then `qcode import review --coder NAME`)")
+    documents: set[str] = set()
+    for coder in chosen:
+        documents |= store.reviewed_documents(coder)
+    codings = store.codings_frame(source="human", coder=chosen, with_text=False)
+    labels: dict[tuple[str, int], set[str]] = {}
+    for doc, seg, code in zip(codings["document"], codings["segment"], codings["code"]):
+        if not pd.isna(seg):
+            labels.setdefault((doc, int(seg)), set()).update(_ancestors(code))
+    segments = store.segments_frame()
+    segments = segments[segments["document"].isin(documents)]
+    texts, label_sets, keys = [], [], []
+    for doc, seg, text, interviewer in zip(segments["document"], segments["segment"],
+                                           segments["text"], segments["is_interviewer"]):
+        key = (doc, int(seg))
+        if interviewer and key not in labels:
+            continue
+        texts.append(text)
+        label_sets.append(labels.get(key, set()))
+        keys.append(key)
+    examples: dict[str, list[str]] = {}
+    for code in codebook.walk():
+        for example in code.examples:
+            for path in _ancestors(code.path):
+                examples.setdefault(path, []).append(example)
+    return TrainingData(texts, label_sets, examples, keys)
+
+
+@dataclass
+class TrainedModel:
+    """Per-code pipelines with their thresholds, and what they were trained on."""
+
+    pipelines: dict[str, Any]
+    thresholds: dict[str, float]
+    metrics: pd.DataFrame
+    codebook_sha256: str
+    data_sha256: str
+    coders: list[str]
+    refused: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def codes(self) -> list[str]:
+        return list(self.pipelines)
+
+    def predict_proba(self, texts: Sequence[str]) -> pd.DataFrame:
+        """Probability per text (rows) and code (columns)."""
+        return pd.DataFrame({code: pipeline.predict_proba(list(texts))[:, 1]
+                             for code, pipeline in self.pipelines.items()}, index=range(len(texts)))
+
+    def codings(self, segments: Sequence[Segment]) -> list[Coding]:
+        """``source="model"`` codings for the segments whose probability reaches the code's
+        threshold; a parent is left out where one of its subcodes was predicted (reports
+        roll subcodes up, as with rule codings)."""
+        segments = list(segments)
+        if not segments or not self.pipelines:
+            return []
+        probabilities = self.predict_proba([s.text for s in segments])
+        out = []
+        for row, segment in enumerate(segments):
+            hits = {code: float(probabilities.at[row, code]) for code in self.pipelines
+                    if probabilities.at[row, code] >= self.thresholds[code]}
+            for code, p in hits.items():
+                if any(other.startswith(code + "/") for other in hits):
+                    continue
+                out.append(Coding(segment.document_id, segment.index, segment.start, segment.end,
+                                  code, "model", round(p, 4)))
+        return out
+
+
+def _best_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float, float]:
+    """The probability cut with the best F1 on out-of-fold predictions: (threshold,
+    precision, recall, f1)."""
+    from sklearn.metrics import precision_recall_curve
+
+    precision, recall, thresholds = precision_recall_curve(y, p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    best = int(np.argmax(f1[:-1])) if len(thresholds) else 0
+    if not len(thresholds):
+        return 0.5, 0.0, 0.0, 0.0
+    return float(thresholds[best]), float(precision[best]), float(recall[best]), float(f1[best])
+
+
+def cross_validate_code(texts: list[str], y: np.ndarray, examples: list[str], *,
+                        folds: int = MAX_FOLDS, seed: int = 0) -> np.ndarray:
+    """Out-of-fold probabilities for one code: each fold trains on the other folds plus the
+    codebook examples and predicts its own passages."""
+    from sklearn.model_selection import StratifiedKFold
+
+    n_splits = int(min(folds, y.sum(), len(y) - y.sum()))
+    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    out = np.zeros(len(y))
+    for train, test in splitter.split(np.zeros(len(y)), y):
+        pipeline = build_pipeline(seed)
+        pipeline.fit([texts[i] for i in train] + examples,
+                     np.concatenate([y[train], np.ones(len(examples), dtype=int)]))
+        out[test] = pipeline.predict_proba([texts[i] for i in test])[:, 1]
+    return out
+
+
+METRIC_COLUMNS = ["code", "positives", "examples", "units", "precision", "recall", "f1",
+                  "threshold"]
+
+
+def train(store: Store, codebook: Any, coders: Sequence[str] = (), *,
+          min_examples: int = MIN_EXAMPLES, codes: Sequence[str] = (), seed: int = 0
+          ) -> TrainedModel:
+    """Train one classifier per code with at least ``min_examples`` positives (human codings
+    plus codebook examples) and report cross-validated precision/recall/F1 per code; codes
+    with fewer are listed in ``refused`` with the reason. Does not save (see :func:`save_model`).
+
+    >>> model = train(store, codebook, ["anna"])   # doctest: +SKIP
+    >>> model.metrics[["code", "f1"]]               # doctest: +SKIP
+    """
+    data = training_data(store, codebook, coders)
+    chosen = list(codes) or codebook.paths
+    pipelines: dict[str, Any] = {}
+    thresholds: dict[str, float] = {}
+    rows, refused = [], {}
+    for code in chosen:
+        y = np.array([1 if code in labels else 0 for labels in data.labels], dtype=int)
+        examples = data.examples.get(code, [])
+        positives = int(y.sum())
+        if positives + len(examples) < min_examples:
+            refused[code] = (f"{positives} coded passage(s) + {len(examples)} example(s) < "
+                             f"{min_examples}")
+            continue
+        if positives < 2 or len(y) - positives < 2:
+            refused[code] = (f"{positives} coded and {len(y) - positives} uncoded passage(s); "
+                             "cross-validation needs at least 2 of each")
+            continue
+        out_of_fold = cross_validate_code(data.texts, y, examples, seed=seed)
+        threshold, precision, recall, f1 = _best_threshold(y, out_of_fold)
+        pipeline = build_pipeline(seed)
+        pipeline.fit(data.texts + examples, np.concatenate([y, np.ones(len(examples), dtype=int)]))
+        pipelines[code] = pipeline
+        thresholds[code] = threshold
+        rows.append({"code": code, "positives": positives, "examples": len(examples),
+                     "units": len(y), "precision": precision, "recall": recall, "f1": f1,
+                     "threshold": threshold})
+    if not pipelines:
+        raise ModelError("no code has enough examples to train on (need "
+                         f"{min_examples}; see --min-examples): "
+                         + "; ".join(f"{c}: {why}" for c, why in refused.items()))
+    used = list(coders) or store.coders_frame()["coder"].tolist()
+    return TrainedModel(pipelines, thresholds, pd.DataFrame(rows, columns=METRIC_COLUMNS),
+                        codebook.sha256, data.sha256(), used, refused)
+
+
+def save_model(store: Store, model: TrainedModel) -> None:
+    """Store the model in the project database with its codebook and data hashes."""
+    import sklearn
+
+    buffer = io.BytesIO()
+    pickle.dump(model, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    info = {"codes": model.codes, "thresholds": model.thresholds, "coders": model.coders,
+            "refused": model.refused, "sklearn": sklearn.__version__,
+            "metrics": model.metrics.to_dict(orient="records")}
+    store.save_model(buffer.getvalue(), codebook_sha256=model.codebook_sha256,
+                     data_sha256=model.data_sha256, info=info)
+
+
+def load_model(store: Store, codebook: Any) -> TrainedModel:
+    """The project's trained model; refuses a missing one and a stale one (trained for
+    another version of the codebook) with a message saying what to do."""
+    row = store.load_model()
+    if row is None:
+        raise ModelError("no trained model in this project; run `qcode train` first",
+                         path=store.path)
+    if row["codebook_sha256"] != codebook.sha256:
+        raise ModelError(
+            "the trained model is stale: codebook hash differs (model trained with codebook "
+            f"{row['codebook_sha256'][:12]}, the codebook is now {codebook.sha256[:12]}); "
+            "run `qcode train` again", path=store.path)
+    try:
+        model = pickle.loads(row["blob"])
+    except Exception as err:  # an unpickling failure is a version mismatch, not a user bug
+        raise ModelError(f"the stored model cannot be read by this qcode/scikit-learn ({err}); "
+                         "run `qcode train` again", path=store.path) from None
+    if not isinstance(model, TrainedModel):
+        raise ModelError("the stored model is not a qcode model; run `qcode train` again",
+                         path=store.path)
+    return model
+
+
+def metrics_table(model: TrainedModel) -> pd.DataFrame:
+    """Cross-validated figures rounded for printing, refused codes listed with NaN figures."""
+    table = model.metrics.copy()
+    refused = pd.DataFrame([{"code": code, "refused": why} for code, why in model.refused.items()])
+    if not refused.empty:
+        table = pd.concat([table, refused], ignore_index=True)
+    return table.round(3)

@@ -1,0 +1,494 @@
+"""Human review: review sheets out (xlsx/csv) and back in, and hand-made codings files in.
+
+A review sheet has one row per coded segment (``segment`` id ``document#index``, document,
+title, group, speaker, text), one column per code holding the automatic suggestion (``1`` or
+blank) for the coder to confirm, clear or add, and a ``note`` column. In xlsx the suggestion's
+source and score sit in a cell comment; CSV has ``score:<code>`` side columns instead (CSV has
+no comments). Importing a sheet turns every row into that coder's decisions on that segment:
+the codes ticked become human codings, the codes left blank are removed from the coder's
+earlier codings there. The same file imported twice changes nothing.
+
+Nothing in an imported workbook is ever evaluated: cells are read with ``data_only=False``,
+so a formula arrives as its text and is refused in a code cell or neutralised in a note.
+
+>>> from qcode.store import Store
+>>> frame = review_frame(Store(":memory:"))
+>>> list(frame.columns)
+['segment', 'document', 'title', 'group', 'speaker', 'text', 'note']
+"""
+from __future__ import annotations
+
+import csv
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from .errors import ReviewError
+from .models import Coding
+from .store import Store
+from .writers import atomic_path, escape_formula, infer_format
+
+#: the fixed columns of a review sheet, before the code columns.
+FIXED_COLUMNS = ["segment", "document", "title", "group", "speaker", "text"]
+NOTE_COLUMN = "note"
+SCORE_PREFIX = "score:"
+#: cell values read as "this code applies" / "it does not" (case-insensitive, Swedish too).
+YES = {"1", "1.0", "x", "ja", "yes", "true", "j", "y"}
+NO = {"", "0", "0.0", "nej", "no", "false", "n"}
+AUTO_SOURCES = ("rule", "model")
+
+
+@dataclass
+class ImportResult:
+    """What an import did: codings ``added`` and ``removed``, ``segments`` with decisions,
+    and ``problems`` (rows skipped with the reason: unknown segment, changed text, unknown
+    code), each a one-line message naming the file and line."""
+
+    added: int = 0
+    removed: int = 0
+    segments: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+# -- export ---------------------------------------------------------------------------------
+def segment_id(document: str, index: int) -> str:
+    """The id a review sheet uses for a segment: ``document#index``."""
+    return f"{document}#{int(index)}"
+
+
+def parse_segment_id(value: str) -> tuple[str, int] | None:
+    """``'polis-01#3'`` -> ``('polis-01', 3)``; None when the text is not such an id."""
+    document, sep, index = value.rpartition("#")
+    if not sep or not document or not index.strip().isdigit():
+        return None
+    return document, int(index)
+
+
+def _column_for(code: str, columns: Sequence[str]) -> str | None:
+    """The deepest sheet column that is ``code`` or one of its ancestors."""
+    best = None
+    for column in columns:
+        if code == column or code.startswith(column + "/"):
+            if best is None or len(column) > len(best):
+                best = column
+    return best
+
+
+def review_frame(store: Store, codes: Sequence[str] = (), groups: Sequence[str] = (), *,
+                 sources: Sequence[str] = AUTO_SOURCES, include_interviewer: bool = False
+                 ) -> pd.DataFrame:
+    """The review sheet as a DataFrame: fixed columns, one column per code with ``1`` where
+    the automatic codings suggest it, ``score:<code>`` with the best score, and ``note``.
+
+    ``codes`` defaults to every code of the project in codebook order; a coding of a subcode
+    counts for its nearest ancestor among the columns. ``groups`` keeps only documents whose
+    ``group`` metadata is one of them.
+    """
+    known = store.codes_frame()["path"].tolist()
+    columns = list(codes) or known
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise ReviewError(f"unknown code(s) {', '.join(unknown)}; the project has: "
+                          + (", ".join(known) or "(no codes yet; run `qcode tag`)"))
+    segments = store.segments_frame()
+    documents = store.documents_frame()[["document", "title", "group"]]
+    segments = segments.merge(documents, on="document", how="left")
+    if not include_interviewer:
+        segments = segments[~segments["is_interviewer"]]
+    if groups:
+        segments = segments[segments["group"].isin(list(groups))]
+    frame = pd.DataFrame({
+        "segment": [segment_id(d, i) for d, i in zip(segments["document"], segments["segment"])],
+        "document": segments["document"].tolist(),
+        "title": segments["title"].tolist(),
+        "group": segments["group"].tolist(),
+        "speaker": segments["speaker"].tolist(),
+        "text": segments["text"].tolist(),
+    })
+    suggestions: dict[tuple[str, str], float] = {}
+    codings = store.codings_frame(source=list(sources), with_text=False)
+    for row in codings.itertuples(index=False):
+        if pd.isna(row.segment):
+            continue
+        column = _column_for(row.code, columns)
+        if column is None:
+            continue
+        key = (segment_id(row.document, row.segment), column)
+        score = float(row.score) if row.score is not None and not pd.isna(row.score) else 1.0
+        suggestions[key] = max(score, suggestions.get(key, 0.0))
+    for column in columns:
+        frame[column] = pd.Series([1 if (sid, column) in suggestions else None
+                                   for sid in frame["segment"]], dtype=object)
+    for column in columns:
+        frame[SCORE_PREFIX + column] = [
+            round(suggestions[(sid, column)], 3) if (sid, column) in suggestions else None
+            for sid in frame["segment"]]
+    frame[NOTE_COLUMN] = ""
+    return frame.reset_index(drop=True)
+
+
+def write_review(frame: pd.DataFrame, output: str | Path, fmt: str | None = None) -> Path:
+    """Write a review frame as xlsx (comments, frozen header, validation) or csv, atomically."""
+    chosen = infer_format(output, fmt, ("xlsx", "csv"))
+    output = Path(output)
+    with atomic_path(output) as tmp:
+        if chosen == "csv":
+            _write_csv(frame, tmp)
+        else:
+            _write_xlsx(frame, tmp)
+    return output
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            # a list, not Series.map: map would turn the 1/None code cells into 1.0/NaN
+            out[column] = pd.Series([escape_formula(v) for v in out[column]], index=out.index,
+                                    dtype=object)
+    out.columns = [str(escape_formula(c)) for c in out.columns]
+    out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    codes = [c for c in frame.columns
+             if c not in FIXED_COLUMNS and c != NOTE_COLUMN and not c.startswith(SCORE_PREFIX)]
+    columns = FIXED_COLUMNS + codes + [NOTE_COLUMN]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "review"
+    sheet.append([escape_formula(c) for c in columns])
+    header_font = Font(bold=True)
+    for cell in sheet[1]:
+        cell.font = header_font
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    suggested = PatternFill("solid", fgColor="FFF2CC")
+    for values in frame.itertuples(index=False):
+        row = dict(zip(frame.columns, values))
+        sheet.append([_cell(row[c]) for c in columns])
+        r = sheet.max_row
+        for j, code in enumerate(codes, start=len(FIXED_COLUMNS) + 1):
+            score = row.get(SCORE_PREFIX + code)
+            if row[code] == 1:
+                cell = sheet.cell(row=r, column=j)
+                cell.fill = suggested
+                cell.comment = Comment(f"qcode: suggested, score {score:.2f}", "qcode",
+                                       width=160, height=40)
+    widths = {"segment": 16, "document": 16, "title": 24, "group": 12, "speaker": 10,
+              "text": 70, NOTE_COLUMN: 30}
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for j, name in enumerate(columns, start=1):
+        letter = get_column_letter(j)
+        sheet.column_dimensions[letter].width = widths.get(name, max(8, min(18, len(name) + 2)))
+        if name in ("text", "title", NOTE_COLUMN):
+            for cell in sheet[letter][1:]:
+                cell.alignment = wrap
+    sheet.freeze_panes = "A2"
+    if codes and sheet.max_row > 1:
+        validation = DataValidation(type="list", formula1='"1"', allow_blank=True,
+                                    showErrorMessage=True, errorTitle="qcode",
+                                    error="Write 1 when the code applies, or leave the cell empty.")
+        first = get_column_letter(len(FIXED_COLUMNS) + 1)
+        last = get_column_letter(len(FIXED_COLUMNS) + len(codes))
+        validation.add(f"{first}2:{last}{sheet.max_row}")
+        sheet.add_data_validation(validation)
+    book.save(path)
+
+
+def _cell(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return escape_formula(value)
+
+
+# -- reading sheets back ----------------------------------------------------------------------
+def _unescape(value: str) -> str:
+    """Undo :func:`escape_formula` so ids and notes round-trip."""
+    if value.startswith("'") and value[1:2] and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def read_sheet(path: str | Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and rows (with their 1-based line/row number) of a review xlsx or csv, every
+    cell as text. Formulas are never evaluated: openpyxl hands over their source text."""
+    path = Path(path)
+    if not path.exists():
+        raise ReviewError("review file not found", path=str(path))
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _read_csv(path)
+    raise ReviewError("cannot read this review file; use .xlsx or .csv", path=str(path))
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=False)
+    except Exception as err:  # openpyxl raises many types for a damaged file
+        raise ReviewError(f"not a readable xlsx workbook ({err})", path=str(path)) from None
+    try:
+        sheet = book["review"] if "review" in book.sheetnames else book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None:
+            raise ReviewError("the sheet is empty; expected a header row", path=str(path), line=1)
+        header = [_text(h) for h in header_row]
+        body = [(n, [_text(v) for v in values]) for n, values in enumerate(rows, start=2)]
+    finally:
+        book.close()
+    return header, body
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ReviewError(f"file is not UTF-8 ({err.reason} at byte {err.start})",
+                          path=str(path)) from None
+    raw = unicodedata.normalize("NFC", raw)
+    lines = raw.splitlines()
+    if not lines or not lines[0].strip():
+        raise ReviewError("the file is empty; expected a header row", path=str(path), line=1)
+    delimiter = max(",;\t", key=lines[0].count)
+    reader = csv.reader(raw.splitlines(keepends=True), delimiter=delimiter)
+    header = [_text(h) for h in next(reader)]
+    body = []
+    for values in reader:
+        body.append((reader.line_num, [_text(v) for v in values]))
+    return header, body
+
+
+def _squash(text: str) -> str:
+    """Text compared with white space collapsed: spreadsheets may rewrap line ends."""
+    return " ".join(text.split())
+
+
+def read_review_decisions(path: str | Path, store: Store
+                          ) -> tuple[dict[tuple[str, int], dict[str, bool]],
+                                     dict[tuple[str, int], str], list[str]]:
+    """Decisions, notes and problems from a review sheet, checked against the store.
+
+    A row whose segment is gone, or whose text no longer matches the stored segment, is
+    reported, not applied. A code cell holding anything but ``1``/``x``/``ja`` or blank/``0``
+    (a formula, a stray word) stops the import with the file and row, before anything is
+    written.
+    """
+    path = Path(path)
+    header, rows = read_sheet(path)
+    lower = [h.lower() for h in header]
+    if "segment" not in lower:
+        raise ReviewError(f"no `segment` column; found {', '.join(header) or '(none)'} "
+                          "(export one with `qcode export review`)", path=str(path), line=1)
+    known_codes = set(store.codes_frame()["path"])
+    position = {name: i for i, name in enumerate(lower)}
+    code_columns: list[tuple[int, str]] = []
+    problems: list[str] = []
+    for i, name in enumerate(header):
+        if name.lower() in FIXED_COLUMNS or name.lower() == NOTE_COLUMN or not name:
+            continue
+        if name.lower().startswith(SCORE_PREFIX):
+            continue
+        code = _unescape(name)
+        if code in known_codes:
+            code_columns.append((i, code))
+        else:
+            problems.append(f"{path}:1: column {code!r} is not a code of this project; ignored")
+    if not code_columns:
+        raise ReviewError("no code columns match the project's codes", path=str(path), line=1)
+    spans = store.segment_spans()
+    texts = _segment_texts(store)
+    decisions: dict[tuple[str, int], dict[str, bool]] = {}
+    notes: dict[tuple[str, int], str] = {}
+
+    def cell(values: list[str], column: str) -> str:
+        i = position.get(column)
+        return values[i] if i is not None and i < len(values) else ""
+
+    for line, values in rows:
+        if not any(values):
+            continue
+        raw_id = _unescape(cell(values, "segment"))
+        key = parse_segment_id(raw_id)
+        if key is None:
+            problems.append(f"{path}:{line}: segment id {raw_id!r} is not document#index; row skipped")
+            continue
+        if key not in spans:
+            problems.append(f"{path}:{line}: segment {raw_id} no longer exists in the project; "
+                            "row skipped")
+            continue
+        text = _unescape(cell(values, "text"))
+        if "text" in position and text and _squash(text) != _squash(texts[key]):
+            problems.append(f"{path}:{line}: the text of segment {raw_id} has changed since the "
+                            "sheet was exported; row skipped (export a new sheet)")
+            continue
+        wanted: dict[str, bool] = {}
+        for i, code in code_columns:
+            value = values[i] if i < len(values) else ""
+            marker = _unescape(value).lower()
+            if marker in YES:
+                wanted[code] = True
+            elif marker in NO:
+                wanted[code] = False
+            else:
+                raise ReviewError(
+                    f"column {code}: {value!r} is not a decision; write 1 (applies) or leave empty",
+                    path=str(path), line=line)
+        if key in decisions and decisions[key] != wanted:
+            raise ReviewError(f"segment {raw_id} appears twice with different decisions",
+                              path=str(path), line=line)
+        decisions[key] = wanted
+        note = cell(values, NOTE_COLUMN)
+        if note:
+            notes[key] = str(escape_formula(_unescape(note)))
+    return decisions, notes, problems
+
+
+def _segment_texts(store: Store) -> dict[tuple[str, int], str]:
+    frame = store.segments_frame()
+    return {(d, int(i)): t for d, i, t in zip(frame["document"], frame["segment"], frame["text"])}
+
+
+def _check_coder(coder: str) -> str:
+    coder = unicodedata.normalize("NFC", (coder or "").strip())
+    if not coder:
+        raise ReviewError("give the coder's name with --coder NAME")
+    if coder.lower() == "auto":
+        raise ReviewError("'auto' names the automatic codings; choose another coder name")
+    return coder
+
+
+def import_review(path: str | Path, store: Store, coder: str) -> ImportResult:
+    """Apply a filled-in review sheet as ``coder``'s decisions (see the module docstring).
+
+    >>> import_review("review.xlsx", store, "anna").added  # doctest: +SKIP
+    12
+    """
+    coder = _check_coder(coder)
+    decisions, notes, problems = read_review_decisions(path, store)
+    added, removed = store.replace_human_decisions(coder, decisions, notes)
+    return ImportResult(added=added, removed=removed, segments=len(decisions), problems=problems)
+
+
+# -- codings files ----------------------------------------------------------------------------
+def import_codings(path: str | Path, store: Store, coder: str, *, snap: bool = False
+                   ) -> ImportResult:
+    """Import hand-made codings from a CSV with ``document, start, end, code`` (spans, code
+    points into the stored text) or ``document, segment, code`` (whole segments; ``segment``
+    may be an index or a ``document#index`` id) as ``coder``'s human codings.
+
+    Spans are stored as given; with ``snap`` each becomes the whole segment(s) it overlaps.
+    Unknown documents, segments and codes are reported and skipped; rows already stored are
+    not added again.
+    """
+    coder = _check_coder(coder)
+    path = Path(path)
+    header, rows = read_sheet(path)
+    lower = [h.lower() for h in header]
+    position = {name: i for i, name in enumerate(lower)}
+    by_span = "start" in position and "end" in position
+    by_segment = "segment" in position
+    if "document" not in position or "code" not in position or not (by_span or by_segment):
+        raise ReviewError("expected columns document,start,end,code or document,segment,code; "
+                          f"found {', '.join(header) or '(none)'}", path=str(path), line=1)
+    known_codes = set(store.codes_frame()["path"])
+    spans = store.segment_spans()
+    by_document: dict[str, list[tuple[int, int, int]]] = {}
+    for (doc, idx), (start, end) in spans.items():
+        by_document.setdefault(doc, []).append((idx, start, end))
+    for segs in by_document.values():
+        segs.sort(key=lambda s: s[1])
+    codings: list[Coding] = []
+    problems: list[str] = []
+
+    def cell(values: list[str], column: str) -> str:
+        i = position[column]
+        return _unescape(values[i]) if i < len(values) else ""
+
+    for line, values in rows:
+        if not any(values):
+            continue
+        doc, code = cell(values, "document"), cell(values, "code")
+        if doc not in by_document:
+            problems.append(f"{path}:{line}: document {doc!r} is not in the project; row skipped")
+            continue
+        if code not in known_codes:
+            problems.append(f"{path}:{line}: unknown code {code!r}; row skipped")
+            continue
+        if by_span and (cell(values, "start") or not by_segment):
+            made = _span_codings(doc, code, coder, cell(values, "start"), cell(values, "end"),
+                                 by_document[doc], snap, path, line, problems)
+        else:
+            made = _segment_coding(doc, code, coder, cell(values, "segment"), spans, path, line,
+                                   problems)
+        codings.extend(made)
+    added = store.add_human_codings(codings)
+    return ImportResult(added=added, segments=len({(c.document_id, c.segment_index)
+                                                   for c in codings}), problems=problems)
+
+
+def _segment_coding(doc: str, code: str, coder: str, value: str,
+                    spans: dict[tuple[str, int], tuple[int, int]], path: Path, line: int,
+                    problems: list[str]) -> list[Coding]:
+    parsed = parse_segment_id(value)
+    if parsed is not None:
+        if parsed[0] != doc:
+            problems.append(f"{path}:{line}: segment {value} belongs to another document; row skipped")
+            return []
+        index = parsed[1]
+    elif value.isdigit():
+        index = int(value)
+    else:
+        problems.append(f"{path}:{line}: segment {value!r} is not an index; row skipped")
+        return []
+    if (doc, index) not in spans:
+        problems.append(f"{path}:{line}: segment {doc}#{index} does not exist; row skipped")
+        return []
+    start, end = spans[(doc, index)]
+    return [Coding(doc, index, start, end, code, "human", 1.0, coder)]
+
+
+def _span_codings(doc: str, code: str, coder: str, start_text: str, end_text: str,
+                  segments: list[tuple[int, int, int]], snap: bool, path: Path, line: int,
+                  problems: list[str]) -> list[Coding]:
+    try:
+        start, end = int(start_text), int(end_text)
+    except ValueError:
+        problems.append(f"{path}:{line}: start/end {start_text!r}/{end_text!r} are not whole "
+                        "numbers; row skipped")
+        return []
+    length = max(e for _i, _s, e in segments) if segments else 0
+    if not 0 <= start < end:
+        problems.append(f"{path}:{line}: span {start}-{end} is empty or negative; row skipped")
+        return []
+    overlapping = [(i, s, e) for i, s, e in segments if s < end and start < e]
+    if not overlapping:
+        problems.append(f"{path}:{line}: span {start}-{end} lies outside every segment of {doc} "
+                        f"(segments end at {length}); row skipped")
+        return []
+    if snap:
+        return [Coding(doc, i, s, e, code, "human", 1.0, coder) for i, s, e in overlapping]
+    containing = next((i for i, s, e in segments if s <= start < e), overlapping[0][0])
+    return [Coding(doc, containing, start, end, code, "human", 1.0, coder)]
