@@ -425,3 +425,14 @@ def test_attribution_hides_private_names_but_keeps_place_names(tmp_path: Path) -
     assert "Hälso- och sjukvårdsdirektör, Landstinget Kronoberg" in set(frame["attribution"])
     rendered = "\n".join(frame["attribution"]) + "\n".join(frame["text"])
     assert "Sjöholm" not in rendered and "Berit" not in rendered
+
+
+def test_crosstab_by_main_group(store: Store) -> None:
+    result = crosstab(store, SURVEY, by="main_group", themes=["rapportering"])
+    table = result.table.set_index("main_group")
+    assert list(table.index) == ["myndigheter", "naringsbranscher"]
+    assert table.loc["myndigheter", "documents"] == 4
+    assert table.loc["myndigheter", "respondents"] == 5
+    assert table.loc["naringsbranscher", "theme:rapportering"] == 0.5  # taxi_01, not hotell_01
+    assert not any(c.startswith("group=") for c in table.columns)
+    assert result.warnings == []

@@ -137,9 +137,11 @@ class Project:
         self.close()
 
     # -- the main job -------------------------------------------------------------------------
-    def tag_key(self) -> str:
+    def tag_key(self, model: Any = None) -> str:
         """What besides the text decides a document's codings; a change re-tags it."""
         parts = [self.codebook.sha256, self.config.unit, str(self.config.code_interviewer)]
+        if model is not None:
+            parts.append("model=" + model.data_sha256)
         return ":".join(parts)
 
     def tag(
@@ -149,6 +151,7 @@ class Project:
         keep_going: bool = False,
         jobs: int = 1,
         progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+        model: bool = False,
     ) -> TagResult:
         """Ingest, segment, code and store every document under ``paths``.
 
@@ -158,7 +161,8 @@ class Project:
         can simply be re-run. ``jobs`` > 1 reads and codes files in that many worker
         processes while this process writes the database (SQLite has one writer).
         Without ``keep_going`` the first unreadable file raises; with it, failures are listed
-        in the result and the rest is coded.
+        in the result and the rest is coded. ``model`` also adds ``source="model"`` codings
+        from the project's trained model (see :meth:`train`); a stale model is refused.
         """
         from .ingest import discover
 
@@ -171,8 +175,10 @@ class Project:
         codebook = self.codebook
         store = self.store
         store.save_codes(codebook.walk(), codebook.sha256)
+        trained = self.load_model() if model else None
         job = _TagJob(codebook, self.config.unit, self.config.code_interviewer,
-                      self._ingest_config(), self.tag_key(), store.document_states())
+                      self._ingest_config(), self.tag_key(trained), store.document_states())
+        job.model = trained
         files = discover(paths)
         result = TagResult(summary=pd.DataFrame())
         fingerprints, unchanged = _unchanged_files(files, job, store.file_states())
@@ -448,6 +454,65 @@ class Project:
         turned = replace(document, turns=parse_turns(document.text, self.config.interviewer_labels))
         return turned, segment_document(turned, self.config.unit)
 
+    # -- human coding in the loop (qcode.review, qcode.agreement, qcode.model) -----------------
+    def export_review(self, output: str | Path, *, codes: Sequence[str] = (),
+                      groups: Sequence[str] = (), fmt: str | None = None) -> Path:
+        """Write a review sheet (xlsx or csv): one row per segment, one column per code with
+        the automatic suggestion, a note column. See :mod:`qcode.review`.
+
+        >>> Project("demo").export_review("review.xlsx", groups=["polis"])  # doctest: +SKIP
+        """
+        from .review import review_frame, write_review
+
+        frame = review_frame(self.open_existing_store(), codes, groups)
+        return write_review(frame, output, fmt)
+
+    def import_review(self, path: str | Path, coder: str) -> Any:
+        """Apply a filled-in review sheet as ``coder``'s human codings; returns a
+        :class:`~qcode.review.ImportResult` (added, removed, problems)."""
+        from .review import import_review
+
+        return import_review(path, self.open_existing_store(), coder)
+
+    def import_codings(self, path: str | Path, coder: str, *, snap: bool = False) -> Any:
+        """Import hand-made codings (document,start,end,code or document,segment,code)."""
+        from .review import import_codings
+
+        return import_codings(path, self.open_existing_store(), coder, snap=snap)
+
+    def coders(self) -> pd.DataFrame:
+        """One row per human coder with their coding counts."""
+        return self.open_existing_store().coders_frame()
+
+    def agreement(self, coders: Sequence[str], *, unit: str = "segment",
+                  codes: Sequence[str] = ()) -> pd.DataFrame:
+        """Percent agreement, Cohen's kappa and Krippendorff's alpha per code and pooled;
+        ``auto`` names the automatic codings. See :mod:`qcode.agreement`.
+
+        >>> Project("demo").agreement(["anna", "auto"])  # doctest: +SKIP
+        """
+        from .agreement import agreement
+
+        return agreement(self.open_existing_store(), coders, unit=unit, codes=codes)
+
+    def train(self, coders: Sequence[str] = (), *, min_examples: int = 8,
+              codes: Sequence[str] = ()) -> Any:
+        """Train per-code classifiers on human codings and the codebook's examples, save them
+        in the project database and return the :class:`~qcode.model.TrainedModel` (its
+        ``metrics`` hold cross-validated precision/recall/F1, ``refused`` the codes left out)."""
+        from .model import save_model, train
+
+        store = self.open_existing_store()
+        model = train(store, self.codebook, coders, min_examples=min_examples, codes=codes)
+        save_model(store, model)
+        return model
+
+    def load_model(self) -> Any:
+        """The saved model; :class:`~qcode.errors.ModelError` when missing or stale."""
+        from .model import load_model
+
+        return load_model(self.open_existing_store(), self.codebook)
+
     # -- privacy ------------------------------------------------------------------------------
     def redactor(self, *, detect_names: bool = True) -> Any:
         """The project's :class:`~qcode.privacy.Redactor` (private list, metadata names,
@@ -512,6 +577,7 @@ class _TagJob:
         self.known = known
         self._tagger: Any = None
         self._sidecars: dict[Path, dict[str, dict]] = {}
+        self.model: Any = None  # a qcode.model.TrainedModel when tagging with --model
 
     @property
     def tagger(self) -> Any:
@@ -548,6 +614,9 @@ class _TagJob:
                 continue
             segments = segment_document(document, self.unit)
             codings = [c for _seg, found in self.tagger.tag_segments(segments) for c in found]
+            if self.model is not None:
+                codings += self.model.codings(
+                    [s for s in segments if self.code_interviewer or not s.is_interviewer])
             prepared.append(PreparedDocument(document, sha, False, segments, codings))
         return path, prepared
 

@@ -104,6 +104,14 @@ CREATE TABLE IF NOT EXISTS coding_log (
     code       TEXT,
     detail     TEXT
 );
+CREATE TABLE IF NOT EXISTS models (
+    name            TEXT PRIMARY KEY,
+    created         TEXT NOT NULL,
+    codebook_sha256 TEXT NOT NULL,
+    data_sha256     TEXT NOT NULL,
+    info            TEXT NOT NULL DEFAULT '{}',
+    blob            BLOB NOT NULL
+);
 """
 
 
@@ -564,6 +572,137 @@ class Store:
         for src, n in self.conn.execute("SELECT source, COUNT(*) FROM codings GROUP BY source"):
             out[f"codings_{src}"] = n
         return out
+
+    # -- human coding in the loop (qcode.review, qcode.agreement, qcode.model) ----------------
+    def segment_spans(self) -> dict[tuple[str, int], tuple[int, int]]:
+        """(document, segment index) -> (start, end) of every stored segment."""
+        return {(d, i): (s, e) for d, i, s, e in self.conn.execute(
+            "SELECT document_id, idx, start_offset, end_offset FROM segments")}
+
+    def replace_human_decisions(
+        self, coder: str, decisions: dict[tuple[str, int], dict[str, bool]],
+        notes: dict[tuple[str, int], str] | None = None,
+    ) -> tuple[int, int]:
+        """Make ``coder``'s codings on each listed segment match the decisions, in ONE
+        transaction: ``{(document, idx): {code: present}}``. Codes not named for a segment and
+        other coders' codings are untouched; each addition/removal is logged, so re-applying
+        the same decisions writes nothing. Notes are logged when they differ from the last
+        note this coder left on the segment. Returns (added, removed)."""
+        spans = self.segment_spans()
+        added = removed = 0
+        with self.transaction():
+            for (doc, idx), wanted in decisions.items():
+                start, end = spans[(doc, idx)]
+                have = {code for (code,) in self.conn.execute(
+                    "SELECT DISTINCT code FROM codings WHERE document_id = ? AND segment_idx = ? "
+                    "AND source = 'human' AND coder = ? AND stale = 0", (doc, idx, coder))}
+                for code, present in wanted.items():
+                    if present and code not in have:
+                        self._insert_codings([Coding(doc, idx, start, end, code, "human", 1.0, coder)])
+                        self.log("add", coder=coder, document_id=doc, segment_idx=idx, code=code,
+                                 detail="review")
+                        added += 1
+                    elif not present and code in have:
+                        self.conn.execute(
+                            "DELETE FROM codings WHERE document_id = ? AND segment_idx = ? AND "
+                            "source = 'human' AND coder = ? AND code = ? AND stale = 0",
+                            (doc, idx, coder, code))
+                        self.log("remove", coder=coder, document_id=doc, segment_idx=idx, code=code,
+                                 detail="review")
+                        removed += 1
+            for (doc, idx), note in (notes or {}).items():
+                last = self.conn.execute(
+                    "SELECT detail FROM coding_log WHERE coder = ? AND action = 'note' AND "
+                    "document_id = ? AND segment_idx = ? ORDER BY id DESC LIMIT 1",
+                    (coder, doc, idx)).fetchone()
+                if (last[0] if last else "") != note:
+                    self.log("note", coder=coder, document_id=doc, segment_idx=idx, detail=note)
+            for doc in sorted({doc for doc, _idx in decisions}):
+                seen = self.conn.execute(
+                    "SELECT 1 FROM coding_log WHERE coder = ? AND action = 'reviewed' AND "
+                    "document_id = ?", (coder, doc)).fetchone()
+                if not seen:
+                    self.log("reviewed", coder=coder, document_id=doc)
+        return added, removed
+
+    def add_human_codings(self, codings: Sequence[Coding]) -> int:
+        """Insert human codings that are not already stored (same document, span, code and
+        coder), logging each, in one transaction: re-importing a file adds nothing."""
+        added = 0
+        with self.transaction():
+            for c in codings:
+                exists = self.conn.execute(
+                    "SELECT 1 FROM codings WHERE document_id = ? AND start_offset = ? AND "
+                    "end_offset = ? AND code = ? AND source = 'human' AND coder IS ? AND stale = 0",
+                    (c.document_id, c.start, c.end, c.code_path, c.coder)).fetchone()
+                if exists:
+                    continue
+                self._insert_codings([c])
+                self.log("add", coder=c.coder, document_id=c.document_id,
+                         segment_idx=c.segment_index, code=c.code_path, detail="import codings")
+                added += 1
+        return added
+
+    def coding_log_frame(self, coder: str | None = None) -> pd.DataFrame:
+        """The coding log, oldest first: at, coder, action, document, segment, code, detail."""
+        where, params = ("WHERE coder = ?", (coder,)) if coder else ("", ())
+        return pd.read_sql_query(
+            "SELECT at, coder, action, document_id AS document, segment_idx AS segment, code, "
+            f"detail FROM coding_log {where} ORDER BY id", self.conn, params=params)
+
+    def coders_frame(self) -> pd.DataFrame:
+        """One row per human coder: codings, segments and documents coded, stale codings,
+        documents reviewed (coded or marked reviewed), first and last coding time."""
+        return pd.read_sql_query(
+            "SELECT coder, COUNT(*) AS codings, "
+            "COUNT(DISTINCT document_id || '#' || segment_idx) AS segments, "
+            "COUNT(DISTINCT document_id) AS documents, SUM(stale) AS stale, "
+            "(SELECT COUNT(DISTINCT l.document_id) FROM coding_log l WHERE l.coder = c.coder "
+            " AND l.action = 'reviewed') AS reviewed, "
+            "MIN(created) AS first, MAX(created) AS last "
+            "FROM codings c WHERE source = 'human' AND coder IS NOT NULL "
+            "GROUP BY coder ORDER BY coder", self.conn)
+
+    def reviewed_documents(self, coder: str) -> set[str]:
+        """Documents a human coder has coded in or marked reviewed (their agreement units)."""
+        rows = self.conn.execute(
+            "SELECT document_id FROM codings WHERE source = 'human' AND coder = ? UNION "
+            "SELECT document_id FROM coding_log WHERE coder = ? AND action = 'reviewed' "
+            "AND document_id IS NOT NULL", (coder, coder))
+        return {r[0] for r in rows}
+
+    def _ensure_models_table(self) -> None:
+        # databases made before the models table existed get it on first use (same schema)
+        statement = _SCHEMA[_SCHEMA.index("CREATE TABLE IF NOT EXISTS models"):]
+        self.conn.execute(statement.split(";")[0])
+
+    def save_model(self, blob: bytes, *, codebook_sha256: str, data_sha256: str,
+                   info: dict[str, Any], name: str = "default") -> None:
+        """Store a trained model (a pickled blob) with the hashes that make it current."""
+        with self.transaction():
+            self._ensure_models_table()
+            self.conn.execute(
+                "INSERT INTO models(name, created, codebook_sha256, data_sha256, info, blob) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "created = excluded.created, codebook_sha256 = excluded.codebook_sha256, "
+                "data_sha256 = excluded.data_sha256, info = excluded.info, blob = excluded.blob",
+                (name, now_iso(), codebook_sha256, data_sha256,
+                 json.dumps(info, ensure_ascii=False, sort_keys=True), blob))
+            self.log("train", detail=f"model {name}: data {data_sha256[:12]}")
+
+    def load_model(self, name: str = "default") -> dict[str, Any] | None:
+        """The stored model row (created, codebook_sha256, data_sha256, info, blob) or None."""
+        exists = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'models'").fetchone()
+        if not exists:
+            return None
+        row = self.conn.execute(
+            "SELECT created, codebook_sha256, data_sha256, info, blob FROM models WHERE name = ?",
+            (name,)).fetchone()
+        if row is None:
+            return None
+        return {"created": row[0], "codebook_sha256": row[1], "data_sha256": row[2],
+                "info": json.loads(row[3]), "blob": bytes(row[4])}
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:

@@ -24,7 +24,7 @@ from .frequencies import frequencies
 #: fewer groups than this make a rank correlation a hint at most.
 MIN_GROUPS = 5
 #: columns of a survey table that describe the respondent or the file, never an answer.
-NON_ANSWER_COLUMNS = {"id", "respondent", "respondent_id", "main_group", "note", "comment",
+NON_ANSWER_COLUMNS = {"id", "respondent", "respondent_id", "group", "main_group", "note", "comment",
                       "synthetic", "title", "level", "source"}
 #: an answer column has at most this many distinct values (more is free text or an id).
 MAX_CATEGORIES = 20
