@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..store import Store
-from ._common import MISSING, check_level, redaction_hook, respondent_codings
+from ._common import MISSING, redaction_hook, respondent_codings
 
 QUOTE_COLUMNS = ["code", "label", "document", "segment", "start", "end", "score", "group",
                  "attribution", "attributed_by", "words", "text"]

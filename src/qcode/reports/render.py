@@ -53,7 +53,7 @@ def _number(value: Any, decimals: int | None = None) -> str:
 
 
 def _md_document(title: str, intro: list[str], body: str) -> str:
-    return f"# {title}\n\n" + "".join(f"{line}\n" for line in intro) + ("\n" if intro else "") + body
+    return f"# {title}\n\n" + "".join(f"{line}\n\n" for line in intro) + body
 
 
 def _html_document(title: str, intro: list[str], body: str) -> str:
