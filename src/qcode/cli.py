@@ -118,14 +118,17 @@ def init(folder: str, codebook: str | None) -> None:
 @click.option("--keep-going", is_flag=True, help="Code the other files when one fails (exit 1).")
 @click.option("--model", "model", is_flag=True,
               help="Also add model codings from `qcode train` (refused when stale).")
+@click.option("--max-file-mb", type=click.FloatRange(min=0), default=None,
+              help="Refuse input files larger than this many MB (default: from qcode.yaml, "
+                   "else 20; 0: no limit).")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
               help="Worker processes reading and coding files (0: one per core).")
 @output_option()
 @format_option(("csv", "jsonl", "xlsx"))
 def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str | None,
         code_interviewer: bool | None, id_column: str | None, text_columns: str | None,
-        keep_going: bool, jobs: int, output: str | None, fmt: str | None,
-        model: bool = False) -> None:
+        keep_going: bool, max_file_mb: float | None, jobs: int, output: str | None,
+        fmt: str | None, model: bool = False) -> None:
     """Ingest, segment and code PATHS (files or folders) and store the codings.
 
     Unchanged documents are skipped on a re-run; human codings are never deleted.
@@ -133,6 +136,7 @@ def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str 
     project = open_project(
         db, codebook, unit=unit, code_interviewer=code_interviewer, id_column=id_column,
         text_columns=tuple(c.strip() for c in text_columns.split(",")) if text_columns else None,
+        max_file_mb=max_file_mb,
     )
     with project:
         result = project.tag(list(paths) or None, keep_going=keep_going,

@@ -17,10 +17,13 @@ CONFIG_FILE = "qcode.yaml"
 DEFAULT_DATABASE = "qcode.db"
 DEFAULT_INTERVIEWER_LABELS = ("I", "Int", "Intervjuare", "Interviewer", "F")
 UNITS = ("turn", "paragraph", "sentence")
+#: input files larger than this are refused before reading (``max_file_mb``, ``--max-file-mb``):
+#: a long interview is well under 1 MB, and one 20 MB line of text already takes ~2 GB to tag.
+DEFAULT_MAX_FILE_MB = 20.0
 
 _KNOWN_KEYS = {
     "codebook", "transcripts", "database", "interviewer_labels", "unit", "code_interviewer",
-    "private", "survey", "output",
+    "private", "survey", "output", "max_file_mb",
 }
 _SURVEY_KEYS = {"id_column", "text_columns"}
 
@@ -40,6 +43,7 @@ class ProjectConfig:
     id_column: str | None = None
     text_columns: tuple[str, ...] | None = None
     output: Path = Path("out")
+    max_file_mb: float = DEFAULT_MAX_FILE_MB
     source_file: Path | None = field(default=None, compare=False)
 
     def with_overrides(self, **overrides: Any) -> "ProjectConfig":
@@ -92,6 +96,10 @@ def _config_from_mapping(root: Path, data: dict[str, Any], path: Path) -> Projec
     if not isinstance(labels, list | tuple) or not isinstance(private, list | tuple):
         raise ConfigError("interviewer_labels and private must be lists", path=str(path))
     text_columns = survey.get("text_columns")
+    max_file_mb = data.get("max_file_mb", DEFAULT_MAX_FILE_MB)
+    if isinstance(max_file_mb, bool) or not isinstance(max_file_mb, int | float) or max_file_mb < 0:
+        raise ConfigError(f"max_file_mb: {max_file_mb!r} is not a size in MB (0: no limit)",
+                          path=str(path))
 
     def rel(value: Any) -> Path | None:
         return None if value in (None, "") else root / str(value)
@@ -108,6 +116,7 @@ def _config_from_mapping(root: Path, data: dict[str, Any], path: Path) -> Projec
         id_column=survey.get("id_column"),
         text_columns=tuple(text_columns) if text_columns else None,
         output=rel(data.get("output")) or root / "out",
+        max_file_mb=float(max_file_mb),
         source_file=path,
     )
 

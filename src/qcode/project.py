@@ -279,6 +279,7 @@ class Project:
             interviewer_labels=self.config.interviewer_labels,
             id_column=self.config.id_column,
             text_columns=self.config.text_columns,
+            max_file_mb=self.config.max_file_mb,
         )
 
     # -- readers ------------------------------------------------------------------------------

@@ -108,7 +108,29 @@ def read_path(path: Path, config: IngestConfig = IngestConfig()) -> list[Documen
             raise TranscriptError("no such file", path=str(path))
         raise UnsupportedFormat(f"unsupported file type {suffix or '(no suffix)'!r}; qcode reads "
                                 f"{', '.join(SUPPORTED_SUFFIXES)}", path=str(path))
+    _check_size(path, config.max_file_mb)
     return _reader(suffix)(path, config)
+
+
+def _check_size(path: Path, limit_mb: float) -> None:
+    """Refuse a file over ``limit_mb`` megabytes (0: no limit) before reading a byte of it.
+
+    A 200 MB file with no line breaks is one segment of 200 MB, which would take tens of
+    gigabytes to tokenize; a clear refusal with the way round is better than running out of
+    memory.
+    """
+    if not limit_mb:
+        return
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # the reader says why the file cannot be read
+    if size > limit_mb * 1024 * 1024:
+        raise TranscriptError(
+            f"file is {size / 1024 / 1024:.3g} MB, more than the {limit_mb:g} MB limit for one "
+            "input file (a long interview is well under 1 MB); check that it is the right file, "
+            "or raise the limit with `--max-file-mb N` or `max_file_mb: N` in qcode.yaml",
+            path=str(path))
 
 
 def load_sidecar_metadata(folder: Path) -> dict[str, dict]:

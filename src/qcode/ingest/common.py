@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from ..config import DEFAULT_MAX_FILE_MB
 from ..errors import TranscriptError
 from ..models import KNOWN_METADATA_KEYS
 
@@ -26,12 +27,14 @@ class IngestConfig:
 
     ``interviewer_labels`` are matched case-insensitively against speaker labels;
     ``id_column`` and ``text_columns`` pick the respondent id and the free-text answers of a
-    survey table (``None`` = detect them, see :mod:`qcode.ingest.table`).
+    survey table (``None`` = detect them, see :mod:`qcode.ingest.table`); files larger than
+    ``max_file_mb`` are refused before they are read (0: no limit).
     """
 
     interviewer_labels: tuple[str, ...] = ("I", "Int", "Intervjuare", "Interviewer", "F")
     id_column: str | None = None
     text_columns: tuple[str, ...] | None = None
+    max_file_mb: float = DEFAULT_MAX_FILE_MB
 
 
 def _latin1_for_undefined(error: UnicodeDecodeError) -> tuple[str, int]:
