@@ -25,11 +25,16 @@ import re
 import re._casefix as _casefix
 import re._constants as _sre_constants
 import re._parser as _sre_parser
+import signal
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Iterable, Iterator, NamedTuple
 
 from .codebook import Code, Codebook, Patterns, Term
+from .errors import CodebookError
 from .models import Coding, Evidence, Segment
 from .nlp import Word, doc_words, get_nlp, lemma_candidates
 
@@ -46,6 +51,11 @@ LINKERS = "seau"
 MAX_GAP = 2
 # a phrase never runs across these
 BARRIERS = frozenset(".!?;:")
+# wall-clock seconds the regexes may run on one segment, plus this much per character: codebook
+# validation rejects the known catastrophic shapes ((a+)+, (a|aa)+), and this bound stops any
+# that slip through (\w*\w*\w*x is polynomial) instead of hanging a tag run
+REGEX_SECONDS = 2.0
+REGEX_SECONDS_PER_CHAR = 1e-6
 
 
 class _Rule(NamedTuple):
@@ -325,15 +335,16 @@ class Tagger:
                      ) -> Iterator[tuple[Segment, list[Coding]]]:
         """Stream ``(segment, codings)`` in input order, tokenizing in batches."""
         iterator = iter(segments)
-        while batch := list(islice(iterator, batch_size)):
-            todo = [s for s in batch if self._codable(s)]
-            docs = iter(self._nlp.tokenizer.pipe([s.text for s in todo], batch_size=batch_size))
-            for segment in batch:
-                if not self._codable(segment):
-                    yield segment, []
-                    continue
-                hits = self._scan(segment.text, next(docs))
-                yield segment, self._codings(segment, hits)
+        with _alarm_handler():  # installed once, not per segment (see _time_limit)
+            while batch := list(islice(iterator, batch_size)):
+                todo = [s for s in batch if self._codable(s)]
+                docs = iter(self._nlp.tokenizer.pipe([s.text for s in todo], batch_size=batch_size))
+                for segment in batch:
+                    if not self._codable(segment):
+                        yield segment, []
+                        continue
+                    hits = self._scan(segment.text, next(docs))
+                    yield segment, self._codings(segment, hits)
 
     def tag_segment(self, segment: Segment) -> list[Coding]:
         """The codings of one segment (empty for interviewer segments unless asked)."""
@@ -407,12 +418,23 @@ class Tagger:
             lowered = text.lower()
             if len(lowered) != len(text) or _ODD_CASE.search(text):
                 lowered = None  # lower() is no guide to re.IGNORECASE here: scan plainly
-            for number in sorted(runnable):
+            budget = REGEX_SECONDS + REGEX_SECONDS_PER_CHAR * len(text)
+            number = runnable[0]
+            try:
+                with _time_limit(budget):
+                    for number in sorted(runnable):
+                        i, regex = self._regexes[number]
+                        for m in _finditer(regex, text, lowered, self._leads[number]):
+                            if m.end() > m.start():
+                                hits.append(_Hit(i, m.start(), m.end(), regex.pattern, "regex",
+                                                 "regex", False))
+            except _RegexTimeout:
                 i, regex = self._regexes[number]
-                for m in _finditer(regex, text, lowered, self._leads[number]):
-                    if m.end() > m.start():
-                        hits.append(_Hit(i, m.start(), m.end(), regex.pattern, "regex", "regex",
-                                         False))
+                raise CodebookError(
+                    f"regex {regex.pattern!r} of code {self._codes[i].path} ran longer than "
+                    f"{budget:.3g} s on one segment of {len(text)} characters and was stopped: "
+                    "it backtracks catastrophically; simplify it (avoid repeats next to or "
+                    "inside each other, like \\w*\\w* or (a+)+)", path=self.codebook.path) from None
         return hits
 
     def _phrase_hit(self, pid: int, position: int, words: list[Word], infos: list[_WordInfo]
@@ -516,6 +538,74 @@ class Tagger:
 _ODD_CHARS = ({chr(c) for c in _casefix._EXTRA_CASES}
               | {chr(v) for folds in _casefix._EXTRA_CASES.values() for v in folds}) - {"i", "s"}
 _ODD_CASE = re.compile("[" + re.escape("".join(sorted(_ODD_CHARS))) + "]")
+
+
+class _RegexTimeout(Exception):
+    """Raised by the SIGALRM handler inside a regex scan that ran out of time."""
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise _RegexTimeout
+
+
+def _can_time_out() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+_handler_installed = False  # True inside _alarm_handler(): _time_limit need not install it
+
+
+@contextmanager
+def _alarm_handler() -> Iterator[None]:
+    """Keep the SIGALRM handler of :class:`_time_limit` installed for a block (installing it
+    costs more than a regex scan of a short segment); the previous handler is put back."""
+    global _handler_installed
+    if _handler_installed or not _can_time_out():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    _handler_installed = True
+    try:
+        yield
+    finally:
+        _handler_installed = False
+        signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
+
+
+class _time_limit:
+    """``with _time_limit(seconds):`` interrupts the block with ``_RegexTimeout`` after
+    ``seconds`` of wall-clock time.
+
+    Python's ``re`` engine checks for signals while it backtracks, so SIGALRM stops even a
+    runaway match. Signals reach only the main thread and Windows has no SIGALRM: there the
+    block runs without a limit (validation still rejects the known catastrophic shapes). A
+    timer the caller had armed is put back afterwards. A class, not a generator, because it
+    wraps every segment's regex scan and must cost about a microsecond.
+    """
+
+    __slots__ = ("seconds", "active", "outer", "started", "handler")
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        self.active = _can_time_out()
+        if not self.active:
+            return
+        self.handler = None if _handler_installed else _alarm_handler()
+        if self.handler is not None:
+            self.handler.__enter__()
+        self.outer = signal.setitimer(signal.ITIMER_REAL, self.seconds)[0]
+        self.started = time.monotonic() if self.outer else 0.0
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.active:
+            return
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        if self.handler is not None:
+            self.handler.__exit__(None, None, None)
+        if self.outer:
+            signal.setitimer(signal.ITIMER_REAL, max(self.outer - (time.monotonic() - self.started), 1e-3))
 
 
 def _finditer(regex: re.Pattern[str], text: str, lowered: str | None,
