@@ -69,3 +69,44 @@ def test_corpus_is_varied_transcripts_with_front_matter(tmp_path: Path) -> None:
     again = bench_tag.build_corpus(tmp_path / "d", 12000, seed=1)
     assert again.words == corpus.words
     assert (tmp_path / "d" / files[-1].name).read_text(encoding="utf-8") == files[-1].read_text(encoding="utf-8")
+
+
+def _write(folder: Path, name: str, body: str) -> Path:
+    path = folder / name
+    path.write_text(f"---\nid: {path.stem}\ngroup: polis\n---\nI: Hur gör ni?\n\nIP: {body}\n",
+                    encoding="utf-8")
+    return path
+
+
+def test_unchanged_files_are_not_read_again(tmp_path: Path, monkeypatch) -> None:
+    """A re-run hashes each file and reads only those whose bytes (or settings) changed."""
+    import qcode
+    import qcode.ingest as ingest
+
+    folder = tmp_path / "t"
+    folder.mkdir()
+    _write(folder, "a.md", "Vi har ingen handlingsplan.")
+    b = _write(folder, "b.md", "Polisen hörde av sig.")
+    with qcode.Project(tmp_path, db=tmp_path / "p.db", codebook=REPO / "codebooks" / "kronoberg.yaml") as p:
+        first = p.tag([folder])
+        assert first.documents_tagged == 2
+        read: list[str] = []
+        original = ingest.read_path
+        monkeypatch.setattr(ingest, "read_path",
+                            lambda path, config=None: read.append(path.name) or original(path, config))
+        again = p.tag([folder])
+        assert (again.documents_tagged, again.documents_unchanged, read) == (0, 2, [])
+        assert again.summary.equals(first.summary)
+        _write(folder, "b.md", "Polisen hörde av sig igen om samverkan.")
+        changed = p.tag([folder])
+        assert (changed.documents_tagged, changed.documents_unchanged, read) == (1, 1, ["b.md"])
+        # a document replaced behind tag's back (edited, ingested without coding, edited
+        # back) is read again although its file is as it was at the last tag run
+        tagged = b.read_bytes()
+        _write(folder, "b.md", "Något helt annat.")
+        p.ingest([b])
+        b.write_bytes(tagged)
+        read.clear()
+        fixed = p.tag([folder])
+        assert (fixed.documents_tagged, read) == (1, ["b.md"])
+        assert p.summary().equals(changed.summary)
