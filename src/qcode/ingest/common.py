@@ -263,7 +263,7 @@ def split_metadata(raw: Mapping[str, Any], default_id: str, path: Path
     """``(document id, metadata)`` from raw front-matter/row values; ``id`` defaults to
     ``default_id`` (the file stem) and is not repeated inside the metadata."""
     metadata: dict[str, str | None] = {}
-    doc_id = default_id
+    doc_id = normalise_text(default_id)  # a file name may be NFD (macOS): ids are NFC
     for key, value in raw.items():
         key = normalise_text(str(key)).strip()
         converted = metadata_value(value)

@@ -193,7 +193,7 @@ def table_documents(table: Table, path: Path, config: IngestConfig) -> list[Docu
         answers = [(question, text) for question, text in answers if text]
         if not answers:
             continue
-        doc_id = metadata_value(row[id_index]) or f"{path.stem}-{number}"
+        doc_id = metadata_value(row[id_index]) or normalise_text(f"{path.stem}-{number}")
         if doc_id in seen:
             raise DuplicateDocument(f"respondent id {doc_id!r} is also used on line "
                                     f"{seen[doc_id]}; ids must be unique",
