@@ -178,12 +178,15 @@ def test_import_codings_by_span_and_segment(store, tmp_path):
         "document,start,end,code\n"
         f"kommun-02,{word},{word + 13},beredskap\n"
         f"kommun-02,{word},{word + 13},okänd_kod\n"
-        "saknas-99,0,4,beredskap\n", encoding="utf-8")
+        "saknas-99,0,4,beredskap\n"
+        f"kommun-02,{len(text) - 2},{len(text) + 5},beredskap\n", encoding="utf-8")
     result = import_codings(csv_path, store, "cecilia")
     assert result.added == 1
     assert [p.split(": ", 1)[1] for p in result.problems] == [
         "unknown code 'okänd_kod'; row skipped",
-        "document 'saknas-99' is not in the project; row skipped"]
+        "document 'saknas-99' is not in the project; row skipped",
+        f"span {len(text) - 2}-{len(text) + 5} runs past the end of kommun-02 ({len(text)} "
+        "characters); row skipped"]
     row = store.codings_frame(source="human", coder="cecilia").iloc[0]
     assert (row["start"], row["end"], row["segment"], row["text"]) == (word, word + 13, 2, "handlingsplan")
     assert import_codings(csv_path, store, "cecilia").added == 0  # idempotent

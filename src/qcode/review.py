@@ -422,6 +422,7 @@ def import_codings(path: str | Path, store: Store, coder: str, *, snap: bool = F
         segs.sort(key=lambda s: s[1])
     codings: list[Coding] = []
     problems: list[str] = []
+    lengths: dict[str, int] = {}
 
     def cell(values: list[str], column: str) -> str:
         i = position[column]
@@ -438,8 +439,10 @@ def import_codings(path: str | Path, store: Store, coder: str, *, snap: bool = F
             problems.append(f"{path}:{line}: unknown code {code!r}; row skipped")
             continue
         if by_span and (cell(values, "start") or not by_segment):
+            if doc not in lengths:
+                lengths[doc] = len(store.document_text(doc))
             made = _span_codings(doc, code, coder, cell(values, "start"), cell(values, "end"),
-                                 by_document[doc], snap, path, line, problems)
+                                 by_document[doc], lengths[doc], snap, path, line, problems)
         else:
             made = _segment_coding(doc, code, coder, cell(values, "segment"), spans, path, line,
                                    problems)
@@ -471,22 +474,25 @@ def _segment_coding(doc: str, code: str, coder: str, value: str,
 
 
 def _span_codings(doc: str, code: str, coder: str, start_text: str, end_text: str,
-                  segments: list[tuple[int, int, int]], snap: bool, path: Path, line: int,
-                  problems: list[str]) -> list[Coding]:
+                  segments: list[tuple[int, int, int]], length: int, snap: bool, path: Path,
+                  line: int, problems: list[str]) -> list[Coding]:
     try:
         start, end = int(start_text), int(end_text)
     except ValueError:
         problems.append(f"{path}:{line}: start/end {start_text!r}/{end_text!r} are not whole "
                         "numbers; row skipped")
         return []
-    length = max(e for _i, _s, e in segments) if segments else 0
     if not 0 <= start < end:
         problems.append(f"{path}:{line}: span {start}-{end} is empty or negative; row skipped")
         return []
+    if end > length:
+        problems.append(f"{path}:{line}: span {start}-{end} runs past the end of {doc} "
+                        f"({length} characters); row skipped")
+        return []
     overlapping = [(i, s, e) for i, s, e in segments if s < end and start < e]
     if not overlapping:
-        problems.append(f"{path}:{line}: span {start}-{end} lies outside every segment of {doc} "
-                        f"(segments end at {length}); row skipped")
+        problems.append(f"{path}:{line}: span {start}-{end} lies outside every segment of {doc}; "
+                        "row skipped")
         return []
     if snap:
         return [Coding(doc, i, s, e, code, "human", 1.0, coder) for i, s, e in overlapping]
