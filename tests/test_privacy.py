@@ -120,3 +120,16 @@ def test_redact_command_and_reveal_round_trip(tmp_path, monkeypatch):
     assert redacted.output == "[NAMN-1], [PNR].\n"
     revealed = runner.invoke(cli, ["redact", "--reveal"], input="[NAMN-1] sa nej.\n")
     assert revealed.output == "anna svensson sa nej.\n"
+
+
+def test_place_names_that_end_like_surnames_are_not_names():
+    text = "Hälso- och sjukvårdsdirektör, Landstinget Kronoberg, Falkenberg och Helsingborg."
+    assert Redactor().redact(text) == text
+    assert Redactor().redact("Vi ringde Karlsson direkt.") == "Vi ringde [NAMN-1] direkt."
+
+
+def test_role_titles_can_be_redacted_without_guessing_names():
+    redactor = Redactor(["Lessebo"])
+    assert redactor.redact("Diakon, Lessebo församling", guess_names=False) == "Diakon, [NAMN-1] församling"
+    assert redactor.redact("Kurator Emma", guess_names=False) == "Kurator Emma"
+    assert redactor.redact("Kurator Emma") == "Kurator [NAMN-2]"

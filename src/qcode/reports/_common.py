@@ -133,34 +133,25 @@ def code_rows(store: Store, level: int | None, used: Iterable[str] = ()) -> pd.D
 
 
 # -- the redaction hook -----------------------------------------------------------------------
-def redaction_hook(store: Store | None, config: Any = None, *,
-                   detect_names: bool = True) -> Callable[[str], str]:
-    """A function that redacts one output text with the project's redactor.
+def redaction_hook(store: Store | None, config: Any = None) -> Callable[..., str]:
+    """A function that redacts one output text with the project's one redactor.
 
-    It goes through ``qcode.privacy.redact_text`` when that module is available (it is the
-    one place that knows names and identifiers), else passes text through unchanged.
-    ``detect_names=False`` hides only the private list, metadata names and identifiers, not
-    words that merely look like names: for role titles such as "Landstinget Kronoberg".
+    ``hook(text, guess_names=False)`` hides only the private list, metadata names and
+    identifiers, not words that merely look like names: for role titles such as
+    "Landstinget Kronoberg". One redactor serves both, so placeholders never clash.
     """
-    try:
-        from .. import privacy
-    except ImportError:  # pragma: no cover - kept so reports work without the privacy module
-        return _identity
-    redactor = (privacy.project_redactor(store, config, detect_names=detect_names)
-                if store is not None
-                else privacy.Redactor(getattr(config, "private", ()) or (),
-                                      detect_names=detect_names))
+    from .. import privacy
 
-    def hook(text: str) -> str:
+    redactor = (privacy.project_redactor(store, config) if store is not None
+                else privacy.Redactor(getattr(config, "private", ()) or ()))
+
+    def hook(text: str, *, guess_names: bool = True) -> str:
         if not isinstance(text, str) or not text:
             return text
-        return privacy.redact_text(text, store=store, config=config, redactor=redactor)
+        return privacy.redact_text(text, store=store, config=config, redactor=redactor,
+                                   guess_names=guess_names)
 
     return hook
-
-
-def _identity(text: str) -> str:
-    return text
 
 
 # -- deterministic files ----------------------------------------------------------------------

@@ -117,7 +117,6 @@ def quotes(store: Store, code: str | Sequence[str] | None = None, *,
     if groups:
         codings = codings[codings["group"].isin(set(groups))]
     redact = redaction_hook(store, config)
-    redact_role = redaction_hook(store, config, detect_names=False)
     texts: dict[str, str] = {}
     segments = store.segments_frame(with_text=False)[["document", "segment", "start", "end"]]
     segments = segments.rename(columns={"start": "seg_start", "end": "seg_end"})
@@ -147,7 +146,7 @@ def quotes(store: Store, code: str | Sequence[str] | None = None, *,
                 "code": path, "label": labels.get(path, path), "document": cand["document"],
                 "segment": cand["segment"], "start": s0 + qs, "end": s0 + qe,
                 "score": round(float(cand["score"]), 4), "group": cand["group"],
-                "attribution": redact_role(attribution), "attributed_by": by,
+                "attribution": redact(attribution, guess_names=False), "attributed_by": by,
                 "words": _words(body), "text": redact(body),
             })
         out.extend(picked)
