@@ -216,7 +216,12 @@ class _NodeLoader(yaml.SafeLoader):
 
 def _compose(text: str, path: str | None) -> Node | None:
     """Compose ``text`` into a node tree, turning YAML errors into one-line CodebookErrors."""
-    loader = _NodeLoader(text, path)
+    try:
+        loader = _NodeLoader(text, path)  # the reader checks every character here
+    except yaml.reader.ReaderError as err:
+        line = text.count("\n", 0, max(err.position, 0)) + 1
+        raise CodebookError(f"character U+{err.character:04X} is not allowed in YAML (a control "
+                            "character); remove it", path=path, line=line) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
