@@ -6,6 +6,7 @@ network sockets.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -56,11 +57,19 @@ def test_notebook_executes_on_the_demo_project(tmp_path: Path) -> None:
     client = nbclient.NotebookClient(notebook, km=manager, timeout=600,
                                      resources={"metadata": {"path": str(root / "notebooks")}})
     client.execute(env={"MPLBACKEND": "Agg", "NO_COLOR": "1"})
-    outputs = "\n".join(
-        str(output.get("text", "")) + str(output.get("data", {}).get("text/plain", ""))
-        for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs)
-    assert "documents coded" in outputs
-    assert not any(output.get("output_type") == "error"
-                   for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs)
+    every = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    errors = [f"{o.get('ename')}: {o.get('evalue')}" for o in every if o.get("output_type") == "error"]
+    assert not errors, errors
+    outputs = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+                        for o in every)
+    assert re.search(r"\b[1-9]\d* documents coded", outputs)
+    # the heatmap is shown inline and written beside the database, never into the repository
+    assert any("image/png" in o.get("data", {}) for o in every)
+    assert (root / "out" / "frequencies.png").stat().st_size > 10_000
+    # quotes for dubbla_roller, each followed by its attribution in brackets
+    assert len(re.findall(r"”\n\([^)\n]+", outputs)) == 3
+    # only the group rows of the published survey go into the crosstab
+    assert "{'group': 14, 'main_group': 4, 'total': 1}" in outputs
+    assert "theme:dubbla_roller" in outputs and "rho" in outputs
     assert (root / "out" / "notebook.db").exists()
     assert not (REPO / "out" / "notebook.db").exists()
