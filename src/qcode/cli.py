@@ -118,6 +118,8 @@ def init(folder: str, codebook: str | None) -> None:
 @click.option("--keep-going", is_flag=True, help="Code the other files when one fails (exit 1).")
 @click.option("--model", "model", is_flag=True,
               help="Also add model codings from `qcode train` (refused when stale).")
+@click.option("--no-companion", is_flag=True,
+              help="Rules only: ignore the model shipped beside the codebook.")
 @click.option("--max-file-mb", type=click.FloatRange(min=0), default=None,
               help="Refuse input files larger than this many MB (default: from qcode.yaml, "
                    "else 20; 0: no limit).")
@@ -128,10 +130,12 @@ def init(folder: str, codebook: str | None) -> None:
 def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str | None,
         code_interviewer: bool | None, id_column: str | None, text_columns: str | None,
         keep_going: bool, max_file_mb: float | None, jobs: int, output: str | None,
-        fmt: str | None, model: bool = False) -> None:
+        fmt: str | None, model: bool = False, no_companion: bool = False) -> None:
     """Ingest, segment and code PATHS (files or folders) and store the codings.
 
-    Unchanged documents are skipped on a re-run; human codings are never deleted.
+    Unchanged documents are skipped on a re-run; human codings are never deleted. When the
+    codebook has a companion model beside it (kronoberg.yaml -> kronoberg.model), rules and
+    model vote together (see `qcode explain`); --no-companion gives rules only.
     """
     project = open_project(
         db, codebook, unit=unit, code_interviewer=code_interviewer, id_column=id_column,
@@ -141,7 +145,7 @@ def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str 
     with project:
         result = project.tag(list(paths) or None, keep_going=keep_going,
                              jobs=jobs or os.cpu_count() or 1, progress=_progress_bar,
-                             model=model)
+                             model=model, companion=False if no_companion else None)
         for message in result.warnings:
             warn(message)
         click.echo(

@@ -23,7 +23,7 @@ DEFAULT_MAX_FILE_MB = 20.0
 
 _KNOWN_KEYS = {
     "codebook", "transcripts", "database", "interviewer_labels", "unit", "code_interviewer",
-    "private", "survey", "output", "max_file_mb",
+    "private", "survey", "output", "companion", "max_file_mb",
 }
 _SURVEY_KEYS = {"id_column", "text_columns"}
 
@@ -44,6 +44,7 @@ class ProjectConfig:
     text_columns: tuple[str, ...] | None = None
     output: Path = Path("out")
     max_file_mb: float = DEFAULT_MAX_FILE_MB
+    companion: bool = True
     source_file: Path | None = field(default=None, compare=False)
 
     def with_overrides(self, **overrides: Any) -> "ProjectConfig":
@@ -116,6 +117,7 @@ def _config_from_mapping(root: Path, data: dict[str, Any], path: Path) -> Projec
         id_column=survey.get("id_column"),
         text_columns=tuple(text_columns) if text_columns else None,
         output=rel(data.get("output")) or root / "out",
+        companion=bool(data.get("companion", True)),
         max_file_mb=float(max_file_mb),
         source_file=path,
     )
@@ -132,6 +134,7 @@ unit: turn                          # coding unit: turn, paragraph or sentence
 interviewer_labels: [{labels}]   # speaker labels of the interviewer
 code_interviewer: false             # also code what the interviewer says
 output: out                         # where reports are written
+companion: true                     # use the model shipped beside the codebook, if any
 # Names and places that must never appear in an output (respondents, interviewers,
 # colleagues, small places). They are redacted in quotes and exports.
 private: []

@@ -299,3 +299,120 @@ def metrics_table(model: TrainedModel) -> pd.DataFrame:
     if not refused.empty:
         table = pd.concat([table, refused], ignore_index=True)
     return table.round(3)
+
+
+# -- the companion model shipped beside a codebook ---------------------------------------------
+COMPANION_SUFFIX = ".model"
+
+
+@dataclass
+class CompanionModel:
+    """A model trained on hand-coded material that ships beside a codebook and is loaded with
+    it (``codebooks/kronoberg.yaml`` -> ``codebooks/kronoberg.model``).
+
+    Rules and model vote together on each respondent segment, per top-level theme:
+    a rule coding is kept when the model gives its theme at least ``confirm``; the model alone
+    codes a theme (``source="model"``) when it is at least ``add`` sure. Rules are precise on
+    the words they know and blind to paraphrase; the model hears paraphrase but is noisy on
+    small training sets, so each guards the other. Both thresholds are chosen by
+    cross-validation on the training material (see ``scripts/train_companion_model.py``).
+    """
+
+    model: TrainedModel
+    confirm: float
+    add: float
+    trained_on: str = ""
+    #: the rule-coded theme the model ranks highest in a segment is kept at this lower
+    #: probability: the model prunes a segment's weaker themes more readily than its best one.
+    keep_best: float | None = None
+
+    @property
+    def codebook_sha256(self) -> str:
+        return self.model.codebook_sha256
+
+    def probabilities(self, segments: Sequence[Segment]) -> pd.DataFrame:
+        """Per segment (rows, in order) and theme (columns), the model's probability."""
+        return self.model.predict_proba([s.text for s in segments])
+
+    def combine(self, segments: Sequence[Segment], rule_codings: Sequence[Coding]) -> list[Coding]:
+        """The codings to store for ``segments``: confirmed rule codings plus confident
+        model codings (see the class docstring). Segments must be the codable ones."""
+        segments = list(segments)
+        if not segments:
+            return list(rule_codings)
+        probabilities = self.probabilities(segments)
+        row_of = {(s.document_id, s.index): i for i, s in enumerate(segments)}
+        themes = set(self.model.codes)
+        best: dict[int, tuple[float, str]] = {}
+        for coding in rule_codings:
+            theme = coding.code_path.split("/")[0]
+            row = row_of.get((coding.document_id, coding.segment_index))
+            if row is not None and theme in themes:
+                p = float(probabilities.at[row, theme])
+                best[row] = max(best.get(row, (-1.0, "")), (p, theme))
+        kept: list[Coding] = []
+        covered: set[tuple[int, str]] = set()
+        for coding in rule_codings:
+            theme = coding.code_path.split("/")[0]
+            row = row_of.get((coding.document_id, coding.segment_index))
+            if row is None or theme not in themes:
+                kept.append(coding)
+                continue
+            p = probabilities.at[row, theme]
+            is_best = self.keep_best is not None and best[row][1] == theme and p >= self.keep_best
+            if p >= self.confirm or is_best:
+                kept.append(coding)
+                covered.add((row, theme))
+        for row, segment in enumerate(segments):
+            for theme in self.model.codes:
+                p = float(probabilities.at[row, theme])
+                if p >= self.add and (row, theme) not in covered:
+                    kept.append(Coding(segment.document_id, segment.index, segment.start,
+                                       segment.end, theme, "model", round(p, 4)))
+        return kept
+
+
+def companion_path(codebook_path: str | Any) -> Any:
+    """Where a codebook's companion model lives: beside it, same name, ``.model``."""
+    from pathlib import Path
+
+    path = Path(codebook_path)
+    return path.with_suffix(COMPANION_SUFFIX)
+
+
+def save_companion(companion: CompanionModel, path: Any) -> None:
+    from pathlib import Path
+
+    from .writers import atomic_path
+
+    with atomic_path(Path(path)) as tmp:
+        with open(tmp, "wb") as handle:
+            pickle.dump(companion, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_companion(codebook: Any) -> CompanionModel | None:
+    """The companion model beside ``codebook`` (None when there is none).
+
+    A companion trained for another version of the codebook is refused with a
+    :class:`~qcode.errors.ModelError` saying how to retrain, never used silently. Like any
+    pickle it runs code when loaded: keep codebook folders as trusted as the code.
+    """
+    if not getattr(codebook, "path", None):
+        return None
+    path = companion_path(codebook.path)
+    if not path.exists():
+        return None
+    try:
+        with open(path, "rb") as handle:
+            companion = pickle.load(handle)
+    except Exception as err:  # a version mismatch, not a user bug
+        raise ModelError(f"the companion model cannot be read by this qcode/scikit-learn ({err}); "
+                         "retrain it with scripts/train_companion_model.py or remove it",
+                         path=str(path)) from None
+    if not isinstance(companion, CompanionModel):
+        raise ModelError("not a qcode companion model", path=str(path))
+    if companion.codebook_sha256 != codebook.sha256:
+        raise ModelError("the companion model was trained for another version of the codebook; "
+                         "retrain it (scripts/train_companion_model.py) or pass --no-companion",
+                         path=str(path))
+    return companion

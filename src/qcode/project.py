@@ -137,12 +137,24 @@ class Project:
         self.close()
 
     # -- the main job -------------------------------------------------------------------------
-    def tag_key(self, model: Any = None) -> str:
+    def tag_key(self, model: Any = None, companion: Any = None) -> str:
         """What besides the text decides a document's codings; a change re-tags it."""
         parts = [self.codebook.sha256, self.config.unit, str(self.config.code_interviewer)]
         if model is not None:
             parts.append("model=" + model.data_sha256)
+        if companion is not None:
+            parts.append(f"companion={companion.model.data_sha256}/{companion.confirm}/{companion.add}")
         return ":".join(parts)
+
+    def companion(self, *, model: bool = False) -> Any:
+        """The model shipped beside the codebook, if any and if this project uses it: not
+        with ``companion: false`` in qcode.yaml / ``--no-companion``, and not when tagging
+        with the project's own trained model (``model``), which takes its place."""
+        from .model import load_companion
+
+        if model or not self.config.companion:
+            return None
+        return load_companion(self.codebook)
 
     def tag(
         self,
@@ -152,6 +164,7 @@ class Project:
         jobs: int = 1,
         progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
         model: bool = False,
+        companion: bool | None = None,
     ) -> TagResult:
         """Ingest, segment, code and store every document under ``paths``.
 
@@ -163,6 +176,8 @@ class Project:
         Without ``keep_going`` the first unreadable file raises; with it, failures are listed
         in the result and the rest is coded. ``model`` also adds ``source="model"`` codings
         from the project's trained model (see :meth:`train`); a stale model is refused.
+        Without it, a companion model shipped beside the codebook (see :meth:`companion`)
+        votes with the rules; ``companion=False`` switches it off for this run.
         """
         from .ingest import discover
 
@@ -176,9 +191,11 @@ class Project:
         store = self.store
         store.save_codes(codebook.walk(), codebook.sha256)
         trained = self.load_model() if model else None
+        shipped = self.companion(model=model) if companion is not False else None
         job = _TagJob(codebook, self.config.unit, self.config.code_interviewer,
-                      self._ingest_config(), self.tag_key(trained), store.document_states())
+                      self._ingest_config(), self.tag_key(trained, shipped), store.document_states())
         job.model = trained
+        job.companion = shipped
         files = discover(paths)
         result = TagResult(summary=pd.DataFrame())
         fingerprints, unchanged = _unchanged_files(files, job, store.file_states())
@@ -579,6 +596,7 @@ class _TagJob:
         self._tagger: Any = None
         self._sidecars: dict[Path, dict[str, dict]] = {}
         self.model: Any = None  # a qcode.model.TrainedModel when tagging with --model
+        self.companion: Any = None  # a qcode.model.CompanionModel shipped beside the codebook
 
     @property
     def tagger(self) -> Any:
@@ -615,6 +633,9 @@ class _TagJob:
                 continue
             segments = segment_document(document, self.unit)
             codings = [c for _seg, found in self.tagger.tag_segments(segments) for c in found]
+            if self.companion is not None:
+                codings = self.companion.combine(
+                    [s for s in segments if self.code_interviewer or not s.is_interviewer], codings)
             if self.model is not None:
                 codings += self.model.codings(
                     [s for s in segments if self.code_interviewer or not s.is_interviewer])
