@@ -98,6 +98,9 @@ class Project:
         (root / "codebooks").mkdir(exist_ok=True)
         if codebook is None:
             shutil.copyfile(BUNDLED_CODEBOOK, root / "codebooks" / "kronoberg.yaml")
+            bundled_model = BUNDLED_CODEBOOK.with_suffix(".model")
+            if bundled_model.exists():  # the companion model travels with its codebook
+                shutil.copyfile(bundled_model, root / "codebooks" / "kronoberg.model")
             codebook_ref = "codebooks/kronoberg.yaml"
         else:
             codebook_ref = str(codebook)
