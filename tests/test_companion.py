@@ -1,0 +1,89 @@
+"""The companion model beside a codebook: how it votes with the rules, and that it is current."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from qcode.cli import cli
+from qcode.codebook import load_codebook
+from qcode.errors import ModelError
+from qcode.model import CompanionModel, companion_path, load_companion
+from qcode.models import Coding, Segment
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class FixedModel:
+    """Stands in for a TrainedModel: fixed probabilities per segment text."""
+
+    table: dict[str, dict[str, float]]
+    codebook_sha256: str = "x"
+    data_sha256: str = "d"
+
+    @property
+    def codes(self) -> list[str]:
+        return ["beredskap", "samverkan", "kunskap"]
+
+    def predict_proba(self, texts):
+        return pd.DataFrame([self.table[t] for t in texts], index=range(len(texts)))
+
+
+def segment(index: int, text: str) -> Segment:
+    return Segment("d1", index, index * 100, index * 100 + len(text), "IP", False, text)
+
+
+def rule(seg: Segment, code: str) -> Coding:
+    return Coding("d1", seg.index, seg.start, seg.end, code, "rule", 0.5)
+
+
+def test_rules_are_confirmed_pruned_or_kept_as_best_and_the_model_adds_what_it_is_sure_of():
+    a, b = segment(0, "a"), segment(1, "b")
+    model = FixedModel({
+        "a": {"beredskap": 0.50, "samverkan": 0.20, "kunskap": 0.90},
+        "b": {"beredskap": 0.12, "samverkan": 0.05, "kunskap": 0.10},
+    })
+    companion = CompanionModel(model, confirm=0.35, add=0.6, keep_best=0.1)
+    out = companion.combine([a, b], [rule(a, "beredskap/saknas"), rule(a, "samverkan"),
+                                     rule(b, "beredskap"), rule(b, "samverkan")])
+    got = sorted((c.segment_index, c.code_path, c.source) for c in out)
+    assert got == [
+        (0, "beredskap/saknas", "rule"),   # confirmed: 0.50 >= 0.35
+        (0, "kunskap", "model"),           # the model alone is sure: 0.90 >= 0.6
+        (1, "beredskap", "rule"),          # below confirm, but the segment's best rule theme
+    ]                                      # samverkan in a (0.20) and b (0.05) pruned
+
+
+def test_without_keep_best_a_weak_best_theme_is_pruned_too():
+    b = segment(1, "b")
+    model = FixedModel({"b": {"beredskap": 0.12, "samverkan": 0.05, "kunskap": 0.1}})
+    assert CompanionModel(model, confirm=0.35, add=0.6).combine([b], [rule(b, "beredskap")]) == []
+
+
+def test_the_shipped_companion_is_current_for_the_shipped_codebook():
+    codebook = load_codebook(REPO / "codebooks" / "kronoberg.yaml")
+    companion = load_companion(codebook)
+    assert companion is not None, "codebooks/kronoberg.model is missing"
+    assert set(companion.model.codes) == {c.path for c in codebook.codes}
+    assert 0 <= companion.confirm < companion.add <= 1
+
+
+def test_a_stale_companion_is_refused_with_a_way_out(tmp_path, monkeypatch):
+    shutil.copyfile(REPO / "codebooks" / "kronoberg.yaml", tmp_path / "k.yaml")
+    shutil.copyfile(companion_path(REPO / "codebooks" / "kronoberg.yaml"), tmp_path / "k.model")
+    with open(tmp_path / "k.yaml", "a", encoding="utf-8") as handle:
+        handle.write("# edited\n")
+    with pytest.raises(ModelError, match="retrain it"):
+        load_companion(load_codebook(tmp_path / "k.yaml"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.md").write_text("IP: Vi har ingen handlingsplan.\n", encoding="utf-8")
+    refused = CliRunner().invoke(cli, ["tag", "a.md", "--codebook", "k.yaml", "--db", "p.db"])
+    assert refused.exit_code == 2 and "--no-companion" in refused.output
+    rules_only = CliRunner().invoke(cli, ["tag", "a.md", "--codebook", "k.yaml", "--db", "p.db",
+                                          "--no-companion"])
+    assert rules_only.exit_code == 0, rules_only.output
