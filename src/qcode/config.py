@@ -135,6 +135,7 @@ interviewer_labels: [{labels}]   # speaker labels of the interviewer
 code_interviewer: false             # also code what the interviewer says
 output: out                         # where reports are written
 companion: true                     # use the model shipped beside the codebook, if any
+max_file_mb: 20                     # refuse larger input files (0: no limit)
 # Names and places that must never appear in an output (respondents, interviewers,
 # colleagues, small places). They are redacted in quotes and exports.
 private: []
