@@ -88,7 +88,11 @@ class Project:
     @staticmethod
     def init(folder: str | Path = ".", *, codebook: str | Path | None = None) -> Path:
         """Write ``qcode.yaml``, the ``transcripts/`` and ``codebooks/`` folders and a copy of
-        the bundled Kronoberg codebook (unless ``codebook`` names another). Returns the file."""
+        the bundled Kronoberg codebook (unless ``codebook`` names another). Returns the file.
+
+        >>> Project.init("studie")  # doctest: +SKIP
+        PosixPath('studie/qcode.yaml')
+        """
         root = Path(folder)
         root.mkdir(parents=True, exist_ok=True)
         target = root / config_mod.CONFIG_FILE
@@ -110,6 +114,7 @@ class Project:
     # -- resources ----------------------------------------------------------------------------
     @property
     def store(self) -> Store:
+        """The project database, created on first use (writers such as ``tag`` need it)."""
         if self._store is None:
             self._store = Store(self.config.database)
         return self._store
@@ -122,6 +127,7 @@ class Project:
 
     @property
     def codebook(self) -> Codebook:
+        """The project's codebook, loaded and validated once; a ConfigError when none is named."""
         if self._codebook is None:
             if self.config.codebook is None:
                 raise ConfigError(NO_CODEBOOK_HELP)
@@ -129,6 +135,7 @@ class Project:
         return self._codebook
 
     def close(self) -> None:
+        """Close the database (``with Project(...) as project:`` does it for you)."""
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -152,7 +159,11 @@ class Project:
     def companion(self, *, model: bool = False) -> Any:
         """The model shipped beside the codebook, if any and if this project uses it: not
         with ``companion: false`` in qcode.yaml / ``--no-companion``, and not when tagging
-        with the project's own trained model (``model``), which takes its place."""
+        with the project's own trained model (``model``), which takes its place.
+
+        >>> Project("demo").companion() is not None  # doctest: +SKIP
+        True
+        """
         from .model import load_companion
 
         if model or not self.config.companion:
@@ -181,6 +192,8 @@ class Project:
         from the project's trained model (see :meth:`train`); a stale model is refused.
         Without it, a companion model shipped beside the codebook (see :meth:`companion`)
         votes with the rules; ``companion=False`` switches it off for this run.
+
+        >>> Project("demo").tag(["transcripts/"], keep_going=True).summary  # doctest: +SKIP
         """
         from .ingest import discover
 
@@ -304,20 +317,33 @@ class Project:
 
     # -- readers ------------------------------------------------------------------------------
     def documents(self) -> pd.DataFrame:
-        """One row per document with its metadata columns."""
+        """One row per document with its metadata columns.
+
+        >>> Project("demo").documents().groupby("group").size()  # doctest: +SKIP
+        """
         return self.open_existing_store().documents_frame()
 
     def segments(self, document: str | None = None) -> pd.DataFrame:
+        """One row per segment (all documents, or one) with its offsets, speaker and text.
+
+        >>> Project("demo").segments("polis-01")[["segment", "speaker", "text"]]  # doctest: +SKIP
+        """
         return self.open_existing_store().segments_frame(document=document)
 
     def codings(self, *, source: str | Sequence[str] | None = None,
                 coder: str | Sequence[str] | None = None) -> pd.DataFrame:
-        """All codings with the columns of the CSV export plus coder/created/stale."""
+        """All codings with the columns of the CSV export plus coder/created/stale.
+
+        >>> Project("demo").codings(source="rule").groupby("code")["document"].nunique()  # doctest: +SKIP
+        """
         return self.open_existing_store().codings_frame(source=source, coder=coder)
 
     def summary(self) -> pd.DataFrame:
         """Segments and documents coded per top-level code (children rolled up), in codebook
-        order, with a total row of documents and segments in the project."""
+        order, with a total row of documents and segments in the project.
+
+        >>> Project("demo").summary()  # doctest: +SKIP
+        """
         store = self.open_existing_store()
         codes = store.codes_frame()
         counts = store.code_summary()  # SQL: no codings frame for a summary line per code
@@ -328,7 +354,10 @@ class Project:
 
     def explain(self, document: str, segment: int | None = None) -> str:
         """The document's (or one segment's) text with the matches marked and, per code, the
-        patterns that fired — re-run with the current codebook against the stored text."""
+        patterns that fired — re-run with the current codebook against the stored text.
+
+        >>> print(Project("demo").explain("polis-01", 3))  # doctest: +SKIP
+        """
         from .tag import Tagger, format_explanation
 
         store = self.open_existing_store()
@@ -339,17 +368,23 @@ class Project:
             if frame.empty:
                 raise ConfigError(f"document {document!r} has no segment {segment}")
         tagger = Tagger(self.codebook, code_interviewer=self.config.code_interviewer)
+        companion = self.companion()
         parts = []
         for row in frame.itertuples(index=False):
             seg = Segment(document, int(row.segment), int(row.start), int(row.end), row.speaker,
                           bool(row.is_interviewer), text[row.start:row.end])
             explanation = format_explanation(tagger.explain(seg))
+            if companion is not None and (self.config.code_interviewer or not seg.is_interviewer):
+                explanation += "\n" + _companion_line(companion, seg)
             parts.append(f"[{document} #{row.segment}] {row.speaker}\n{explanation}")
         return "\n\n".join(parts)
 
     def evaluate(self, gold: str | Path, *, source: str | Sequence[str] | None = "all",
                  level: int = 1) -> "EvaluationReport":
-        """Precision, recall, F1 and Cohen's kappa per code against a hand-coded gold CSV."""
+        """Precision, recall, F1 and Cohen's kappa per code against a hand-coded gold CSV.
+
+        >>> Project("demo").evaluate("data/gold/demo-handcoded.csv").table  # doctest: +SKIP
+        """
         from . import evaluate as ev
 
         store = self.open_existing_store()
@@ -382,6 +417,9 @@ class Project:
 
         With ``redact`` (the default) names and identifiers in ``text`` and ``speaker`` are
         replaced by placeholders; offsets still point into the stored, unredacted text.
+
+        >>> Project("demo").export_codings("out/codings.xlsx")  # doctest: +SKIP
+        PosixPath('out/codings.xlsx')
         """
         from .writers import write_table
 
@@ -410,7 +448,10 @@ class Project:
 
     def cooccurrence(self, *, unit: str = "segment", measure: str = "count",
                      level: int | None = 1, source: str = "all") -> pd.DataFrame:
-        """Code × code matrix of segments (or documents) coded with both; diagonal = totals."""
+        """Code × code matrix of segments (or documents) coded with both; diagonal = totals.
+
+        >>> Project("demo").cooccurrence(unit="document").loc["beredskap", "samverkan"]  # doctest: +SKIP
+        """
         from .reports import cooccurrence
 
         return cooccurrence(self.open_existing_store(), unit=unit, measure=measure,
@@ -419,7 +460,10 @@ class Project:
     def quotes(self, code: str | Sequence[str] | None = None, *, groups: Sequence[str] = (),
                max_quotes: int = 5, min_words: int = 8, max_words: int = 60,
                source: str = "all") -> pd.DataFrame:
-        """Ranked, redacted quotes per code (default: every theme), attributed by role."""
+        """Ranked, redacted quotes per code (default: every theme), attributed by role.
+
+        >>> Project("demo").quotes(code="dubbla_roller", max_quotes=3)[["attribution", "text"]]  # doctest: +SKIP
+        """
         from .reports import quotes
 
         return quotes(self.open_existing_store(), code, groups=groups, max_quotes=max_quotes,
@@ -429,7 +473,10 @@ class Project:
     def crosstab(self, survey: str | Path | pd.DataFrame, *, by: str = "group",
                  themes: Sequence[str] = (), level: int | None = 1, source: str = "all") -> Any:
         """Theme shares beside survey indicators per group, with Spearman correlations
-        (a :class:`~qcode.reports.CrosstabResult`)."""
+        (a :class:`~qcode.reports.CrosstabResult`).
+
+        >>> Project("demo").crosstab(survey="data/survey/kronoberg-2010-aggregates.csv").correlations  # doctest: +SKIP
+        """
         from .reports import crosstab
 
         return crosstab(self.open_existing_store(), survey, by=by, themes=themes, level=level,
@@ -490,19 +537,28 @@ class Project:
 
     def import_review(self, path: str | Path, coder: str) -> Any:
         """Apply a filled-in review sheet as ``coder``'s human codings; returns a
-        :class:`~qcode.review.ImportResult` (added, removed, problems)."""
+        :class:`~qcode.review.ImportResult` (added, removed, problems).
+
+        >>> Project("demo").import_review("review.xlsx", coder="eva").problems  # doctest: +SKIP
+        """
         from .review import import_review
 
         return import_review(path, self.open_existing_store(), coder)
 
     def import_codings(self, path: str | Path, coder: str, *, snap: bool = False) -> Any:
-        """Import hand-made codings (document,start,end,code or document,segment,code)."""
+        """Import hand-made codings (document,start,end,code or document,segment,code).
+
+        >>> Project("demo").import_codings("codings.csv", coder="eva", snap=True).added  # doctest: +SKIP
+        """
         from .review import import_codings
 
         return import_codings(path, self.open_existing_store(), coder, snap=snap)
 
     def coders(self) -> pd.DataFrame:
-        """One row per human coder with their coding counts."""
+        """One row per human coder with their coding counts.
+
+        >>> Project("demo").coders()[["coder", "codings", "documents"]]  # doctest: +SKIP
+        """
         return self.open_existing_store().coders_frame()
 
     def agreement(self, coders: Sequence[str], *, unit: str = "segment",
@@ -520,7 +576,10 @@ class Project:
               codes: Sequence[str] = ()) -> Any:
         """Train per-code classifiers on human codings and the codebook's examples, save them
         in the project database and return the :class:`~qcode.model.TrainedModel` (its
-        ``metrics`` hold cross-validated precision/recall/F1, ``refused`` the codes left out)."""
+        ``metrics`` hold cross-validated precision/recall/F1, ``refused`` the codes left out).
+
+        >>> Project("demo").train(["eva"]).metrics  # doctest: +SKIP
+        """
         from .model import save_model, train
 
         store = self.open_existing_store()
@@ -529,7 +588,10 @@ class Project:
         return model
 
     def load_model(self) -> Any:
-        """The saved model; :class:`~qcode.errors.ModelError` when missing or stale."""
+        """The saved model; :class:`~qcode.errors.ModelError` when missing or stale.
+
+        >>> Project("demo").load_model().codes  # doctest: +SKIP
+        """
         from .model import load_model
 
         return load_model(self.open_existing_store(), self.codebook)
@@ -537,7 +599,10 @@ class Project:
     # -- privacy ------------------------------------------------------------------------------
     def redactor(self, *, detect_names: bool = True) -> Any:
         """The project's :class:`~qcode.privacy.Redactor` (private list, metadata names,
-        stored placeholders)."""
+        stored placeholders).
+
+        >>> Project("demo").redactor().find("Ring Anna på 070-123 45 67.")  # doctest: +SKIP
+        """
         from .privacy import Redactor, project_redactor, private_names
 
         if Path(self.config.database).exists():
@@ -545,7 +610,11 @@ class Project:
         return Redactor(private_names(self.config), detect_names=detect_names)
 
     def redact(self, text: str, *, reveal: bool = False) -> str:
-        """Redact ``text`` with stable placeholders, or with ``reveal`` put names back."""
+        """Redact ``text`` with stable placeholders, or with ``reveal`` put names back.
+
+        >>> Project("demo").redact("Ring 070-123 45 67.")  # doctest: +SKIP
+        'Ring [TELEFON].'
+        """
         from .privacy import remember
 
         redactor = self.redactor()
@@ -560,7 +629,11 @@ class Project:
         """Personal data in output files: one row per finding (path, where, kind, hint).
 
         Looks for the private list, metadata names and the identifier patterns; the values
-        are masked in the result so the check itself leaks nothing."""
+        are masked in the result so the check itself leaks nothing.
+
+        >>> Project("demo").check_privacy(["out/"]).empty  # doctest: +SKIP
+        True
+        """
         from .privacy import check_files
 
         for path in paths:
@@ -728,6 +801,15 @@ def _run_tag_job(job: _TagJob, files: list[Path], jobs: int
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_init_worker, initargs=(job,)) as pool:
         yield from pool.imap(_prepare_in_worker, files, chunksize=4)
+
+
+def _companion_line(companion: Any, segment: Segment) -> str:
+    """How the companion model voted on one segment, for ``explain``."""
+    probabilities = companion.probabilities([segment]).iloc[0]
+    votes = ", ".join(f"{theme} {p:.2f}" for theme, p in probabilities.items())
+    best = f", its best rule theme kept from {companion.keep_best}" if companion.keep_best is not None else ""
+    return (f"companion model: {votes} (a rule coding stays from {companion.confirm}{best}; "
+            f"the model alone codes from {companion.add})")
 
 
 def store_metadata(document: Document) -> str:
