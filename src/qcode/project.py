@@ -785,6 +785,14 @@ def _prepare_in_worker(path: Path) -> tuple[Path, list[PreparedDocument] | Qcode
     return _WORKER_JOB.prepare_file(path)
 
 
+def _warm_up(job: _TagJob) -> None:
+    """Load the tagger, spaCy and the lemma tables once in this process before forking, so
+    every worker starts with them in shared memory instead of paying the start-up again."""
+    probe = Segment("warm-up", 0, 0, 30, "IP", False, "Vi har ingen handlingsplan alls.")
+    for _ in job.tagger.tag_segments([probe]):
+        pass
+
+
 def _run_tag_job(job: _TagJob, files: list[Path], jobs: int
                  ) -> Iterator[tuple[Path, list[PreparedDocument] | QcodeError]]:
     """Yield each file's prepared documents in file order, from ``jobs`` processes.
@@ -798,6 +806,7 @@ def _run_tag_job(job: _TagJob, files: list[Path], jobs: int
         return
     import multiprocessing
 
+    _warm_up(job)
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_init_worker, initargs=(job,)) as pool:
         yield from pool.imap(_prepare_in_worker, files, chunksize=4)

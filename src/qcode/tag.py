@@ -45,6 +45,8 @@ WEIGHTS = {"phrase": 1.5, "regex": 1.5, "lemma": 1.0, "prefix": 0.8, "compound":
 MIN_PART = 4
 # ... and the rest of the word at least this long
 MIN_REST = 3
+#: letters of a regex's required literal used to index it (see _WordIndex._regex_parts_in)
+NEEDLE_KEY = 3
 # linking letters between a first part and the rest ("samverkan-s-plan", "kvinno-", "gata-")
 LINKERS = "seau"
 # phrase words may be separated by at most this many tokens ("tog det på allvar")
@@ -145,6 +147,9 @@ class _WordIndex:
         self.phrase_last: dict[int, int] = {}  # phrase id -> position of its last word
         # (letters, regex number, part number): a regex runs when every part has a word
         self.needles: list[tuple[str, int, int]] = []
+        self._needle_index: dict[str, list[tuple[str, int, int]]] = {}
+        self._short_needles: list[tuple[str, int, int]] = []
+        self._needle_index_size = -1
         self.cache: dict[str, _WordInfo] = {}
 
     def add_term(self, term: Term, rule: _Rule) -> None:
@@ -202,12 +207,35 @@ class _WordIndex:
         for form in forms:
             slots.update(self.phrase_words.get(form, ()))
             slots.update(self.phrase_prefix.find(form))
-        regexes = tuple(sorted({(r, k) for needle, r, k in self.needles if needle in word}))
+        regexes = self._regex_parts_in(word)
         if not found and not slots and not regexes:
             return _NOTHING
         starts = tuple(sorted({pid for pid, pos in slots if pos == 0}))
         ends = tuple(sorted({pid for pid, pos in slots if pos == self.phrase_last[pid]}))
         return _WordInfo(tuple(found.items()), frozenset(slots), starts, ends, regexes, False)
+
+    def _regex_parts_in(self, word: str) -> tuple[tuple[int, int], ...]:
+        """The (regex, part) pairs whose required letters occur in ``word``.
+
+        Needles are indexed by their first three letters, so a new word costs a dict look-up
+        per position instead of a scan of every needle; shorter needles are scanned."""
+        if self._needle_index_size != len(self.needles):
+            index: dict[str, list[tuple[str, int, int]]] = {}
+            short = []
+            for needle in self.needles:
+                if len(needle[0]) < NEEDLE_KEY:
+                    short.append(needle)
+                else:
+                    index.setdefault(needle[0][:NEEDLE_KEY], []).append(needle)
+            self._needle_index, self._short_needles = index, short
+            self._needle_index_size = len(self.needles)
+        found = {(r, k) for needle, r, k in self._short_needles if needle in word}
+        index = self._needle_index
+        for i in range(len(word) - NEEDLE_KEY + 1):
+            for needle, r, k in index.get(word[i:i + NEEDLE_KEY], ()):
+                if word.startswith(needle, i):
+                    found.add((r, k))
+        return tuple(sorted(found))
 
     def _compound_hits(self, form: str, note) -> None:
         """Terms that are the first part (with or without a linking letter) or the head of
