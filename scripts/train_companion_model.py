@@ -4,7 +4,9 @@ The companion learns the six themes from a hand-coded corpus (by default the fic
 transcripts and their hand coding, data/gold/demo-handcoded.csv) plus the codebook's examples,
 and votes with the rules when `qcode tag` runs (see qcode.model.CompanionModel).
 
-Its two thresholds are chosen here by cross-validation on the training corpus, never on the
+The model vectorises each turn once for all themes (one shared TF-IDF feature extractor,
+fitted without labels on every turn and example; one logistic regression per theme).
+Its thresholds are chosen here by cross-validation on the training corpus, never on the
 evaluation set: every respondent turn gets an out-of-fold probability per theme, the rules'
 codings for the same turns are taken from a rules-only run, and the pair (confirm, add) with
 the best macro-F1 over the themes (unit: one turn, as in the held-out evaluation) wins among
@@ -31,7 +33,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from qcode import Project  # noqa: E402
 from qcode.model import (CompanionModel, companion_path, cross_validate_code,  # noqa: E402
-                         save_companion, train, training_data)
+                         fit_features, save_companion, train, training_data)
 
 CONFIRM_GRID = [round(x, 2) for x in np.arange(0.0, 0.41, 0.05)]
 ADD_GRID = [round(x, 2) for x in np.arange(0.5, 0.96, 0.05)]
@@ -69,9 +71,10 @@ def main() -> None:
         data = training_data(store, codebook, ["hand"])
         keys = pd.MultiIndex.from_tuples(data.keys, names=["document", "segment"])
         gold = pd.DataFrame({t: [t in labels for labels in data.labels] for t in themes}, index=keys)
+        matrices = fit_features(data)  # vectorised once, shared by every theme and fold
         out_of_fold = pd.DataFrame(
-            {t: cross_validate_code(data.texts, gold[t].to_numpy(dtype=int),
-                                    data.examples.get(t, [])) for t in themes}, index=keys)
+            {t: cross_validate_code(matrices.passages, gold[t].to_numpy(dtype=int),
+                                    matrices.examples_of(t)) for t in themes}, index=keys)
         rules = store.codings_frame(source="rule", with_text=False)
         rules["theme"] = rules["code"].str.split("/").str[0]
         rule_hits = (pd.crosstab([rules["document"], rules["segment"].astype(int)], rules["theme"])

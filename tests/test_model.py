@@ -133,6 +133,36 @@ def test_saved_model_round_trips_and_a_stale_one_is_refused(planted, codebook, t
         load_model(store, load_codebook(changed))
 
 
+def test_texts_are_vectorised_once_for_all_codes_and_old_pickles_still_predict(planted, codebook):
+    from sklearn.pipeline import Pipeline
+
+    from qcode.model import TrainedModel
+
+    store, corpus, _truth, _rules = planted
+    decisions = {(d.id, s.index): {CODE: s.index in positives, "samverkan": s.index % 3 == 0}
+                 for d, segments, positives in corpus for s in segments}
+    store.replace_human_decisions("anna", decisions)
+    model = train(store, codebook, ["anna"], codes=[CODE, "samverkan"])
+    assert model.codes == [CODE, "samverkan"] and set(model.thresholds) == set(model.codes)
+    texts = [s.text for s in corpus[0][1]]
+    expected = model.predict_proba(texts)
+    calls, transform = [], model.features.transform
+    model.features.transform = lambda batch: calls.append(len(batch)) or transform(batch)
+    assert model.predict_proba(texts).equals(expected)
+    assert calls == [len(texts)]  # one transform for both codes
+    del model.features.transform
+    assert list(expected.columns) == [CODE, "samverkan"] and len(expected) == len(texts)
+    assert expected.to_numpy().min() >= 0.0 and expected.to_numpy().max() <= 1.0
+    # a model pickled before the features were shared: one whole pipeline per code
+    state = {k: v for k, v in vars(model).items() if k not in ("features", "classifiers")}
+    state["pipelines"] = {code: Pipeline([("features", model.features), ("classifier", c)])
+                          for code, c in model.classifiers.items()}
+    old = TrainedModel.__new__(TrainedModel)
+    old.__setstate__(state)
+    assert old.codes == [CODE, "samverkan"] and old.features is None
+    assert old.predict_proba(texts).equals(expected)
+
+
 def write_transcripts(folder: Path) -> dict[str, set[int]]:
     """The planted corpus as transcript files; returns each document's true segments."""
     folder.mkdir()

@@ -1,10 +1,12 @@
-"""A model that learns from human codes: one scikit-learn classifier per code.
+"""A model that learns from human codes: shared text features, one classifier per code.
 
-Each code gets a ``Pipeline``: a ``FeatureUnion`` of TF-IDF over word lemmas (from
+One feature extractor serves every code: a ``FeatureUnion`` of TF-IDF over word lemmas (from
 :func:`qcode.nlp.lemma_candidates`, so "planen", "planer" and "plan" are one feature) and
 TF-IDF over character n-grams (``char_wb``, 3–5, which catches compounds and spelling
-variants the lemma table does not know), then ``LogisticRegression(class_weight="balanced")``
-because most codes are rare among segments.
+variants the lemma table does not know). Each code gets only a
+``LogisticRegression(class_weight="balanced")`` on that matrix, because most codes are rare
+among segments. Vectorising is the expensive part (lemma lookup, char n-grams), so a text is
+vectorised once however many codes the model has, in training and in prediction.
 
 Training data are the respondents' segments of the documents the chosen human coders have
 coded or reviewed: a segment is a positive for a code when a coder applied it or a subcode;
@@ -13,6 +15,11 @@ validation fold, since they are not passages from the material). Precision, reca
 are cross-validated with ``StratifiedKFold``; the per-code probability threshold is the one
 with the best F1 on the out-of-fold predictions (the printed figures are therefore slightly
 optimistic — they are measured on the folds the threshold was chosen on).
+
+The TF-IDF vocabulary and weights are fitted once, on all passages plus all examples, before
+cross-validation. That fit is unsupervised (it reads no labels), so it leaks no label into the
+validation folds; a validation passage only contributes to the document frequencies, and a
+word seen only in validation passages gets no weight from the classifiers trained without it.
 
 **Where the model lives:** inside the project database (table ``models``), as a pickled blob
 with the codebook's sha256 and a sha256 of the training data, so the model travels with the
@@ -43,7 +50,7 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 def lemma_tokens(text: str) -> list[str]:
     """The word lemmas of ``text``, lower case: every lemma candidate of each word (the word
-    itself only when nothing else is known). A module-level function so pipelines pickle.
+    itself only when nothing else is known). A module-level function so the fitted features pickle.
 
     >>> lemma_tokens("Handlingsplanerna saknas")
     ['handlingsplan', 'sakna']
@@ -58,20 +65,24 @@ def lemma_tokens(text: str) -> list[str]:
     return tokens
 
 
-def build_pipeline(seed: int = 0) -> Any:
-    """The untrained per-code pipeline: lemma TF-IDF + char_wb 3–5 TF-IDF -> balanced LR."""
+def build_features() -> Any:
+    """The unfitted feature extractor shared by all codes: lemma TF-IDF + char_wb 3–5 TF-IDF."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.pipeline import FeatureUnion
 
-    features = FeatureUnion([
+    return FeatureUnion([
         ("lemmas", TfidfVectorizer(analyzer=lemma_tokens, sublinear_tf=True)),
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True,
                                   sublinear_tf=True, min_df=1)),
     ])
-    classifier = LogisticRegression(class_weight="balanced", max_iter=2000, C=4.0,
-                                    solver="liblinear", random_state=seed)
-    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def build_classifier(seed: int = 0) -> Any:
+    """The untrained per-code classifier: balanced logistic regression on the shared features."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(class_weight="balanced", max_iter=2000, C=4.0,
+                              solver="liblinear", random_state=seed)
 
 
 @dataclass
@@ -89,6 +100,46 @@ class TrainingData:
         lines = sorted(f"{t}\t{','.join(sorted(l))}" for t, l in zip(self.texts, self.labels))
         lines += sorted(f"example\t{code}\t{t}" for code, ts in self.examples.items() for t in ts)
         return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+    def example_rows(self) -> tuple[list[str], dict[str, list[int]]]:
+        """Every distinct example text once (in codebook order), and per code the indices of
+        its examples in that list: an example listed under a code and its parent is
+        vectorised once."""
+        texts: list[str] = []
+        index: dict[str, int] = {}
+        rows: dict[str, list[int]] = {}
+        for code, examples in self.examples.items():
+            for example in examples:
+                if example not in index:
+                    index[example] = len(texts)
+                    texts.append(example)
+                rows.setdefault(code, []).append(index[example])
+        return texts, rows
+
+
+@dataclass
+class FeatureMatrices:
+    """The fitted shared feature extractor with the passages' and the examples' rows."""
+
+    features: Any
+    passages: Any
+    examples: Any
+    example_rows: dict[str, list[int]]
+
+    def examples_of(self, code: str) -> Any:
+        """The feature rows of ``code``'s examples (possibly none)."""
+        return self.examples[self.example_rows.get(code, [])]
+
+
+def fit_features(data: TrainingData) -> FeatureMatrices:
+    """Fit the shared feature extractor once on all passages plus all examples and transform
+    both. Unsupervised (no labels are read), so fitting it before cross-validation leaks no
+    label into the validation folds."""
+    example_texts, rows = data.example_rows()
+    features = build_features()
+    matrix = features.fit_transform(list(data.texts) + example_texts).tocsr()
+    n = len(data.texts)
+    return FeatureMatrices(features, matrix[:n], matrix[n:], rows)
 
 
 def _ancestors(path: str) -> list[str]:
@@ -137,9 +188,11 @@ def training_data(store: Store, codebook: Any, coders: Sequence[str] = ()) -> Tr
 
 @dataclass
 class TrainedModel:
-    """Per-code pipelines with their thresholds, and what they were trained on."""
+    """One fitted feature extractor, per-code classifiers on its output with their
+    thresholds, and what they were trained on."""
 
-    pipelines: dict[str, Any]
+    features: Any
+    classifiers: dict[str, Any]
     thresholds: dict[str, float]
     metrics: pd.DataFrame
     codebook_sha256: str
@@ -147,26 +200,38 @@ class TrainedModel:
     coders: list[str]
     refused: dict[str, str] = field(default_factory=dict)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Read models pickled before the features were shared (one whole pipeline per code,
+        ``features`` None): they keep working until retrained."""
+        if "pipelines" in state:
+            state = dict(state)
+            state["classifiers"] = state.pop("pipelines")
+            state["features"] = None
+        self.__dict__.update(state)
+
     @property
     def codes(self) -> list[str]:
-        return list(self.pipelines)
+        return list(self.classifiers)
 
     def predict_proba(self, texts: Sequence[str]) -> pd.DataFrame:
-        """Probability per text (rows) and code (columns)."""
-        return pd.DataFrame({code: pipeline.predict_proba(list(texts))[:, 1]
-                             for code, pipeline in self.pipelines.items()}, index=range(len(texts)))
+        """Probability per text (rows) and code (columns); each text is vectorised once."""
+        texts = list(texts)
+        inputs = texts if self.features is None else self.features.transform(texts)
+        return pd.DataFrame({code: classifier.predict_proba(inputs)[:, 1]
+                             for code, classifier in self.classifiers.items()},
+                            index=range(len(texts)))
 
     def codings(self, segments: Sequence[Segment]) -> list[Coding]:
         """``source="model"`` codings for the segments whose probability reaches the code's
         threshold; a parent is left out where one of its subcodes was predicted (reports
         roll subcodes up, as with rule codings)."""
         segments = list(segments)
-        if not segments or not self.pipelines:
+        if not segments or not self.classifiers:
             return []
         probabilities = self.predict_proba([s.text for s in segments])
         out = []
         for row, segment in enumerate(segments):
-            hits = {code: float(probabilities.at[row, code]) for code in self.pipelines
+            hits = {code: float(probabilities.at[row, code]) for code in self.classifiers
                     if probabilities.at[row, code] >= self.thresholds[code]}
             for code, p in hits.items():
                 if any(other.startswith(code + "/") for other in hits):
@@ -190,20 +255,24 @@ def _best_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float, 
     return float(thresholds[best]), float(precision[best]), float(recall[best]), float(f1[best])
 
 
-def cross_validate_code(texts: list[str], y: np.ndarray, examples: list[str], *,
+def cross_validate_code(matrix: Any, y: np.ndarray, examples: Any, *,
                         folds: int = MAX_FOLDS, seed: int = 0) -> np.ndarray:
-    """Out-of-fold probabilities for one code: each fold trains on the other folds plus the
-    codebook examples and predicts its own passages."""
+    """Out-of-fold probabilities for one code: each fold's classifier is trained on the other
+    folds' rows plus the code's example rows and predicts its own passages' rows.
+
+    ``matrix`` holds the passages' feature rows and ``examples`` the code's example rows,
+    both from :func:`fit_features` (vectorised once, shared by every code and fold)."""
+    import scipy.sparse as sparse
     from sklearn.model_selection import StratifiedKFold
 
     n_splits = int(min(folds, y.sum(), len(y) - y.sum()))
     splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     out = np.zeros(len(y))
-    for train, test in splitter.split(np.zeros(len(y)), y):
-        pipeline = build_pipeline(seed)
-        pipeline.fit([texts[i] for i in train] + examples,
-                     np.concatenate([y[train], np.ones(len(examples), dtype=int)]))
-        out[test] = pipeline.predict_proba([texts[i] for i in test])[:, 1]
+    for train_rows, test_rows in splitter.split(np.zeros(len(y)), y):
+        classifier = build_classifier(seed)
+        classifier.fit(sparse.vstack([matrix[train_rows], examples], format="csr"),
+                       np.concatenate([y[train_rows], np.ones(examples.shape[0], dtype=int)]))
+        out[test_rows] = classifier.predict_proba(matrix[test_rows])[:, 1]
     return out
 
 
@@ -216,14 +285,18 @@ def train(store: Store, codebook: Any, coders: Sequence[str] = (), *,
           ) -> TrainedModel:
     """Train one classifier per code with at least ``min_examples`` positives (human codings
     plus codebook examples) and report cross-validated precision/recall/F1 per code; codes
-    with fewer are listed in ``refused`` with the reason. Does not save (see :func:`save_model`).
+    with fewer are listed in ``refused`` with the reason. The feature extractor is fitted once
+    for all codes (see :func:`fit_features`). Does not save (see :func:`save_model`).
 
     >>> model = train(store, codebook, ["anna"])   # doctest: +SKIP
     >>> model.metrics[["code", "f1"]]               # doctest: +SKIP
     """
+    import scipy.sparse as sparse
+
     data = training_data(store, codebook, coders)
+    matrices = fit_features(data)
     chosen = list(codes) or codebook.paths
-    pipelines: dict[str, Any] = {}
+    classifiers: dict[str, Any] = {}
     thresholds: dict[str, float] = {}
     rows, refused = [], {}
     for code in chosen:
@@ -238,22 +311,25 @@ def train(store: Store, codebook: Any, coders: Sequence[str] = (), *,
             refused[code] = (f"{positives} coded and {len(y) - positives} uncoded passage(s); "
                              "cross-validation needs at least 2 of each")
             continue
-        out_of_fold = cross_validate_code(data.texts, y, examples, seed=seed)
+        example_matrix = matrices.examples_of(code)
+        out_of_fold = cross_validate_code(matrices.passages, y, example_matrix, seed=seed)
         threshold, precision, recall, f1 = _best_threshold(y, out_of_fold)
-        pipeline = build_pipeline(seed)
-        pipeline.fit(data.texts + examples, np.concatenate([y, np.ones(len(examples), dtype=int)]))
-        pipelines[code] = pipeline
+        classifier = build_classifier(seed)
+        classifier.fit(sparse.vstack([matrices.passages, example_matrix], format="csr"),
+                       np.concatenate([y, np.ones(len(examples), dtype=int)]))
+        classifiers[code] = classifier
         thresholds[code] = threshold
         rows.append({"code": code, "positives": positives, "examples": len(examples),
                      "units": len(y), "precision": precision, "recall": recall, "f1": f1,
                      "threshold": threshold})
-    if not pipelines:
+    if not classifiers:
         raise ModelError("no code has enough examples to train on (need "
                          f"{min_examples}; see --min-examples): "
                          + "; ".join(f"{c}: {why}" for c, why in refused.items()))
     used = list(coders) or store.coders_frame()["coder"].tolist()
-    return TrainedModel(pipelines, thresholds, pd.DataFrame(rows, columns=METRIC_COLUMNS),
-                        codebook.sha256, data.sha256(), used, refused)
+    return TrainedModel(matrices.features, classifiers, thresholds,
+                        pd.DataFrame(rows, columns=METRIC_COLUMNS), codebook.sha256,
+                        data.sha256(), used, refused)
 
 
 def save_model(store: Store, model: TrainedModel) -> None:
@@ -340,7 +416,9 @@ class CompanionModel:
         segments = list(segments)
         if not segments:
             return list(rule_codings)
-        probabilities = self.probabilities(segments)
+        frame = self.probabilities(segments)
+        # plain lists: a DataFrame lookup per (segment, theme) costs more than the model
+        probability = {theme: frame[theme].tolist() for theme in self.model.codes}
         row_of = {(s.document_id, s.index): i for i, s in enumerate(segments)}
         themes = set(self.model.codes)
         best: dict[int, tuple[float, str]] = {}
@@ -348,7 +426,7 @@ class CompanionModel:
             theme = coding.code_path.split("/")[0]
             row = row_of.get((coding.document_id, coding.segment_index))
             if row is not None and theme in themes:
-                p = float(probabilities.at[row, theme])
+                p = probability[theme][row]
                 best[row] = max(best.get(row, (-1.0, "")), (p, theme))
         kept: list[Coding] = []
         covered: set[tuple[int, str]] = set()
@@ -358,14 +436,14 @@ class CompanionModel:
             if row is None or theme not in themes:
                 kept.append(coding)
                 continue
-            p = probabilities.at[row, theme]
+            p = probability[theme][row]
             is_best = self.keep_best is not None and best[row][1] == theme and p >= self.keep_best
             if p >= self.confirm or is_best:
                 kept.append(coding)
                 covered.add((row, theme))
         for row, segment in enumerate(segments):
             for theme in self.model.codes:
-                p = float(probabilities.at[row, theme])
+                p = probability[theme][row]
                 if p >= self.add and (row, theme) not in covered:
                     kept.append(Coding(segment.document_id, segment.index, segment.start,
                                        segment.end, theme, "model", round(p, 4)))
