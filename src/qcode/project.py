@@ -153,7 +153,8 @@ class Project:
         if model is not None:
             parts.append("model=" + model.data_sha256)
         if companion is not None:
-            parts.append(f"companion={companion.model.data_sha256}/{companion.confirm}/{companion.add}")
+            parts.append(f"companion={companion.model.data_sha256}/{companion.confirm}/"
+                         f"{companion.add}/{companion.keep_best}")
         return ":".join(parts)
 
     def companion(self, *, model: bool = False) -> Any:
