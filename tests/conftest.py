@@ -1,7 +1,6 @@
 """Shared fixtures: a repository root, NO_COLOR for stable output, golden-file updating."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

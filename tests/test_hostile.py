@@ -9,7 +9,6 @@ exchange tests.)
 from __future__ import annotations
 
 import csv
-import os
 import signal
 import socket
 import subprocess

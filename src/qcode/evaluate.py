@@ -16,14 +16,13 @@ are first rolled up to ``level``), matching how reports roll subcodes into their
 """
 from __future__ import annotations
 
-import csv
 import math
-import unicodedata
 from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
 
+from .csvfiles import read_delimited
 from .errors import ReviewError
 
 COLUMNS = ["code", "support", "predicted", "tp", "fp", "fn", "precision", "recall", "f1", "kappa"]
@@ -43,20 +42,8 @@ def read_gold(path: str | Path) -> pd.DataFrame:
     the file and line, e.g. ``gold.csv:4: start 'tolv' is not a whole number``.
     """
     path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ReviewError("gold file not found", path=str(path)) from None
-    except UnicodeDecodeError as err:
-        raise ReviewError(f"gold file is not UTF-8 ({err.reason} at byte {err.start})",
-                          path=str(path)) from None
-    raw = unicodedata.normalize("NFC", raw)
-    lines = raw.splitlines()
-    if not lines or not lines[0].strip():
-        raise ReviewError("gold file is empty; expected a header `document,code`", path=str(path), line=1)
-    delimiter = max(",;\t", key=lines[0].count)
-    reader = csv.reader(raw.splitlines(keepends=True), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader)]
+    raw_header, body = read_delimited(path, what="gold file", expected="a header `document,code`")
+    header = [h.strip().lower() for h in raw_header]
     missing = [c for c in ("document", "code") if c not in header]
     if missing:
         raise ReviewError(f"gold file lacks column(s) {', '.join(missing)}; found {', '.join(header)}"
@@ -68,8 +55,7 @@ def read_gold(path: str | Path) -> pd.DataFrame:
     if len(set(header)) != len(header):
         raise ReviewError(f"gold file repeats a column name: {', '.join(header)}", path=str(path), line=1)
     rows = []
-    for row in reader:
-        line = reader.line_num
+    for line, row in body:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):

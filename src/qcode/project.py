@@ -11,7 +11,6 @@ every method returns a pandas DataFrame (or a small result object holding one).
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -18,7 +18,6 @@ so a formula arrives as its text and is refused in a code cell or neutralised in
 """
 from __future__ import annotations
 
-import csv
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from .csvfiles import read_delimited
 from .errors import ReviewError
 from .models import Coding
 from .store import Store
@@ -263,22 +263,8 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ReviewError(f"file is not UTF-8 ({err.reason} at byte {err.start})",
-                          path=str(path)) from None
-    raw = unicodedata.normalize("NFC", raw)
-    lines = raw.splitlines()
-    if not lines or not lines[0].strip():
-        raise ReviewError("the file is empty; expected a header row", path=str(path), line=1)
-    delimiter = max(",;\t", key=lines[0].count)
-    reader = csv.reader(raw.splitlines(keepends=True), delimiter=delimiter)
-    header = [_text(h) for h in next(reader)]
-    body = []
-    for values in reader:
-        body.append((reader.line_num, [_text(v) for v in values]))
-    return header, body
+    header, body = read_delimited(path)
+    return [_text(h) for h in header], [(line, [_text(v) for v in values]) for line, values in body]
 
 
 def _squash(text: str) -> str:

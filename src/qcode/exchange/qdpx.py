@@ -34,7 +34,6 @@ from .xmlutil import (
     PROJECT_NS,
     SafeZip,
     child,
-    child_text,
     children,
     local_name,
     parse_xml,

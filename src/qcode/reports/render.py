@@ -265,7 +265,7 @@ def render_crosstab(result: Any, output: str | Path, fmt: str | None = None) -> 
     intro = ["One row per group: documents (interviews), the share of them touching each theme "
              "(theme:…) and the survey's figures. Below, Spearman's rank correlation between "
              "each theme's share and each indicator across the groups that have both; with "
-             f"fewer than 5 groups it is flagged \"too few groups\"."]
+             "fewer than 5 groups it is flagged \"too few groups\"."]
     intro += [f"Note: {w}." for w in result.warnings]
     if fmt == "csv":
         corr_path = output.with_name(output.stem + ".correlations.csv")
