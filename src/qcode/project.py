@@ -146,15 +146,25 @@ class Project:
         self.close()
 
     # -- the main job -------------------------------------------------------------------------
-    def tag_key(self, model: Any = None, companion: Any = None) -> str:
-        """What besides the text decides a document's codings; a change re-tags it."""
+    def tag_key(self, model: Any = None, companion_sha256: str | None = None) -> str:
+        """What besides the text decides a document's codings; a change re-tags it.
+        The companion model counts by its file's hash, so an unchanged corpus is recognised
+        without loading scikit-learn and the model."""
         parts = [self.codebook.sha256, self.config.unit, str(self.config.code_interviewer)]
         if model is not None:
             parts.append("model=" + model.data_sha256)
-        if companion is not None:
-            parts.append(f"companion={companion.model.data_sha256}/{companion.confirm}/"
-                         f"{companion.add}/{companion.keep_best}")
+        if companion_sha256 is not None:
+            parts.append("companion=" + companion_sha256)
         return ":".join(parts)
+
+    def _companion_file(self, *, model: bool = False) -> Path | None:
+        """The companion model file this run would use (see :meth:`companion`), unloaded."""
+        from .model import companion_path
+
+        if model or not self.config.companion or not self.codebook.path:
+            return None
+        path = companion_path(self.codebook.path)
+        return path if path.exists() else None
 
     def companion(self, *, model: bool = False) -> Any:
         """The model shipped beside the codebook, if any and if this project uses it: not
@@ -207,11 +217,13 @@ class Project:
         store = self.store
         store.save_codes(codebook.walk(), codebook.sha256)
         trained = self.load_model() if model else None
-        shipped = self.companion(model=model) if companion is not False else None
+        shipped = self._companion_file(model=model) if companion is not False else None
+        shipped_sha = hashlib.sha256(shipped.read_bytes()).hexdigest() if shipped else None
         job = _TagJob(codebook, self.config.unit, self.config.code_interviewer,
-                      self._ingest_config(), self.tag_key(trained, shipped), store.document_states())
+                      self._ingest_config(), self.tag_key(trained, shipped_sha),
+                      store.document_states())
         job.model = trained
-        job.companion = shipped
+        job.use_companion = shipped is not None
         files = discover(paths)
         result = TagResult(summary=pd.DataFrame())
         fingerprints, unchanged = _unchanged_files(files, job, store.file_states())
@@ -672,7 +684,18 @@ class _TagJob:
         self._tagger: Any = None
         self._sidecars: dict[Path, dict[str, dict]] = {}
         self.model: Any = None  # a qcode.model.TrainedModel when tagging with --model
-        self.companion: Any = None  # a qcode.model.CompanionModel shipped beside the codebook
+        self.use_companion = False  # vote with the model shipped beside the codebook
+        self._companion: Any = None
+
+    @property
+    def companion(self) -> Any:
+        """The companion model, loaded on first need: a run that finds nothing changed never
+        imports scikit-learn. A stale one raises ModelError here."""
+        if self.use_companion and self._companion is None:
+            from .model import load_companion
+
+            self._companion = load_companion(self.codebook)
+        return self._companion
 
     @property
     def tagger(self) -> Any:
@@ -791,6 +814,8 @@ def _warm_up(job: _TagJob) -> None:
     probe = Segment("warm-up", 0, 0, 30, "IP", False, "Vi har ingen handlingsplan alls.")
     for _ in job.tagger.tag_segments([probe]):
         pass
+    if job.companion is not None:
+        job.companion.probabilities([probe])
 
 
 def _run_tag_job(job: _TagJob, files: list[Path], jobs: int
