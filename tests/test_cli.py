@@ -11,19 +11,9 @@ from qcode.cli import cli
 from qcode.models import Coding
 from qcode.store import CODING_COLUMNS, Store
 
-CODEBOOK = """\
-name: test
-version: "1"
-codes:
-  - id: beredskap
-    label: Beredskap
-    patterns:
-      terms: [beredskap, handlingsplan]
-  - id: samverkan
-    label: Samverkan
-    patterns:
-      terms: [samverka, samverkan, socialtjänst]
-"""
+from samples import SMALL_CODEBOOK
+
+CODEBOOK = SMALL_CODEBOOK
 
 INTERVIEW = """\
 ---

@@ -30,22 +30,12 @@ from qcode.ingest import read_path
 from qcode.models import Segment
 from qcode.store import Store
 
+from samples import SMALL_CODEBOOK
+
 REPO = Path(__file__).resolve().parents[1]
 KRONOBERG = REPO / "codebooks" / "kronoberg.yaml"
 
-CODEBOOK = """\
-name: test
-version: "1"
-codes:
-  - id: beredskap
-    label: Beredskap
-    patterns:
-      terms: [beredskap, handlingsplan]
-  - id: samverkan
-    label: Samverkan
-    patterns:
-      terms: [samverka, samverkan, socialtjänst]
-"""
+CODEBOOK = SMALL_CODEBOOK
 
 INTERVIEW = """\
 ---
