@@ -436,3 +436,29 @@ def test_crosstab_by_main_group(store: Store) -> None:
     assert table.loc["naringsbranscher", "theme:rapportering"] == 0.5  # taxi_01, not hotell_01
     assert not any(c.startswith("group=") for c in table.columns)
     assert result.warnings == []
+
+
+def test_quotes_prefer_passages_a_rule_or_person_coded_over_model_only_ones(tmp_path):
+    """A model-only coding has no evidence to trim around and a probability, not a rule
+    score: however high, it comes after a passage with words that made the coding."""
+    from qcode.codebook import Code
+    from qcode.models import Coding, Document, Evidence, Segment, Turn, frozen_mapping
+    from qcode.reports import quotes
+    from qcode.store import Store
+
+    store = Store(tmp_path / "q.db")
+    store.save_codes([Code("dubbla_roller", "dubbla_roller", "Dubbla roller")], "cb")
+    for doc_id, text in (("a", "Hon berättade det i förtroende och bad mig att inte säga något till polisen."),
+                         ("b", "Vi pratade länge om hur vintern hade varit och om nya lokaler.")):
+        doc = Document(doc_id, text, f"{doc_id}.md", (Turn(0, len(text), "IP"),),
+                       frozen_mapping({"title": f"Roll {doc_id}", "group": "jourer"}))
+        seg = Segment(doc_id, 0, 0, len(text), "IP", False, text)
+        if doc_id == "a":
+            at = text.index("förtroende")
+            coding = Coding(doc_id, 0, 0, len(text), "dubbla_roller", "rule", 0.5,
+                            evidence=(Evidence(at, at + 10, "förtroende", "förtroende", "term"),))
+        else:
+            coding = Coding(doc_id, 0, 0, len(text), "dubbla_roller", "model", 0.97)
+        store.save_document(doc, doc_id, [seg], [coding], tag_key="k")
+    frame = quotes(store, "dubbla_roller", max_quotes=2, min_words=3)
+    assert frame["document"].tolist() == ["a", "b"]

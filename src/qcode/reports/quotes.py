@@ -2,7 +2,8 @@
 
 Each quote comes from one respondent segment (never the interviewer), trimmed to whole
 sentences around the evidence that made the coding, with "…" where it was cut. Candidates are
-ranked by the strength of the coding, then spread: every respondent with a coding gets one
+ranked by the strength of the coding (passages with rule or human codings before passages
+only the model coded), then spread: every respondent with a coding gets one
 quote before anyone gets a second, and within a round the groups take turns. Near-duplicates
 (token Jaccard above 0.8) are dropped. The text passes through the project's redaction.
 """
@@ -181,22 +182,27 @@ def _ranked(codings: pd.DataFrame, segments: pd.DataFrame) -> Iterator[dict[str,
     if codings.empty:
         return
     keyed = codings.reset_index(drop=True)
+    # a passage a rule or a person coded has words to trim around; one only the model coded
+    # has none, and its probability is not on the rules' score scale: it comes after
+    keyed["_grounded"] = (keyed["source"].isin(["rule", "human"]) if "source" in keyed
+                          else True)
     cands = keyed.groupby(["document", "unit"], sort=False).agg(
         segment=("segment", "first"), start=("start", "min"), end=("end", "max"),
         score=("score", "max"), group=("group", "first"), title=("title", "first"),
-        main_group=("main_group", "first"),
+        main_group=("main_group", "first"), _grounded=("_grounded", "max"),
     ).reset_index()
     cands = cands.merge(segments, on=["document", "segment"], how="left")
     cands["seg_start"] = cands["seg_start"].fillna(cands["start"])
     cands["seg_end"] = cands["seg_end"].fillna(cands["end"])
     cands["score"] = cands["score"].fillna(0.0)
     cands["_group"] = cands["group"].fillna(MISSING).astype(str)
-    cands = cands.sort_values(["score", "document", "seg_start"], ascending=[False, True, True],
-                              kind="mergesort")
+    cands = cands.sort_values(["_grounded", "score", "document", "seg_start"],
+                              ascending=[False, False, True, True], kind="mergesort")
     cands["_round"] = cands.groupby("document").cumcount()
     cands["_turn"] = cands.groupby(["_round", "_group"]).cumcount()
-    cands = cands.sort_values(["_round", "_turn", "score", "_group", "document", "seg_start"],
-                              ascending=[True, True, False, True, True, True], kind="mergesort")
+    cands = cands.sort_values(["_round", "_turn", "_grounded", "score", "_group", "document",
+                               "seg_start"],
+                              ascending=[True, True, False, False, True, True, True], kind="mergesort")
     rows_of = keyed.groupby(["document", "unit"], sort=False).indices
     evidence = keyed["evidence"].to_numpy()
     columns = list(cands.columns)
