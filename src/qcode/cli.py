@@ -486,12 +486,8 @@ def report_frequencies(by: tuple[str, ...], level: int | None, source: str, db: 
 
     with open_project(db) as project:
         frame = project.frequencies(by=list(by) or ["group"], level=level, source=source)
-    if output:
-        click.echo(f"wrote {render_frequencies(frame, output, fmt)}")
-    else:
-        echo_frame(frequencies_table(frame, pretty=True))
-    if plot:
-        click.echo(f"wrote {plot_frequencies(frame, plot)}")
+    _emit_report(frame, output, fmt, plot, render=render_frequencies, table=frequencies_table,
+                 draw=plot_frequencies)
 
 
 @report.command("cooccurrence")
@@ -512,12 +508,20 @@ def report_cooccurrence(unit: str, measure: str, level: int, source: str, db: st
 
     with open_project(db) as project:
         frame = project.cooccurrence(unit=unit, measure=measure, level=level, source=source)
+    _emit_report(frame, output, fmt, plot, render=render_cooccurrence, table=cooccurrence_table,
+                 draw=plot_cooccurrence)
+
+
+def _emit_report(frame, output: str | None, fmt: str | None, plot: str | None, *,
+                 render: Callable[..., Any], table: Callable[..., Any],
+                 draw: Callable[..., Any]) -> None:
+    """Write a report to OUTPUT (or print it as a table) and its plot, saying what was written."""
     if output:
-        click.echo(f"wrote {render_cooccurrence(frame, output, fmt)}")
+        click.echo(f"wrote {render(frame, output, fmt)}")
     else:
-        echo_frame(cooccurrence_table(frame, pretty=True))
+        echo_frame(table(frame, pretty=True))
     if plot:
-        click.echo(f"wrote {plot_cooccurrence(frame, plot)}")
+        click.echo(f"wrote {draw(frame, plot)}")
 
 
 @cli.command("quotes")
