@@ -14,3 +14,18 @@ codes:
     patterns:
       terms: [samverka, samverkan, socialtjänst]
 """
+
+#: a three-turn interview (interviewer, then two respondent turns) with a `{id}` slot
+SMALL_INTERVIEW = """\
+---
+id: {id}
+title: Polis i Kronobergs län
+group: polis
+main_group: myndigheter
+---
+I: Hur ser beredskapen ut?
+
+IP: Vi har ingen handlingsplan alls.
+
+IP: Men vi samverkar med socialtjänsten.
+"""

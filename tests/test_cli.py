@@ -11,25 +11,11 @@ from qcode.cli import cli
 from qcode.models import Coding
 from qcode.store import CODING_COLUMNS, Store
 
-from samples import SMALL_CODEBOOK
+from samples import SMALL_CODEBOOK, SMALL_INTERVIEW
 
 CODEBOOK = SMALL_CODEBOOK
 
-INTERVIEW = """\
----
-id: {id}
-title: Polis i Kronobergs län
-group: polis
-main_group: myndigheter
----
-I: Hur ser beredskapen ut?
-
-IP: Vi har ingen handlingsplan alls.
-
-IP: Men vi samverkar med socialtjänsten.
-
-IP: Kaffet här är gott.
-"""
+INTERVIEW = SMALL_INTERVIEW + "\nIP: Kaffet här är gott.\n"
 
 
 @pytest.fixture

@@ -30,26 +30,14 @@ from qcode.ingest import read_path
 from qcode.models import Segment
 from qcode.store import Store
 
-from samples import SMALL_CODEBOOK
+from samples import SMALL_CODEBOOK, SMALL_INTERVIEW
 
 REPO = Path(__file__).resolve().parents[1]
 KRONOBERG = REPO / "codebooks" / "kronoberg.yaml"
 
 CODEBOOK = SMALL_CODEBOOK
 
-INTERVIEW = """\
----
-id: {id}
-title: Polis i Kronobergs län
-group: polis
-main_group: myndigheter
----
-I: Hur ser beredskapen ut?
-
-IP: Vi har ingen handlingsplan alls.
-
-IP: Men vi samverkar med socialtjänsten.
-"""
+INTERVIEW = SMALL_INTERVIEW
 
 SENTENCE = "Vi samverkar med socialtjänsten när det gäller människohandel, men beredskapen är låg. "
 
