@@ -87,3 +87,37 @@ def test_a_stale_companion_is_refused_with_a_way_out(tmp_path, monkeypatch):
     rules_only = CliRunner().invoke(cli, ["tag", "a.md", "--codebook", "k.yaml", "--db", "p.db",
                                           "--no-companion"])
     assert rules_only.exit_code == 0, rules_only.output
+
+
+def test_the_companion_file_holds_arrays_only_and_a_pickle_in_its_place_never_runs(tmp_path):
+    import pickle
+    import zipfile
+
+    shipped = companion_path(REPO / "codebooks" / "kronoberg.yaml")
+    with zipfile.ZipFile(shipped) as archive:  # an .npz: arrays and a JSON header
+        assert "header.npy" in archive.namelist() and "weights.npy" in archive.namelist()
+    shutil.copyfile(REPO / "codebooks" / "kronoberg.yaml", tmp_path / "k.yaml")
+    witness = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (witness,))
+
+    (tmp_path / "k.model").write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(ModelError, match="not a qcode companion model") as raised:
+        load_companion(load_codebook(tmp_path / "k.yaml"))
+    assert "k.model" in str(raised.value) and not witness.exists()
+
+
+def test_a_saved_companion_loads_back_with_its_thresholds_and_probabilities(tmp_path):
+    from qcode.model import save_companion
+
+    codebook = load_codebook(REPO / "codebooks" / "kronoberg.yaml")
+    companion = load_companion(codebook)
+    shutil.copyfile(REPO / "codebooks" / "kronoberg.yaml", tmp_path / "k.yaml")
+    save_companion(companion, tmp_path / "k.model")
+    again = load_companion(load_codebook(tmp_path / "k.yaml"))
+    assert (again.confirm, again.add, again.keep_best) == (companion.confirm, companion.add,
+                                                            companion.keep_best)
+    texts = ["Vi har ingen handlingsplan för människohandel.", "Samverkan med polisen fungerar."]
+    assert again.model.predict_proba(texts).equals(companion.model.predict_proba(texts))

@@ -213,9 +213,28 @@ class TrainedModel:
     def codes(self) -> list[str]:
         return list(self.classifiers)
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_linear", None)  # rebuilt from the fitted objects when needed
+        return state
+
+    def linear(self) -> "LinearTextModel | None":
+        """This model as a :class:`LinearTextModel` (None for models pickled before the
+        features were shared), made once."""
+        if "_linear" not in self.__dict__:
+            self.__dict__["_linear"] = (
+                None if self.features is None else LinearTextModel.from_sklearn(
+                    self.features, self.classifiers, codebook_sha256=self.codebook_sha256,
+                    data_sha256=self.data_sha256, thresholds=self.thresholds))
+        return self.__dict__["_linear"]
+
     def predict_proba(self, texts: Sequence[str]) -> pd.DataFrame:
-        """Probability per text (rows) and code (columns); each text is vectorised once."""
+        """Probability per text (rows) and code (columns); each text is vectorised once
+        (by :class:`LinearTextModel` when the features allow it: the same figures, faster)."""
         texts = list(texts)
+        linear = self.linear()
+        if linear is not None:
+            return linear.predict_proba(texts)
         inputs = texts if self.features is None else self.features.transform(texts)
         return pd.DataFrame({code: classifier.predict_proba(inputs)[:, 1]
                              for code, classifier in self.classifiers.items()},
@@ -377,6 +396,175 @@ def metrics_table(model: TrainedModel) -> pd.DataFrame:
     return table.round(3)
 
 
+# -- prediction without scikit-learn -----------------------------------------------------------
+#: distinct whitespace tokens whose features are remembered; cleared when full, so memory stays
+#: flat however large the corpus (a token's features are cheap to recompute)
+TOKEN_CACHE_SIZE = 200_000
+
+
+class LinearTextModel:
+    """The prediction half of a :class:`TrainedModel`, as plain arrays: the two TF-IDF
+    vocabularies with their idf weights, and every code's logistic-regression weights in one
+    matrix (features x codes).
+
+    Why: scikit-learn's ``transform`` analyses every text from scratch (lemma lookups and
+    character n-grams of every word) and its import alone takes about a second. Here each
+    distinct whitespace token is analysed once and remembered, a batch of texts becomes one
+    sparse product in numpy, and the arrays are saved without pickle (``np.savez``), so a
+    companion model from someone else's codebook folder cannot run code when it is loaded.
+    The probabilities are those of the scikit-learn model it was made from, to floating-point
+    rounding (``tests/test_model.py`` compares them).
+
+    Exactness rests on two facts of the fitted vectorisers: the char_wb analyser lower-cases
+    the text and cuts n-grams inside whitespace-separated tokens, and :func:`lemma_tokens`
+    only ever matches letters, which never span whitespace. So a text's features are the sum
+    of its whitespace tokens' features.
+    """
+
+    def __init__(self, codes: Sequence[str], lemma_terms: Sequence[str], lemma_idf: np.ndarray,
+                 char_terms: Sequence[str], char_idf: np.ndarray, weights: np.ndarray,
+                 intercepts: np.ndarray, ngram_range: tuple[int, int], *,
+                 codebook_sha256: str = "", data_sha256: str = "",
+                 thresholds: dict[str, float] | None = None):
+        self.codes = list(codes)
+        self.lemma_terms, self.char_terms = list(lemma_terms), list(char_terms)
+        self._lemma_index = {term: i for i, term in enumerate(self.lemma_terms)}
+        self._char_index = {term: i for i, term in enumerate(self.char_terms)}
+        self.lemma_idf = np.asarray(lemma_idf, dtype=np.float64)
+        self.char_idf = np.asarray(char_idf, dtype=np.float64)
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.intercepts = np.asarray(intercepts, dtype=np.float64)
+        self.ngram_range = (int(ngram_range[0]), int(ngram_range[1]))
+        self.codebook_sha256, self.data_sha256 = codebook_sha256, data_sha256
+        self.thresholds = dict(thresholds or {})
+        n_lemma, n_char = len(self.lemma_terms), len(self.char_terms)
+        if (self.weights.shape != (n_lemma + n_char, len(self.codes))
+                or self.intercepts.shape != (len(self.codes),)
+                or self.lemma_idf.shape != (n_lemma,) or self.char_idf.shape != (n_char,)):
+            raise ModelError("the model's weights do not fit its vocabularies")
+        self._cache: dict[str, tuple[list[int], list[int]]] = {}
+
+    @classmethod
+    def from_sklearn(cls, features: Any, classifiers: dict[str, Any], **info: Any
+                     ) -> "LinearTextModel | None":
+        """The same model as plain arrays, or None when ``features`` is not the extractor
+        :func:`build_features` makes (then scikit-learn has to predict)."""
+        try:
+            (lemma_name, lemmas), (char_name, chars) = features.transformer_list
+        except (AttributeError, TypeError, ValueError):
+            return None
+        plain = (lemma_name == "lemmas" and char_name == "chars"
+                 and features.transformer_weights is None
+                 and lemmas.analyzer is lemma_tokens and chars.analyzer == "char_wb"
+                 and chars.lowercase and chars.preprocessor is None and chars.strip_accents is None
+                 and all(v.use_idf and v.sublinear_tf and v.norm == "l2" and not v.binary
+                         for v in (lemmas, chars)))
+        if not plain or not classifiers:
+            return None
+        for classifier in classifiers.values():
+            if list(classifier.classes_) != [0, 1] or classifier.coef_.shape[0] != 1:
+                return None
+        lemma_terms = sorted(lemmas.vocabulary_, key=lemmas.vocabulary_.get)
+        char_terms = sorted(chars.vocabulary_, key=chars.vocabulary_.get)
+        weights = np.column_stack([c.coef_[0] for c in classifiers.values()])
+        intercepts = np.array([float(c.intercept_[0]) for c in classifiers.values()])
+        return cls(list(classifiers), lemma_terms, lemmas.idf_, char_terms, chars.idf_, weights,
+                   intercepts, chars.ngram_range, **info)
+
+    # -- features ----------------------------------------------------------------------------
+    def _token_features(self, token: str) -> tuple[list[int], list[int]]:
+        """Vocabulary columns of one whitespace token's lemma and character n-gram features
+        (repeated as often as they occur)."""
+        lemma_index, char_index = self._lemma_index, self._char_index
+        lemmas = [lemma_index[t] for t in lemma_tokens(token) if t in lemma_index]
+        padded = f" {token.lower()} "
+        size = len(padded)
+        chars = []
+        low, high = self.ngram_range
+        for n in range(low, high + 1):
+            # every n-gram of the padded token; a token shorter than n gives itself, once
+            # (the char_wb analyser's rule)
+            for offset in range(max(size - n, 0) + 1):
+                column = char_index.get(padded[offset:offset + n])
+                if column is not None:
+                    chars.append(column)
+            if size <= n:
+                break
+        return lemmas, chars
+
+    def _columns(self, texts: Sequence[str]) -> tuple[np.ndarray, ...]:
+        """(rows, columns) of every lemma and every char feature occurrence in ``texts``."""
+        cache = self._cache
+        lemma_rows: list[int] = []
+        lemma_cols: list[int] = []
+        char_rows: list[int] = []
+        char_cols: list[int] = []
+        for row, text in enumerate(texts):
+            before_lemmas, before_chars = len(lemma_cols), len(char_cols)
+            for token in text.split():
+                found = cache.get(token)
+                if found is None:
+                    if len(cache) >= TOKEN_CACHE_SIZE:
+                        cache.clear()
+                    found = cache[token] = self._token_features(token)
+                lemma_cols += found[0]
+                char_cols += found[1]
+            lemma_rows += [row] * (len(lemma_cols) - before_lemmas)
+            char_rows += [row] * (len(char_cols) - before_chars)
+        as_array = np.asarray
+        return (as_array(lemma_rows, dtype=np.int64), as_array(lemma_cols, dtype=np.int64),
+                as_array(char_rows, dtype=np.int64), as_array(char_cols, dtype=np.int64))
+
+    @staticmethod
+    def _tfidf(rows: np.ndarray, cols: np.ndarray, idf: np.ndarray, n: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sublinear TF-IDF, L2-normalised per text: (rows, cols, values) of the nonzeros."""
+        width = max(len(idf), 1)
+        keys, counts = np.unique(rows * width + cols, return_counts=True)
+        rows, cols = keys // width, keys % width
+        values = (np.log(counts) + 1.0) * idf[cols]
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n))
+        return rows, cols, values / norms[rows]
+
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        """Per text (rows) and code (columns), the logistic regressions' log-odds."""
+        n = len(texts)
+        lemma_rows, lemma_cols, char_rows, char_cols = self._columns(texts)
+        scores = np.tile(self.intercepts, (n, 1))
+        offset = len(self.lemma_terms)
+        for rows, cols, idf, shift in ((lemma_rows, lemma_cols, self.lemma_idf, 0),
+                                       (char_rows, char_cols, self.char_idf, offset)):
+            if not len(rows):
+                continue
+            rows, cols, values = self._tfidf(rows, cols, idf, n)
+            contributions = values[:, None] * self.weights[cols + shift]
+            for k in range(len(self.codes)):
+                scores[:, k] += np.bincount(rows, weights=contributions[:, k], minlength=n)
+        return scores
+
+    def predict_proba(self, texts: Sequence[str]) -> pd.DataFrame:
+        """Probability per text (rows) and code (columns), as :meth:`TrainedModel.predict_proba`."""
+        texts = list(texts)
+        probabilities = 1.0 / (1.0 + np.exp(-self.decision_function(texts)))
+        return pd.DataFrame(probabilities, columns=self.codes, index=range(len(texts)))
+
+    # -- files -------------------------------------------------------------------------------
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Everything needed to rebuild the model, as arrays ``np.savez`` stores without pickle."""
+        return {"codes": np.array(self.codes, dtype=str),
+                "lemma_terms": np.array(self.lemma_terms, dtype=str), "lemma_idf": self.lemma_idf,
+                "char_terms": np.array(self.char_terms, dtype=str), "char_idf": self.char_idf,
+                "weights": self.weights, "intercepts": self.intercepts,
+                "ngram_range": np.array(self.ngram_range, dtype=np.int64)}
+
+    @classmethod
+    def from_arrays(cls, arrays: Any, **info: Any) -> "LinearTextModel":
+        return cls([str(c) for c in arrays["codes"]], arrays["lemma_terms"].tolist(),
+                   arrays["lemma_idf"], arrays["char_terms"].tolist(), arrays["char_idf"],
+                   arrays["weights"], arrays["intercepts"],
+                   tuple(int(v) for v in arrays["ngram_range"]), **info)
+
+
 # -- the companion model shipped beside a codebook ---------------------------------------------
 COMPANION_SUFFIX = ".model"
 
@@ -394,7 +582,7 @@ class CompanionModel:
     cross-validation on the training material (see ``scripts/train_companion_model.py``).
     """
 
-    model: TrainedModel
+    model: "TrainedModel | LinearTextModel"
     confirm: float
     add: float
     trained_on: str = ""
@@ -458,37 +646,68 @@ def companion_path(codebook_path: str | Any) -> Any:
     return path.with_suffix(COMPANION_SUFFIX)
 
 
+COMPANION_FORMAT = "qcode-companion/2"
+
+
 def save_companion(companion: CompanionModel, path: Any) -> None:
+    """Write ``companion`` as a NumPy ``.npz`` archive of plain arrays plus a JSON header (no
+    pickle: loading it runs no code, and tagging with it needs no scikit-learn)."""
+    import json
     from pathlib import Path
 
     from .writers import atomic_path
 
+    model = companion.model
+    linear = model if isinstance(model, LinearTextModel) else model.linear()
+    if linear is None:
+        raise ModelError("this model's features cannot be saved as a companion; retrain it")
+    header = {"format": COMPANION_FORMAT, "confirm": companion.confirm, "add": companion.add,
+              "keep_best": companion.keep_best, "trained_on": companion.trained_on,
+              "codebook_sha256": model.codebook_sha256, "data_sha256": model.data_sha256,
+              "thresholds": dict(model.thresholds)}
     with atomic_path(Path(path)) as tmp:
         with open(tmp, "wb") as handle:
-            pickle.dump(companion, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            np.savez_compressed(handle, header=np.array(json.dumps(header, ensure_ascii=False)),
+                                **linear.arrays())
+
+
+def _read_companion(path: Any) -> CompanionModel:
+    """The companion in ``path``; ModelError for anything that is not one (never unpickles)."""
+    import json
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            header = json.loads(str(archive["header"]))
+            if header.get("format") != COMPANION_FORMAT:
+                raise ValueError(f"format {header.get('format')!r}")
+            linear = LinearTextModel.from_arrays(
+                archive, codebook_sha256=header["codebook_sha256"],
+                data_sha256=header.get("data_sha256", ""), thresholds=header.get("thresholds"))
+        return CompanionModel(linear, confirm=float(header["confirm"]), add=float(header["add"]),
+                              trained_on=str(header.get("trained_on", "")),
+                              keep_best=header.get("keep_best"))
+    except ModelError:
+        raise
+    except Exception as err:  # a file from another tool or an older qcode, not a user bug
+        raise ModelError(f"not a qcode companion model ({type(err).__name__}: {err}); retrain it "
+                         "with scripts/train_companion_model.py, copy it again from the qcode "
+                         "package, or pass --no-companion", path=str(path)) from None
 
 
 def load_companion(codebook: Any) -> CompanionModel | None:
     """The companion model beside ``codebook`` (None when there is none).
 
     A companion trained for another version of the codebook is refused with a
-    :class:`~qcode.errors.ModelError` saying how to retrain, never used silently. Like any
-    pickle it runs code when loaded: keep codebook folders as trusted as the code.
+    :class:`~qcode.errors.ModelError` saying how to retrain, never used silently. The file
+    holds arrays only (see :func:`save_companion`), so loading one from a codebook folder
+    someone sent you runs no code.
     """
     if not getattr(codebook, "path", None):
         return None
     path = companion_path(codebook.path)
     if not path.exists():
         return None
-    try:
-        with open(path, "rb") as handle:
-            companion = pickle.load(handle)
-    except Exception as err:  # a version mismatch, not a user bug
-        raise ModelError(f"the companion model cannot be read by this qcode/scikit-learn ({err}); "
-                         "retrain it with scripts/train_companion_model.py or remove it",
-                         path=str(path)) from None
-    if not isinstance(companion, CompanionModel):
-        raise ModelError("not a qcode companion model", path=str(path))
+    companion = _read_companion(path)
     if companion.codebook_sha256 != codebook.sha256:
         raise ModelError("the companion model was trained for another version of the codebook; "
                          "retrain it (scripts/train_companion_model.py) or pass --no-companion",
