@@ -77,3 +77,50 @@ def test_hyphen_before_capital_after_line_break_is_not_joined():
 
 def test_space_tokens_are_dropped_and_punctuation_kept():
     assert [w for w, _ in _words("Ja.\n\n  Nej!")] == ["ja", ".", "nej", "!"]
+
+
+def test_the_decoded_dictionary_kept_in_the_cache_folder_is_simplemmas_own(tmp_path, monkeypatch):
+    from simplemma.strategies.dictionaries import dictionary_factory
+
+    from qcode import nlp
+
+    monkeypatch.setenv("QCODE_CACHE_DIR", str(tmp_path / "cache"))
+    original = dictionary_factory._load_dictionary_from_disk("sv")
+    first = nlp._cached_dictionary("sv")  # decodes and writes the copy
+    [kept] = (tmp_path / "cache").iterdir()
+    assert kept.name.startswith("simplemma-") and kept.read_bytes().startswith(nlp._MAGIC)
+    again = nlp._cached_dictionary("sv")  # reads the copy
+    assert again._dict == original and first._dict == original
+    assert again.get("handlingsplanerna") == original_lemma(original, "handlingsplanerna")
+    # a damaged copy is not trusted: it is decoded and written again
+    kept.write_bytes(kept.read_bytes()[: len(kept.read_bytes()) // 2])
+    assert nlp._cached_dictionary("sv")._dict == original
+    assert nlp._cached_dictionary("sv")._dict == original
+
+
+def original_lemma(decoded: dict[bytes, bytes], word: str) -> str | None:
+    value = decoded.get(word.encode())
+    return value.decode() if value is not None else None
+
+
+def test_an_unwritable_cache_folder_changes_nothing(tmp_path, monkeypatch):
+    from qcode import nlp
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("QCODE_CACHE_DIR", str(blocker / "cache"))
+    assert nlp._cached_dictionary("sv").get("polisen") == "polis"
+
+
+def test_lemmas_through_the_cached_dictionary_equal_simplemmas_functions():
+    import simplemma
+
+    from qcode.nlp import _simplemma
+
+    plain, greedy, is_known = _simplemma()
+    words = ["handlingsplanerna", "samverkansplanen", "togs", "anmälningar", "polisen",
+             "socialtjänsten", "människohandeln", "utbildningarna", "kvinnojouren", "ärendena"]
+    for word in words:
+        assert plain(word) == simplemma.lemmatize(word, lang="sv")
+        assert greedy(word) == simplemma.lemmatize(word, lang="sv", greedy=True)
+        assert is_known(word) == simplemma.is_known(word, lang="sv")
