@@ -121,3 +121,24 @@ def test_a_saved_companion_loads_back_with_its_thresholds_and_probabilities(tmp_
                                                             companion.keep_best)
     texts = ["Vi har ingen handlingsplan för människohandel.", "Samverkan med polisen fungerar."]
     assert again.model.predict_proba(texts).equals(companion.model.predict_proba(texts))
+
+
+def test_batches_and_an_emptied_token_cache_give_the_same_probabilities(monkeypatch):
+    import numpy as np
+
+    import qcode.model as model
+
+    companion = load_companion(load_codebook(REPO / "codebooks" / "kronoberg.yaml"))
+    texts = [p for f in sorted((REPO / "transcripts").glob("*.md"))[:3]
+             for p in f.read_text(encoding="utf-8").split("\n\n") if p.strip()]
+    assert len(texts) > model.ROWS_PER_BATCH  # scored in several batches
+    together = companion.model.predict_proba(texts).to_numpy()
+    one_by_one = np.vstack([companion.model.predict_proba([t]).to_numpy() for t in texts])
+    assert np.abs(together - one_by_one).max() < 1e-12
+    monkeypatch.setattr(model, "TOKEN_CACHE_SIZE", 30)
+    fresh = load_companion(load_codebook(REPO / "codebooks" / "kronoberg.yaml"))
+    again = np.vstack([fresh.model.predict_proba(texts[i:i + 5]).to_numpy()
+                       for i in range(0, len(texts), 5)])
+    assert np.abs(again - together).max() < 1e-12
+    distinct = {token for text in texts for token in text.split()}
+    assert len(fresh.model._token_ids) < len(distinct)  # it was emptied between batches

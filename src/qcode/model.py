@@ -399,7 +399,9 @@ def metrics_table(model: TrainedModel) -> pd.DataFrame:
 # -- prediction without scikit-learn -----------------------------------------------------------
 #: distinct whitespace tokens whose features are remembered; cleared when full, so memory stays
 #: flat however large the corpus (a token's features are cheap to recompute)
-TOKEN_CACHE_SIZE = 200_000
+TOKEN_CACHE_SIZE = 50_000
+#: texts scored at once: the feature count table is this many rows x the vocabulary
+ROWS_PER_BATCH = 16
 
 
 class LinearTextModel:
@@ -442,7 +444,8 @@ class LinearTextModel:
                 or self.intercepts.shape != (len(self.codes),)
                 or self.lemma_idf.shape != (n_lemma,) or self.char_idf.shape != (n_char,)):
             raise ModelError("the model's weights do not fit its vocabularies")
-        self._cache: dict[str, tuple[list[int], list[int]]] = {}
+        self._idf = np.concatenate([self.lemma_idf, self.char_idf])
+        self._reset_tokens()
 
     @classmethod
     def from_sklearn(cls, features: Any, classifiers: dict[str, Any], **info: Any
@@ -492,54 +495,82 @@ class LinearTextModel:
                 break
         return lemmas, chars
 
-    def _columns(self, texts: Sequence[str]) -> tuple[np.ndarray, ...]:
-        """(rows, columns) of every lemma and every char feature occurrence in ``texts``."""
-        cache = self._cache
-        lemma_rows: list[int] = []
-        lemma_cols: list[int] = []
-        char_rows: list[int] = []
-        char_cols: list[int] = []
-        for row, text in enumerate(texts):
-            before_lemmas, before_chars = len(lemma_cols), len(char_cols)
-            for token in text.split():
-                found = cache.get(token)
-                if found is None:
-                    if len(cache) >= TOKEN_CACHE_SIZE:
-                        cache.clear()
-                    found = cache[token] = self._token_features(token)
-                lemma_cols += found[0]
-                char_cols += found[1]
-            lemma_rows += [row] * (len(lemma_cols) - before_lemmas)
-            char_rows += [row] * (len(char_cols) - before_chars)
-        as_array = np.asarray
-        return (as_array(lemma_rows, dtype=np.int64), as_array(lemma_cols, dtype=np.int64),
-                as_array(char_rows, dtype=np.int64), as_array(char_cols, dtype=np.int64))
+    def _reset_tokens(self) -> None:
+        """Forget every token's features: ``_token_ids`` maps a whitespace token to its id,
+        and token ``i``'s feature columns (lemma columns, then char columns shifted past the
+        lemma vocabulary) are ``_flat[_starts[i]:_starts[i] + _lengths[i]]``. Id 0 is an empty
+        token, so an id is never falsy."""
+        self._token_ids: dict[str, int] = {}
+        self._flat = np.empty(1 << 16, dtype=np.int64)
+        self._starts = np.zeros(1 << 12, dtype=np.int64)
+        self._lengths = np.zeros(1 << 12, dtype=np.int64)
+        self._used = 0
+        self._next_id = 1
 
-    @staticmethod
-    def _tfidf(rows: np.ndarray, cols: np.ndarray, idf: np.ndarray, n: int
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sublinear TF-IDF, L2-normalised per text: (rows, cols, values) of the nonzeros."""
-        width = max(len(idf), 1)
-        keys, counts = np.unique(rows * width + cols, return_counts=True)
-        rows, cols = keys // width, keys % width
-        values = (np.log(counts) + 1.0) * idf[cols]
-        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n))
-        return rows, cols, values / norms[rows]
+    def _add_token(self, token: str) -> int:
+        lemmas, chars = self._token_features(token)
+        shift = len(self.lemma_terms)
+        columns = lemmas + [c + shift for c in chars]
+        while self._used + len(columns) > len(self._flat):
+            self._flat = np.concatenate([self._flat, np.empty_like(self._flat)])
+        if self._next_id >= len(self._starts):
+            self._starts = np.concatenate([self._starts, np.zeros_like(self._starts)])
+            self._lengths = np.concatenate([self._lengths, np.zeros_like(self._lengths)])
+        token_id = self._next_id
+        self._flat[self._used:self._used + len(columns)] = columns
+        self._starts[token_id], self._lengths[token_id] = self._used, len(columns)
+        self._used += len(columns)
+        self._next_id += 1
+        self._token_ids[token] = token_id
+        return token_id
+
+    def _features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every feature occurrence in ``texts``; columns of the char
+        n-grams come after the lemma vocabulary's. One dict lookup per token in Python; the
+        expansion of tokens into their features is a numpy gather."""
+        if len(self._token_ids) >= TOKEN_CACHE_SIZE:
+            self._reset_tokens()  # between batches only: ids stay valid within one
+        get, add = self._token_ids.get, self._add_token
+        token_ids: list[int] = []
+        sizes: list[int] = []
+        for text in texts:
+            ids = [get(token) or add(token) for token in text.split()]
+            token_ids += ids
+            sizes.append(len(ids))
+        ids_array = np.asarray(token_ids, dtype=np.int64)
+        lengths = self._lengths[ids_array]
+        rows = np.repeat(np.repeat(np.arange(len(texts)), sizes), lengths)
+        firsts = np.cumsum(lengths) - lengths
+        within = np.arange(int(lengths.sum())) - np.repeat(firsts, lengths)
+        return rows, self._flat[np.repeat(self._starts[ids_array], lengths) + within]
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
-        """Per text (rows) and code (columns), the logistic regressions' log-odds."""
+        """Per text (rows) and code (columns), the logistic regressions' log-odds: sublinear
+        TF-IDF, L2-normalised per text and per vocabulary (as each vectoriser does), times the
+        weights."""
         n = len(texts)
-        lemma_rows, lemma_cols, char_rows, char_cols = self._columns(texts)
+        if n > ROWS_PER_BATCH:  # bounds the count table below to ROWS_PER_BATCH x vocabulary
+            return np.vstack([self.decision_function(texts[i:i + ROWS_PER_BATCH])
+                              for i in range(0, n, ROWS_PER_BATCH)])
         scores = np.tile(self.intercepts, (n, 1))
-        offset = len(self.lemma_terms)
-        for rows, cols, idf, shift in ((lemma_rows, lemma_cols, self.lemma_idf, 0),
-                                       (char_rows, char_cols, self.char_idf, offset)):
-            if not len(rows):
-                continue
-            rows, cols, values = self._tfidf(rows, cols, idf, n)
-            contributions = values[:, None] * self.weights[cols + shift]
-            for k in range(len(self.codes)):
-                scores[:, k] += np.bincount(rows, weights=contributions[:, k], minlength=n)
+        rows, cols = self._features(texts)
+        if not len(rows):
+            return scores
+        width = len(self._idf)
+        # counting in a dense (text, feature) table beats sorting the occurrences
+        counts = np.bincount(rows * width + cols, minlength=n * width)
+        keys = np.flatnonzero(counts)
+        counts = counts[keys]
+        rows, cols = keys // width, keys % width
+        values = (np.log(counts) + 1.0) * self._idf[cols]
+        is_char = cols >= len(self.lemma_terms)
+        squares = values * values
+        lemma_norms = np.sqrt(np.bincount(rows, weights=np.where(is_char, 0.0, squares), minlength=n))
+        char_norms = np.sqrt(np.bincount(rows, weights=np.where(is_char, squares, 0.0), minlength=n))
+        values /= np.where(is_char, char_norms[rows], lemma_norms[rows])
+        contributions = values[:, None] * self.weights[cols]
+        for k in range(len(self.codes)):
+            scores[:, k] += np.bincount(rows, weights=contributions[:, k], minlength=n)
         return scores
 
     def predict_proba(self, texts: Sequence[str]) -> pd.DataFrame:
