@@ -274,3 +274,34 @@ def test_regex_shortcut_finds_what_finditer_finds(pattern):
         expected = [(m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()]
         got = [(m.start(), m.end()) for m in _finditer(regex, text, lowered, leading_literals(pattern))]
         assert got == expected, text
+
+
+def test_emptied_caches_and_a_renewed_tokenizer_give_the_same_codings(monkeypatch):
+    """A long run empties the per-word caches and starts a fresh spaCy vocabulary to keep its
+    memory flat; that must never change a coding."""
+    from pathlib import Path
+
+    import qcode.tag as tag
+    from qcode.codebook import load_codebook
+    from qcode.ingest import read_path
+    from qcode.segment import segment_document
+
+    codebook = load_codebook(Path(__file__).resolve().parents[1] / "codebooks" / "kronoberg.yaml")
+    folder = Path(__file__).resolve().parents[1] / "transcripts"
+    segments = [s for f in sorted(folder.glob("*.md"))[:4]
+                for d in read_path(f) for s in segment_document(d, "turn")]
+
+    def codings() -> list[tuple]:
+        tagger = Tagger(codebook)
+        return [(c.document_id, c.segment_index, c.code_path, c.score, c.evidence)
+                for _s, found in tagger.tag_segments(segments, batch_size=8) for c in found]
+
+    expected = codings()
+    assert len(expected) > 20
+    vocabularies = []
+    monkeypatch.setattr(tag, "WORD_CACHE_SIZE", 40)
+    monkeypatch.setattr(tag, "VOCAB_LIMIT", 500)
+    original = tag.fresh_nlp
+    monkeypatch.setattr(tag, "fresh_nlp", lambda: vocabularies.append(1) or original())
+    assert codings() == expected
+    assert len(vocabularies) >= 2  # the tokenizer really was renewed along the way

@@ -36,7 +36,7 @@ from typing import Iterable, Iterator, NamedTuple
 from .codebook import Code, Codebook, Patterns, Term
 from .errors import CodebookError
 from .models import Coding, Evidence, Segment
-from .nlp import Word, doc_words, get_nlp, lemma_candidates
+from .nlp import Word, doc_words, fresh_nlp, get_nlp, lemma_candidates
 
 # how a pattern matched -> weight in the score (see module docstring)
 WEIGHTS = {"phrase": 1.5, "regex": 1.5, "lemma": 1.0, "prefix": 0.8, "compound": 0.6}
@@ -45,6 +45,12 @@ WEIGHTS = {"phrase": 1.5, "regex": 1.5, "lemma": 1.0, "prefix": 0.8, "compound":
 MIN_PART = 4
 # ... and the rest of the word at least this long
 MIN_REST = 3
+#: distinct words whose analysis is remembered; the cache is emptied when full, so a tag run's
+#: memory stays flat however many word types the corpus brings (a word costs ~20 us to redo)
+WORD_CACHE_SIZE = 50_000
+#: strings the tokenizer's vocabulary may hold before the Tagger starts a fresh one (spaCy keeps
+#: every string and lexeme it has seen; this keeps a long run's memory flat)
+VOCAB_LIMIT = 100_000
 #: letters of a regex's required literal used to index it (see _WordIndex._regex_parts_in)
 NEEDLE_KEY = 3
 # linking letters between a first part and the rest ("samverkan-s-plan", "kvinno-", "gata-")
@@ -182,6 +188,8 @@ class _WordIndex:
     def lookup(self, word: str) -> _WordInfo:
         info = self.cache.get(word)
         if info is None:
+            if len(self.cache) >= WORD_CACHE_SIZE:
+                self.cache.clear()  # in place: callers hold a reference to it
             info = self.cache[word] = self._compute(word)
         return info
 
@@ -373,6 +381,8 @@ class Tagger:
                         continue
                     hits = self._scan(segment.text, next(docs))
                     yield segment, self._codings(segment, hits)
+                if len(self._nlp.vocab.strings) > VOCAB_LIMIT:
+                    self._nlp = fresh_nlp()
 
     def tag_segment(self, segment: Segment) -> list[Coding]:
         """The codings of one segment (empty for interviewer segments unless asked)."""
