@@ -134,3 +134,41 @@ def test_a_writer_that_cannot_get_the_lock_says_project_is_busy(tmp_path):
     assert result.returncode == 2
     assert "project is busy" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+PACED_RUN = """
+import sys
+from pathlib import Path
+import qcode.project
+from qcode import Project
+from qcode.errors import QcodeError
+qcode.project.WORKER_CHUNK, qcode.project.IN_FLIGHT_PER_JOB = 1, 1  # the narrowest window
+corpus, db, keep_going = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "yes"
+try:
+    result = Project(corpus.parent, db=db, codebook=sys.argv[4]).tag(
+        [corpus], jobs=2, keep_going=keep_going)
+    print("tagged", result.documents_tagged, "failed", len(result.failures))
+except QcodeError as error:
+    print("error", error)
+"""
+
+
+@pytest.mark.parametrize("keep_going", [True, False])
+def test_parallel_workers_paced_by_the_writer_finish_or_stop_cleanly_on_a_bad_file(
+        tmp_path, keep_going):
+    """Workers may run only a few files ahead of the writer; a bad file in the middle either
+    is listed (--keep-going) or stops the run, and the pool shuts down instead of hanging."""
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 24)
+    (corpus / "intervju-0009.md").write_text("", encoding="utf-8")  # empty: unreadable
+    done = subprocess.run(
+        [sys.executable, "-c", PACED_RUN, str(corpus), str(tmp_path / "p.db"),
+         "yes" if keep_going else "no", str(CODEBOOK)],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    if keep_going:
+        assert done.stdout.strip() == "tagged 23 failed 1"
+    else:
+        assert done.stdout.startswith("error ") and "intervju-0009.md" in done.stdout
+        stored = sqlite3.connect(tmp_path / "p.db").execute("SELECT COUNT(*) FROM documents")
+        assert stored.fetchone()[0] == 9  # the files before it, each complete

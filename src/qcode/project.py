@@ -227,8 +227,20 @@ class Project:
         files = discover(paths)
         result = TagResult(summary=pd.DataFrame())
         fingerprints, unchanged = _unchanged_files(files, job, store.file_states())
-        outcomes = _merge_unchanged(files, unchanged, _run_tag_job(
-            job, [f for f in files if f not in unchanged], jobs))
+        running = _run_tag_job(job, [f for f in files if f not in unchanged], jobs)
+        try:
+            self._store_outcomes(_merge_unchanged(files, unchanged, running), job, fingerprints,
+                                 result, keep_going, progress)
+        finally:
+            running.close()  # stops the worker pool now, also when a file failed
+        result.summary = self.summary()
+        return result
+
+    def _store_outcomes(self, outcomes: Iterable[tuple[Path, Any]], job: "_TagJob",
+                        fingerprints: dict[Path, str | None], result: TagResult,
+                        keep_going: bool, progress: Callable | None) -> None:
+        """Write each file's prepared documents as they arrive, in file order."""
+        store = self.store
         if progress is not None:
             outcomes = progress(outcomes)
         seen: dict[str, str] = {}
@@ -255,8 +267,6 @@ class Project:
             if fingerprints.get(path):
                 store.save_file_state(str(path), fingerprints[path], [
                     (p.document.id, p.sha256, p.document.warnings) for p in outcome])
-        result.summary = self.summary()
-        return result
 
     @staticmethod
     def _fail(result: TagResult, path: Path, error: QcodeError, keep_going: bool) -> None:
@@ -796,6 +806,9 @@ def _merge_unchanged(files: list[Path], unchanged: dict[Path, _UnchangedFile],
 
 
 _WORKER_JOB: _TagJob | None = None
+#: files handed to a worker at a time, and files per worker that may be coded ahead of the writer
+WORKER_CHUNK = 4
+IN_FLIGHT_PER_JOB = 4 * WORKER_CHUNK
 
 
 def _init_worker(job: _TagJob) -> None:
@@ -830,11 +843,35 @@ def _run_tag_job(job: _TagJob, files: list[Path], jobs: int
             yield job.prepare_file(path)
         return
     import multiprocessing
+    import threading
 
     _warm_up(job)
+    # imap hands out tasks as fast as workers take them and keeps their results until they
+    # are consumed; when the writer (this process) falls behind, results would pile up here.
+    # The window lets at most IN_FLIGHT_PER_JOB files per worker be handed out ahead of it.
+    window = threading.Semaphore(jobs * IN_FLIGHT_PER_JOB)
+    stopped = False
+
+    def paced() -> Iterator[Path]:
+        for path in files:
+            # wait for the writer, but never past the end of the run or of the interpreter
+            while not window.acquire(timeout=0.5):
+                if stopped or not threading.main_thread().is_alive():
+                    return
+            if stopped:
+                return
+            yield path
+
     context = multiprocessing.get_context("fork")
     with context.Pool(jobs, initializer=_init_worker, initargs=(job,)) as pool:
-        yield from pool.imap(_prepare_in_worker, files, chunksize=4)
+        try:
+            for outcome in pool.imap(_prepare_in_worker, paced(), chunksize=WORKER_CHUNK):
+                window.release()
+                yield outcome
+        finally:
+            # wake the task feeder if it waits, before the pool joins it on the way out
+            stopped = True
+            window.release()
 
 
 def _companion_line(companion: Any, segment: Segment) -> str:
