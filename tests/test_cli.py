@@ -179,6 +179,20 @@ def test_jobs_give_the_same_codings_as_one_process(project):
     assert one.equals(two)
 
 
+def test_tag_uses_every_available_core_unless_told(project, monkeypatch):
+    import qcode.project
+
+    asked = []
+    real_run = qcode.project._run_tag_job
+    monkeypatch.setattr(qcode.project, "available_cores", lambda: 3)
+    monkeypatch.setattr(qcode.project, "_run_tag_job",
+                        lambda job, files, jobs: asked.append(jobs) or real_run(job, files, 1))
+    invoke("tag", "t", "--db", "a.db")
+    invoke("tag", "t", "--db", "b.db", "-j", "1")
+    invoke("tag", "t", "--db", "c.db", "--jobs", "2")
+    assert asked == [3, 1, 2]
+
+
 def test_every_command_has_help_text(project):
     def walk(group, prefix=()):
         for name, command in group.commands.items():

@@ -7,7 +7,6 @@ warnings to stderr.
 """
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any, Callable
 
@@ -71,6 +70,12 @@ def open_project(db: str | None = None, codebook: str | None = None, **overrides
     return Project(".", db=db, codebook=codebook, **overrides)
 
 
+def _available_cores() -> int:
+    from .project import available_cores
+
+    return available_cores()
+
+
 def echo_frame(frame, *, index: bool = False) -> None:
     """Print a DataFrame as an aligned plain-text table on stdout."""
     if frame.empty:
@@ -122,8 +127,9 @@ def init(folder: str, codebook: str | None) -> None:
 @click.option("--max-file-mb", type=click.FloatRange(min=0), default=None,
               help="Refuse input files larger than this many MB (default: from qcode.yaml, "
                    "else 20; 0: no limit).")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Worker processes reading and coding files (0: one per core).")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0,
+              help="Worker processes reading and coding files (default 0: one per available "
+                   "core; 1: all in this process).")
 @output_option()
 @format_option(("csv", "jsonl", "xlsx"))
 def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str | None,
@@ -143,7 +149,7 @@ def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str 
     )
     with project:
         result = project.tag(list(paths) or None, keep_going=keep_going,
-                             jobs=jobs or os.cpu_count() or 1, progress=_progress_bar,
+                             jobs=jobs or _available_cores(), progress=_progress_bar,
                              model=model, companion=False if no_companion else None)
         for message in result.warnings:
             warn(message)

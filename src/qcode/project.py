@@ -805,6 +805,16 @@ def _merge_unchanged(files: list[Path], unchanged: dict[Path, _UnchangedFile],
         yield (path, unchanged[path]) if path in unchanged else next(outcomes)
 
 
+def available_cores() -> int:
+    """The cores this process may run on (a container's or taskset's share, not the host's)."""
+    import os
+
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 _WORKER_JOB: _TagJob | None = None
 #: files handed to a worker at a time, and files per worker that may be coded ahead of the writer
 WORKER_CHUNK = 4
@@ -838,7 +848,8 @@ def _run_tag_job(job: _TagJob, files: list[Path], jobs: int
     Workers are forked so they share the loaded codebook and spaCy tables; results stream
     back in order (``imap``) so memory stays flat however large the corpus is.
     """
-    if jobs <= 1 or len(files) <= 1:
+    jobs = min(jobs, len(files))
+    if jobs <= 1:
         for path in files:
             yield job.prepare_file(path)
         return
