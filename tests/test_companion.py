@@ -142,3 +142,48 @@ def test_batches_and_an_emptied_token_cache_give_the_same_probabilities(monkeypa
     assert np.abs(again - together).max() < 1e-12
     distinct = {token for text in texts for token in text.split()}
     assert len(fresh.model._token_ids) < len(distinct)  # it was emptied between batches
+
+
+def _rewrite_companion(source: Path, target: Path, **changes) -> None:
+    """Copy a companion archive, replacing members (``name=array``) or the header (``header=dict``)."""
+    import json
+
+    import numpy as np
+
+    with np.load(source, allow_pickle=False) as archive:
+        members = {name: archive[name] for name in archive.files}
+    if "header" in changes:
+        header = json.loads(str(members["header"]))
+        header.update(changes.pop("header"))
+        members["header"] = np.array(json.dumps(header))
+    members.update(changes)
+    with open(target, "wb") as handle:
+        np.savez(handle, **members)
+
+
+@pytest.mark.parametrize("changes, why", [
+    ({"header": {"confirm": "very"}}, "could not convert"),
+    ({"header": {"keep_best": 7}}, "not a probability"),
+    ({"header": {"format": "other"}}, "not the qcode companion format"),
+    ({"weights": __import__("numpy").zeros((3, 2))}, "do not fit"),
+])
+def test_a_damaged_or_foreign_companion_is_refused_in_one_line(tmp_path, changes, why):
+    shutil.copyfile(REPO / "codebooks" / "kronoberg.yaml", tmp_path / "k.yaml")
+    _rewrite_companion(companion_path(REPO / "codebooks" / "kronoberg.yaml"), tmp_path / "k.model",
+                       **changes)
+    with pytest.raises(ModelError, match=why) as raised:
+        load_companion(load_codebook(tmp_path / "k.yaml"))
+    assert "\n" not in str(raised.value) and "k.model" in str(raised.value)
+
+
+def test_a_companion_that_would_unpack_to_gigabytes_is_refused_unread(tmp_path):
+    import zipfile
+
+    shutil.copyfile(REPO / "codebooks" / "kronoberg.yaml", tmp_path / "k.yaml")
+    with zipfile.ZipFile(tmp_path / "k.model", "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("weights.npy", "w", force_zip64=True) as member:
+            chunk = bytes(2**20)
+            for _ in range(300):  # 300 MB of zeros, a few hundred KB packed
+                member.write(chunk)
+    with pytest.raises(ModelError, match="would unpack to 300 MB"):
+        load_companion(load_codebook(tmp_path / "k.yaml"))

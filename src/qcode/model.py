@@ -702,23 +702,47 @@ def save_companion(companion: CompanionModel, path: Any) -> None:
                                 **linear.arrays())
 
 
+#: the largest companion member qcode will unpack (the shipped one is ~1 MB unpacked)
+MAX_COMPANION_MEMBER_MB = 256
+
+
+def _check_companion_members(path: Any) -> None:
+    """Refuse a companion archive that would unpack to something huge (a zip bomb)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            if member.file_size > MAX_COMPANION_MEMBER_MB * 2**20:
+                raise ValueError(f"member {member.filename} would unpack to "
+                                 f"{member.file_size / 2**20:.0f} MB")
+
+
+def _probability(value: Any) -> float:
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"threshold {value!r} is not a probability")
+    return number
+
+
 def _read_companion(path: Any) -> CompanionModel:
     """The companion in ``path``; ModelError for anything that is not one (never unpickles)."""
     import json
 
     try:
+        _check_companion_members(path)
         with np.load(path, allow_pickle=False) as archive:
             header = json.loads(str(archive["header"]))
-            if header.get("format") != COMPANION_FORMAT:
-                raise ValueError(f"format {header.get('format')!r}")
+            if not isinstance(header, dict) or header.get("format") != COMPANION_FORMAT:
+                raise ValueError("not the qcode companion format")
             linear = LinearTextModel.from_arrays(
-                archive, codebook_sha256=header["codebook_sha256"],
-                data_sha256=header.get("data_sha256", ""), thresholds=header.get("thresholds"))
-        return CompanionModel(linear, confirm=float(header["confirm"]), add=float(header["add"]),
+                archive, codebook_sha256=str(header["codebook_sha256"]),
+                data_sha256=str(header.get("data_sha256", "")),
+                thresholds={str(k): float(v) for k, v in dict(header.get("thresholds") or {}).items()})
+        keep_best = header.get("keep_best")
+        return CompanionModel(linear, confirm=_probability(header["confirm"]),
+                              add=_probability(header["add"]),
                               trained_on=str(header.get("trained_on", "")),
-                              keep_best=header.get("keep_best"))
-    except ModelError:
-        raise
+                              keep_best=None if keep_best is None else _probability(keep_best))
     except Exception as err:  # a file from another tool or an older qcode, not a user bug
         raise ModelError(f"not a qcode companion model ({type(err).__name__}: {err}); retrain it "
                          "with scripts/train_companion_model.py, copy it again from the qcode "
