@@ -860,7 +860,7 @@ def _run_tag_job(job: _TagJob, files: list[Path], jobs: int
     # imap hands out tasks as fast as workers take them and keeps their results until they
     # are consumed; when the writer (this process) falls behind, results would pile up here.
     # The window lets at most IN_FLIGHT_PER_JOB files per worker be handed out ahead of it.
-    window = threading.Semaphore(jobs * IN_FLIGHT_PER_JOB)
+    window = threading.Semaphore(max(jobs * IN_FLIGHT_PER_JOB, WORKER_CHUNK))  # >= a chunk
     stopped = False
 
     def paced() -> Iterator[Path]:
