@@ -1,6 +1,8 @@
 """qcode.nlp: the blank Swedish pipeline, lemma candidates and hyphenation."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from qcode.nlp import doc_words, get_nlp, lemma_candidates
@@ -110,6 +112,21 @@ def test_an_unwritable_cache_folder_changes_nothing(tmp_path, monkeypatch):
     blocker.write_text("x", encoding="utf-8")
     monkeypatch.setenv("QCODE_CACHE_DIR", str(blocker / "cache"))
     assert nlp._cached_dictionary("sv").get("polisen") == "polis"
+
+
+def test_a_failed_write_leaves_no_half_file_behind(tmp_path, monkeypatch):
+    from qcode import nlp
+
+    monkeypatch.setenv("QCODE_CACHE_DIR", str(tmp_path / "cache"))
+
+    def disk_full(self, data):
+        with open(self, "wb") as handle:
+            handle.write(data[:1000])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full)
+    assert nlp._cached_dictionary("sv").get("polisen") == "polis"
+    assert list((tmp_path / "cache").iterdir()) == []
 
 
 def test_lemmas_through_the_cached_dictionary_equal_simplemmas_functions():

@@ -98,13 +98,16 @@ def _write_dictionary(path: Path, decoded: dict[bytes, bytes]) -> None:
         return
     entries = b"\0".join(b"\0".join(pair) for pair in decoded.items())
     blob = b"\0".join([_MAGIC, str(len(decoded)).encode("ascii"), entries])
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(blob)
         os.replace(tmp, path)
-    except OSError:
-        pass
+    except OSError:  # read-only home, full disk: simplemma's own loader still works
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
 
 
 @lru_cache(maxsize=1)
