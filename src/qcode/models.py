@@ -22,6 +22,16 @@ def frozen_mapping(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(data or {}))
 
 
+def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """``[start, end)`` narrowed so that it has no white space at either end: turns and
+    segments keep offsets into the document text but never cover surrounding blanks."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
 # Value objects cross process boundaries (`qcode tag --jobs`); a mappingproxy cannot be pickled
 # by itself, so pickle it as "frozen_mapping(plain dict)".
 copyreg.pickle(MappingProxyType, lambda proxy: (frozen_mapping, (dict(proxy),)))

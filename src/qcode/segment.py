@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Iterator
 
 from .errors import ConfigError
-from .models import Document, Segment, frozen_mapping
+from .models import Document, Segment, frozen_mapping, strip_span
 
 UNITS = ("turn", "paragraph", "sentence")
 
@@ -34,23 +34,15 @@ def sentence_pipeline() -> Any:
     return nlp
 
 
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
 def _paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Non-empty, stripped ``(start, end)`` pieces of ``text[start:end]`` between blank lines."""
     pos = start
     for gap in _BLANK_LINES.finditer(text, start, end):
-        piece = _strip(text, pos, gap.start())
+        piece = strip_span(text, pos, gap.start())
         if piece[0] < piece[1]:
             yield piece
         pos = gap.end()
-    piece = _strip(text, pos, end)
+    piece = strip_span(text, pos, end)
     if piece[0] < piece[1]:
         yield piece
 
@@ -80,7 +72,7 @@ def _sentences(text: str, pieces: list[tuple[int, int, int]]) -> Iterator[tuple[
     nlp = sentence_pipeline()
     for (owner, start, _end), doc in zip(chunks, nlp.pipe(text[s:e] for _o, s, e in chunks)):
         for sent in doc.sents:
-            piece = _strip(text, start + sent.start_char, start + sent.end_char)
+            piece = strip_span(text, start + sent.start_char, start + sent.end_char)
             if piece[0] < piece[1]:
                 yield owner, piece[0], piece[1]
 
@@ -90,7 +82,7 @@ def _spans(doc: Document, unit: str) -> Iterator[tuple[int, int, int]]:
     text = doc.text
     if unit == "turn":
         for number, turn in enumerate(doc.turns):
-            start, end = _strip(text, turn.start, turn.end)
+            start, end = strip_span(text, turn.start, turn.end)
             if start < end:
                 yield number, start, end
         return

@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..models import Turn, frozen_mapping
+from ..models import Turn, frozen_mapping, strip_span
 from .common import IngestConfig
 
 #: speaker of text that carries no label.
@@ -190,15 +190,6 @@ def _label_starts(candidates: list[_Candidate], interviewer_labels: tuple[str, .
     return [c for c in candidates if c.label in weak] if len(weak) >= 2 else []
 
 
-def _span(text: str, start: int, end: int) -> tuple[int, int]:
-    """``[start, end)`` narrowed so that it has no white space at either end."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
 def _paragraph_turns(text: str, start: int, end: int) -> list[Turn]:
     """Unlabelled text: each blank-line separated paragraph is a respondent turn."""
     turns: list[Turn] = []
@@ -215,12 +206,12 @@ def _paragraph_turns(text: str, start: int, end: int) -> list[Turn]:
 
 def _make_turn(text: str, start: int, end: int, speaker: str, is_interviewer: bool,
                timestamp: str | None) -> Turn | None:
-    start, end = _span(text, start, end)
+    start, end = strip_span(text, start, end)
     if timestamp is None:
         match = _LEADING_TIMESTAMP.match(text, start, end)
         if match is not None:
             timestamp = match.group("ts")
-            start, end = _span(text, match.end(), end)
+            start, end = strip_span(text, match.end(), end)
     if start >= end:
         return None
     metadata = {"timestamp": timestamp} if timestamp else {}
