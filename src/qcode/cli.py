@@ -70,12 +70,6 @@ def open_project(db: str | None = None, codebook: str | None = None, **overrides
     return Project(".", db=db, codebook=codebook, **overrides)
 
 
-def _available_cores() -> int:
-    from .project import available_cores
-
-    return available_cores()
-
-
 def echo_frame(frame, *, index: bool = False) -> None:
     """Print a DataFrame as an aligned plain-text table on stdout."""
     if frame.empty:
@@ -142,6 +136,8 @@ def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str 
     codebook has a companion model beside it (kronoberg.yaml -> kronoberg.model), rules and
     model vote together (see `qcode explain`); --no-companion gives rules only.
     """
+    from .project import available_cores
+
     project = open_project(
         db, codebook, unit=unit, code_interviewer=code_interviewer, id_column=id_column,
         text_columns=tuple(c.strip() for c in text_columns.split(",")) if text_columns else None,
@@ -149,7 +145,7 @@ def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str 
     )
     with project:
         result = project.tag(list(paths) or None, keep_going=keep_going,
-                             jobs=jobs or _available_cores(), progress=_progress_bar,
+                             jobs=jobs or available_cores(), progress=_progress_bar,
                              model=model, companion=False if no_companion else None)
         for message in result.warnings:
             warn(message)

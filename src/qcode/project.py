@@ -207,12 +207,8 @@ class Project:
         """
         from .ingest import discover
 
-        paths = list(paths or ([self.config.transcripts] if self.config.transcripts else []))
-        if not paths:
-            raise ConfigError("nothing to tag: give a folder or file, e.g. `qcode tag transcripts/`")
-        for path in paths:
-            if not Path(path).exists():
-                raise TranscriptError("no such file or folder", path=str(path))
+        paths = self._input_paths(
+            paths, "nothing to tag: give a folder or file, e.g. `qcode tag transcripts/`")
         codebook = self.codebook
         store = self.store
         store.save_codes(codebook.walk(), codebook.sha256)
@@ -306,12 +302,8 @@ class Project:
         from .ingest import iter_documents
         from .segment import segment_document
 
-        paths = list(paths or ([self.config.transcripts] if self.config.transcripts else []))
-        if not paths:
-            raise ConfigError("nothing to ingest: give a folder or file, e.g. transcripts/")
-        for path in paths:
-            if not Path(path).exists():
-                raise TranscriptError("no such file or folder", path=str(path))
+        paths = self._input_paths(
+            paths, "nothing to ingest: give a folder or file, e.g. transcripts/")
         store = self.store
         for _path, outcome in iter_documents(paths, self._ingest_config()):
             if isinstance(outcome, QcodeError):
@@ -326,6 +318,17 @@ class Project:
                 store.save_document(document, sha, segment_document(document, self.config.unit),
                                     [], tag_key=None)
         return store.documents_frame()
+
+    def _input_paths(self, paths: Sequence[str | Path] | None, nothing: str) -> list[str | Path]:
+        """The files and folders to read: ``paths``, else qcode.yaml's ``transcripts``; every
+        one must exist (``nothing`` is the error when there are none)."""
+        paths = list(paths or ([self.config.transcripts] if self.config.transcripts else []))
+        if not paths:
+            raise ConfigError(nothing)
+        for path in paths:
+            if not Path(path).exists():
+                raise TranscriptError("no such file or folder", path=str(path))
+        return paths
 
     def _ingest_config(self) -> Any:
         from .ingest import IngestConfig
