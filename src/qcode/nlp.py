@@ -98,16 +98,13 @@ def _write_dictionary(path: Path, decoded: dict[bytes, bytes]) -> None:
         return
     entries = b"\0".join(b"\0".join(pair) for pair in decoded.items())
     blob = b"\0".join([_MAGIC, str(len(decoded)).encode("ascii"), entries])
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    from .writers import atomic_path  # a temporary file renamed into place, removed on failure
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(blob)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(blob)
     except OSError:  # read-only home, full disk: simplemma's own loader still works
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+        pass
 
 
 @lru_cache(maxsize=1)
