@@ -81,23 +81,94 @@ def test_space_tokens_are_dropped_and_punctuation_kept():
     assert [w for w, _ in _words("Ja.\n\n  Nej!")] == ["ja", ".", "nej", "!"]
 
 
-def test_the_decoded_dictionary_kept_in_the_cache_folder_is_simplemmas_own(tmp_path, monkeypatch):
+def test_the_dictionary_kept_in_the_cache_folder_is_simplemmas_own(tmp_path, monkeypatch):
     from simplemma.strategies.dictionaries import dictionary_factory
 
     from qcode import nlp
+    from qcode.lemma_table import MAGIC, LemmaTable
 
     monkeypatch.setenv("QCODE_CACHE_DIR", str(tmp_path / "cache"))
     original = dictionary_factory._load_dictionary_from_disk("sv")
-    first = nlp._cached_dictionary("sv")  # decodes and writes the copy
+    first = nlp._cached_dictionary("sv")  # decodes and writes the table
     [kept] = (tmp_path / "cache").iterdir()
-    assert kept.name.startswith("simplemma-") and kept.read_bytes().startswith(nlp._MAGIC)
-    again = nlp._cached_dictionary("sv")  # reads the copy
-    assert again._dict == original and first._dict == original
+    assert kept.name.startswith("simplemma-") and kept.read_bytes().startswith(MAGIC)
+    again = nlp._cached_dictionary("sv")  # opens the table
+    assert isinstance(first, LemmaTable) and isinstance(again, LemmaTable)
+    assert len(again) == len(original)
+    # every entry answers as in simplemma's own dict; words it lacks are misses
+    sample = list(original.items())[::97]
+    assert all(again.get(k.decode()) == v.decode() for k, v in sample)
+    assert all(again.get(k.decode() + "qx") is None for k, _v in sample[:2000])
     assert again.get("handlingsplanerna") == original_lemma(original, "handlingsplanerna")
-    # a damaged copy is not trusted: it is decoded and written again
-    kept.write_bytes(kept.read_bytes()[: len(kept.read_bytes()) // 2])
-    assert nlp._cached_dictionary("sv")._dict == original
-    assert nlp._cached_dictionary("sv")._dict == original
+    assert again.get("människohandeln") == original_lemma(original, "människohandeln")
+
+
+SMALL = {"polisen".encode(): b"polis", "ärendet".encode(): "ärende".encode(),
+         "samverkansplanen".encode(): b"samverkansplan"}
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped byte", "empty", "foreign", "padded"])
+def test_a_damaged_table_is_refused(tmp_path, damage):
+    from qcode.lemma_table import LemmaTable, LemmaTableError, build_table
+
+    data = build_table(SMALL)
+    spoiled = {"truncated": data[: len(data) // 2],
+               "flipped byte": data[:-3] + bytes([data[-3] ^ 0xFF]) + data[-2:],
+               "empty": b"",
+               "foreign": b"PK\x03\x04" + data[4:],
+               "padded": data + b"\0" * 8}[damage]
+    (tmp_path / "t.table").write_bytes(spoiled)
+    with pytest.raises(LemmaTableError):
+        LemmaTable(tmp_path / "t.table")
+    (tmp_path / "t.table").write_bytes(data)
+    assert LemmaTable(tmp_path / "t.table").get("ärendet") == "ärende"
+
+
+def test_a_damaged_cached_table_is_written_again(tmp_path, monkeypatch):
+    from qcode import nlp
+    from qcode.lemma_table import LemmaTable
+
+    monkeypatch.setenv("QCODE_CACHE_DIR", str(tmp_path / "cache"))
+    nlp._cached_dictionary("sv")
+    [kept] = (tmp_path / "cache").iterdir()
+    data = kept.read_bytes()
+    kept.write_bytes(data[:5000] + bytes([data[5000] ^ 0xFF]) + data[5001:])
+    table = nlp._cached_dictionary("sv")
+    assert isinstance(table, LemmaTable) and table.get("polisen") == "polis"
+    assert kept.read_bytes() == data  # rebuilt
+
+
+def test_an_entry_pointing_outside_the_table_is_refused(tmp_path):
+    import struct
+    import zlib
+
+    from qcode.lemma_table import _HEADER, LemmaTable, LemmaTableError, build_table
+
+    blob = bytearray(build_table(SMALL))
+    slots_at = _HEADER.size
+    used = next(i for i in range(slots_at, slots_at + 64, 4) if blob[i:i + 4] != bytes(4))
+    blob[used:used + 4] = struct.pack("<I", 10_000)  # past the end, checksum made to match
+    magic, entries, n_slots, length, _crc = _HEADER.unpack_from(blob)
+    blob[:_HEADER.size] = _HEADER.pack(magic, entries, n_slots, length,
+                                       zlib.crc32(bytes(blob[_HEADER.size:])))
+    (tmp_path / "t.table").write_bytes(bytes(blob))
+    with pytest.raises(LemmaTableError, match="outside the table"):
+        LemmaTable(tmp_path / "t.table")
+
+
+def test_older_copies_are_removed_when_a_new_table_is_written(tmp_path, monkeypatch):
+    from qcode import nlp
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "simplemma-1.9.0-sv-1-2.bin").write_bytes(b"old")
+    (cache / "simplemma-1.9.0-de-1-2.table").write_bytes(b"another language")
+    (cache / "notes.txt").write_text("mine", encoding="utf-8")
+    monkeypatch.setenv("QCODE_CACHE_DIR", str(cache))
+    nlp._cached_dictionary("sv")
+    names = sorted(p.name for p in cache.iterdir())
+    assert names[0] == "notes.txt" and names[1] == "simplemma-1.9.0-de-1-2.table"
+    assert len(names) == 3 and names[2].endswith(".table") and "-sv-" in names[2]
 
 
 def original_lemma(decoded: dict[bytes, bytes], word: str) -> str | None:

@@ -59,52 +59,55 @@ def cache_dir() -> Path:
     return Path(base) / "qcode"
 
 
-_MAGIC = b"qcode-simplemma-dictionary-1"
-
-
 def _cached_dictionary(lang: str) -> Any:
-    """simplemma's dictionary for ``lang``, read from a decoded copy when there is one.
+    """simplemma's dictionary for ``lang`` as a :class:`~qcode.lemma_table.LemmaTable` in the
+    cache folder, written on first use; simplemma's own decoded dict when it cannot be.
 
-    simplemma ships its dictionaries front-coded and lzma-compressed and decodes the Swedish
-    one (964k entries) in about 0.75 s, once per process: the largest part of every
-    ``qcode tag`` start-up. The decoded entries are written once as NUL-separated bytes behind
-    a header with their count; they load in about 0.3 s and, unlike a pickle or marshal file,
-    cannot run code. A copy that does not check out is decoded and written again.
-    The file name carries simplemma's version and the data file's size and time, so an
-    upgrade never reads a stale copy. Any problem falls back to simplemma's own loader.
+    Decoding simplemma's data file takes ~0.75 s and ~180 MB per process; the table opens in
+    milliseconds and is shared between processes (see :mod:`qcode.lemma_table`). The file
+    name carries simplemma's version and the data file's size and time, so an upgrade never
+    reads a stale copy; copies for other versions are removed when a new one is written.
     """
     from simplemma.strategies.dictionaries import dictionary_factory as factory
+
+    from .lemma_table import LemmaTable, LemmaTableError
 
     source = factory.DATA_FOLDER / f"{lang}.plzma"
     stat = source.stat()
     version = getattr(simplemma, "__version__", "0")
-    path = cache_dir() / f"simplemma-{version}-{lang}-{stat.st_size}-{int(stat.st_mtime)}.bin"
+    path = cache_dir() / f"simplemma-{version}-{lang}-{stat.st_size}-{int(stat.st_mtime)}.table"
     try:
-        parts = path.read_bytes().split(b"\0")
-        if parts[0] == _MAGIC and parts[1].isdigit() and int(parts[1]) * 2 == len(parts) - 2:
-            pairs = iter(parts)
-            next(pairs), next(pairs)
-            return factory.MappingStrToByteString(dict(zip(pairs, pairs)))
-    except (OSError, IndexError):
+        return LemmaTable(path)
+    except (OSError, LemmaTableError):
         pass
     decoded = factory._load_dictionary_from_disk(lang)
-    _write_dictionary(path, decoded)
+    if _write_table(path, decoded, lang):
+        try:
+            return LemmaTable(path)
+        except (OSError, LemmaTableError):
+            pass
     return factory.MappingStrToByteString(decoded)
 
 
-def _write_dictionary(path: Path, decoded: dict[bytes, bytes]) -> None:
-    """Keep ``decoded`` in ``path`` (atomically); silently skipped when it cannot be."""
-    if any(b"\0" in key or b"\0" in value for key, value in decoded.items()):
-        return
-    entries = b"\0".join(b"\0".join(pair) for pair in decoded.items())
-    blob = b"\0".join([_MAGIC, str(len(decoded)).encode("ascii"), entries])
+def _write_table(path: Path, decoded: dict[bytes, bytes], lang: str) -> bool:
+    """Write the table for ``decoded`` to ``path`` (atomically) and remove older copies;
+    False when it cannot be written (read-only home, full disk: simplemma's dict still works)."""
+    from .lemma_table import LemmaTableError, build_table
     from .writers import atomic_path  # a temporary file renamed into place, removed on failure
 
     try:
+        blob = build_table(decoded)
         with atomic_path(path) as tmp:
             tmp.write_bytes(blob)
-    except OSError:  # read-only home, full disk: simplemma's own loader still works
-        pass
+    except (OSError, LemmaTableError):
+        return False
+    for older in path.parent.glob(f"simplemma-*-{lang}-*"):
+        if older != path and older.suffix in (".table", ".bin"):
+            try:
+                older.unlink()
+            except OSError:
+                pass
+    return True
 
 
 @lru_cache(maxsize=1)
