@@ -11,11 +11,13 @@ hash, one or two slot reads and a byte comparison.
 File layout (little-endian)::
 
     header   MAGIC, then entries, slots, data length, crc32 of everything after the header
-    slots    one uint32 per slot: 1 + the entry's offset in ``data``, 0 for an empty slot
-    data     per entry: uint16 key length, uint16 value length, key bytes, value bytes (UTF-8)
+    slots    one uint64 per slot, 0 when empty: bits 0-31 are 1 + the entry's offset in
+             ``data``, bits 32-47 the key's length, bits 48-63 the top half of its crc32
+    data     per entry: key bytes, uint16 value length, value bytes (UTF-8)
 
 A key lives in the first free slot from ``crc32(key) & (slots - 1)`` on (linear probing, the
-table at most half full). The file holds public dictionary data only, never project material,
+table at most a quarter full). The length and hash half in the slot let a lookup pass over
+other keys' slots without reading their entries. The file holds public dictionary data only, never project material,
 and unlike a pickle it cannot run code; one that does not check out (size, magic, checksum) is
 not used.
 """
@@ -27,13 +29,13 @@ import sys
 import zlib
 from array import array
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from simplemma.strategies.dictionaries.dictionary_factory import DecodedStrMapping
 
-MAGIC = b"qcode-lemma-table-1\0"
+MAGIC = b"qcode-lemma-table-2\0"
 _HEADER = struct.Struct("<20sQQQI")  # magic, entries, slots, data length, crc32 of the body
-_LENGTHS = struct.Struct("<HH")
+_LENGTH = struct.Struct("<H")
 
 
 class LemmaTableError(ValueError):
@@ -41,26 +43,28 @@ class LemmaTableError(ValueError):
 
 
 def _slot_count(entries: int) -> int:
-    """The smallest power of two at least twice ``entries`` (a table at most half full)."""
-    return 1 << max(4, (2 * entries).bit_length())
+    """The smallest power of two above four times ``entries`` (a table at most a quarter
+    full: a miss then ends after ~1.4 slots on average)."""
+    return 1 << max(4, (4 * entries).bit_length())
 
 
 def build_table(decoded: dict[bytes, bytes]) -> bytes:
     """The file's bytes for ``decoded`` (simplemma's word -> lemma entries, UTF-8 bytes).
 
     Raises :class:`LemmaTableError` for entries the layout cannot hold (over 64 KiB)."""
-    slots = array("I", bytes(4 * _slot_count(len(decoded))))
+    slots = array("Q", bytes(8 * _slot_count(len(decoded))))
     mask = len(slots) - 1
     data = bytearray()
     for key, value in decoded.items():
         if len(key) > 0xFFFF or len(value) > 0xFFFF:
             raise LemmaTableError("an entry is longer than 64 KiB")
-        slot = zlib.crc32(key) & mask
+        hashed = zlib.crc32(key)
+        slot = hashed & mask
         while slots[slot]:
             slot = (slot + 1) & mask
-        slots[slot] = len(data) + 1
-        data += _LENGTHS.pack(len(key), len(value))
+        slots[slot] = (hashed >> 16) << 48 | len(key) << 32 | (len(data) + 1)
         data += key
+        data += _LENGTH.pack(len(value))
         data += value
     if len(data) >= 0xFFFFFFFF:
         raise LemmaTableError("the dictionary is larger than 4 GiB")
@@ -75,7 +79,7 @@ def _largest(slots: memoryview) -> int:
     """The largest slot value (1 + an entry's offset): every entry must lie inside the file."""
     import numpy
 
-    return int(numpy.frombuffer(slots, dtype="<u4").max())
+    return int((numpy.frombuffer(slots, dtype="<u8") & 0xFFFFFFFF).max())
 
 
 class LemmaTable(DecodedStrMapping):
@@ -103,46 +107,53 @@ class LemmaTable(DecodedStrMapping):
         magic, entries, n_slots, data_length, checksum = _HEADER.unpack_from(self._map, 0)
         if magic != MAGIC or n_slots != _slot_count(entries):
             raise LemmaTableError(f"{path}: not a qcode lemma table")
-        if size != _HEADER.size + 4 * n_slots + data_length:
+        if size != _HEADER.size + 8 * n_slots + data_length:
             raise LemmaTableError(f"{path}: truncated or padded")
         body = memoryview(self._map)[_HEADER.size:]
         if zlib.crc32(body) != checksum:
             body.release()
             raise LemmaTableError(f"{path}: checksum does not match")
-        slots = body[: 4 * n_slots]
-        if n_slots and _largest(slots) > max(data_length - 3, 0):
+        slots = body[: 8 * n_slots]
+        if n_slots and _largest(slots) > max(data_length - 1, 0):
             body.release()
             raise LemmaTableError(f"{path}: an entry lies outside the table")
         if sys.byteorder == "little":
-            self._slots = slots.cast("I") if array("I").itemsize == 4 else array("I", slots)
+            self._slots = slots.cast("Q")
         else:
-            swapped = array("I", slots)
+            swapped = array("Q", slots)
             swapped.byteswap()
             self._slots = swapped
-        self._data = _HEADER.size + 4 * n_slots  # where entry offsets start in the map
+        self._data = _HEADER.size + 8 * n_slots  # where entry offsets start in the map
         self._mask = n_slots - 1
         self._entries = entries
 
-    def _lookup(self, key: str) -> str | None:
+    def get(self, key: str, default: Any = None) -> Any:
+        """The lemma entry for ``key``, else ``default``. The hot path (simplemma's strategies
+        call it ~20 times per new word), so it does its work in one frame."""
         raw = key.encode()
-        slots, data, mapped, mask = self._slots, self._data, self._map, self._mask
-        slot = zlib.crc32(raw) & mask
-        while where := slots[slot]:
-            at = data + where - 1
-            key_length, value_length = _LENGTHS.unpack_from(mapped, at)
-            at += 4
-            if key_length == len(raw) and mapped[at:at + key_length] == raw:
-                at += key_length
-                return mapped[at:at + value_length].decode()
+        hashed = zlib.crc32(raw)
+        tag = (hashed >> 16) << 16 | len(raw)
+        slots, mask = self._slots, self._mask
+        slot = hashed & mask
+        while entry := slots[slot]:
+            if entry >> 32 == tag:
+                mapped = self._map
+                at = self._data + (entry & 0xFFFFFFFF) - 1
+                end = at + len(raw)
+                if mapped[at:end] == raw:
+                    value_length = mapped[end] | mapped[end + 1] << 8
+                    return mapped[end + 2:end + 2 + value_length].decode()
             slot = (slot + 1) & mask
-        return None
+        return default
+
+    def _lookup(self, key: str) -> str | None:
+        return self.get(key)
 
     def __iter__(self) -> Iterator[str]:
-        at, end = self._data, len(self._map)
-        while at < end:
-            key_length, value_length = _LENGTHS.unpack_from(self._map, at)
-            yield self._map[at + 4:at + 4 + key_length].decode()
-            at += 4 + key_length + value_length
+        for entry in self._slots:
+            if entry:
+                at = self._data + (entry & 0xFFFFFFFF) - 1
+                yield self._map[at:at + (entry >> 32 & 0xFFFF)].decode()
 
     def __len__(self) -> int:
         return self._entries
