@@ -48,9 +48,9 @@ def fresh_nlp(sentences: bool = False) -> Language:
     return get_nlp(sentences)
 
 
-# -- simplemma, with its Swedish dictionary kept decoded in the user's cache folder -----------
+# -- simplemma, with its Swedish dictionary kept as a table in the user's cache folder ------
 def cache_dir() -> Path:
-    """Where the decoded dictionary is kept: ``$QCODE_CACHE_DIR``, else
+    """Where the dictionary table is kept: ``$QCODE_CACHE_DIR``, else
     ``$XDG_CACHE_HOME/qcode``, else ``~/.cache/qcode``. Public dictionary data only, never
     project material."""
     if os.environ.get("QCODE_CACHE_DIR"):
