@@ -400,7 +400,7 @@ def metrics_table(model: TrainedModel) -> pd.DataFrame:
 #: distinct whitespace tokens whose features are remembered; cleared when full, so memory stays
 #: flat however large the corpus (a token's features are cheap to recompute)
 TOKEN_CACHE_SIZE = 50_000
-#: texts scored at once: the feature count table is this many rows x the vocabulary
+#: texts scored at once: the count table is this many rows x the features they use
 ROWS_PER_BATCH = 16
 
 
@@ -556,12 +556,17 @@ class LinearTextModel:
         rows, cols = self._features(texts)
         if not len(rows):
             return scores
-        width = len(self._idf)
-        # counting in a dense (text, feature) table beats sorting the occurrences
-        counts = np.bincount(rows * width + cols, minlength=n * width)
+        # count occurrences per (text, feature) in a dense table over only the features this
+        # batch uses (numbered by a pass over the vocabulary): cheaper than sorting them
+        present = np.zeros(len(self._idf), dtype=bool)
+        present[cols] = True
+        used = np.flatnonzero(present)
+        number = np.cumsum(present) - 1
+        width = len(used)
+        counts = np.bincount(rows * width + number[cols], minlength=n * width)
         keys = np.flatnonzero(counts)
         counts = counts[keys]
-        rows, cols = keys // width, keys % width
+        rows, cols = keys // width, used[keys % width]
         values = (np.log(counts) + 1.0) * self._idf[cols]
         is_char = cols >= len(self.lemma_terms)
         squares = values * values
