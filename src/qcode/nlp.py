@@ -96,9 +96,8 @@ def _write_table(path: Path, decoded: dict[bytes, bytes], lang: str) -> bool:
     from .writers import atomic_path  # a temporary file renamed into place, removed on failure
 
     try:
-        blob = build_table(decoded)
-        with atomic_path(path) as tmp:
-            tmp.write_bytes(blob)
+        with atomic_path(path) as tmp:  # fails first when the folder is not writable
+            tmp.write_bytes(build_table(decoded))
     except (OSError, LemmaTableError):
         return False
     for older in path.parent.glob(f"simplemma-*-{lang}-*"):
