@@ -26,7 +26,7 @@ def test_small_benchmark_run_prints_every_figure(tmp_path: Path) -> None:
     figures = tmp_path / "figures.json"
     done = subprocess.run(
         [sys.executable, str(BENCH), "--words", "20000", "--jobs", "2", "--out", str(out),
-         "--json", str(figures)],
+         "--json", str(figures), "--repeat", "2"],
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
@@ -49,6 +49,10 @@ def test_small_benchmark_run_prints_every_figure(tmp_path: Path) -> None:
     assert result["figures"]["rerun_unchanged"]["unchanged"] == result["files"]
     assert result["figures"]["rerun_changed"]["tagged"] == 1  # 1 % of 10 files, at least one
     assert result["figures"]["quotes"]["rows"] > 0
+    # --repeat 2: every figure is the faster of two runs, both kept
+    assert "each figure: the fastest of 2 runs (all runs in --json)" in lines
+    for key, figure in result["figures"].items():
+        assert len(figure["runs"]) == 2 and figure["seconds"] == pytest.approx(min(figure["runs"]), abs=1e-3), key
 
 
 def test_corpus_is_varied_transcripts_with_front_matter(tmp_path: Path) -> None:
