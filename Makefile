@@ -34,7 +34,7 @@ test: install-dev
 	$(BIN)/python -m pytest -q
 
 bench: install-dev
-	$(BIN)/python benchmarks/bench_tag.py
+	$(BIN)/python benchmarks/bench_tag.py --repeat 3
 
 clean:
 	rm -rf out .pytest_cache build src/*.egg-info
