@@ -17,9 +17,9 @@ File layout (little-endian)::
 
 A key lives in the first free slot from ``crc32(key) & (slots - 1)`` on (linear probing, the
 table at most a quarter full). The length and hash half in the slot let a lookup pass over
-other keys' slots without reading their entries. The file holds public dictionary data only, never project material,
-and unlike a pickle it cannot run code; one that does not check out (size, magic, checksum) is
-not used.
+other keys' slots without reading their entries. The file holds public dictionary data only,
+never project material, and unlike a pickle it cannot run code; one that does not check out
+(size, magic, checksum, an entry outside the file) is not used.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ _LENGTH = struct.Struct("<H")
 
 
 class LemmaTableError(ValueError):
-    """The file is not a complete lemma table written by :func:`write_table`."""
+    """The file is not a complete table written from :func:`build_table`'s bytes."""
 
 
 def _slot_count(entries: int) -> int:
@@ -85,8 +85,8 @@ def _largest(slots: memoryview) -> int:
 class LemmaTable(DecodedStrMapping):
     """A read-only ``str -> str`` mapping over a table file, for simplemma's strategies.
 
-    >>> import tempfile, os
-    >>> path = Path(tempfile.mkdtemp()) / "t.bin"
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.table"
     >>> _ = path.write_bytes(build_table({"polisen".encode(): b"polis"}))
     >>> table = LemmaTable(path)
     >>> table.get("polisen"), table.get("polis"), len(table)
