@@ -23,7 +23,7 @@ import textwrap
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -634,36 +634,11 @@ class _Checker:
         not_phrases: list[tuple[str, ...]] = []
         min_matches = 1
         if "terms" in entries:
-            items = self.sequence(entries["terms"][1], _join(where, "terms"), "terms")
-            self._written += len(items) if items is not None else 1
-            for index, item in enumerate(items or []):
-                term = self.term(item, f"{_join(where, 'terms')}[{index}]")
-                if term is not None:
-                    terms.append(term)
+            terms = self.written_list(entries, "terms", where, self.term)
         if "phrases" in entries:
-            items = self.sequence(entries["phrases"][1], _join(where, "phrases"), "phrases")
-            self._written += len(items) if items is not None else 1
-            for index, item in enumerate(items or []):
-                phrase = self.phrase(item, f"{_join(where, 'phrases')}[{index}]")
-                if phrase is not None:
-                    phrases.append(phrase)
+            phrases = self.written_list(entries, "phrases", where, self.phrase)
         if "regex" in entries:
-            items = self.sequence(entries["regex"][1], _join(where, "regex"), "regex")
-            self._written += len(items) if items is not None else 1
-            for index, item in enumerate(items or []):
-                item_where = f"{_join(where, 'regex')}[{index}]"
-                if not (isinstance(item, ScalarNode) and item.tag == _STR):
-                    self.problem(item_where, f"a regex must be a string, not {_kind(item)}", item)
-                    continue
-                pattern = unicodedata.normalize("NFC", item.value)
-                if not pattern.strip():
-                    self.problem(item_where, "empty regex", item)
-                    continue
-                trouble = _regex_problem(pattern)
-                if trouble:
-                    self.problem(item_where, f"{trouble} (in {pattern!r})", item)
-                else:
-                    regexes.append(pattern)
+            regexes = self.written_list(entries, "regex", where, self.regex)
         if "not" in entries:
             items = self.sequence(entries["not"][1], _join(where, "not"), "not")
             for index, item in enumerate(items or []):
@@ -691,6 +666,32 @@ class _Checker:
                              f"must be a positive whole number, not {_kind(mm_node)}", mm_node)
         return Patterns(tuple(terms), tuple(phrases), tuple(regexes), tuple(not_terms),
                         tuple(not_phrases), min_matches)
+
+    def written_list(self, entries: dict[str, tuple[Node, Node]], key: str, where: str,
+                     parse: Callable[[Node, str], Any]) -> list:
+        """The items of the ``key`` list that ``parse`` accepts (it reports the others).
+        Every item written counts in ``_written``, valid or not, and so does a ``key`` that
+        is not a list."""
+        items = self.sequence(entries[key][1], _join(where, key), key)
+        self._written += len(items) if items is not None else 1
+        parsed = (parse(item, f"{_join(where, key)}[{index}]")
+                  for index, item in enumerate(items or []))
+        return [value for value in parsed if value is not None]
+
+    def regex(self, node: Node, where: str) -> str | None:
+        """A regex pattern, NFC-normalised, or None after reporting why it cannot be one."""
+        if not (isinstance(node, ScalarNode) and node.tag == _STR):
+            self.problem(where, f"a regex must be a string, not {_kind(node)}", node)
+            return None
+        pattern = unicodedata.normalize("NFC", node.value)
+        if not pattern.strip():
+            self.problem(where, "empty regex", node)
+            return None
+        trouble = _regex_problem(pattern)
+        if trouble:
+            self.problem(where, f"{trouble} (in {pattern!r})", node)
+            return None
+        return pattern
 
     def term(self, node: Node, where: str) -> Term | None:
         compound = True
