@@ -455,9 +455,15 @@ def check_privacy(paths: tuple[str, ...], db: str | None) -> None:
 REPORT_FORMATS = ("md", "csv", "xlsx", "html")
 
 
-def plot_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
-                        help="Also draw a PNG heatmap to this file.")(func)
+def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--source``, ``--db``, ``-o``, ``--format`` and ``--plot``: what every table report
+    (frequencies, cooccurrence, crosstab) takes, in that order."""
+    plot = click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
+                        help="Also draw a PNG heatmap to this file.")
+    for option in (plot, format_option(REPORT_FORMATS), output_option(), db_option,
+                   source_option):  # innermost first, so --help lists them as above
+        func = option(func)
+    return func
 
 
 def level_option(default: int | None) -> Callable[..., Any]:
@@ -476,11 +482,7 @@ def report() -> None:
               help="Group by document, speaker or a metadata key (group, main_group, study, …); "
                    "give two for nested columns (default: group).")
 @level_option(None)
-@source_option
-@db_option
-@output_option()
-@format_option(REPORT_FORMATS)
-@plot_option
+@report_options
 def report_frequencies(by: tuple[str, ...], level: int | None, source: str, db: str | None,
                        output: str | None, fmt: str | None, plot: str | None) -> None:
     """Respondents per theme and group: documents, share of the group, segments coded."""
@@ -498,11 +500,7 @@ def report_frequencies(by: tuple[str, ...], level: int | None, source: str, db: 
 @click.option("--measure", type=click.Choice(["count", "jaccard"]), default="count",
               show_default=True, help="Off-diagonal cells: units with both, or Jaccard.")
 @level_option(1)
-@source_option
-@db_option
-@output_option()
-@format_option(REPORT_FORMATS)
-@plot_option
+@report_options
 def report_cooccurrence(unit: str, measure: str, level: int, source: str, db: str | None,
                         output: str | None, fmt: str | None, plot: str | None) -> None:
     """Code × code matrix: how often two codes meet; the diagonal holds code totals."""
@@ -568,11 +566,7 @@ def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: 
 @click.option("--theme", "themes", multiple=True,
               help="Theme path to set beside the survey (repeatable; default: every theme).")
 @level_option(1)
-@source_option
-@db_option
-@output_option()
-@format_option(REPORT_FORMATS)
-@plot_option
+@report_options
 def crosstab_command(survey: str, by: str, themes: tuple[str, ...], level: int, source: str,
                      db: str | None, output: str | None, fmt: str | None,
                      plot: str | None) -> None:
