@@ -1,12 +1,8 @@
-"""Generate varied Swedish interview-like text for speed measurements.
-
-The sentences were written for qcode's benchmarks (no external corpus). Sampling them with
-made-up compounds, numbers and the occasional line-break hyphenation gives a vocabulary that
-keeps growing, so the tokenizer's cache does not make the text unrealistically cheap.
+"""Swedish interview-like sentences for speed measurements, written for qcode's benchmarks
+(no external corpus). ``bench_tag.py`` adds them to its sentence pool and varies them with
+made-up compounds, so the vocabulary keeps growing as in real material.
 """
 from __future__ import annotations
-
-import random
 
 SENTENCES = [
     "Vi har ingen handlingsplan för det här, men vi har pratat om det på arbetsplatsträffarna.",
@@ -56,32 +52,3 @@ SENTENCES = [
     "Familjehemmet ringde oss sent en fredagskväll och var väldigt oroliga.",
     "Vi på jouren försöker alltid lyssna först och döma sen.",
 ]
-
-FIRST = ["kommun", "polis", "samverkans", "kunskaps", "utbildnings", "hotell", "taxi", "vård",
-         "läns", "familje", "ungdoms", "kvinno", "flykting", "arbets", "region", "skol", "hyres",
-         "stöd", "rätts", "säkerhets", "trygghets", "integrations", "förebyggande", "migrations"]
-HEADS = ["plan", "planen", "planerna", "gruppen", "grupper", "frågor", "frågan", "insatser",
-         "arbetet", "ärenden", "personal", "personalen", "rutiner", "nätverket", "mötet",
-         "möten", "samtalen", "kontakten", "ansvaret", "chefen", "verksamheten", "dagen"]
-
-
-def make_segments(n_words: int, seed: int = 7) -> list[str]:
-    """Turn-sized chunks (1–6 sentences) adding up to about ``n_words`` words."""
-    rng = random.Random(seed)
-    segments: list[str] = []
-    words = 0
-    while words < n_words:
-        parts = []
-        for _ in range(rng.randint(1, 6)):
-            sentence = rng.choice(SENTENCES)
-            if rng.random() < 0.5:
-                compound = rng.choice(FIRST) + rng.choice(HEADS)
-                if rng.random() < 0.1:
-                    cut = rng.randint(3, len(compound) - 3)
-                    compound = compound[:cut] + "-\n" + compound[cut:]  # line-break hyphenation
-                sentence = sentence[:-1] + f", sa hon om {compound} {rng.randint(1, 3000)}."
-            parts.append(sentence)
-        segment = " ".join(parts)
-        words += segment.count(" ") + 1
-        segments.append(segment)
-    return segments
