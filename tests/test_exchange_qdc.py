@@ -180,10 +180,9 @@ def test_slug_ids() -> None:
 def test_written_qdc_is_valid_against_the_refi_schema(codebook_file: Path, tmp_path: Path) -> None:
     xmlschema = pytest.importorskip("xmlschema")
     schema_text = (refi_dir() / "Codebook.xsd").read_text(encoding="utf-8")
-    # The published Codebook.xsd spells the hyphens in its GUID/colour patterns as U+2010
-    # (typographic hyphen), so it rejects every real GUID; Project.xsd has ASCII hyphens.
-    # Validate against the schema as intended.
-    assert "\u2010" in schema_text
+    # Some published copies of Codebook.xsd spell the hyphens in its GUID/colour patterns as
+    # U+2010 (typographic hyphen), which rejects every real GUID; Project.xsd has ASCII
+    # hyphens. Validate against the schema as intended, whichever copy is beside us.
     schema = xmlschema.XMLSchema(schema_text.replace("\u2010", "-"))
     qdc = write_qdc(load_codebook(codebook_file), tmp_path / "prov.qdc")
     schema.validate(str(qdc))
