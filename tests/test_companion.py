@@ -54,7 +54,7 @@ def test_rules_are_confirmed_pruned_or_kept_as_best_and_the_model_adds_what_it_i
     got = sorted((c.segment_index, c.code_path, c.source) for c in out)
     assert got == [
         (0, "beredskap/saknas", "rule"),   # confirmed: 0.50 >= 0.35
-        (0, "kunskap", "model"),           # the model alone is sure: 0.90 >= 0.6
+        (0, "kunskap", "companion"),    # the model alone is sure: 0.90 >= 0.6
         (1, "beredskap", "rule"),          # below confirm, but the segment's best rule theme
     ]                                      # samverkan in a (0.20) and b (0.05) pruned
 

@@ -140,3 +140,47 @@ def test_metadata_columns_and_segment_counts(store):
     segs = store.segments_frame()
     assert segs["is_interviewer"].tolist() == [True, False, False]
     assert segs.loc[1, "text"] == "Vi har ingen beredskap alls här."
+
+
+def _schema_2_database(path) -> None:
+    """A database as qcode wrote it before the companion had its own source: one document
+    tagged with the companion, one with the trained model ``default``, one extra column."""
+    from qcode import store as store_mod
+
+    old = store_mod._SCHEMA.replace("'rule', 'companion', 'model', 'human'", "'rule', 'model', 'human'")
+    conn = sqlite3.connect(path)
+    conn.executescript(old)
+    conn.execute("ALTER TABLE codings ADD COLUMN note TEXT")
+    conn.execute("INSERT INTO models VALUES ('default', '2026-11-30T09:00:00+00:00', 'cb', 'data1', '{}', x'00')")
+    for doc, key in (("a", "cb:turn:False:companion=c0ffee"), ("b", "cb:turn:False:model=data1"),
+                     ("c", None)):
+        conn.execute("INSERT INTO documents(id, sha256, text, tag_key) VALUES (?, 's', 'Vi har ingen plan.', ?)",
+                     (doc, key))
+        for source, coder in (("rule", None), ("model", None), ("human", "eva")):
+            conn.execute("INSERT INTO codings(document_id, segment_idx, start_offset, end_offset, code, "
+                         "source, coder, created, note) VALUES (?, 0, 0, 18, 'beredskap', ?, ?, 'now', ?)",
+                         (doc, source, coder, f"{doc}-{source}"))
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+
+
+def test_schema_2_codings_get_the_companion_source_and_keep_every_row(tmp_path):
+    _schema_2_database(tmp_path / "old.db")
+    with Store(tmp_path / "old.db") as store:
+        rows = store.conn.execute(
+            "SELECT document_id, source, coder, note FROM codings ORDER BY document_id, source").fetchall()
+        assert rows == [
+            ("a", "companion", None, "a-model"), ("a", "human", "eva", "a-human"), ("a", "rule", None, "a-rule"),
+            ("b", "human", "eva", "b-human"), ("b", "model", "default@2026-11-30T09:00:00+00:00", "b-model"),
+            ("b", "rule", None, "b-rule"),
+            ("c", "human", "eva", "c-human"), ("c", "model", None, "c-model"), ("c", "rule", None, "c-rule"),
+        ]
+        store.add_codings([Coding("a", 0, 0, 18, "kunskap", "companion", 0.7)])
+        with pytest.raises(sqlite3.IntegrityError):
+            store.add_codings([Coding("a", 0, 0, 18, "kunskap", "robot", 0.7)])
+        indexes = {r[0] for r in store.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'codings'")}
+        assert {"codings_by_document", "codings_by_code", "codings_by_source"} <= indexes
+    with Store(tmp_path / "old.db") as again:  # opening again changes nothing
+        assert again.conn.execute("SELECT COUNT(*) FROM codings").fetchone()[0] == 10

@@ -28,10 +28,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import ReviewError
+from .models import AUTOMATIC_SOURCES
 from .store import Store
 
 AUTO = "auto"
-AUTO_SOURCES = ("rule", "model")
+AUTO_SOURCES = AUTOMATIC_SOURCES
 COLUMNS = ["code", "units", "positives", "prevalence", "agreement", "kappa", "alpha", "rare"]
 #: a code is flagged ``rare`` (its kappa/alpha swing with a single unit) below either limit.
 RARE_POSITIVES = 5

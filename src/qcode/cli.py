@@ -58,7 +58,7 @@ def format_option(choices: tuple[str, ...]) -> Callable[..., Any]:
 
 
 def source_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--source", "source", type=click.Choice(["rule", "model", "human", "all"]),
+    return click.option("--source", "source", type=click.Choice(["rule", "companion", "model", "human", "all"]),
                         default="all", show_default=True,
                         help="Which codings to use.")(func)
 

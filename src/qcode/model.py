@@ -216,6 +216,8 @@ class TrainedModel:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_linear", None)  # rebuilt from the fitted objects when needed
+        state.pop("name", None)  # name and training time come from the models table
+        state.pop("trained_at", None)
         return state
 
     def linear(self) -> "LinearTextModel | None":
@@ -240,10 +242,18 @@ class TrainedModel:
                              for code, classifier in self.classifiers.items()},
                             index=range(len(texts)))
 
+    @property
+    def identity(self) -> str | None:
+        """``NAME@TRAINED`` (e.g. ``default@2026-12-02T10:15:00+00:00``) for a model loaded
+        from a project, stored as the coder of its codings so every coding says which model
+        and which training made it; None for a model not saved yet."""
+        name, trained = self.__dict__.get("name"), self.__dict__.get("trained_at")
+        return f"{name}@{trained}" if name and trained else None
+
     def codings(self, segments: Sequence[Segment]) -> list[Coding]:
         """``source="model"`` codings for the segments whose probability reaches the code's
-        threshold; a parent is left out where one of its subcodes was predicted (reports
-        roll subcodes up, as with rule codings)."""
+        threshold, with :attr:`identity` as their coder; a parent is left out where one of its
+        subcodes was predicted (reports roll subcodes up, as with rule codings)."""
         segments = list(segments)
         if not segments or not self.classifiers:
             return []
@@ -256,7 +266,7 @@ class TrainedModel:
                 if any(other.startswith(code + "/") for other in hits):
                     continue
                 out.append(Coding(segment.document_id, segment.index, segment.start, segment.end,
-                                  code, "model", round(p, 4)))
+                                  code, "model", round(p, 4), coder=self.identity))
         return out
 
 
@@ -351,8 +361,9 @@ def train(store: Store, codebook: Any, coders: Sequence[str] = (), *,
                         data.sha256(), used, refused)
 
 
-def save_model(store: Store, model: TrainedModel) -> None:
-    """Store the model in the project database with its codebook and data hashes."""
+def save_model(store: Store, model: TrainedModel, name: str = "default") -> None:
+    """Store the model in the project database as ``name``, with its codebook and data
+    hashes (a model of the same name is replaced)."""
     import sklearn
 
     buffer = io.BytesIO()
@@ -361,15 +372,17 @@ def save_model(store: Store, model: TrainedModel) -> None:
             "refused": model.refused, "sklearn": sklearn.__version__,
             "metrics": model.metrics.to_dict(orient="records")}
     store.save_model(buffer.getvalue(), codebook_sha256=model.codebook_sha256,
-                     data_sha256=model.data_sha256, info=info)
+                     data_sha256=model.data_sha256, info=info, name=name)
 
 
-def load_model(store: Store, codebook: Any) -> TrainedModel:
-    """The project's trained model; refuses a missing one and a stale one (trained for
-    another version of the codebook) with a message saying what to do."""
-    row = store.load_model()
+def load_model(store: Store, codebook: Any, name: str = "default") -> TrainedModel:
+    """The project's trained model ``name``; refuses a missing one and a stale one (trained
+    for another version of the codebook) with a message saying what to do. The loaded model
+    knows its name and training time (:attr:`TrainedModel.identity`)."""
+    row = store.load_model(name)
     if row is None:
-        raise ModelError("no trained model in this project; run `qcode train` first",
+        which = "" if name == "default" else f" named {name!r}"
+        raise ModelError(f"no trained model{which} in this project; run `qcode train` first",
                          path=store.path)
     if row["codebook_sha256"] != codebook.sha256:
         raise ModelError(
@@ -384,6 +397,8 @@ def load_model(store: Store, codebook: Any) -> TrainedModel:
     if not isinstance(model, TrainedModel):
         raise ModelError("the stored model is not a qcode model; run `qcode train` again",
                          path=store.path)
+    model.__dict__["name"] = name
+    model.__dict__["trained_at"] = row["created"]
     return model
 
 
@@ -612,7 +627,7 @@ class CompanionModel:
 
     Rules and model vote together on each respondent segment, per top-level theme:
     a rule coding is kept when the model gives its theme at least ``confirm``; the model alone
-    codes a theme (``source="model"``) when it is at least ``add`` sure. Rules are precise on
+    codes a theme (``source="companion"``) when it is at least ``add`` sure. Rules are precise on
     the words they know and blind to paraphrase; the model hears paraphrase but is noisy on
     small training sets, so each guards the other. Both thresholds are chosen by
     cross-validation on the training material (see ``scripts/train_companion_model.py``).
@@ -670,7 +685,7 @@ class CompanionModel:
                 p = probability[theme][row]
                 if p >= self.add and (row, theme) not in covered:
                     kept.append(Coding(segment.document_id, segment.index, segment.start,
-                                       segment.end, theme, "model", round(p, 4)))
+                                       segment.end, theme, "companion", round(p, 4)))
         return kept
 
 

@@ -13,8 +13,13 @@ from typing import Any, Mapping
 #: metadata keys with a fixed meaning; any other key is kept as a case attribute.
 KNOWN_METADATA_KEYS = ("id", "title", "organisation", "group", "main_group", "date", "interviewer")
 
-#: coding sources, in the order reports list them.
-SOURCES = ("rule", "model", "human")
+#: coding sources, in the order reports list them: ``rule`` (the codebook's patterns),
+#: ``companion`` (the model shipped beside the codebook, voting with the rules), ``model``
+#: (the project's own model from ``qcode train``; its coder column names it and its training
+#: time) and ``human``.
+SOURCES = ("rule", "companion", "model", "human")
+#: the sources a tag run writes (and replaces on a re-run); everything but ``human``.
+AUTOMATIC_SOURCES = ("rule", "companion", "model")
 
 
 def frozen_mapping(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -111,7 +116,7 @@ class Coding:
     start: int
     end: int
     code_path: str
-    source: str  # rule | model | human
+    source: str  # rule | companion | model | human
     score: float = 1.0
     coder: str | None = None
     evidence: tuple[Evidence, ...] = ()

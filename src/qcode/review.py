@@ -27,7 +27,7 @@ import pandas as pd
 
 from .csvfiles import read_delimited
 from .errors import ReviewError
-from .models import Coding
+from .models import AUTOMATIC_SOURCES, Coding
 from .store import Store
 from .writers import atomic_path, escape_formula, infer_format
 
@@ -38,7 +38,7 @@ SCORE_PREFIX = "score:"
 #: cell values read as "this code applies" / "it does not" (case-insensitive, Swedish too).
 YES = {"1", "1.0", "x", "ja", "yes", "true", "j", "y"}
 NO = {"", "0", "0.0", "nej", "no", "false", "n"}
-AUTO_SOURCES = ("rule", "model")
+AUTO_SOURCES = AUTOMATIC_SOURCES
 
 
 @dataclass

@@ -21,9 +21,10 @@ from typing import Any, Iterable, Iterator, Sequence
 import pandas as pd
 
 from .errors import ProjectBusy, StoreError
-from .models import Coding, Document, Segment
+from .models import AUTOMATIC_SOURCES, Coding, Document, Segment
 
-SCHEMA_VERSION = 2  # 2: the files table (whole unchanged files skipped on re-runs)
+SCHEMA_VERSION = 3  # 2: the files table (whole unchanged files skipped on re-runs)
+# 3: source 'companion' (codings table rebuilt, see Store._allow_companion_source)
 
 #: column order of the codings CSV export (issue contract); reports rely on these names.
 CODING_COLUMNS = [
@@ -73,7 +74,7 @@ CREATE TABLE IF NOT EXISTS codings (
     start_offset INTEGER NOT NULL,
     end_offset   INTEGER NOT NULL,
     code         TEXT NOT NULL,
-    source       TEXT NOT NULL CHECK (source IN ('rule', 'model', 'human')),
+    source       TEXT NOT NULL CHECK (source IN ('rule', 'companion', 'model', 'human')),
     coder        TEXT,
     score        REAL,
     evidence     TEXT NOT NULL DEFAULT '[]',
@@ -202,7 +203,52 @@ class Store:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self.conn.execute(statement)
+                self._allow_companion_source()
                 self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _allow_companion_source(self) -> None:
+        """Schema 3: rebuild a codings table whose CHECK does not know ``companion``, keeping
+        every row and every column (SQLite cannot change a CHECK in place).
+
+        Before schema 3 the companion model (shipped beside the codebook) and the project's
+        trained model (``tag --model``) both wrote ``source='model'``. A tag run used one or
+        the other, never both, and wrote that choice into the document's tag key
+        (``...:companion=SHA`` or ``...:model=SHA``); so a document's ``model`` rows become
+        ``companion`` when its tag key names the companion, and stay ``model`` otherwise. A
+        ``model`` row of a document tagged with the saved ``default`` model (same data hash)
+        gets ``default@TRAINED`` as its coder, as new model codings have."""
+        row = self.conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'codings'").fetchone()
+        if row is None or "'companion'" in row[0]:
+            return
+        create = next(s for s in _SCHEMA.split(";") if "TABLE IF NOT EXISTS codings" in s)
+        self.conn.execute(create.replace("TABLE IF NOT EXISTS codings", "TABLE codings_rebuilt"))
+        new_columns = [r[1] for r in self.conn.execute("PRAGMA table_info(codings_rebuilt)")]
+        for _cid, name, kind, _notnull, default, _pk in self.conn.execute(
+                "PRAGMA table_info(codings)").fetchall():
+            if name not in new_columns:  # a column this qcode does not know: keep it
+                extra = f" DEFAULT {default}" if default is not None else ""
+                self.conn.execute(f'ALTER TABLE codings_rebuilt ADD COLUMN "{name}" {kind}{extra}')
+                new_columns.append(name)
+        old_columns = {r[1] for r in self.conn.execute("PRAGMA table_info(codings)")}
+        columns = ", ".join(f'"{c}"' for c in new_columns if c in old_columns)
+        self.conn.execute(f"INSERT INTO codings_rebuilt ({columns}) SELECT {columns} FROM codings")
+        self.conn.execute(
+            "UPDATE codings_rebuilt SET source = 'companion' WHERE source = 'model' AND "
+            "document_id IN (SELECT id FROM documents WHERE tag_key LIKE '%:companion=%')")
+        has_models = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'models'").fetchone()
+        if has_models:
+            self.conn.execute(
+                "UPDATE codings_rebuilt SET coder = (SELECT 'default@' || created FROM models "
+                "WHERE name = 'default') WHERE source = 'model' AND coder IS NULL AND "
+                "document_id IN (SELECT d.id FROM documents d, models m WHERE m.name = 'default' "
+                "AND d.tag_key LIKE '%:model=' || m.data_sha256 || '%')")
+        self.conn.execute("DROP TABLE codings")
+        self.conn.execute("ALTER TABLE codings_rebuilt RENAME TO codings")
+        for statement in _SCHEMA.split(";"):
+            if "INDEX IF NOT EXISTS" in statement and " ON codings(" in statement:
+                self.conn.execute(statement)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -357,7 +403,7 @@ class Store:
         codings: Sequence[Coding],
         *,
         tag_key: str | None,
-        replace_sources: Sequence[str] = ("rule", "model"),
+        replace_sources: Sequence[str] = AUTOMATIC_SOURCES,
     ) -> SaveResult:
         """Store one document with its segments and automatic codings, in one transaction.
 
@@ -529,7 +575,8 @@ class Store:
     ) -> pd.DataFrame:
         """Codings joined with their segment and document: the columns of the CSV export
         (:data:`CODING_COLUMNS`) plus ``coder``, ``created``, ``stale`` and any metadata keys
-        named in ``extra``. ``source`` is one of rule/model/human, a list, or None/"all".
+        named in ``extra``. ``source`` is one of rule/companion/model/human, a list, or
+        None/"all".
         ``text`` is the coded span, cut from the stored text by SQLite (code points)."""
         where, params = ["1 = 1"], []
         sources = _as_list(source)

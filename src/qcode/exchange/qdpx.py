@@ -42,7 +42,9 @@ from .xmlutil import (
 )
 
 #: users that stand for qcode's automatic codings in an exported project (User/@id -> source).
-AUTOMATIC_USERS = {"qcode:rule": ("rule", "qcode rule"), "qcode:model": ("model", "qcode model")}
+AUTOMATIC_USERS = {"qcode:rule": ("rule", "qcode rule"),
+                   "qcode:companion": ("companion", "qcode companion"),
+                   "qcode:model": ("model", "qcode model")}
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member dates: same project, same archive bytes
 
 

@@ -27,7 +27,7 @@ MISSING = "(missing)"
 #: row/column label of totals.
 TOTAL = "total"
 
-SOURCES = ("rule", "model", "human", "all")
+SOURCES = ("rule", "companion", "model", "human", "all")
 
 # A fixed time for the "created"/"modified" fields of Office files, so the same database
 # gives the same bytes (the real time would make every run differ).

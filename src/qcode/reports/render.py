@@ -19,7 +19,8 @@ from ._common import TOTAL, normalise_zip
 
 TABLE_FORMATS = ("md", "csv", "xlsx", "html")
 QUOTE_FORMATS = ("md", "docx", "csv", "html")
-SOURCE_TEXT = {"all": "all codings", "rule": "rule codings", "model": "model codings",
+SOURCE_TEXT = {"all": "all codings", "rule": "rule codings", "companion": "companion codings",
+               "model": "model codings",
                "human": "human codings"}
 _INDENT = "\u2003"  # an em space survives Markdown and HTML table cells, unlike plain spaces
 
