@@ -1,6 +1,7 @@
 """qcode.nlp: the blank Swedish pipeline, lemma candidates and hyphenation."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -124,15 +125,15 @@ def test_a_damaged_table_is_refused(tmp_path, damage):
     assert LemmaTable(tmp_path / "t.table").get("ärendet") == "ärende"
 
 
-def test_a_damaged_cached_table_is_written_again(tmp_path, monkeypatch):
+def test_a_damaged_cached_table_is_written_again(fake_install):
     from qcode import nlp
     from qcode.lemma_table import LemmaTable
 
-    monkeypatch.setenv("QCODE_CACHE_DIR", str(tmp_path / "cache"))
+    fake_install("one")
     nlp._cached_dictionary("sv")
-    [kept] = (tmp_path / "cache").iterdir()
+    [kept] = nlp.cached_tables()
     data = kept.read_bytes()
-    kept.write_bytes(data[:5000] + bytes([data[5000] ^ 0xFF]) + data[5001:])
+    kept.write_bytes(data[:60] + bytes([data[60] ^ 0xFF]) + data[61:])
     table = nlp._cached_dictionary("sv")
     assert isinstance(table, LemmaTable) and table.get("polisen") == "polis"
     assert kept.read_bytes() == data  # rebuilt
@@ -156,19 +157,82 @@ def test_an_entry_pointing_outside_the_table_is_refused(tmp_path):
         LemmaTable(tmp_path / "t.table")
 
 
-def test_older_copies_are_removed_when_a_new_table_is_written(tmp_path, monkeypatch):
+@pytest.fixture
+def fake_install(tmp_path, monkeypatch):
+    """Point simplemma at a data folder of our own ("an install"), whose dictionary file has
+    the given bytes and decodes to SMALL: the cache mechanics without the real 964k-entry
+    dictionary. Returns a function that switches to the install named ``name``."""
+    from simplemma.strategies.dictionaries import dictionary_factory
+
+    monkeypatch.setenv("QCODE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(dictionary_factory, "_load_dictionary_from_disk", lambda lang: dict(SMALL))
+
+    def switch(name: str, data: bytes = b"the same dictionary bytes", mtime: int = 0) -> Path:
+        folder = tmp_path / "installs" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        source = folder / "sv.plzma"
+        source.write_bytes(data)
+        os.utime(source, (mtime or 1_600_000_000 + len(name), mtime or 1_600_000_000 + len(name)))
+        monkeypatch.setattr(dictionary_factory, "DATA_FOLDER", folder)
+        return folder
+
+    return switch
+
+
+def test_two_installs_of_the_same_simplemma_share_one_table(fake_install, monkeypatch):
     from qcode import nlp
 
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (cache / "simplemma-1.9.0-sv-1-2.bin").write_bytes(b"old")
-    (cache / "simplemma-1.9.0-de-1-2.table").write_bytes(b"another language")
-    (cache / "notes.txt").write_text("mine", encoding="utf-8")
-    monkeypatch.setenv("QCODE_CACHE_DIR", str(cache))
+    fake_install("project-a", mtime=1_700_000_000)
+    nlp._cached_dictionary("sv")  # the first install writes the table
+    [table] = nlp.cached_tables()
+    written = table.stat().st_mtime_ns
+
+    def never(decoded):
+        raise AssertionError("the table was rebuilt")
+
+    monkeypatch.setattr("qcode.lemma_table.build_table", never)
+    for name, mtime in [("project-b", 1_750_000_000), ("project-a", 1_700_000_000),
+                        ("project-b", 1_750_000_000)]:  # other path, other time, same bytes
+        fake_install(name, mtime=mtime)
+        assert nlp._cached_dictionary("sv").get("ärendet") == "ärende"
+    assert nlp.cached_tables() == [table] and table.stat().st_mtime_ns == written
+
+
+def test_another_simplemma_gets_its_own_table_and_deletes_none(fake_install):
+    from qcode import nlp
+
+    fake_install("old", data=b"dictionary of version one")
     nlp._cached_dictionary("sv")
-    names = sorted(p.name for p in cache.iterdir())
-    assert names[0] == "notes.txt" and names[1] == "simplemma-1.9.0-de-1-2.table"
-    assert len(names) == 3 and names[2].endswith(".table") and "-sv-" in names[2]
+    fake_install("new", data=b"dictionary of version two")
+    nlp._cached_dictionary("sv")
+    old_table, new_table = nlp.cached_tables()
+    assert old_table.exists() and new_table.exists()  # the old install may still run
+
+
+def test_cache_clean_removes_only_what_this_install_does_not_use(fake_install, tmp_path):
+    from click.testing import CliRunner
+
+    from qcode import nlp
+    from qcode.cli import cli
+
+    cache = tmp_path / "cache"
+    fake_install("old", data=b"dictionary of version one")
+    nlp._cached_dictionary("sv")
+    fake_install("new", data=b"dictionary of version two")
+    nlp._cached_dictionary("sv")
+    (cache / "simplemma-1.9.0-sv-1-2.bin").write_bytes(b"a format of an older qcode")
+    (cache / "notes.txt").write_text("mine", encoding="utf-8")
+    current = nlp.table_path("sv")
+
+    listed = CliRunner().invoke(cli, ["cache", "info"])
+    assert listed.exit_code == 0, listed.output
+    assert str(cache) in listed.output and "3 lemma tables" in listed.output
+    assert f"{current.name} (used by this install)" in listed.output
+
+    result = CliRunner().invoke(cli, ["cache", "clean"])
+    assert result.exit_code == 0, result.output
+    assert "removed 2 lemma tables" in result.output
+    assert sorted(p.name for p in cache.iterdir()) == sorted(["notes.txt", current.name])
 
 
 def original_lemma(decoded: dict[bytes, bytes], word: str) -> str | None:
@@ -176,9 +240,10 @@ def original_lemma(decoded: dict[bytes, bytes], word: str) -> str | None:
     return value.decode() if value is not None else None
 
 
-def test_an_unwritable_cache_folder_changes_nothing(tmp_path, monkeypatch):
+def test_an_unwritable_cache_folder_changes_nothing(fake_install, tmp_path, monkeypatch):
     from qcode import nlp
 
+    fake_install("one")
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x", encoding="utf-8")
     monkeypatch.setenv("QCODE_CACHE_DIR", str(blocker / "cache"))
@@ -190,14 +255,14 @@ def test_an_unwritable_cache_folder_changes_nothing(tmp_path, monkeypatch):
     assert nlp._cached_dictionary("sv").get("polisen") == "polis"
 
 
-def test_a_failed_write_leaves_no_half_file_behind(tmp_path, monkeypatch):
+def test_a_failed_write_leaves_no_half_file_behind(fake_install, tmp_path, monkeypatch):
     from qcode import nlp
 
-    monkeypatch.setenv("QCODE_CACHE_DIR", str(tmp_path / "cache"))
+    fake_install("one")
 
     def disk_full(self, data):
         with open(self, "wb") as handle:
-            handle.write(data[:1000])
+            handle.write(data[:10])
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Path, "write_bytes", disk_full)

@@ -589,6 +589,34 @@ def crosstab_command(survey: str, by: str, themes: tuple[str, ...], level: int, 
         click.echo(f"wrote {plot_crosstab(result, plot)}")
 
 
+@cli.group(cls=QcodeGroup, name="cache")
+def cache_group() -> None:
+    """The lemma tables qcode keeps in the user's cache folder (public dictionary data)."""
+
+
+@cache_group.command("info")
+def cache_info() -> None:
+    """Show the cache folder and the lemma tables in it."""
+    from . import nlp
+
+    tables = nlp.cached_tables()
+    current = nlp.table_path(nlp.LANG)
+    click.echo(f"{nlp.cache_dir()}: {len(tables)} lemma tables")
+    for path in tables:
+        size = path.stat().st_size / 1e6
+        mark = " (used by this install)" if path == current else ""
+        click.echo(f"  {path.name}{mark}  {size:.1f} MB")
+
+
+@cache_group.command("clean")
+def cache_clean() -> None:
+    """Remove the lemma tables this install does not use; other installs rebuild theirs once."""
+    from . import nlp
+
+    removed = nlp.clean_cache()
+    click.echo(f"removed {len(removed)} lemma tables from {nlp.cache_dir()}")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="qcode")

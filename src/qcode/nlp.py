@@ -59,29 +59,47 @@ def cache_dir() -> Path:
     return Path(base) / "qcode"
 
 
+TABLE_PREFIX = "simplemma-"
+TABLE_SUFFIX = ".table"
+
+
+def table_path(lang: str) -> Path:
+    """Where the table for this simplemma's ``lang`` dictionary lives in the cache folder.
+
+    The name carries simplemma's version and a hash of the dictionary file's bytes, never its
+    path or modification time: two installs of the same simplemma (two projects' virtual
+    environments, a clone beside an install) share one table instead of each rebuilding it,
+    and an upgrade that changes the data gets a file of its own.
+    """
+    import hashlib
+
+    from simplemma.strategies.dictionaries import dictionary_factory as factory
+
+    digest = hashlib.sha256((factory.DATA_FOLDER / f"{lang}.plzma").read_bytes()).hexdigest()
+    version = getattr(simplemma, "__version__", "0")
+    return cache_dir() / f"{TABLE_PREFIX}{version}-{lang}-{digest[:16]}{TABLE_SUFFIX}"
+
+
 def _cached_dictionary(lang: str) -> Any:
     """simplemma's dictionary for ``lang`` as a :class:`~qcode.lemma_table.LemmaTable` in the
     cache folder, written on first use; simplemma's own decoded dict when it cannot be.
 
     Decoding simplemma's data file takes ~0.75 s and ~180 MB per process; the table opens in
-    milliseconds and is shared between processes (see :mod:`qcode.lemma_table`). The file
-    name carries simplemma's version and the data file's size and time, so an upgrade never
-    reads a stale copy; copies for other versions are removed when a new one is written.
+    milliseconds and is shared between processes and installs (see :func:`table_path` and
+    :mod:`qcode.lemma_table`). Other copies in the folder are left alone: another install may
+    use them. ``qcode cache clean`` removes them.
     """
     from simplemma.strategies.dictionaries import dictionary_factory as factory
 
     from .lemma_table import LemmaTable, LemmaTableError
 
-    source = factory.DATA_FOLDER / f"{lang}.plzma"
-    stat = source.stat()
-    version = getattr(simplemma, "__version__", "0")
-    path = cache_dir() / f"simplemma-{version}-{lang}-{stat.st_size}-{int(stat.st_mtime)}.table"
+    path = table_path(lang)
     try:
         return LemmaTable(path)
     except (OSError, LemmaTableError):
         pass
     decoded = factory._load_dictionary_from_disk(lang)
-    if _write_table(path, decoded, lang):
+    if _write_table(path, decoded):
         try:
             return LemmaTable(path)
         except (OSError, LemmaTableError):
@@ -89,9 +107,9 @@ def _cached_dictionary(lang: str) -> Any:
     return factory.MappingStrToByteString(decoded)
 
 
-def _write_table(path: Path, decoded: dict[bytes, bytes], lang: str) -> bool:
-    """Write the table for ``decoded`` to ``path`` (atomically) and remove older copies;
-    False when it cannot be written (read-only home, full disk: simplemma's dict still works)."""
+def _write_table(path: Path, decoded: dict[bytes, bytes]) -> bool:
+    """Write the table for ``decoded`` to ``path`` (atomically); False when it cannot be
+    written (read-only home, full disk: simplemma's dict still works)."""
     from .lemma_table import LemmaTableError, build_table
     from .writers import atomic_path  # a temporary file renamed into place, removed on failure
 
@@ -100,13 +118,28 @@ def _write_table(path: Path, decoded: dict[bytes, bytes], lang: str) -> bool:
             tmp.write_bytes(build_table(decoded))
     except (OSError, LemmaTableError):
         return False
-    for older in path.parent.glob(f"simplemma-*-{lang}-*"):
-        if older != path and older.suffix in (".table", ".bin"):
-            try:
-                older.unlink()
-            except OSError:
-                pass
     return True
+
+
+def cached_tables() -> list[Path]:
+    """Every lemma table in the cache folder, this install's and other installs' alike."""
+    folder = cache_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(f"{TABLE_PREFIX}*") if p.suffix in (TABLE_SUFFIX, ".bin"))
+
+
+def clean_cache() -> list[Path]:
+    """Remove the lemma tables this install does not use (older simplemma versions, other
+    data) and return them. Another install that still needs one writes it again on its next
+    run, which costs it a couple of seconds once."""
+    keep = table_path(LANG)
+    removed = []
+    for path in cached_tables():
+        if path != keep:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 @lru_cache(maxsize=1)
