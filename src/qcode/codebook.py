@@ -11,8 +11,9 @@ place in the file:
    ``codes -> 2 -> codes -> 0 -> patterns -> regex[1]``. Only a codebook without problems is
    turned into the frozen value objects (:class:`Codebook`, :class:`Code`, :class:`Patterns`).
 
-The matching semantics of the patterns are described in ``ARCHITECTURE.md`` and implemented in
-``qcode.tag``; this module only checks and normalises them (NFC, lower case).
+The matching semantics of the patterns are described in the README ("Write and check a
+codebook") and implemented in ``qcode.tag``; this module only checks and normalises them (NFC,
+lower case).
 """
 from __future__ import annotations
 

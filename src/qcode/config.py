@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr,
+                      ValidationError)
 
 from .errors import ConfigError
 
@@ -20,13 +22,6 @@ UNITS = ("turn", "paragraph", "sentence")
 #: input files larger than this are refused before reading (``max_file_mb``, ``--max-file-mb``):
 #: a long interview is well under 1 MB, and one 20 MB line of text already takes ~2 GB to tag.
 DEFAULT_MAX_FILE_MB = 20.0
-
-_KNOWN_KEYS = {
-    "codebook", "transcripts", "database", "interviewer_labels", "unit", "code_interviewer",
-    "private", "survey", "output", "companion", "max_file_mb",
-}
-_SURVEY_KEYS = {"id_column", "text_columns"}
-
 
 @dataclass(frozen=True)
 class ProjectConfig:
@@ -59,12 +54,17 @@ class ProjectConfig:
 
 
 def load_config(folder: str | Path = ".") -> ProjectConfig:
-    """Read ``qcode.yaml`` in ``folder`` if present, else return the defaults rooted there."""
+    """Read ``qcode.yaml`` in ``folder`` if present, else return the defaults rooted there.
+
+    The file is checked against :class:`ProjectFile` (strict types, unknown keys refused);
+    the first problem is reported with its line and column, and how many there were.
+    """
     root = Path(folder)
     path = root / CONFIG_FILE
     if not path.exists():
         return ProjectConfig(root=root)
     try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.MarkedYAMLError as err:
         line = err.problem_mark.line + 1 if err.problem_mark else None
@@ -76,51 +76,124 @@ def load_config(folder: str | Path = ".") -> ProjectConfig:
                           path=str(path)) from None
     if not isinstance(data, dict):
         raise ConfigError("the project file must be a mapping of settings", path=str(path))
-    return _config_from_mapping(root, data, path)
+    try:
+        settings = ProjectFile.model_validate(data)
+    except ValidationError as err:
+        raise _config_error(err, node, path) from None
+    return _config_from_settings(root, settings, path)
 
 
-def _config_from_mapping(root: Path, data: dict[str, Any], path: Path) -> ProjectConfig:
-    unknown = sorted(set(map(str, data)) - _KNOWN_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_KNOWN_KEYS))}",
-            path=str(path),
-        )
-    unit = data.get("unit", "turn")
-    if unit not in UNITS:
-        raise ConfigError(f"unit: {unit!r} is not one of {', '.join(UNITS)}", path=str(path))
-    survey = data.get("survey") or {}
-    if not isinstance(survey, dict) or set(survey) - _SURVEY_KEYS:
-        raise ConfigError("survey: expects id_column and text_columns", path=str(path))
-    labels = data.get("interviewer_labels", DEFAULT_INTERVIEWER_LABELS)
-    private = data.get("private") or []
-    if not isinstance(labels, list | tuple) or not isinstance(private, list | tuple):
-        raise ConfigError("interviewer_labels and private must be lists", path=str(path))
-    text_columns = survey.get("text_columns")
-    max_file_mb = data.get("max_file_mb", DEFAULT_MAX_FILE_MB)
-    if isinstance(max_file_mb, bool) or not isinstance(max_file_mb, int | float) or max_file_mb < 0:
-        raise ConfigError(f"max_file_mb: {max_file_mb!r} is not a size in MB (0: no limit)",
-                          path=str(path))
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    def rel(value: Any) -> Path | None:
+
+def _one_or_many(value: Any) -> Any:
+    """``text_columns: q5`` means the one column ``q5``, not the characters q and 5; a YAML
+    list becomes the tuple the frozen settings keep."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value) if isinstance(value, list) else value
+
+
+Names = Annotated[tuple[StrictStr, ...], BeforeValidator(_one_or_many)]
+
+
+class SurveyFile(_Strict):
+    """The ``survey:`` section: how to read survey free-text tables."""
+
+    id_column: StrictStr | None = None
+    text_columns: Names | None = None
+
+
+class ProjectFile(_Strict):
+    """What ``qcode.yaml`` may hold, with strict types: ``code_interviewer: "false"`` is an
+    error (a quoted string), never silently true; a number where a name belongs is an error
+    (``private: [0701234567]`` would have lost its leading zero)."""
+
+    codebook: StrictStr | None = None
+    transcripts: StrictStr | None = None
+    database: StrictStr | None = None
+    interviewer_labels: Names = DEFAULT_INTERVIEWER_LABELS
+    unit: Literal["turn", "paragraph", "sentence"] = "turn"
+    code_interviewer: StrictBool = False
+    private: Names | None = None
+    survey: SurveyFile | None = None
+    output: StrictStr | None = None
+    companion: StrictBool = True
+    max_file_mb: Annotated[float, Field(ge=0)] = DEFAULT_MAX_FILE_MB
+
+
+def _config_from_settings(root: Path, settings: ProjectFile, path: Path) -> ProjectConfig:
+    def rel(value: str | None) -> Path | None:
         return None if value in (None, "") else root / str(value)
 
+    survey = settings.survey or SurveyFile()
     return ProjectConfig(
         root=root,
-        codebook=rel(data.get("codebook")),
-        transcripts=rel(data.get("transcripts")),
-        database=rel(data.get("database")) or root / DEFAULT_DATABASE,
-        interviewer_labels=tuple(str(x) for x in labels),
-        unit=unit,
-        code_interviewer=bool(data.get("code_interviewer", False)),
-        private=tuple(str(x) for x in private),
-        id_column=survey.get("id_column"),
-        text_columns=tuple(text_columns) if text_columns else None,
-        output=rel(data.get("output")) or root / "out",
-        companion=bool(data.get("companion", True)),
-        max_file_mb=float(max_file_mb),
+        codebook=rel(settings.codebook),
+        transcripts=rel(settings.transcripts),
+        database=rel(settings.database) or root / DEFAULT_DATABASE,
+        interviewer_labels=settings.interviewer_labels,
+        unit=settings.unit,
+        code_interviewer=settings.code_interviewer,
+        private=settings.private or (),
+        id_column=survey.id_column,
+        text_columns=survey.text_columns or None,
+        output=rel(settings.output) or root / "out",
+        companion=settings.companion,
+        max_file_mb=float(settings.max_file_mb),
         source_file=path,
     )
+
+
+def _config_error(err: ValidationError, node: yaml.Node | None, path: Path) -> ConfigError:
+    """The first validation problem as a one-line error at its line and column."""
+    problems = err.errors()
+    first = problems[0]
+    where = " -> ".join(str(part) for part in first["loc"])
+    at = _node_at(node, first["loc"], key=first["type"] == "extra_forbidden")
+    line = at.start_mark.line + 1 if at is not None else None
+    column = f"column {at.start_mark.column + 1}: " if at is not None else ""
+    # show what the user wrote: YAML has already turned 0701234567 into the octal 117782903
+    written = at.value if isinstance(at, yaml.ScalarNode) else first["input"]
+    message = f"{column}{where}: {_explain(first, written)}"
+    if len(problems) > 1:
+        message += f" (and {len(problems) - 1} more problem(s))"
+    return ConfigError(message, path=str(path), line=line)
+
+
+def _explain(problem: Any, written: Any) -> str:
+    kind = problem["type"]
+    if kind == "extra_forbidden":
+        section = SurveyFile if problem["loc"][:1] == ("survey",) else ProjectFile
+        return f"unknown setting; known: {', '.join(section.model_fields)}"
+    if kind == "bool_type":
+        return f"{written!r} is not true or false (write it without quotes)"
+    if kind == "string_type":
+        return f"{written} is not text (put it in quotes)"
+    if kind == "literal_error":
+        return f"{written!r} is not one of {', '.join(UNITS)}"
+    if kind in ("float_type", "greater_than_equal"):
+        return f"{written} is not a size in MB (0: no limit)"
+    return str(problem["msg"])
+
+
+def _node_at(node: yaml.Node | None, loc: tuple[Any, ...], *, key: bool) -> yaml.Node | None:
+    """The YAML node a pydantic error location points at (the key itself for unknown keys),
+    or the deepest node found on the way."""
+    for depth, part in enumerate(loc):
+        if isinstance(node, yaml.MappingNode):
+            pairs = [(k, v) for k, v in node.value if k.value == str(part)]
+            if not pairs:
+                return node
+            last = depth == len(loc) - 1
+            node = pairs[0][0] if key and last else pairs[0][1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and part < len(node.value):
+            node = node.value[part]
+        else:
+            return node
+    return node
 
 
 def config_template(codebook: str = "codebooks/kronoberg.yaml") -> str:

@@ -786,7 +786,7 @@ def _unchanged_files(files: list[Path], job: _TagJob,
                      ) -> tuple[dict[Path, str | None], dict[Path, _UnchangedFile]]:
     """Fingerprint every file and pick those that need no reading: same fingerprint as when
     their documents were stored, and every one of those documents still stored with that text
-    and tag key (``qcode ingest`` or an import may have replaced one since)."""
+    and tag key (a ``qcode tag`` of another path or an import may have replaced one since)."""
     sidecars: dict[Path, str] = {}
     fingerprints: dict[Path, str | None] = {}
     unchanged: dict[Path, _UnchangedFile] = {}

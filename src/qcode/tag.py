@@ -1,8 +1,8 @@
 """Rule-based coding: match a codebook's terms, phrases and regexes against segments.
 
 The semantics (lemma matching, compounds, phrases with gaps, vetoes, ``min_matches``, the
-most-specific-path rule) are the contract in the codebook documentation; this module is its
-implementation. Speed comes from doing the expensive work once per *distinct* lower-cased word:
+most-specific-path rule) are described in the README ("Write and check a codebook") and pinned
+down by ``tests/test_tag.py``; this module is their implementation. Speed comes from doing the expensive work once per *distinct* lower-cased word:
 ``_WordIndex`` turns a word into the term hits and phrase slots it can fill (lemmas via
 :func:`qcode.nlp.lemma_candidates`, compound and prefix checks), and caches the answer, so
 tagging a token costs one dict lookup.
