@@ -35,6 +35,7 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python benchmarks/bench_tag.py --repeat 3
+	$(BIN)/python benchmarks/bench_startup.py --repeat 5
 
 clean:
 	rm -rf out .pytest_cache build src/*.egg-info

@@ -9,11 +9,8 @@ import math
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from ..writers import atomic_path
 from ._common import TOTAL
@@ -28,6 +25,12 @@ def heatmap(values: np.ndarray, annotations: Sequence[Sequence[str]], rows: Sequ
             mask: np.ndarray | None = None, diverging: bool = False) -> Path:
     """Write a heatmap PNG with a text in every cell; ``mask`` cells are drawn grey.
     ``diverging`` colour maps are dark at both ends, so the text turns white at both."""
+    # matplotlib is imported here, not at the top: only --plot needs it, and importing it
+    # costs every report command about half a second (benchmarks/bench_startup.py)
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     values = np.asarray(values, dtype="float64")
     n_rows, n_cols = values.shape if values.size else (len(rows), len(columns))
     width = min(28.0, 3.5 + 0.9 * max(n_cols, 1) + 0.07 * max((len(r) for r in rows), default=0))
