@@ -192,7 +192,7 @@ def test_csv_explicit_columns_and_cp1252(tmp_path: Path) -> None:
     path.write_bytes(("nr,svar,grupp\n1,Självklart,kyrkor\n2,Nej,kyrkor\n").encode("cp1252"))
     docs = read_path(path, IngestConfig(id_column="NR", text_columns=("svar",)))
     assert [(d.id, d.text, dict(d.metadata)) for d in docs] == [
-        ("1", "Självklart", {"grupp": "kyrkor"}), ("2", "Nej", {"grupp": "kyrkor"})]
+        ("1", "Självklart", {"group": "kyrkor"}), ("2", "Nej", {"group": "kyrkor"})]
     assert len(docs[0].warnings) == 1 and "cp1252" in docs[0].warnings[0]
 
 
@@ -207,7 +207,7 @@ def test_table_errors(tmp_path: Path) -> None:
         read_path(path, IngestConfig(id_column="nr"))
     empty = tmp_path / "tom.csv"
     empty.write_text("\n\n", encoding="utf-8")
-    with pytest.raises(TranscriptError, match="empty file"):
+    with pytest.raises(TranscriptError, match="is empty"):
         read_path(empty)
 
 
@@ -231,7 +231,7 @@ def test_xlsx_values_only_formulas_never_evaluated(tmp_path: Path) -> None:
     docs = read_path(path)
     assert [(d.id, d.text) for d in docs] == [("101", LONG_A), ("102", LONG_B)]
     # openpyxl-written formulas have no cached value: read as empty, never computed or kept
-    assert dict(docs[0].metadata) == {"aktörsgrupp": "polis", "datum": "2010-01-12"}
+    assert dict(docs[0].metadata) == {"group": "polis", "datum": "2010-01-12"}
     assert docs[0].turns[0].speaker == "Beskriv er beredskap"
 
 

@@ -274,7 +274,7 @@ def test_crosstab_survey_errors(store: Store, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such survey file"):
         crosstab(store, tmp_path / "missing.csv")
     bad = tmp_path / "survey.csv"
-    bad.write_text("id,grupp\n1,polis\n", encoding="utf-8")
+    bad.write_text("id,sektor\n1,polis\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="no 'group' column"):
         crosstab(store, bad)
 

@@ -22,7 +22,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from .csvfiles import read_delimited
+from .tables import read_table_file
 from .errors import ReviewError
 
 COLUMNS = ["code", "support", "predicted", "tp", "fp", "fn", "precision", "recall", "f1", "kappa"]
@@ -42,8 +42,12 @@ def read_gold(path: str | Path) -> pd.DataFrame:
     the file and line, e.g. ``gold.csv:4: start 'tolv' is not a whole number``.
     """
     path = Path(path)
-    raw_header, body = read_delimited(path, what="gold file", expected="a header `document,code`")
-    header = [h.strip().lower() for h in raw_header]
+    if not path.exists():
+        raise ReviewError("gold file not found", path=str(path))
+    table = read_table_file(path, what="gold file", expected="a header `document,code`",
+                            error=ReviewError)
+    header = [h.strip().lower() for h in table.header]
+    body = [(line, [str(v) for v in row if v is not None]) for line, row in table.rows]
     missing = [c for c in ("document", "code") if c not in header]
     if missing:
         raise ReviewError(f"gold file lacks column(s) {', '.join(missing)}; found {', '.join(header)}"

@@ -13,6 +13,10 @@ from typing import Any, Mapping
 #: metadata keys with a fixed meaning; any other key is kept as a case attribute.
 KNOWN_METADATA_KEYS = ("id", "title", "organisation", "group", "main_group", "date", "interviewer")
 
+#: what a document is: an interview transcript, or one respondent's row of a survey table.
+#: Reports keep the kinds apart (a one-line answer is not an interview).
+DOCUMENT_KINDS = ("interview", "survey")
+
 #: coding sources, in the order reports list them: ``rule`` (the codebook's patterns),
 #: ``companion`` (the model shipped beside the codebook, voting with the rules), ``model``
 #: (the project's own model from ``qcode train``; its coder column names it and its training
@@ -59,7 +63,8 @@ class Document:
 
     ``metadata`` holds the known keys (title, organisation, group, main_group, date,
     interviewer) and any other case attribute; ``warnings`` are non-fatal remarks from ingest
-    (encoding fallback, metadata conflicts) that the CLI prints to stderr.
+    (encoding fallback, metadata conflicts) that the CLI prints to stderr. ``kind`` is
+    ``interview`` (a transcript) or ``survey`` (a row of a survey table).
     """
 
     id: str
@@ -68,6 +73,7 @@ class Document:
     turns: tuple[Turn, ...]
     metadata: Mapping[str, Any] = field(default_factory=lambda: frozen_mapping({}))
     warnings: tuple[str, ...] = ()
+    kind: str = "interview"
 
     @property
     def title(self) -> str | None:

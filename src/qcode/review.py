@@ -25,10 +25,10 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from .csvfiles import read_delimited
 from .errors import ReviewError
 from .models import AUTOMATIC_SOURCES, Coding
 from .store import Store
+from .tables import TABLE_SUFFIXES, read_table_file
 from .writers import atomic_path, escape_formula, infer_format
 
 #: the fixed columns of a review sheet, before the code columns.
@@ -228,43 +228,20 @@ def _text(value: Any) -> str:
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
-def read_sheet(path: str | Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and rows (with their 1-based line/row number) of a review xlsx or csv, every
-    cell as text. Formulas are never evaluated: openpyxl hands over their source text."""
+def read_sheet(path: str | Path, *, what: str = "review sheet"
+               ) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and rows (with their 1-based line/row number) of a review xlsx or csv/tsv, every
+    cell as text, read by the one table reader (:func:`qcode.tables.read_table_file`: Swedish
+    Excel's ``;`` and cp1252 too). Formulas are never evaluated: their source text is read."""
     path = Path(path)
     if not path.exists():
-        raise ReviewError("review file not found", path=str(path))
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
-    if suffix in (".csv", ".txt", ".tsv"):
-        return _read_csv(path)
-    raise ReviewError("cannot read this review file; use .xlsx or .csv", path=str(path))
-
-
-def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=False)
-    except Exception as err:  # openpyxl raises many types for a damaged file
-        raise ReviewError(f"not a readable xlsx workbook ({err})", path=str(path)) from None
-    try:
-        sheet = book["review"] if "review" in book.sheetnames else book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header_row = next(rows, None)
-        if header_row is None:
-            raise ReviewError("the sheet is empty; expected a header row", path=str(path), line=1)
-        header = [_text(h) for h in header_row]
-        body = [(n, [_text(v) for v in values]) for n, values in enumerate(rows, start=2)]
-    finally:
-        book.close()
-    return header, body
-
-
-def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    header, body = read_delimited(path)
-    return [_text(h) for h in header], [(line, [_text(v) for v in values]) for line, values in body]
+        raise ReviewError(f"{what} not found", path=str(path))
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise ReviewError(f"cannot read this {what}; use .xlsx or .csv", path=str(path))
+    table = read_table_file(path, what=what, error=ReviewError, keep_formulas=True,
+                            sheet="review")
+    return ([_text(h) for h in table.header],
+            [(line, [_text(v) for v in values]) for line, values in table.rows])
 
 
 def _squash(text: str) -> str:

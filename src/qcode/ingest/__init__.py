@@ -1,7 +1,7 @@
 """Ingest: files -> :class:`~qcode.models.Document` objects, one module per format.
 
 ``.txt``/``.md`` (:mod:`.text`), ``.docx`` (:mod:`.docx`), ``.vtt``/``.srt``
-(:mod:`.subtitles`), ``.csv``/``.xlsx`` survey tables (:mod:`.table`). Every reader returns
+(:mod:`.subtitles`), ``.csv``/``.tsv``/``.xlsx`` survey tables (:mod:`.table`). Every reader returns
 documents whose ``text`` is NFC with ``\\n`` line ends and whose turns have exact offsets;
 problems a user can fix raise :class:`~qcode.errors.TranscriptError` subclasses naming the file.
 
@@ -11,8 +11,6 @@ problems a user can fix raise :class:`~qcode.errors.TranscriptError` subclasses 
 """
 from __future__ import annotations
 
-import csv
-import io
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -20,14 +18,14 @@ from typing import Callable, Iterable, Iterator
 
 from ..errors import DuplicateDocument, TranscriptError, UnsupportedFormat
 from ..models import KNOWN_METADATA_KEYS, Document, frozen_mapping
-from .common import IngestConfig, decode_text, metadata_value, read_bytes
+from .common import IngestConfig, metadata_value
 
 __all__ = [
     "IngestConfig", "SUPPORTED_SUFFIXES", "SIDECAR_NAME", "discover", "read_path",
     "load_sidecar_metadata", "apply_sidecar", "iter_documents",
 ]
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".vtt", ".srt", ".csv", ".xlsx")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".vtt", ".srt", ".csv", ".tsv", ".xlsx")
 #: per-folder case metadata, keyed by document id.
 SIDECAR_NAME = "metadata.csv"
 
@@ -136,41 +134,43 @@ def _check_size(path: Path, limit_mb: float) -> None:
 def load_sidecar_metadata(folder: Path) -> dict[str, dict]:
     """Case metadata from ``folder/metadata.csv`` keyed by document id (``{}`` if none).
 
-    The id column is named ``id`` (or respondent…, as in survey tables; else the first column);
-    every other non-empty cell is a metadata value. UTF-8 with or without BOM (cp1252 is
-    accepted too, as Excel on Windows writes it); ``;``, ``,`` or tab delimited.
+    Read by the one table reader (:func:`qcode.tables.read_table_file`: UTF-8 with or without
+    BOM, cp1252 as Excel on Windows writes it, ``;``/``,``/tab). The id column is named ``id``
+    (or respondent, löpnummer…, as in survey tables; else the first column); ``Grupp`` and the
+    other Swedish headers mean the known keys; every other non-empty cell is a metadata value.
 
     >>> load_sidecar_metadata(Path("transcripts"))  # doctest: +SKIP
     {'polis-1': {'group': 'polis', 'main_group': 'myndigheter'}}
     """
-    from .table import ID_COLUMN_NAMES, _delimiter
+    from ..tables import read_table_file
+    from .table import canonical_header
 
     path = Path(folder) / SIDECAR_NAME
     if not path.is_file():
         return {}
-    text, _warnings = decode_text(read_bytes(path), path)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
-        rows = [(reader.line_num, row) for row in reader]
-    except csv.Error as error:
-        raise TranscriptError(f"malformed CSV: {error}", path=str(path),
-                              line=reader.line_num) from None
-    rows = [(n, row) for n, row in rows if any(cell.strip() for cell in row)]
-    if not rows:
-        return {}
-    header = [_metadata_key(cell) for cell in rows[0][1]]
-    id_index = next((i for i, name in enumerate(header) if name.casefold() in ID_COLUMN_NAMES), 0)
+        table = read_table_file(path, what="metadata sidecar")
+    except TranscriptError as error:
+        if "is empty" in error.message:
+            return {}
+        raise
+    header = [canonical_header(cell) or _metadata_key(cell) for cell in table.header]
+    id_index = next((i for i, name in enumerate(header) if name == "id"), 0)
     result: dict[str, dict] = {}
-    for number, row in rows[1:]:
-        doc_id = row[id_index].strip() if id_index < len(row) else ""
+    for number, row in table.rows:
+        doc_id = metadata_value(row[id_index]) or ""
         if not doc_id:
             raise TranscriptError("row has no document id", path=str(path), line=number)
         if doc_id in result:
             raise TranscriptError(f"document id {doc_id!r} appears twice", path=str(path),
                                   line=number)
         result[doc_id] = {header[i]: metadata_value(cell) for i, cell in enumerate(row)
-                          if i != id_index and i < len(header) and header[i] and cell.strip()}
+                          if i != id_index and not _blank(cell)}
     return result
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _metadata_key(name: str) -> str:

@@ -46,20 +46,55 @@ class CrosstabResult:
 
 
 def read_survey(path: str | Path) -> pd.DataFrame:
-    """A survey table from CSV (UTF-8) or XLSX; a missing or unreadable file is a ConfigError."""
+    """A survey table from CSV/TSV (any separator and encoding Excel writes) or XLSX, read by
+    the one table reader; Swedish headers (``Grupp``, ``aktörsgrupp``, ``löpnummer`` …) are
+    renamed to the known keys and numbers written with a decimal comma become numbers. A
+    missing or unreadable file is a ConfigError naming it."""
+    from ..ingest.table import canonical_header
+    from ..tables import TABLE_SUFFIXES, read_table_file
+
     path = Path(path)
     if not path.exists():
         raise ConfigError("no such survey file", path=str(path))
     suffix = path.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(path, engine="openpyxl")
-        if suffix in (".csv", ".txt", ".tsv"):
-            return pd.read_csv(path, encoding="utf-8-sig", sep="\t" if suffix == ".tsv" else ",")
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise ConfigError(f"cannot read survey table: {err}", path=str(path)) from None
-    raise ConfigError(f"survey must be a .csv or .xlsx file (got {suffix or 'no suffix'})",
-                      path=str(path))
+    if suffix not in TABLE_SUFFIXES:
+        raise ConfigError(f"survey must be a .csv, .tsv or .xlsx file (got {suffix or 'no suffix'})",
+                          path=str(path))
+    table = read_table_file(path, what="survey", error=ConfigError)
+    names, taken = [], set(table.header)
+    for column in table.header:
+        canonical = canonical_header(column)
+        if canonical and canonical != column and canonical not in taken:
+            taken.add(canonical)
+            column = canonical
+        names.append(column)
+    frame = pd.DataFrame([list(row) for _line, row in table.rows], columns=names, dtype=object)
+    for column in frame.columns:
+        frame[column] = _typed(frame[column])
+    frame.attrs["warnings"] = list(table.warnings)
+    return frame
+
+
+_DECIMAL_COMMA = r"^\s*[-+]?\d+(?:[ \u00a0]\d{3})*(?:,\d+)?\s*$"
+
+
+def _typed(values: pd.Series) -> pd.Series:
+    """A column as numbers when every non-empty cell is one (``0,25`` too), else text with
+    blanks as missing."""
+    blank = values.map(lambda v: v is None or (isinstance(v, str) and not v.strip()))
+    values = values.mask(blank, None)
+    present = values[~blank]
+    if present.empty:
+        return values
+    numbers = pd.to_numeric(present, errors="coerce")
+    if numbers.isna().any():
+        texts = present.astype(str)
+        if texts.str.match(_DECIMAL_COMMA).all():
+            numbers = pd.to_numeric(texts.str.replace(r"[ \u00a0]", "", regex=True)
+                                    .str.replace(",", ".", regex=False), errors="coerce")
+    if numbers.isna().any():
+        return values.map(lambda v: v.strip() if isinstance(v, str) else v)
+    return pd.to_numeric(values.mask(blank, np.nan).where(blank, numbers), errors="coerce")
 
 
 def survey_by_group(survey: pd.DataFrame, by: str = "group", *, id_column: str | None = None,
@@ -177,7 +212,7 @@ def crosstab(store: Store, survey: str | Path | pd.DataFrame, *, by: str = "grou
     if "respondents" in table.columns:
         table["respondents"] = table["respondents"].astype("Int64")
 
-    notes = []
+    notes = list(survey.attrs.get("warnings", ()))
     only_interviews = [g for g in interview_groups if g not in survey_table.index]
     only_survey = [g for g in survey_table.index if g not in set(interview_groups)]
     if only_interviews:
