@@ -330,7 +330,7 @@ def _build_table(rows: Iterable[tuple[int, list[Any], str | None]], path: Path, 
                 if swallowed and (swallowed >= 2 or len(header) >= 3):
                     raise TranscriptError(
                         f"a quoted field starting on this line runs over "
-                        f"{value.count(chr(10)) + 1} lines and holds {swallowed} line(s) that "
+                        f"{value.rstrip(chr(10)).count(chr(10)) + 1} lines and holds {swallowed} line(s) that "
                         f"look like rows of their own: a stray `\"`? Remove it or close the "
                         "quote", path=str(path), line=number)
         if len(values) > len(header):
