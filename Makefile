@@ -31,7 +31,7 @@ demo: install
 	$(QCODE) check-privacy --db $(DEMO_DB) out/
 
 test: install-dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=10
 
 bench: install-dev
 	$(BIN)/python benchmarks/bench_tag.py --repeat 3
