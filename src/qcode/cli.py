@@ -329,6 +329,58 @@ def import_codings(file: str, coder: str, snap: bool, db: str | None) -> None:
     _echo_import(result)
 
 
+@cli.command("stale")
+@click.option("--accept", "accept", type=int, multiple=True, metavar="ID",
+              help="Re-attach stale coding ID at its best candidate passage (repeatable).")
+@click.option("--drop", "drop", type=int, multiple=True, metavar="ID",
+              help="Delete stale coding ID (repeatable).")
+@click.option("--coder", default=None, help="Who resolves them, for the coding log "
+                                            "(default: the coding's coder).")
+@db_option
+def stale_command(accept: tuple[int, ...], drop: tuple[int, ...], coder: str | None,
+                  db: str | None) -> None:
+    """List human codings whose text changed too much to re-anchor them (their old text and
+    the best candidate passage), or resolve them with --accept ID / --drop ID."""
+    with open_project(db) as project:
+        for coding_id in accept:
+            document, start, end, code = project.resolve_stale(coding_id, accept=True, coder=coder)
+            click.echo(f"accepted {coding_id}: {code} on {document} {start}-{end}")
+        for coding_id in drop:
+            project.resolve_stale(coding_id, accept=False, coder=coder)
+            click.echo(f"dropped {coding_id}")
+        if accept or drop:
+            return
+        frame = project.stale()
+    if frame.empty:
+        click.echo("no stale codings")
+        return
+    for row in frame.itertuples(index=False):
+        click.echo(f"#{row.id}  {row.document}  {row.code}  {row.coder or ''}".rstrip())
+        click.echo(f"  was:       {_one_line(row.old_text) if row.old_text else '(text not kept)'}"
+                   f"  [{row.old_start}-{row.old_end} of the old text]")
+        if _is_missing(row.candidate_start):
+            click.echo("  candidate: none")
+        else:
+            click.echo(f"  candidate: {_one_line(row.candidate_text)}  [{row.candidate_start}-"
+                       f"{row.candidate_end}, similarity {row.similarity:.2f}]")
+    click.echo(f"{len(frame)} stale coding(s): `qcode stale --accept ID` re-attaches one at its "
+               "candidate, `--drop ID` deletes it")
+
+
+def _one_line(text: str, width: int = 90) -> str:
+    """A passage on one line, shortened in the middle: «start … end»."""
+    flat = " ".join(str(text).split())
+    if len(flat) > width:
+        flat = flat[: width // 2 - 1] + " … " + flat[-(width // 2 - 2):]
+    return f"«{flat}»"
+
+
+def _is_missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
 @cli.command("coders")
 @db_option
 def coders_command(db: str | None) -> None:

@@ -284,8 +284,8 @@ class Project:
                                     prepared.codings, tag_key=tag_key)
         for doc_id, start, end, code in saved.human_stale:
             result.warnings.append(
-                f"{document.path}: human coding {code} at {start}-{end} of {doc_id} no longer "
-                "matches the text; marked stale (see `qcode coders`)"
+                f"{document.path}: human coding {code} at {start}-{end} of {doc_id} could not be "
+                "re-anchored to the changed text; marked stale (see `qcode stale`)"
             )
         result.documents_tagged += 1
         result.segments += len(prepared.segments)
@@ -578,6 +578,25 @@ class Project:
         from .review import import_codings
 
         return import_codings(path, self.open_existing_store(), coder, snap=snap)
+
+    def stale(self) -> pd.DataFrame:
+        """Human codings whose text changed beyond re-anchoring: one row per coding with its
+        ``id``, document, code, coder, ``old_text`` and the best ``candidate_text`` (with
+        ``candidate_start``/``candidate_end`` and ``similarity``). See :mod:`qcode.anchor`.
+
+        >>> Project("demo").stale()[["id", "code", "old_text", "candidate_text"]]  # doctest: +SKIP
+        """
+        return self.open_existing_store().stale_codings_frame()
+
+    def resolve_stale(self, coding_id: int, *, accept: bool, coder: str | None = None) -> Any:
+        """Re-attach stale coding ``coding_id`` at its best candidate (``accept``) or delete
+        it; logged under ``coder`` (default: the coding's coder). Returns the new
+        (document, start, end, code) when accepted, None when dropped.
+
+        >>> Project("demo").resolve_stale(12, accept=True)  # doctest: +SKIP
+        ('polis-01', 812, 870, 'samverkan')
+        """
+        return self.open_existing_store().resolve_stale(coding_id, accept=accept, coder=coder)
 
     def coders(self) -> pd.DataFrame:
         """One row per human coder with their coding counts.

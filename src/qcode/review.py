@@ -34,6 +34,9 @@ from .writers import atomic_path, escape_formula, infer_format
 #: the fixed columns of a review sheet, before the code columns.
 FIXED_COLUMNS = ["segment", "document", "title", "group", "speaker", "text"]
 NOTE_COLUMN = "note"
+#: human codings that went stale when their text changed, listed on the row of the segment
+#: holding their best candidate passage (read-only: `qcode stale` resolves them).
+STALE_COLUMN = "stale"
 SCORE_PREFIX = "score:"
 #: cell values read as "this code applies" / "it does not" (case-insensitive, Swedish too).
 YES = {"1", "1.0", "x", "ja", "yes", "true", "j", "y"}
@@ -127,7 +130,33 @@ def review_frame(store: Store, codes: Sequence[str] = (), groups: Sequence[str] 
             round(suggestions[(sid, column)], 3) if (sid, column) in suggestions else None
             for sid in frame["segment"]]
     frame[NOTE_COLUMN] = ""
+    stale = _stale_notes(store)
+    if stale:
+        frame[STALE_COLUMN] = [stale.get(sid, "") for sid in frame["segment"]]
     return frame.reset_index(drop=True)
+
+
+def _stale_notes(store: Store) -> dict[str, str]:
+    """Segment id -> the stale human codings whose candidate passage lies in it (or, with no
+    candidate, that were on it), so they show in the sheet instead of silently vanishing."""
+    stale = store.stale_codings_frame()
+    if stale.empty:
+        return {}
+    spans = store.segment_spans()
+    notes: dict[str, list[str]] = {}
+    for row in stale.itertuples(index=False):
+        where = None
+        if not pd.isna(row.candidate_start):
+            where = next((idx for (doc, idx), (s, e) in spans.items()
+                          if doc == row.document and s <= row.candidate_start < e), None)
+        if where is None and not pd.isna(row.segment):
+            where = int(row.segment)
+        if where is None:
+            continue
+        old = " ".join(str(row.old_text).split())
+        notes.setdefault(segment_id(row.document, where), []).append(
+            f"{row.code} ({row.coder}, stale #{row.id}): «{old}» — qcode stale --accept {row.id}")
+    return {sid: "\n".join(lines) for sid, lines in notes.items()}
 
 
 def write_review(frame: pd.DataFrame, output: str | Path, fmt: str | None = None) -> Path:
@@ -160,9 +189,10 @@ def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    codes = [c for c in frame.columns
-             if c not in FIXED_COLUMNS and c != NOTE_COLUMN and not c.startswith(SCORE_PREFIX)]
-    columns = FIXED_COLUMNS + codes + [NOTE_COLUMN]
+    codes = [c for c in frame.columns if c not in FIXED_COLUMNS and c not in
+             (NOTE_COLUMN, STALE_COLUMN) and not c.startswith(SCORE_PREFIX)]
+    columns = FIXED_COLUMNS + codes + [NOTE_COLUMN] + (
+        [STALE_COLUMN] if STALE_COLUMN in frame.columns else [])
     book = Workbook()
     sheet = book.active
     sheet.title = "review"
@@ -184,12 +214,12 @@ def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
                 cell.comment = Comment(f"qcode: suggested, score {score:.2f}", "qcode",
                                        width=160, height=40)
     widths = {"segment": 16, "document": 16, "title": 24, "group": 12, "speaker": 10,
-              "text": 70, NOTE_COLUMN: 30}
+              "text": 70, NOTE_COLUMN: 30, STALE_COLUMN: 40}
     wrap = Alignment(wrap_text=True, vertical="top")
     for j, name in enumerate(columns, start=1):
         letter = get_column_letter(j)
         sheet.column_dimensions[letter].width = widths.get(name, max(8, min(18, len(name) + 2)))
-        if name in ("text", "title", NOTE_COLUMN):
+        if name in ("text", "title", NOTE_COLUMN, STALE_COLUMN):
             for cell in sheet[letter][1:]:
                 cell.alignment = wrap
     sheet.freeze_panes = "A2"
@@ -270,7 +300,7 @@ def read_review_decisions(path: str | Path, store: Store
     code_columns: list[tuple[int, str]] = []
     problems: list[str] = []
     for i, name in enumerate(header):
-        if name.lower() in FIXED_COLUMNS or name.lower() == NOTE_COLUMN or not name:
+        if name.lower() in FIXED_COLUMNS or name.lower() in (NOTE_COLUMN, STALE_COLUMN) or not name:
             continue
         if name.lower().startswith(SCORE_PREFIX):
             continue

@@ -23,8 +23,9 @@ import pandas as pd
 from .errors import ProjectBusy, StoreError
 from .models import AUTOMATIC_SOURCES, Coding, Document, Segment
 
-SCHEMA_VERSION = 3  # 2: the files table (whole unchanged files skipped on re-runs)
+SCHEMA_VERSION = 4  # 2: the files table (whole unchanged files skipped on re-runs)
 # 3: source 'companion' (codings table rebuilt, see Store._allow_companion_source)
+# 4: the stale_codings table (old text and best candidate of codings that went stale)
 
 #: column order of the codings CSV export (issue contract); reports rely on these names.
 CODING_COLUMNS = [
@@ -104,6 +105,19 @@ CREATE TABLE IF NOT EXISTS coding_log (
     segment_idx INTEGER,
     code       TEXT,
     detail     TEXT
+);
+-- a human coding whose text is gone from its document: the text it was made on (no longer in
+-- the document, so no second copy that could disagree with it) and the best candidate span
+CREATE TABLE IF NOT EXISTS stale_codings (
+    coding_id       INTEGER PRIMARY KEY,
+    old_start       INTEGER NOT NULL,
+    old_end         INTEGER NOT NULL,
+    old_text        TEXT NOT NULL,
+    candidate_start INTEGER,
+    candidate_end   INTEGER,
+    similarity      REAL,
+    text_sha256     TEXT,
+    at              TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS models (
     name            TEXT PRIMARY KEY,
@@ -416,7 +430,8 @@ class Store:
             ).fetchone()
             moved, stale = 0, []
             if old is not None and old[0] != document.text:
-                moved, stale = self._relocate_human_codings(document.id, old[0], document.text)
+                moved, stale = self._relocate_human_codings(document.id, old[0], document.text,
+                                                            segments)
             self.conn.execute(
                 "INSERT INTO documents(id, path, sha256, text, metadata, tag_key, ingested_at, tagged_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -451,29 +466,66 @@ class Store:
         )
 
     def _relocate_human_codings(
-        self, document_id: str, old_text: str, new_text: str
+        self, document_id: str, old_text: str, new_text: str, segments: Sequence[Segment] = ()
     ) -> tuple[int, list[tuple[str, int, int, str]]]:
-        """Keep every human coding attached to its words when the text around it changed."""
-        moved, stale = 0, []
+        """Re-anchor every current human coding of the document to the new text (see
+        :mod:`qcode.anchor`): moved by the edit's offsets, to its exact text nearby, or to a
+        passage at least 90 % alike in the same segment neighbourhood, each move logged;
+        what cannot be re-anchored is marked stale with its old text and best candidate
+        (``qcode stale``). Call inside the transaction that stores the new text, before the
+        old segments are replaced."""
+        from .anchor import TextEdit, reanchor
+
         rows = self.conn.execute(
-            "SELECT id, start_offset, end_offset, code FROM codings "
-            "WHERE document_id = ? AND source = 'human' AND stale = 0",
+            "SELECT id, segment_idx, start_offset, end_offset, code, coder FROM codings "
+            "WHERE document_id = ? AND source = 'human' AND stale = 0 ORDER BY id",
             (document_id,),
         ).fetchall()
-        for coding_id, start, end, code in rows:
-            span = old_text[start:end]
-            if new_text[start:end] == span:
+        if not rows:
+            return 0, []
+        old_segments = {idx: (s, e) for idx, s, e in self.conn.execute(
+            "SELECT idx, start_offset, end_offset FROM segments WHERE document_id = ?",
+            (document_id,))}
+        new_spans = [(s.start, s.end) for s in segments]
+        edit = TextEdit(old_text, new_text)
+        new_sha = _sha256(new_text)
+        moved, stale = 0, []
+        for coding_id, idx, start, end, code, coder in rows:
+            near, whole = None, False
+            if idx is not None and idx in old_segments:
+                whole = old_segments[idx] == (start, end)
+                low = old_segments.get(idx - 1, old_segments[idx])[0]
+                high = old_segments.get(idx + 1, old_segments[idx])[1]
+                near = (edit.carry_start(low), edit.carry_end(high))
+            anchor = reanchor(edit, start, end, near, new_spans, whole)
+            if anchor.how == "kept":
                 continue
-            found = new_text.find(span) if span else -1
-            if found >= 0 and new_text.find(span, found + 1) < 0:
+            if anchor.moved:
                 self.conn.execute(
                     "UPDATE codings SET start_offset = ?, end_offset = ? WHERE id = ?",
-                    (found, found + len(span), coding_id),
-                )
+                    (anchor.start, anchor.end, coding_id))
+                self.log("move", coder=coder, document_id=document_id, segment_idx=idx, code=code,
+                         detail=f"coding {coding_id} {start}-{end} -> {anchor.start}-{anchor.end}: "
+                                f"{_MOVE_TEXT[anchor.how]}"
+                                + (f" {anchor.similarity:.2f}" if anchor.how == "fuzzy" else ""))
                 moved += 1
-            else:
-                self.conn.execute("UPDATE codings SET stale = 1 WHERE id = ?", (coding_id,))
-                stale.append((document_id, start, end, code))
+                continue
+            self.conn.execute("UPDATE codings SET stale = 1 WHERE id = ?", (coding_id,))
+            self.conn.execute(
+                "INSERT INTO stale_codings(coding_id, old_start, old_end, old_text, "
+                "candidate_start, candidate_end, similarity, text_sha256, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(coding_id) DO UPDATE SET "
+                "old_start = excluded.old_start, old_end = excluded.old_end, "
+                "old_text = excluded.old_text, candidate_start = excluded.candidate_start, "
+                "candidate_end = excluded.candidate_end, similarity = excluded.similarity, "
+                "text_sha256 = excluded.text_sha256, at = excluded.at",
+                (coding_id, start, end, old_text[start:end], anchor.start, anchor.end,
+                 anchor.similarity, new_sha, now_iso()))
+            self.log("stale", coder=coder, document_id=document_id, segment_idx=idx, code=code,
+                     detail=f"coding {coding_id} {start}-{end}: text changed, best candidate "
+                            + (f"{anchor.start}-{anchor.end} ({anchor.similarity:.2f})"
+                               if anchor.start is not None else "none"))
+            stale.append((document_id, start, end, code))
         return moved, stale
 
     def _resegment_human_codings(self, document_id: str) -> None:
@@ -508,6 +560,75 @@ class Store:
             "FROM codings WHERE source = 'human' AND stale = 1 ORDER BY document_id, start_offset",
             self.conn,
         )
+
+    def stale_codings_frame(self) -> pd.DataFrame:
+        """One row per stale human coding: id, document, segment (its old one), code, coder,
+        old_start, old_end, old_text, candidate_start, candidate_end, candidate_text,
+        similarity. The candidate is the passage of the current text most like the old one
+        (recomputed when the document changed again since the coding went stale); old_text is
+        empty for codings that went stale before qcode kept it."""
+        from .anchor import best_candidate
+
+        rows = self.conn.execute(
+            "SELECT c.id, c.document_id, c.segment_idx, c.code, c.coder, "
+            "COALESCE(s.old_start, c.start_offset), COALESCE(s.old_end, c.end_offset), "
+            "s.old_text, s.candidate_start, s.candidate_end, s.similarity, s.text_sha256, "
+            "d.sha256, d.text "
+            "FROM codings c JOIN documents d ON d.id = c.document_id "
+            "LEFT JOIN stale_codings s ON s.coding_id = c.id "
+            "WHERE c.source = 'human' AND c.stale = 1 ORDER BY c.document_id, c.id").fetchall()
+        records = []
+        for (coding_id, doc, idx, code, coder, old_start, old_end, old_text, cand_start,
+             cand_end, score, text_sha, doc_sha, text) in rows:
+            if old_text is not None and text_sha != _sha256(text):
+                found = best_candidate(text, old_text)
+                cand_start, cand_end, score = found if found else (None, None, None)
+            candidate = text[cand_start:cand_end] if cand_start is not None else None
+            records.append({
+                "id": coding_id, "document": doc, "segment": idx, "code": code, "coder": coder,
+                "old_start": old_start, "old_end": old_end, "old_text": old_text or "",
+                "candidate_start": cand_start, "candidate_end": cand_end,
+                "candidate_text": candidate, "similarity": score})
+        columns = ["id", "document", "segment", "code", "coder", "old_start", "old_end",
+                   "old_text", "candidate_start", "candidate_end", "candidate_text", "similarity"]
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        for column in ("segment", "candidate_start", "candidate_end"):
+            frame[column] = frame[column].astype("Int64")
+        return frame
+
+    def resolve_stale(self, coding_id: int, *, accept: bool, coder: str | None = None
+                      ) -> tuple[str, int, int, str] | None:
+        """Accept a stale coding at its best candidate (it becomes a current coding of the
+        segment holding that span) or drop it (deleted), in one transaction, logged.
+        Returns (document, start, end, code) — the new span when accepted — or raises
+        StoreError when ``coding_id`` is not a stale human coding or has no candidate."""
+        stale = self.stale_codings_frame()
+        match = stale[stale["id"] == coding_id]
+        if match.empty:
+            raise StoreError(f"no stale human coding with id {coding_id}; "
+                             "`qcode stale` lists them", path=self.path)
+        row = match.iloc[0]
+        who = coder or row["coder"]
+        with self.transaction():
+            if accept:
+                if pd.isna(row["candidate_start"]):
+                    raise StoreError(f"stale coding {coding_id} has no candidate passage; "
+                                     f"drop it (--drop {coding_id}) and code the passage again",
+                                     path=self.path)
+                start, end = int(row["candidate_start"]), int(row["candidate_end"])
+                self.conn.execute(
+                    "UPDATE codings SET start_offset = ?, end_offset = ?, stale = 0 WHERE id = ?",
+                    (start, end, coding_id))
+                self.conn.execute("DELETE FROM stale_codings WHERE coding_id = ?", (coding_id,))
+                self._resegment_human_codings(row["document"])
+                self.log("accept stale", coder=who, document_id=row["document"], code=row["code"],
+                         detail=f"coding {coding_id} re-attached at {start}-{end}")
+                return row["document"], start, end, row["code"]
+            self.conn.execute("DELETE FROM codings WHERE id = ?", (coding_id,))
+            self.conn.execute("DELETE FROM stale_codings WHERE coding_id = ?", (coding_id,))
+            self.log("drop stale", coder=who, document_id=row["document"], code=row["code"],
+                     detail=f"coding {coding_id} dropped")
+            return None
 
     # -- redaction mapping (never exported) ----------------------------------------------------
     def redaction_mapping(self) -> dict[tuple[str, str], str]:
@@ -750,6 +871,16 @@ class Store:
             return None
         return {"created": row[0], "codebook_sha256": row[1], "data_sha256": row[2],
                 "info": json.loads(row[3]), "blob": bytes(row[4])}
+
+
+_MOVE_TEXT = {"offsets": "moved by the edit's offsets", "exact": "same text nearby",
+              "fuzzy": "fuzzy alignment"}
+
+
+def _sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
