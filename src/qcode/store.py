@@ -507,7 +507,7 @@ class Store:
                 self.log("move", coder=coder, document_id=document_id, segment_idx=idx, code=code,
                          detail=f"coding {coding_id} {start}-{end} -> {anchor.start}-{anchor.end}: "
                                 f"{_MOVE_TEXT[anchor.how]}"
-                                + (f" {anchor.similarity:.2f}" if anchor.how == "fuzzy" else ""))
+                                + (f" {anchor.similarity:.3f}" if anchor.how == "fuzzy" else ""))
                 moved += 1
                 continue
             self.conn.execute("UPDATE codings SET stale = 1 WHERE id = ?", (coding_id,))
