@@ -263,16 +263,16 @@ def test_format_explanation_marks_vetoes_and_skipped_interviewer():
 def test_regex_shortcut_finds_what_finditer_finds(pattern):
     import re
 
-    from qcode.tag import _ODD_CASE, _finditer, leading_literals
+    from qcode.regexes import ODD_CASE, finditer_from, leading_literals
 
     regex = re.compile(pattern, re.IGNORECASE)
     for text in ["aaaa abc ab abcc", "ÅR år År åren", "Polisen och kripo samverkar, POLIS samarbete.",
                  "ſamverkan samverkan", "t.ex. T.EX. tex", "İstanbul: polisen samverkar"]:
         lowered = text.lower()
-        if len(lowered) != len(text) or _ODD_CASE.search(text):
+        if len(lowered) != len(text) or ODD_CASE.search(text):
             lowered = None
         expected = [(m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()]
-        got = [(m.start(), m.end()) for m in _finditer(regex, text, lowered, leading_literals(pattern))]
+        got = [(m.start(), m.end()) for m in finditer_from(regex, text, lowered, leading_literals(pattern))]
         assert got == expected, text
 
 

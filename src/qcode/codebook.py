@@ -30,6 +30,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import CodebookError, CodebookProblem, InvalidCodebook
+from .regexes import regex_problem
 
 __all__ = [
     "Term", "Patterns", "Code", "Codebook",
@@ -269,162 +270,6 @@ def _check_size(root: Node, path: str | None) -> None:
         return total
 
     size(root)
-
-
-# --------------------------------------------------------------------------------------------
-# Regex safety: nested quantifiers and ambiguous alternations under a repeat
-# --------------------------------------------------------------------------------------------
-
-def _regex_problem(pattern: str) -> str | None:
-    """Why ``pattern`` is unusable (does not compile, or may backtrack catastrophically)."""
-    try:
-        re.compile(pattern, re.IGNORECASE)
-    except re.error as err:
-        return f"regex does not compile: {err}"
-    from re import _constants as c, _parser as sre_parse  # stdlib internals, Python 3.11+
-
-    try:
-        parsed = sre_parse.parse(pattern, re.IGNORECASE)
-    except re.error as err:  # pragma: no cover - compile() already succeeded
-        return f"regex does not compile: {err}"
-    repeats = (c.MAX_REPEAT, c.MIN_REPEAT)
-
-    def children(op: Any, av: Any) -> list[list[Any]]:
-        if op in repeats or op == c.POSSESSIVE_REPEAT:
-            return [list(av[2])]
-        if op == c.SUBPATTERN:
-            return [list(av[3])]
-        if op == c.BRANCH:
-            return [list(item) for item in av[1]]
-        if op in (c.ASSERT, c.ASSERT_NOT):
-            return [list(av[1])]
-        if op == c.ATOMIC_GROUP:
-            return [list(av)]
-        if op == c.GROUPREF_EXISTS:
-            return [list(x) for x in av[1:] if x is not None]
-        return []
-
-    def has_unbounded(items: list[Any]) -> bool:
-        for op, av in items:
-            if op in repeats and (av[1] == c.MAXREPEAT or av[1] > 10):
-                return True
-            if op == c.ATOMIC_GROUP:
-                continue  # atomic groups never backtrack into themselves
-            if any(has_unbounded(sub) for sub in children(op, av)):
-                return True
-        return False
-
-    def ambiguous_branch(items: list[Any]) -> bool:
-        for op, av in items:
-            if op == c.BRANCH:
-                alts = [list(a) for a in av[1]]
-                firsts = [_first_set(a, c) for a in alts]
-                if any(f is not None and not f for f in firsts):
-                    return True  # an empty alternative: (a|)+ , (a|aa)+ after prefix folding
-                for i in range(len(firsts)):
-                    for j in range(i + 1, len(firsts)):
-                        if _sets_overlap(firsts[i], firsts[j]):
-                            return True
-            if op == c.ATOMIC_GROUP:
-                continue
-            if any(ambiguous_branch(sub) for sub in children(op, av)):
-                return True
-        return False
-
-    def check(items: list[Any]) -> str | None:
-        for op, av in items:
-            if op in repeats and (av[1] == c.MAXREPEAT or av[1] > 10):
-                body = list(av[2])
-                if has_unbounded(body):
-                    return ("nested quantifiers (like (a+)+ or (\\w*)*) can backtrack "
-                            "catastrophically; use a single quantifier, e.g. (a+) or \\w*")
-                if ambiguous_branch(body):
-                    return ("a repeated group whose alternatives can match the same text "
-                            "(like (a|aa)+) can backtrack catastrophically; make the "
-                            "alternatives start differently or drop the repeat")
-            if op == c.ATOMIC_GROUP:
-                continue
-            for sub in children(op, av):
-                found = check(sub)
-                if found:
-                    return found
-        return None
-
-    return check(list(parsed))
-
-
-def _first_set(items: list[Any], c: Any) -> set[Any] | None:
-    """Characters an item sequence can start with: a set of ('lit', ch) / ('cat', name), or
-    None for "anything" (., negated classes, lookarounds: assume the worst). An empty set means
-    the sequence can match the empty string."""
-    for op, av in items:
-        if op == c.LITERAL:
-            return {("lit", chr(av).lower())}
-        if op == c.IN:
-            out: set[Any] = set()
-            for sop, sav in av:
-                if sop == c.LITERAL:
-                    out.add(("lit", chr(sav).lower()))
-                elif sop == c.CATEGORY:
-                    out.add(("cat", str(sav)))
-                elif sop == c.RANGE:
-                    lo, hi = sav
-                    if hi - lo > 200:
-                        return None
-                    out.update(("lit", chr(x).lower()) for x in range(lo, hi + 1))
-                else:  # NEGATE and anything unusual
-                    return None
-            return out
-        if op == c.SUBPATTERN:
-            inner = _first_set(list(av[3]), c)
-            if inner is None or inner:
-                return inner
-            continue
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
-            inner = _first_set(list(av[2]), c)
-            if inner is None:
-                return None
-            if av[0] == 0:
-                rest = _first_set(items[items.index((op, av)) + 1:], c)
-                return None if rest is None else inner | rest
-            return inner
-        if op == c.BRANCH:
-            out = set()
-            for alt in av[1]:
-                f = _first_set(list(alt), c)
-                if f is None:
-                    return None
-                out |= f
-            return out
-        if op == c.AT:
-            continue  # anchors (\b, ^) consume nothing
-        return None
-    return set()
-
-
-_CATEGORY_SAMPLES = {
-    "CATEGORY_WORD": re.compile(r"\w"), "CATEGORY_NOT_WORD": re.compile(r"\W"),
-    "CATEGORY_DIGIT": re.compile(r"\d"), "CATEGORY_NOT_DIGIT": re.compile(r"\D"),
-    "CATEGORY_SPACE": re.compile(r"\s"), "CATEGORY_NOT_SPACE": re.compile(r"\S"),
-}
-
-
-def _sets_overlap(a: set[Any] | None, b: set[Any] | None) -> bool:
-    if a is None or b is None:
-        return True
-    if a & b:
-        return True
-    for kind_a, val_a in a:
-        for kind_b, val_b in b:
-            if kind_a == "cat" and kind_b == "cat":
-                return True  # two classes (\w and \d, \S and \w, ...): assume they overlap
-            if kind_a == "cat" and kind_b == "lit":
-                if _CATEGORY_SAMPLES.get(val_a, re.compile(".")).match(val_b):
-                    return True
-            if kind_a == "lit" and kind_b == "cat":
-                if _CATEGORY_SAMPLES.get(val_b, re.compile(".")).match(val_a):
-                    return True
-    return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -688,7 +533,7 @@ class _Checker:
         if not pattern.strip():
             self.problem(where, "empty regex", node)
             return None
-        trouble = _regex_problem(pattern)
+        trouble = regex_problem(pattern)
         if trouble:
             self.problem(where, f"{trouble} (in {pattern!r})", node)
             return None

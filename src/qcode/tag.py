@@ -22,13 +22,6 @@ score approaches 1 as evidence accumulates. It ranks codings for review; it is n
 from __future__ import annotations
 
 import re
-import re._casefix as _casefix
-import re._constants as _sre_constants
-import re._parser as _sre_parser
-import signal
-import threading
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Iterable, Iterator, NamedTuple
@@ -37,6 +30,8 @@ from .codebook import Code, Codebook, Patterns, Term
 from .errors import CodebookError
 from .models import Coding, Evidence, Segment
 from .nlp import Word, doc_words, fresh_nlp, get_nlp, lemma_candidates
+from .regexes import (ODD_CASE, RegexTimeout, alarm_handler, finditer_from, leading_literals,
+                      required_parts, time_limit)
 
 # how a pattern matched -> weight in the score (see module docstring)
 WEIGHTS = {"phrase": 1.5, "regex": 1.5, "lemma": 1.0, "prefix": 0.8, "compound": 0.6}
@@ -371,7 +366,7 @@ class Tagger:
                      ) -> Iterator[tuple[Segment, list[Coding]]]:
         """Stream ``(segment, codings)`` in input order, tokenizing in batches."""
         iterator = iter(segments)
-        with _alarm_handler():  # installed once, not per segment (see _time_limit)
+        with alarm_handler():  # installed once, not per segment (see time_limit)
             while batch := list(islice(iterator, batch_size)):
                 todo = [s for s in batch if self._codable(s)]
                 docs = iter(self._nlp.tokenizer.pipe([s.text for s in todo], batch_size=batch_size))
@@ -454,19 +449,19 @@ class Tagger:
                     runnable.append(number)
         if runnable:
             lowered = text.lower()
-            if len(lowered) != len(text) or _ODD_CASE.search(text):
+            if len(lowered) != len(text) or ODD_CASE.search(text):
                 lowered = None  # lower() is no guide to re.IGNORECASE here: scan plainly
             budget = REGEX_SECONDS + REGEX_SECONDS_PER_CHAR * len(text)
             number = runnable[0]
             try:
-                with _time_limit(budget):
+                with time_limit(budget):
                     for number in sorted(runnable):
                         i, regex = self._regexes[number]
-                        for m in _finditer(regex, text, lowered, self._leads[number]):
+                        for m in finditer_from(regex, text, lowered, self._leads[number]):
                             if m.end() > m.start():
                                 hits.append(_Hit(i, m.start(), m.end(), regex.pattern, "regex",
                                                  "regex", False))
-            except _RegexTimeout:
+            except RegexTimeout:
                 i, regex = self._regexes[number]
                 raise CodebookError(
                     f"regex {regex.pattern!r} of code {self._codes[i].path} ran longer than "
@@ -569,218 +564,6 @@ class Tagger:
     def _match(self, segment: Segment, h: _Hit) -> Match:
         return Match(self._codes[h.code].path, segment.start + h.start, segment.start + h.end,
                      segment.text[h.start:h.end], h.pattern, h.kind, h.how, h.veto)
-
-
-# characters re.IGNORECASE folds beyond str.lower() (long s, dotless i, micro sign, Greek and
-# Cyrillic variants), except plain i and s; a text with one of them is scanned plainly
-_ODD_CHARS = ({chr(c) for c in _casefix._EXTRA_CASES}
-              | {chr(v) for folds in _casefix._EXTRA_CASES.values() for v in folds}) - {"i", "s"}
-_ODD_CASE = re.compile("[" + re.escape("".join(sorted(_ODD_CHARS))) + "]")
-
-
-class _RegexTimeout(Exception):
-    """Raised by the SIGALRM handler inside a regex scan that ran out of time."""
-
-
-def _on_alarm(signum: int, frame: object) -> None:
-    raise _RegexTimeout
-
-
-def _can_time_out() -> bool:
-    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-
-
-_handler_installed = False  # True inside _alarm_handler(): _time_limit need not install it
-
-
-@contextmanager
-def _alarm_handler() -> Iterator[None]:
-    """Keep the SIGALRM handler of :class:`_time_limit` installed for a block (installing it
-    costs more than a regex scan of a short segment); the previous handler is put back."""
-    global _handler_installed
-    if _handler_installed or not _can_time_out():
-        yield
-        return
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    _handler_installed = True
-    try:
-        yield
-    finally:
-        _handler_installed = False
-        signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
-
-
-class _time_limit:
-    """``with _time_limit(seconds):`` interrupts the block with ``_RegexTimeout`` after
-    ``seconds`` of wall-clock time.
-
-    Python's ``re`` engine checks for signals while it backtracks, so SIGALRM stops even a
-    runaway match. Signals reach only the main thread and Windows has no SIGALRM: there the
-    block runs without a limit (validation still rejects the known catastrophic shapes). A
-    timer the caller had armed is put back afterwards. A class, not a generator, because it
-    wraps every segment's regex scan and must cost about a microsecond.
-    """
-
-    __slots__ = ("seconds", "active", "outer", "started", "handler")
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-
-    def __enter__(self) -> None:
-        self.active = _can_time_out()
-        if not self.active:
-            return
-        self.handler = None if _handler_installed else _alarm_handler()
-        if self.handler is not None:
-            self.handler.__enter__()
-        self.outer = signal.setitimer(signal.ITIMER_REAL, self.seconds)[0]
-        self.started = time.monotonic() if self.outer else 0.0
-
-    def __exit__(self, *exc: object) -> None:
-        if not self.active:
-            return
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        if self.handler is not None:
-            self.handler.__exit__(None, None, None)
-        if self.outer:
-            signal.setitimer(signal.ITIMER_REAL, max(self.outer - (time.monotonic() - self.started), 1e-3))
-
-
-def _finditer(regex: re.Pattern[str], text: str, lowered: str | None,
-              leads: frozenset[str] | None) -> Iterator[re.Match[str]]:
-    """``regex.finditer(text)``, but trying only the positions where a match can start.
-
-    When every match must start with one of ``leads`` (lower-cased literals), the leftmost
-    non-overlapping matches are found by ``regex.match`` at each occurrence of a lead in the
-    lower-cased text, in order, skipping positions inside the previous match. Python's ``re``
-    cannot skip ahead itself for patterns like ``\\b(?:samverk\\w*|samarbet\\w*)…``, and
-    scanning every position of the segment with them was half of the tagging time.
-    """
-    if not leads or lowered is None:
-        yield from regex.finditer(text)
-        return
-    starts: set[int] = set()
-    for lead in leads:
-        at = lowered.find(lead)
-        while at >= 0:
-            starts.add(at)
-            at = lowered.find(lead, at + 1)
-    done = 0
-    for at in sorted(starts):
-        if at < done:
-            continue
-        m = regex.match(text, at)
-        if m is not None and m.end() > m.start():
-            yield m
-            done = m.end()
-
-
-def leading_literals(pattern: str) -> frozenset[str] | None:
-    """Lower-cased literals one of which every match of ``pattern`` starts with, or None.
-
-    Zero-width items at the start (``\\b``, look-arounds) are passed over.
-
-    >>> sorted(leading_literals(r"\\b(?:polis\\w*|kripo)\\s+ringde"))
-    ['kripo', 'polis']
-    >>> leading_literals(r"(?:vi\\s+)?ringer") is None  # the optional group may be missing
-    True
-    """
-    try:
-        parsed = _sre_parser.parse(pattern, re.IGNORECASE)
-    except Exception:
-        return None
-    found = _leading(list(parsed))
-    if not found or any(_ODD_CASE.search(x) or not x for x in found):
-        return None
-    return frozenset(x.lower() for x in found)
-
-
-def _leading(items: list) -> set[str] | None:
-    c = _sre_constants
-    zero_width = (c.AT, c.ASSERT, c.ASSERT_NOT)
-    position = 0
-    while position < len(items) and items[position][0] in zero_width:
-        position += 1
-    if position == len(items):
-        return None
-    op, av = items[position]
-    if op is c.LITERAL:
-        run = ""
-        while position < len(items) and items[position][0] is c.LITERAL:
-            run += chr(items[position][1])
-            position += 1
-        return {run}
-    if op is c.SUBPATTERN:
-        return _leading(list(av[3]))
-    if op is c.BRANCH:
-        alternatives = [_leading(list(alt)) for alt in av[1]]
-        return None if any(a is None for a in alternatives) else set().union(*alternatives)
-    if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
-        return _leading(list(av[2]))
-    return None
-
-
-def required_parts(pattern: str, min_length: int = 3) -> list[frozenset[str]]:
-    """Parts every match of ``pattern`` must contain: each part is a set of lower-cased strings
-    one of which occurs in the match. Parts shorter than ``min_length`` are left out, so an
-    empty list means "no shortcut".
-
-    The tagger runs a regex only on segments that have a word for every letters-only part:
-    most regexes in a codebook look for rare words, often two of them near each other
-    (``\\b(?:ingen|saknar)\\b[^.]{0,25}\\b(?:plan\\w*|rutin\\w*)``), and this test is done
-    once per distinct word, which is far cheaper than a regex scan of every segment.
-
-    >>> [sorted(p) for p in required_parts(r"\\bdet\\s+(?:har\\s+)?(?:ökat|minskat)\\b")]
-    [['det'], ['minskat', 'ökat']]
-    >>> required_parts(r"\\b\\d+\\s+st\\b")  # nothing of 3+ letters is required
-    []
-    """
-    try:
-        parsed = _sre_parser.parse(pattern, re.IGNORECASE)
-    except Exception:  # unusual syntax or a parser change: no shortcut, the regex still runs
-        return []
-    return [frozenset(x.lower() for x in part) for part in _sequence_parts(list(parsed))
-            if min(len(x) for x in part) >= min_length]
-
-
-def _sequence_parts(items: list) -> list[set[str]]:
-    """The required parts of a regex sequence: runs of literals and required groups."""
-    c = _sre_constants
-    parts: list[set[str]] = []
-    run = ""
-    for op, av in items:
-        if op is c.LITERAL:
-            run += chr(av)
-            continue
-        if run:
-            parts.append({run})
-            run = ""
-        found = _item_literals(op, av)
-        if found:
-            parts.append(found)
-    if run:
-        parts.append({run})
-    return parts
-
-
-def _item_literals(op, av) -> set[str] | None:
-    """Strings one of which a match of this regex item contains, or None if unknown."""
-    c = _sre_constants
-    if op is c.SUBPATTERN:
-        return _best(_sequence_parts(list(av[3])))
-    if op is c.BRANCH:
-        alternatives = [_best(_sequence_parts(list(alt))) for alt in av[1]]
-        return None if any(a is None for a in alternatives) else set().union(*alternatives)
-    if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
-        return _best(_sequence_parts(list(av[2])))
-    return None
-
-
-def _best(parts: list[set[str]]) -> set[str] | None:
-    """The most selective of several required parts: longest shortest string, fewest strings."""
-    if not parts:
-        return None
-    return max(parts, key=lambda o: (min(len(x) for x in o), -len(o)))
 
 
 def _score(weights: Iterable[float]) -> float:
