@@ -73,7 +73,7 @@ def test_the_shipped_companion_is_current_for_the_shipped_codebook():
     assert 0 <= companion.confirm < companion.add <= 1
 
 
-def test_a_stale_companion_is_refused_with_a_way_out(tmp_path, monkeypatch):
+def test_a_codebook_edit_does_not_stop_tag_it_warns_once_and_codes_with_rules(tmp_path, monkeypatch):
     shutil.copyfile(REPO / "codebooks" / "kronoberg.yaml", tmp_path / "k.yaml")
     shutil.copyfile(companion_path(REPO / "codebooks" / "kronoberg.yaml"), tmp_path / "k.model")
     with open(tmp_path / "k.yaml", "a", encoding="utf-8") as handle:
@@ -82,11 +82,21 @@ def test_a_stale_companion_is_refused_with_a_way_out(tmp_path, monkeypatch):
         load_companion(load_codebook(tmp_path / "k.yaml"))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.md").write_text("IP: Vi har ingen handlingsplan.\n", encoding="utf-8")
-    refused = CliRunner().invoke(cli, ["tag", "a.md", "--codebook", "k.yaml", "--db", "p.db"])
-    assert refused.exit_code == 2 and "--no-companion" in refused.output
+    (tmp_path / "b.md").write_text("IP: Vi samarbetar med polisen.\n", encoding="utf-8")
+    out = CliRunner().invoke(cli, ["tag", "a.md", "b.md", "--codebook", "k.yaml", "--db", "p.db",
+                                   "-j", "1"])
+    assert out.exit_code == 0, out.output
+    warnings = [line for line in out.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: k.model: the companion model was trained for another version of the codebook; "
+        "coding with rules only (`--no-companion` or `companion: false` in qcode.yaml silences this)"]
+    from qcode.store import Store
+
+    with Store(tmp_path / "p.db") as store:
+        assert set(store.codings_frame()["source"]) == {"rule"}
     rules_only = CliRunner().invoke(cli, ["tag", "a.md", "--codebook", "k.yaml", "--db", "p.db",
                                           "--no-companion"])
-    assert rules_only.exit_code == 0, rules_only.output
+    assert rules_only.exit_code == 0 and "warning" not in rules_only.stderr
 
 
 def test_the_companion_file_holds_arrays_only_and_a_pickle_in_its_place_never_runs(tmp_path):

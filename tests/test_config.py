@@ -85,3 +85,15 @@ def test_every_problem_is_counted(tmp_path):
 def test_unknown_unit_flag_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="unknown coding unit"):
         ProjectConfig(root=tmp_path).with_overrides(unit="word")
+
+
+def test_model_setting_is_written_and_removed_keeping_the_other_lines(tmp_path):
+    from qcode.config import load_config, set_model_setting
+
+    (tmp_path / "qcode.yaml").write_text("# my project\ncodebook: cb.yaml   # ours\n", encoding="utf-8")
+    set_model_setting(tmp_path / "qcode.yaml", "default")
+    assert load_config(tmp_path).model == "default"
+    assert (tmp_path / "qcode.yaml").read_text(encoding="utf-8").startswith("# my project\ncodebook: cb.yaml   # ours\nmodel: default")
+    set_model_setting(tmp_path / "qcode.yaml", None)
+    assert load_config(tmp_path).model is None
+    assert (tmp_path / "qcode.yaml").read_text(encoding="utf-8") == "# my project\ncodebook: cb.yaml   # ours\n"

@@ -213,8 +213,29 @@ def test_cli_train_then_tag_with_model_then_stale(tmp_path, monkeypatch):
     assert out.exit_code == 0
     assert {line.split(",")[9] for line in (tmp_path / "m.csv").read_text().splitlines()[1:]} == {"model"}
 
+    # `tag --model` switched the model on: a plain `tag` keeps applying it (issue 15)
+    n_model = len(model_codings)
+    first = tmp_path / "transcripts" / sorted(truth)[0]
+    first = first.with_suffix(".txt")
+    first.write_text(first.read_text(encoding="utf-8") + "\nIP: Tack.\n", encoding="utf-8")
+    out = runner.invoke(cli, ["tag", "transcripts", *base])
+    assert out.exit_code == 0, out.output
+    assert "documents: 1 tagged" in out.output
+    with Store(tmp_path / "p.db") as store:
+        again = store.codings_frame(source="model")
+        assert len(again) == n_model
+        assert again["coder"].str.fullmatch(r"default@\d{4}-\d\d-\d\dT[\d:]+\+00:00").all()
+        assert store.get_meta("model") == "default"
+
     (tmp_path / "cb.yaml").write_text((tmp_path / "cb.yaml").read_text(encoding="utf-8")
                                       .replace("label: Samverkan", "label: Samarbete"), encoding="utf-8")
     out = runner.invoke(cli, ["tag", "transcripts", *base, "--model"])
     assert out.exit_code == 2
     assert "stale: codebook hash differs" in out.output and "run `qcode train` again" in out.output
+    out = runner.invoke(cli, ["tag", "transcripts", *base])  # switched on but stale: said, not silent
+    assert out.exit_code == 0
+    assert "the project model 'default' is switched on but cannot be used" in out.stderr
+    out = runner.invoke(cli, ["train", "--off", "--db", "p.db"])
+    assert out.exit_code == 0 and out.output == "model default switched off\n"
+    out = runner.invoke(cli, ["tag", "transcripts", *base])
+    assert out.exit_code == 0 and "project model" not in out.stderr

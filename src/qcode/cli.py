@@ -114,8 +114,10 @@ def init(folder: str, codebook: str | None) -> None:
 @click.option("--text-columns", default=None,
               help="Survey tables: comma-separated free-text columns (default: detected).")
 @click.option("--keep-going", is_flag=True, help="Code the other files when one fails (exit 1).")
-@click.option("--model", "model", is_flag=True,
-              help="Also add model codings from `qcode train` (refused when stale).")
+@click.option("--model/--no-model", "model", default=None,
+              help="Apply the project's trained model (`qcode train`) and keep it switched on "
+                   "for later runs / leave it out of this run. Default: as switched on by "
+                   "`qcode train --use` (qcode.yaml `model:`).")
 @click.option("--no-companion", is_flag=True,
               help="Rules only: ignore the model shipped beside the codebook.")
 @click.option("--max-file-mb", type=click.FloatRange(min=0), default=None,
@@ -129,7 +131,7 @@ def init(folder: str, codebook: str | None) -> None:
 def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str | None,
         code_interviewer: bool | None, id_column: str | None, text_columns: str | None,
         keep_going: bool, max_file_mb: float | None, jobs: int, output: str | None,
-        fmt: str | None, model: bool = False, no_companion: bool = False) -> None:
+        fmt: str | None, model: bool | None = None, no_companion: bool = False) -> None:
     """Ingest, segment and code PATHS (files or folders) and store the codings.
 
     Unchanged documents are skipped on a re-run; human codings are never deleted. When the
@@ -419,22 +421,39 @@ def agreement_command(coders: tuple[str, ...], unit: str, codes: tuple[str, ...]
               help="Learn from this coder's codings (repeatable; default: every human coder).")
 @click.option("--min-examples", type=click.IntRange(min=2), default=8, show_default=True,
               help="Fewest positives (coded passages + codebook examples) a code needs.")
+@click.option("--name", default="default", show_default=True,
+              help="Save the model under this name (letters, digits, _ . -).")
+@click.option("--use", is_flag=True,
+              help="Switch the model on: every later `qcode tag` applies it (qcode.yaml `model:`).")
+@click.option("--off", is_flag=True,
+              help="Switch the project model off (train nothing); `tag` then codes without it.")
 @codebook_option
 @db_option
-def train_command(coders: tuple[str, ...], min_examples: int, codebook: str | None,
-                  db: str | None) -> None:
+def train_command(coders: tuple[str, ...], min_examples: int, name: str, use: bool, off: bool,
+                  codebook: str | None, db: str | None) -> None:
     """Train a model per code on human codings and the codebook's examples; print
-    cross-validated precision, recall and F1; save it in the project for `tag --model`."""
+    cross-validated precision, recall and F1; save it in the project. With --use every later
+    `qcode tag` applies it (as does one `qcode tag --model`) until `qcode train --off`."""
     from .model import metrics_table
 
     with open_project(db, codebook) as project:
-        model = project.train(coders, min_examples=min_examples)
+        if off:
+            was = project.model_setting()
+            project.use_model(None)
+            click.echo(f"model {was} switched off" if was else "no model was switched on")
+            return
+        model = project.train(coders, min_examples=min_examples, name=name)
+        if use:
+            project.use_model(name)
     if model.refused:
         warn("too few examples, not trained: "
              + "; ".join(f"{code} ({why})" for code, why in model.refused.items()))
     echo_frame(metrics_table(model).drop(columns=["refused"], errors="ignore")
                .dropna(subset=["f1"]))
-    click.echo(f"trained {len(model.codes)} code(s); saved in the project database")
+    click.echo(f"trained {len(model.codes)} code(s); saved in the project database as {name!r}")
+    if use:
+        click.echo(f"model {name} switched on: every `qcode tag` applies it "
+                   "(`qcode train --off` switches it off)")
 
 
 @cli.command()

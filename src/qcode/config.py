@@ -40,6 +40,8 @@ class ProjectConfig:
     output: Path = Path("out")
     max_file_mb: float = DEFAULT_MAX_FILE_MB
     companion: bool = True
+    #: the project's trained model every ``qcode tag`` applies (``qcode train --use``), if any
+    model: str | None = None
     source_file: Path | None = field(default=None, compare=False)
 
     def with_overrides(self, **overrides: Any) -> "ProjectConfig":
@@ -120,6 +122,7 @@ class ProjectFile(_Strict):
     survey: SurveyFile | None = None
     output: StrictStr | None = None
     companion: StrictBool = True
+    model: StrictStr | None = None
     max_file_mb: Annotated[float, Field(ge=0)] = DEFAULT_MAX_FILE_MB
 
 
@@ -141,6 +144,7 @@ def _config_from_settings(root: Path, settings: ProjectFile, path: Path) -> Proj
         text_columns=survey.text_columns or None,
         output=rel(settings.output) or root / "out",
         companion=settings.companion,
+        model=settings.model or None,
         max_file_mb=float(settings.max_file_mb),
         source_file=path,
     )
@@ -194,6 +198,20 @@ def _node_at(node: yaml.Node | None, loc: tuple[Any, ...], *, key: bool) -> yaml
         else:
             return node
     return node
+
+
+def set_model_setting(path: str | Path, name: str | None) -> None:
+    """Write ``model: NAME`` into the project file ``path`` (or remove the setting when
+    ``name`` is None), keeping every other line and comment as it was."""
+    from .writers import write_text_atomic
+
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not line.startswith("model:")]
+    if name is not None:
+        kept.append(f"model: {name}                      # the trained model every `qcode tag` "
+                    "applies (`qcode train --off` switches it off)")
+    write_text_atomic(path, "\n".join(kept) + "\n")
 
 
 def config_template(codebook: str = "codebooks/kronoberg.yaml") -> str:

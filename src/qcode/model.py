@@ -769,6 +769,19 @@ def _read_companion(path: Any) -> CompanionModel:
                          "package, or pass --no-companion", path=str(path)) from None
 
 
+def companion_codebook_sha256(path: Any) -> str | None:
+    """The codebook hash a companion file was trained for, read from its header alone
+    (cheap: the weights stay packed); None when the file is not a readable companion."""
+    import json
+
+    try:
+        _check_companion_members(path)
+        with np.load(path, allow_pickle=False) as archive:
+            return str(json.loads(str(archive["header"]))["codebook_sha256"])
+    except Exception:  # reported with the reason when the companion is loaded
+        return None
+
+
 def load_companion(codebook: Any) -> CompanionModel | None:
     """The companion model beside ``codebook`` (None when there is none).
 

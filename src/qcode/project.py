@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -157,6 +157,67 @@ class Project:
             parts.append("companion=" + companion_sha256)
         return ":".join(parts)
 
+    def model_setting(self) -> str | None:
+        """The trained model switched on for this project: ``model:`` in qcode.yaml, else
+        the switch kept in the database (projects without a qcode.yaml), else None.
+
+        >>> Project("demo").model_setting()  # doctest: +SKIP
+        'default'
+        """
+        if self.config.model:
+            return self.config.model
+        if not Path(self.config.database).exists():
+            return None
+        return self.open_existing_store().get_meta("model") or None
+
+    def use_model(self, name: str | None) -> None:
+        """Switch the project's trained model ``name`` on for every later ``tag`` (None:
+        off). Written to qcode.yaml (``model: NAME``) when the project has one, and always to
+        the database, so a project run with ``--db`` alone remembers it too.
+
+        >>> Project("demo").use_model("default")  # doctest: +SKIP
+        """
+        from .config import set_model_setting
+
+        if name is not None:
+            self.load_model(name)  # refuses a missing or stale model now, not at the next tag
+        source = self.config.source_file
+        if source is not None and Path(source).exists():
+            set_model_setting(source, name)
+        self.config = replace(self.config, model=name)
+        self.store.set_meta("model", name or "")
+
+    def _switched_on_model(self, model: bool | None, result: "TagResult") -> Any:
+        """The trained model this tag run applies (see :meth:`tag`), or None."""
+        from .errors import ModelError
+
+        if model is False:
+            return None
+        name = self.model_setting()
+        if model:
+            name = name or "default"
+            trained = self.load_model(name)
+            if self.model_setting() != name:
+                self.use_model(name)
+            return trained
+        if name is None:
+            return None
+        try:
+            return self.load_model(name)
+        except ModelError as err:
+            result.warnings.append(f"the project model {name!r} is switched on but cannot be "
+                                   f"used ({err}); coding without it (`qcode train --off` "
+                                   "switches it off)")
+            return None
+
+    def _companion_matches(self, path: Path) -> bool:
+        """Whether the companion file was trained for this codebook (its header only; a
+        file that is no companion at all is reported when it is loaded)."""
+        from .model import companion_codebook_sha256
+
+        found = companion_codebook_sha256(path)
+        return found is None or found == self.codebook.sha256
+
     def _companion_file(self, *, model: bool = False) -> Path | None:
         """The companion model file this run would use (see :meth:`companion`), unloaded."""
         from .model import companion_path
@@ -187,7 +248,7 @@ class Project:
         keep_going: bool = False,
         jobs: int = 1,
         progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
-        model: bool = False,
+        model: bool | None = None,
         companion: bool | None = None,
     ) -> TagResult:
         """Ingest, segment, code and store every document under ``paths``.
@@ -198,10 +259,16 @@ class Project:
         can simply be re-run. ``jobs`` > 1 reads and codes files in that many worker
         processes while this process writes the database (SQLite has one writer).
         Without ``keep_going`` the first unreadable file raises; with it, failures are listed
-        in the result and the rest is coded. ``model`` also adds ``source="model"`` codings
-        from the project's trained model (see :meth:`train`); a stale model is refused.
-        Without it, a companion model shipped beside the codebook (see :meth:`companion`)
-        votes with the rules; ``companion=False`` switches it off for this run.
+        in the result and the rest is coded.
+
+        The project's trained model (see :meth:`train`) adds ``source="model"`` codings on
+        every run once it is switched on (:meth:`use_model`, ``qcode train --use``);
+        ``model=True`` applies it and switches it on, ``model=False`` leaves it out of this
+        run only. A switched-on model that is stale or gone is left out with a warning in
+        the result (an explicit ``model=True`` raises instead). Without the project model, a
+        companion model shipped beside the codebook (see :meth:`companion`) votes with the
+        rules; ``companion=False`` switches it off for this run, and a companion trained for
+        another version of the codebook is left out with one warning.
 
         >>> Project("demo").tag(["transcripts/"], keep_going=True).summary  # doctest: +SKIP
         """
@@ -212,8 +279,15 @@ class Project:
         codebook = self.codebook
         store = self.store
         store.save_codes(codebook.walk(), codebook.sha256)
-        trained = self.load_model() if model else None
-        shipped = self._companion_file(model=model) if companion is not False else None
+        result = TagResult(summary=pd.DataFrame())
+        trained = self._switched_on_model(model, result)
+        shipped = self._companion_file(model=trained is not None) if companion is not False else None
+        if shipped is not None and not self._companion_matches(shipped):
+            result.warnings.append(
+                f"{shipped}: the companion model was trained for another version of the "
+                "codebook; coding with rules" + (" and the project model" if trained else "")
+                + " only (`--no-companion` or `companion: false` in qcode.yaml silences this)")
+            shipped = None
         shipped_sha = hashlib.sha256(shipped.read_bytes()).hexdigest() if shipped else None
         job = _TagJob(codebook, self.config.unit, self.config.code_interviewer,
                       self._ingest_config(), self.tag_key(trained, shipped_sha),
@@ -221,7 +295,6 @@ class Project:
         job.model = trained
         job.use_companion = shipped is not None
         files = discover(paths)
-        result = TagResult(summary=pd.DataFrame())
         fingerprints, unchanged = _unchanged_files(files, job, store.file_states())
         running = _run_tag_job(job, [f for f in files if f not in unchanged], jobs)
         try:
@@ -617,28 +690,32 @@ class Project:
         return agreement(self.open_existing_store(), coders, unit=unit, codes=codes)
 
     def train(self, coders: Sequence[str] = (), *, min_examples: int = 8,
-              codes: Sequence[str] = ()) -> Any:
+              codes: Sequence[str] = (), name: str = "default") -> Any:
         """Train per-code classifiers on human codings and the codebook's examples, save them
         in the project database and return the :class:`~qcode.model.TrainedModel` (its
         ``metrics`` hold cross-validated precision/recall/F1, ``refused`` the codes left out).
 
         >>> Project("demo").train(["eva"]).metrics  # doctest: +SKIP
         """
+        import re
+
         from .model import save_model, train
 
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
+            raise ConfigError(f"model name {name!r}: use letters, digits, _ . - (at most 64)")
         store = self.open_existing_store()
         model = train(store, self.codebook, coders, min_examples=min_examples, codes=codes)
-        save_model(store, model)
-        return model
+        save_model(store, model, name)
+        return self.load_model(name)
 
-    def load_model(self) -> Any:
-        """The saved model; :class:`~qcode.errors.ModelError` when missing or stale.
+    def load_model(self, name: str = "default") -> Any:
+        """The saved model ``name``; :class:`~qcode.errors.ModelError` when missing or stale.
 
         >>> Project("demo").load_model().codes  # doctest: +SKIP
         """
         from .model import load_model
 
-        return load_model(self.open_existing_store(), self.codebook)
+        return load_model(self.open_existing_store(), self.codebook, name)
 
     # -- privacy ------------------------------------------------------------------------------
     def redactor(self, *, detect_names: bool = True) -> Any:
