@@ -688,6 +688,36 @@ def cache_clean() -> None:
     click.echo(f"removed {len(removed)} lemma tables from {nlp.cache_dir()}")
 
 
+@cli.command("serve")
+@db_option
+@codebook_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--host", default=None,
+              help="Address to listen on (default 127.0.0.1, this machine only). Another "
+                   "address lets other machines reach the project: think twice.")
+@click.option("--coder", default=None,
+              help="Whose decisions the browser stores (default: your login name).")
+@click.option("--blind", is_flag=True,
+              help="Hide automatic and other coders' codings, for independent coding.")
+@click.option("--no-browser", is_flag=True, help="Print the address; do not open a browser.")
+def serve_command(db: str | None, codebook: str | None, port: int, host: str | None,
+                  coder: str | None, blind: bool, no_browser: bool) -> None:
+    """Review and code in the browser: a local workbench over the project database.
+
+    Prints an address with a one-run token; every accept, reject, coding and memo is stored
+    at once as --coder's human decision. Ctrl-C stops it.
+    """
+    from .serve import LOOPBACK, serve
+
+    if host is not None and host not in ("127.0.0.1", "localhost", "::1"):
+        warn(f"listening on {host}: other machines that reach it and have the token can "
+             "read and change the project")
+    with open_project(db, codebook) as project:
+        serve(project, coder=coder, host=host or LOOPBACK, port=port, blind=blind,
+              open_browser=not no_browser, echo=click.echo)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="qcode")

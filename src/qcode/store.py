@@ -23,9 +23,10 @@ import pandas as pd
 from .errors import ProjectBusy, StoreError
 from .models import AUTOMATIC_SOURCES, Coding, Document, Segment
 
-SCHEMA_VERSION = 4  # 2: the files table (whole unchanged files skipped on re-runs)
+SCHEMA_VERSION = 5  # 2: the files table (whole unchanged files skipped on re-runs)
 # 3: source 'companion' (codings table rebuilt, see Store._allow_companion_source)
 # 4: the stale_codings table (old text and best candidate of codings that went stale)
+# 5: memos (qcode serve)
 
 #: column order of the codings CSV export (issue contract); reports rely on these names.
 CODING_COLUMNS = [
@@ -127,6 +128,18 @@ CREATE TABLE IF NOT EXISTS models (
     info            TEXT NOT NULL DEFAULT '{}',
     blob            BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS memos (
+    id           INTEGER PRIMARY KEY,
+    at           TEXT NOT NULL,
+    coder        TEXT,
+    kind         TEXT NOT NULL CHECK (kind IN ('document', 'code', 'coding')),
+    document_id  TEXT,
+    code         TEXT,
+    start_offset INTEGER,
+    end_offset   INTEGER,
+    text         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS memos_by_document ON memos(document_id);
 """
 
 
@@ -871,6 +884,92 @@ class Store:
             return None
         return {"created": row[0], "codebook_sha256": row[1], "data_sha256": row[2],
                 "info": json.loads(row[3]), "blob": bytes(row[4])}
+
+    # -- the browser workbench (qcode.serve): single decisions, undo, memos --------------------
+    def document_codings(self, document_id: str) -> list[dict[str, Any]]:
+        """Every current coding of one document, by position: id, segment, start, end, code,
+        source, coder, score, evidence (decoded). Read by SQL for one document only, so a
+        long transcript opens quickly in a large project."""
+        rows = self.conn.execute(
+            "SELECT id, segment_idx, start_offset, end_offset, code, source, coder, score, "
+            "evidence FROM codings WHERE document_id = ? AND stale = 0 "
+            "ORDER BY start_offset, end_offset, code, source, coder", (document_id,))
+        return [{"id": i, "segment": seg, "start": s, "end": e, "code": code, "source": source,
+                 "coder": coder, "score": score, "evidence": json.loads(evidence or "[]")}
+                for i, seg, s, e, code, source, coder, score, evidence in rows]
+
+    def remove_human_coding(self, document_id: str, start: int, end: int, code: str,
+                            coder: str, *, detail: str = "serve") -> int:
+        """Delete one coder's human coding of ``code`` on exactly ``[start, end)`` (logged);
+        returns how many rows went (0 when it was not there)."""
+        with self.transaction():
+            rows = self.conn.execute(
+                "SELECT segment_idx FROM codings WHERE document_id = ? AND start_offset = ? AND "
+                "end_offset = ? AND code = ? AND source = 'human' AND coder = ? AND stale = 0",
+                (document_id, start, end, code, coder)).fetchall()
+            self.conn.execute(
+                "DELETE FROM codings WHERE document_id = ? AND start_offset = ? AND "
+                "end_offset = ? AND code = ? AND source = 'human' AND coder = ? AND stale = 0",
+                (document_id, start, end, code, coder))
+            for (segment_idx,) in rows:
+                self.log("remove", coder=coder, document_id=document_id, segment_idx=segment_idx,
+                         code=code, detail=detail)
+        return len(rows)
+
+    def log_rejection(self, coder: str, document_id: str, segment_idx: int, code: str, *,
+                      withdrawn: bool = False) -> None:
+        """Remember that ``coder`` rejected the automatic ``code`` on a segment (``reject``
+        in the coding log), or took that back (``unreject``). A rejection adds no coding row:
+        like a blank cell of an imported review sheet, absence is the decision."""
+        with self.transaction():
+            self.log("unreject" if withdrawn else "reject", coder=coder, document_id=document_id,
+                     segment_idx=segment_idx, code=code, detail="serve")
+
+    def rejections(self, coder: str, document_id: str | None = None) -> set[tuple[str, int, str]]:
+        """(document, segment, code) whose automatic coding ``coder`` rejected and has not
+        taken back since."""
+        where, params = "", [coder]
+        if document_id is not None:
+            where, params = " AND document_id = ?", [coder, document_id]
+        latest: dict[tuple[str, int, str], str] = {}
+        for doc, idx, code, action in self.conn.execute(
+                "SELECT document_id, segment_idx, code, action FROM coding_log WHERE coder = ? "
+                f"AND action IN ('reject', 'unreject'){where} ORDER BY id", params):
+            latest[(doc, idx, code)] = action
+        return {key for key, action in latest.items() if action == "reject"}
+
+    def add_memo(self, kind: str, text: str, *, coder: str | None, document_id: str | None = None,
+                 code: str | None = None, start: int | None = None, end: int | None = None) -> int:
+        """Store a memo on a document, a code or a coding (document + span + code); its id."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO memos(at, coder, kind, document_id, code, start_offset, end_offset, "
+                "text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (now_iso(), coder, kind, document_id, code, start, end, text))
+            self.log("memo", coder=coder, document_id=document_id, code=code, detail=kind)
+            return int(cursor.lastrowid)
+
+    def delete_memo(self, memo_id: int) -> int:
+        """Remove a memo (the workbench's undo of writing one); rows deleted."""
+        with self.transaction():
+            return self.conn.execute("DELETE FROM memos WHERE id = ?", (memo_id,)).rowcount
+
+    def memos_frame(self, *, document: str | None = None, code: str | None = None) -> pd.DataFrame:
+        """Memos, oldest first: id, at, coder, kind, document, code, start, end, text."""
+        where, params = ["1 = 1"], []
+        if document is not None:
+            where.append("document_id = ?")
+            params.append(document)
+        if code is not None:
+            where.append("code = ?")
+            params.append(code)
+        frame = pd.read_sql_query(
+            "SELECT id, at, coder, kind, document_id AS document, code, start_offset AS start, "
+            f"end_offset AS end, text FROM memos WHERE {' AND '.join(where)} ORDER BY id",
+            self.conn, params=params)
+        for column in ("start", "end"):
+            frame[column] = frame[column].astype("Int64")
+        return frame
 
 
 _MOVE_TEXT = {"offsets": "moved by the edit's offsets", "exact": "same text nearby",

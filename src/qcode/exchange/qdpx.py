@@ -5,6 +5,8 @@ each coding becomes a ``PlainTextSelection`` whose ``startPosition``/``endPositi
 code-point offsets into exactly that file (zero-based, end exclusive), with a ``Coding`` naming
 its user: human coders by name, automatic codings as the users ``qcode rule``/``qcode model``
 (left out with ``human_only``). Documents are ``Cases`` with their metadata as ``Variables``.
+Memos (``qcode serve``) become ``Notes``, referenced from their document's ``TextSource`` or
+their coding's ``PlainTextSelection``.
 GUIDs are UUID5s of what they name, so exporting the same project twice gives the same bytes.
 
 Import reads what real exports contain: ``sources/`` or ``Sources/``, ``internal://`` and
@@ -144,6 +146,9 @@ def build_project(store: Any, *, name: str = "qcode project", human_only: bool =
     for row in codings.itertuples(index=False):
         user_id, user_name = _user_of(row.source, row.coder)
         users.setdefault(user_id, user_name)
+    memos = store.memos_frame()
+    for coder in memos["coder"]:
+        users.setdefault(*_user_of("human", coder))
     if users:
         users_el = _sub(root, "Users")
         for user_id in sorted(users):
@@ -170,6 +175,7 @@ def build_project(store: Any, *, name: str = "qcode project", human_only: bool =
             _sub(case, "SourceRef", targetGUID=stable_guid("source", doc))
 
     files: dict[str, str] = {}
+    note_refs = _memo_targets(memos)
     if documents:
         sources = _sub(root, "Sources")
         by_document = {doc: frame for doc, frame in codings.groupby("document", sort=False)}
@@ -184,19 +190,61 @@ def build_project(store: Any, *, name: str = "qcode project", human_only: bool =
                 _sub(source, "Description").text = str(title)
             frame = by_document.get(doc)
             for row in ([] if frame is None else frame.itertuples(index=False)):
-                _selection(source, doc, int(row.start), int(row.end), row.code,
-                           *_user_of(row.source, row.coder))
+                selection = _selection(source, doc, int(row.start), int(row.end), row.code,
+                                       *_user_of(row.source, row.coder))
+                for memo in note_refs.get(("coding", doc, int(row.start), int(row.end), row.code), []):
+                    _sub(selection, "NoteRef", targetGUID=memo)
+            for memo in note_refs.get(("document", doc), []):
+                _sub(source, "NoteRef", targetGUID=memo)
+    if not memos.empty:
+        _notes(root, memos)
     return to_xml_bytes(root), files
 
 
+def _note_guid(memo_id: Any) -> str:
+    return stable_guid("note", str(int(memo_id)))
+
+
+def _memo_targets(memos: pd.DataFrame) -> dict[tuple, list[str]]:
+    """Where each memo is referenced from: ("document", doc) -> its TextSource,
+    ("coding", doc, start, end, code) -> every selection of that coding."""
+    targets: dict[tuple, list[str]] = {}
+    for memo in memos.itertuples(index=False):
+        if memo.kind == "document":
+            key: tuple = ("document", memo.document)
+        elif memo.kind == "coding":
+            key = ("coding", memo.document, int(memo.start), int(memo.end), memo.code)
+        else:
+            continue  # a code memo: REFI codes carry no NoteRef; the Note names its code
+        targets.setdefault(key, []).append(_note_guid(memo.id))
+    return targets
+
+
+def _notes(root: ET.Element, memos: pd.DataFrame) -> None:
+    """The project's memos as REFI ``Notes`` (plain text inside, named after their target)."""
+    notes = _sub(root, "Notes")
+    for memo in memos.itertuples(index=False):
+        if memo.kind == "code":
+            name = f"Memo on code {memo.code}"
+        elif memo.kind == "coding":
+            name = f"Memo on coding {memo.code} at {memo.start}-{memo.end} of {memo.document}"
+        else:
+            name = f"Memo on document {memo.document}"
+        user_id, _name = _user_of("human", memo.coder)
+        note = _sub(notes, "Note", guid=_note_guid(memo.id), name=name,
+                    creatingUser=stable_guid("user", user_id), creationDateTime=str(memo.at))
+        _sub(note, "PlainTextContent").text = str(memo.text)
+
+
 def _selection(source: ET.Element, doc: str, start: int, end: int, code: str,
-               user_id: str, user_name: str) -> None:
+               user_id: str, user_name: str) -> ET.Element:
     key = ("selection", doc, start, end, code, user_id)
     user_guid = stable_guid("user", user_id)
     selection = _sub(source, "PlainTextSelection", guid=stable_guid(*key),
                      startPosition=str(start), endPosition=str(end), creatingUser=user_guid)
     coding = _sub(selection, "Coding", guid=stable_guid("coding", *key[1:]), creatingUser=user_guid)
     _sub(coding, "CodeRef", targetGUID=code_guid(code))
+    return selection
 
 
 def write_qdpx(store: Any, output: str | Path, *, human_only: bool = False,
