@@ -100,7 +100,7 @@ THEMES = ["beredskap", "samverkan", "dubbla_roller"]
 
 # the documented columns (docs/api.md)
 CODING_COLUMNS = ["document", "segment", "start", "end", "speaker", "title", "group",
-                  "main_group", "code", "source", "score", "evidence", "text", "coder",
+                  "main_group", "code", "source", "coder", "score", "evidence", "text",
                   "created", "stale"]
 QUOTE_COLUMNS = ["code", "label", "document", "segment", "start", "end", "score", "group",
                  "attribution", "attributed_by", "words", "text"]

@@ -4,10 +4,13 @@ Each code is a yes/no judgement per unit (a segment, or a whole document): a cod
 when they applied the code or one of its subcodes there. ``auto`` stands for the automatic
 codings (rules and model together) as one more coder.
 
-The units are the ones every compared coder has looked at: the respondents' segments (or the
-documents) of the documents each human coder has coded in or imported a review sheet for.
-Segments left blank by a coder in a document they reviewed count as "no", which is what makes
-agreement on absence measurable.
+The units are the ones every compared coder has looked at. A coder who filled in review
+sheets has looked at exactly the segments on their sheets (each row leaves a decision: codes
+ticked, codes rejected), so a blind sample (``qcode export review --blank --sample N``) is
+compared on its own segments. For a coder without sheet decisions in a document (hand-made
+codings files, imports), the units are all respondent segments of the documents they coded
+in. Segments left blank by a coder count as "no", which is what makes agreement on absence
+measurable. By document, the units are the documents every human coder worked in.
 
 Statistics come from well-kept packages rather than hand-written formulas: Cohen's kappa from
 scikit-learn (``cohen_kappa_score``), Krippendorff's alpha from ``krippendorff`` (nominal
@@ -129,6 +132,10 @@ def agreement_tables(store: Store, coders: Sequence[str], *, unit: str = "segmen
         units = [(d, int(s)) for d, s, i in zip(segments["document"], segments["segment"],
                                                 segments["is_interviewer"])
                  if not i or (d, int(s)) in coded]
+        for coder in coders:
+            if coder != AUTO:
+                seen = _sheet_segments(store, coder, frames[coder])
+                units = [u for u in units if u[0] not in seen or u in seen[u[0]]]
     position = {u: k for k, u in enumerate(units)}
     tables = {code: np.zeros((len(coders), len(units)), dtype=int) for code in chosen}
     for row, coder in enumerate(coders):
@@ -147,6 +154,21 @@ def agreement_tables(store: Store, coders: Sequence[str], *, unit: str = "segmen
                 if path == code or path.startswith(code + "/"):
                     tables[code][row, k] = 1
     return units, tables
+
+
+def _sheet_segments(store: Store, coder: str, codings: pd.DataFrame
+                    ) -> dict[str, set[tuple[str, int]]]:
+    """Per document where ``coder`` left sheet decisions (rejections), the segments they
+    decided on: those are the only units they looked at there."""
+    rejections = store.rejections_frame(coder)
+    out: dict[str, set[tuple[str, int]]] = {}
+    for doc, seg in zip(rejections["document"], rejections["segment"]):
+        if not pd.isna(seg):
+            out.setdefault(doc, set()).add((doc, int(seg)))
+    for doc, seg in zip(codings["document"], codings["segment"]):
+        if doc in out and not pd.isna(seg):
+            out[doc].add((doc, int(seg)))
+    return out
 
 
 def agreement(store: Store, coders: Sequence[str], *, unit: str = "segment",

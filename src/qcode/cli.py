@@ -63,6 +63,14 @@ def source_option(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Which codings to use.")(func)
 
 
+def coders_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--coder NAME`` (repeatable) on the reports: whose decisions the final coding uses."""
+    return click.option("--coder", "coders", multiple=True,
+                        help="Count only this coder's decisions (repeatable; `auto` = the "
+                             "automatic codings). Default: every coder's decisions over the "
+                             "automatic codings.")(func)
+
+
 def open_project(db: str | None = None, codebook: str | None = None, **overrides: Any):
     """The project in the current folder with command-line overrides applied."""
     from .project import Project
@@ -294,15 +302,24 @@ def _echo_import(result: Any) -> None:
 @click.option("--code", "codes", multiple=True,
               help="Code path to review (repeatable; default: every code).")
 @click.option("--group", "groups", multiple=True, help="Only documents of this group (repeatable).")
+@click.option("--blank", is_flag=True,
+              help="Blind coding: no suggestions and no scores anywhere in the sheet.")
+@click.option("--sample", type=click.IntRange(min=1), default=None,
+              help="Only N segments, drawn at random and stratified by group.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random seed of --sample: the same seed gives every coder the same segments.")
 @db_option
 @output_option(required=True)
 @format_option(("xlsx", "csv"))
-def export_review(codes: tuple[str, ...], groups: tuple[str, ...], db: str | None, output: str,
+def export_review(codes: tuple[str, ...], groups: tuple[str, ...], blank: bool,
+                  sample: int | None, seed: int, db: str | None, output: str,
                   fmt: str | None) -> None:
     """Write a review sheet: one row per segment, one column per code holding the
-    automatic suggestion (1 or blank) to confirm, clear or add, and a note column."""
+    automatic suggestion (1 or blank) to confirm, clear or add, and a note column.
+    With --blank the code columns start empty, for coding blind."""
     with open_project(db) as project:
-        written = project.export_review(output, codes=codes, groups=groups, fmt=fmt)
+        written = project.export_review(output, codes=codes, groups=groups, fmt=fmt,
+                                        blank=blank, sample=sample, seed=seed)
     click.echo(f"wrote {written}")
 
 
@@ -389,6 +406,30 @@ def coders_command(db: str | None) -> None:
     """List the human coders with their coding counts."""
     with open_project(db) as project:
         echo_frame(project.coders())
+
+
+@cli.command("conflicts")
+@click.option("--coder", "coders", multiple=True,
+              help="Only conflicts among these coders (repeatable; default: every coder).")
+@db_option
+@output_option()
+def conflicts_command(coders: tuple[str, ...], db: str | None, output: str | None) -> None:
+    """Passages where one coder applied a code that another rejected. Reports leave them
+    out until the coders agree; exit 1 when there are any."""
+    with open_project(db) as project:
+        table = project.conflicts(coders)
+    if output:
+        from .writers import write_table
+
+        click.echo(f"wrote {write_table(table, output)}")
+    else:
+        shown = table.drop(columns=["title", "group", "speaker"])
+        shown["text"] = [t if len(t) <= 60 else t[:59] + "…" for t in shown["text"].fillna("")]
+        echo_frame(shown)
+    if len(table):
+        passages = len(table[["document", "segment"]].drop_duplicates())
+        raise _cli_error(f"{len(table)} conflict(s) on {passages} passage(s)", 1)
+    click.echo("no conflicts between coders")
 
 
 @cli.command("agreement")
@@ -527,12 +568,12 @@ REPORT_FORMATS = ("md", "csv", "xlsx", "html")
 
 
 def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--source``, ``--db``, ``-o``, ``--format`` and ``--plot``: what every table report
-    (frequencies, cooccurrence, crosstab) takes, in that order."""
+    """``--source``, ``--coder``, ``--db``, ``-o``, ``--format`` and ``--plot``: what every
+    table report (frequencies, cooccurrence, crosstab) takes, in that order."""
     plot = click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
                         help="Also draw a PNG heatmap to this file.")
     for option in (plot, format_option(REPORT_FORMATS), output_option(), db_option,
-                   source_option):  # innermost first, so --help lists them as above
+                   coders_option, source_option):  # innermost first, so --help lists them as above
         func = option(func)
     return func
 
@@ -554,13 +595,15 @@ def report() -> None:
                    "give two for nested columns (default: group).")
 @level_option(None)
 @report_options
-def report_frequencies(by: tuple[str, ...], level: int | None, source: str, db: str | None,
-                       output: str | None, fmt: str | None, plot: str | None) -> None:
+def report_frequencies(by: tuple[str, ...], level: int | None, source: str,
+                       coders: tuple[str, ...], db: str | None, output: str | None,
+                       fmt: str | None, plot: str | None) -> None:
     """Respondents per theme and group: documents, share of the group, segments coded."""
     from .reports import frequencies_table, plot_frequencies, render_frequencies
 
     with open_project(db) as project:
-        frame = project.frequencies(by=list(by) or ["group"], level=level, source=source)
+        frame = project.frequencies(by=list(by) or ["group"], level=level, source=source,
+                                    coders=coders)
     _emit_report(frame, output, fmt, plot, render=render_frequencies, table=frequencies_table,
                  draw=plot_frequencies)
 
@@ -572,13 +615,15 @@ def report_frequencies(by: tuple[str, ...], level: int | None, source: str, db: 
               show_default=True, help="Off-diagonal cells: units with both, or Jaccard.")
 @level_option(1)
 @report_options
-def report_cooccurrence(unit: str, measure: str, level: int, source: str, db: str | None,
-                        output: str | None, fmt: str | None, plot: str | None) -> None:
+def report_cooccurrence(unit: str, measure: str, level: int, source: str,
+                        coders: tuple[str, ...], db: str | None, output: str | None,
+                        fmt: str | None, plot: str | None) -> None:
     """Code × code matrix: how often two codes meet; the diagonal holds code totals."""
     from .reports import cooccurrence_table, plot_cooccurrence, render_cooccurrence
 
     with open_project(db) as project:
-        frame = project.cooccurrence(unit=unit, measure=measure, level=level, source=source)
+        frame = project.cooccurrence(unit=unit, measure=measure, level=level, source=source,
+                                     coders=coders)
     _emit_report(frame, output, fmt, plot, render=render_cooccurrence, table=cooccurrence_table,
                  draw=plot_cooccurrence)
 
@@ -587,12 +632,20 @@ def _emit_report(frame, output: str | None, fmt: str | None, plot: str | None, *
                  render: Callable[..., Any], table: Callable[..., Any],
                  draw: Callable[..., Any]) -> None:
     """Write a report to OUTPUT (or print it as a table) and its plot, saying what was written."""
+    _warn_conflicts(frame)
     if output:
         click.echo(f"wrote {render(frame, output, fmt)}")
     else:
         echo_frame(table(frame, pretty=True))
     if plot:
         click.echo(f"wrote {draw(frame, plot)}")
+
+
+def _warn_conflicts(frame) -> None:
+    from .reports._common import conflict_note
+
+    if frame.attrs.get("conflicts"):
+        warn(conflict_note(frame.attrs["conflicts"]))
 
 
 @cli.command("quotes")
@@ -604,19 +657,22 @@ def _emit_report(frame, output: str | None, fmt: str | None, plot: str | None, *
 @click.option("--min-words", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--max-words", type=click.IntRange(min=1), default=60, show_default=True)
 @source_option
+@coders_option
 @db_option
 @output_option()
 @format_option(("md", "docx", "csv", "html"))
 def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: int,
-                   min_words: int, max_words: int, source: str, db: str | None,
-                   output: str | None, fmt: str | None) -> None:
+                   min_words: int, max_words: int, source: str, coders: tuple[str, ...],
+                   db: str | None, output: str | None, fmt: str | None) -> None:
     """Respondents' own words per code, trimmed to whole sentences, attributed by role
     (the document's title) and never by name."""
     from .reports import render_quotes
 
     with open_project(db) as project:
         frame = project.quotes(list(codes) or None, groups=groups, max_quotes=max_quotes,
-                               min_words=min_words, max_words=max_words, source=source)
+                               min_words=min_words, max_words=max_words, source=source,
+                               coders=coders)
+    _warn_conflicts(frame)
     untitled = sorted(set(frame.loc[frame["attributed_by"] != "title", "document"]))
     if untitled:
         warn(f"{len(untitled)} document(s) have no title; their quotes are attributed by group: "
@@ -639,13 +695,14 @@ def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: 
 @level_option(1)
 @report_options
 def crosstab_command(survey: str, by: str, themes: tuple[str, ...], level: int, source: str,
-                     db: str | None, output: str | None, fmt: str | None,
-                     plot: str | None) -> None:
+                     coders: tuple[str, ...], db: str | None, output: str | None,
+                     fmt: str | None, plot: str | None) -> None:
     """Interviews beside the survey per group, with Spearman's rank correlations."""
     from .reports import crosstab_tables, plot_crosstab, render_crosstab
 
     with open_project(db) as project:
-        result = project.crosstab(survey, by=by, themes=themes, level=level, source=source)
+        result = project.crosstab(survey, by=by, themes=themes, level=level, source=source,
+                                  coders=coders)
     for message in result.warnings:
         warn(message)
     if output:

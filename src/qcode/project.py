@@ -436,6 +436,36 @@ class Project:
         """
         return self.open_existing_store().codings_frame(source=source, coder=coder)
 
+    def final_codings(self, *, source: str | Sequence[str] | None = "all",
+                      coders: Sequence[str] | None = None) -> pd.DataFrame:
+        """The codings every report counts: a human's decision (coded, or rejected on a review
+        sheet) replaces the automatic coding of that segment and code; where two humans
+        disagree the passage is left out (``frame.attrs["conflicts"]`` counts them; see
+        :meth:`conflicts`). ``coders`` chooses whose decisions count, ``"auto"`` naming the
+        automatic codings. Same columns as :meth:`codings`. See :mod:`qcode.final`.
+
+        >>> Project("demo").final_codings(coders=["eva", "auto"])  # doctest: +SKIP
+        """
+        from .final import final_codings
+
+        return final_codings(self.open_existing_store(), source=source, coders=coders,
+                             with_text=True)
+
+    def conflicts(self, coders: Sequence[str] | None = None) -> pd.DataFrame:
+        """Segments where one human coded a code that another rejected: ``document, segment,
+        code, accepted_by, rejected_by, title, group, speaker, text`` (names redacted).
+
+        >>> Project("demo").conflicts()[["document", "segment", "code", "accepted_by"]]  # doctest: +SKIP
+        """
+        from .final import conflicts
+        from .privacy import remember
+
+        store = self.open_existing_store()
+        redactor = self.redactor()
+        frame = conflicts(store, coders, redact=redactor.redact)
+        remember(redactor, store)
+        return frame
+
     def summary(self) -> pd.DataFrame:
         """Segments and documents coded per top-level code (children rolled up), in codebook
         order, with a total row of documents and segments in the project.
@@ -534,18 +564,21 @@ class Project:
 
     # -- reports (qcode.reports does the work; see docs/api.md) --------------------------------
     def frequencies(self, by: str | Sequence[str] = ("group",), *, level: int | None = None,
-                    source: str = "all") -> pd.DataFrame:
+                    source: str = "all", coders: Sequence[str] | None = None) -> pd.DataFrame:
         """Respondents (documents) per code and group, their share and segments coded.
+        Every report counts the final coding (see :meth:`final_codings`); ``coders`` chooses
+        whose decisions count (``"auto"``: the automatic codings).
 
         >>> Project(".").frequencies(by=["study", "group"], level=1)  # doctest: +SKIP
         """
         from .reports import frequencies
 
         return frequencies(self.open_existing_store(), by, level=level, source=source,
-                           config=self.config)
+                           config=self.config, coders=coders)
 
     def cooccurrence(self, *, unit: str = "segment", measure: str = "count",
-                     level: int | None = 1, source: str = "all") -> pd.DataFrame:
+                     level: int | None = 1, source: str = "all",
+                     coders: Sequence[str] | None = None) -> pd.DataFrame:
         """Code × code matrix of segments (or documents) coded with both; diagonal = totals.
 
         >>> Project("demo").cooccurrence(unit="document").loc["beredskap", "samverkan"]  # doctest: +SKIP
@@ -553,11 +586,11 @@ class Project:
         from .reports import cooccurrence
 
         return cooccurrence(self.open_existing_store(), unit=unit, measure=measure,
-                            level=level, source=source)
+                            level=level, source=source, coders=coders)
 
     def quotes(self, code: str | Sequence[str] | None = None, *, groups: Sequence[str] = (),
                max_quotes: int = 5, min_words: int = 8, max_words: int = 60,
-               source: str = "all") -> pd.DataFrame:
+               source: str = "all", coders: Sequence[str] | None = None) -> pd.DataFrame:
         """Ranked, redacted quotes per code (default: every theme), attributed by role.
 
         >>> Project("demo").quotes(code="dubbla_roller", max_quotes=3)[["attribution", "text"]]  # doctest: +SKIP
@@ -566,10 +599,11 @@ class Project:
 
         return quotes(self.open_existing_store(), code, groups=groups, max_quotes=max_quotes,
                       min_words=min_words, max_words=max_words, source=source,
-                      config=self.config)
+                      config=self.config, coders=coders)
 
     def crosstab(self, survey: str | Path | pd.DataFrame, *, by: str = "group",
-                 themes: Sequence[str] = (), level: int | None = 1, source: str = "all") -> Any:
+                 themes: Sequence[str] = (), level: int | None = 1, source: str = "all",
+                 coders: Sequence[str] | None = None) -> Any:
         """Theme shares beside survey indicators per group, with Spearman correlations
         (a :class:`~qcode.reports.CrosstabResult`).
 
@@ -578,7 +612,7 @@ class Project:
         from .reports import crosstab
 
         return crosstab(self.open_existing_store(), survey, by=by, themes=themes, level=level,
-                        source=source, config=self.config)
+                        source=source, config=self.config, coders=coders)
 
     # -- exchange with other QDA tools (REFI-QDA) ----------------------------------------------
     def export_qdpx(self, path: str | Path, human_only: bool = False) -> Path:
@@ -622,15 +656,19 @@ class Project:
 
     # -- human coding in the loop (qcode.review, qcode.agreement, qcode.model) -----------------
     def export_review(self, output: str | Path, *, codes: Sequence[str] = (),
-                      groups: Sequence[str] = (), fmt: str | None = None) -> Path:
+                      groups: Sequence[str] = (), fmt: str | None = None, blank: bool = False,
+                      sample: int | None = None, seed: int = 0) -> Path:
         """Write a review sheet (xlsx or csv): one row per segment, one column per code with
-        the automatic suggestion, a note column. See :mod:`qcode.review`.
+        the automatic suggestion, a note column. ``blank`` leaves out every suggestion and
+        score (blind coding); ``sample`` keeps that many segments drawn with ``seed``,
+        stratified by group. See :mod:`qcode.review`.
 
-        >>> Project("demo").export_review("review.xlsx", groups=["polis"])  # doctest: +SKIP
+        >>> Project("demo").export_review("blind.xlsx", blank=True, sample=40, seed=7)  # doctest: +SKIP
         """
         from .review import review_frame, write_review
 
-        frame = review_frame(self.open_existing_store(), codes, groups)
+        frame = review_frame(self.open_existing_store(), codes, groups, blank=blank,
+                             sample=sample, seed=seed)
         return write_review(frame, output, fmt)
 
     def import_review(self, path: str | Path, coder: str) -> Any:

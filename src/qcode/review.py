@@ -81,7 +81,8 @@ def _column_for(code: str, columns: Sequence[str]) -> str | None:
 
 
 def review_frame(store: Store, codes: Sequence[str] = (), groups: Sequence[str] = (), *,
-                 sources: Sequence[str] = AUTO_SOURCES, include_interviewer: bool = False
+                 sources: Sequence[str] = AUTO_SOURCES, include_interviewer: bool = False,
+                 blank: bool = False, sample: int | None = None, seed: int = 0
                  ) -> pd.DataFrame:
     """The review sheet as a DataFrame: fixed columns, one column per code with ``1`` where
     the automatic codings suggest it, ``score:<code>`` with the best score, and ``note``.
@@ -89,6 +90,11 @@ def review_frame(store: Store, codes: Sequence[str] = (), groups: Sequence[str] 
     ``codes`` defaults to every code of the project in codebook order; a coding of a subcode
     counts for its nearest ancestor among the columns. ``groups`` keeps only documents whose
     ``group`` metadata is one of them.
+
+    ``blank`` gives a sheet for blind coding: every code cell empty and no score columns, so
+    nothing in it shows what the machine suggested. ``sample`` keeps that many segments drawn
+    at random with ``seed``, stratified by group (see :func:`sample_segments`): two coders
+    given the same sample code the same units independently.
     """
     known = store.codes_frame()["path"].tolist()
     columns = list(codes) or known
@@ -103,6 +109,8 @@ def review_frame(store: Store, codes: Sequence[str] = (), groups: Sequence[str] 
         segments = segments[~segments["is_interviewer"]]
     if groups:
         segments = segments[segments["group"].isin(list(groups))]
+    if sample is not None:
+        segments = sample_segments(segments, sample, seed)
     frame = pd.DataFrame({
         "segment": [segment_id(d, i) for d, i in zip(segments["document"], segments["segment"])],
         "document": segments["document"].tolist(),
@@ -111,6 +119,11 @@ def review_frame(store: Store, codes: Sequence[str] = (), groups: Sequence[str] 
         "speaker": segments["speaker"].tolist(),
         "text": segments["text"].tolist(),
     })
+    if blank:  # blind coding: no suggestion, no score, and no earlier (stale) human coding
+        for column in columns:
+            frame[column] = pd.Series([None] * len(frame), dtype=object)
+        frame[NOTE_COLUMN] = ""
+        return frame.reset_index(drop=True)
     suggestions: dict[tuple[str, str], float] = {}
     codings = store.codings_frame(source=list(sources), with_text=False)
     for row in codings.itertuples(index=False):
@@ -157,6 +170,42 @@ def _stale_notes(store: Store) -> dict[str, str]:
         notes.setdefault(segment_id(row.document, where), []).append(
             f"{row.code} ({row.coder}, stale #{row.id}): «{old}» — qcode stale --accept {row.id}")
     return {sid: "\n".join(lines) for sid, lines in notes.items()}
+
+
+def sample_segments(segments: pd.DataFrame, size: int, seed: int = 0) -> pd.DataFrame:
+    """``size`` rows of ``segments`` drawn at random, stratified by ``group``, in their
+    original order; the same rows for the same segments and ``seed`` on any machine.
+
+    Each group gets its share of the sample by largest remainder, and at least one segment
+    when ``size`` allows one per group, so a small group is never left out by chance.
+
+    >>> rows = pd.DataFrame({"document": list("aabbbb"), "segment": range(6),
+    ...                      "group": ["x", "x", "y", "y", "y", "y"]})
+    >>> sample_segments(rows, 3, seed=1)["group"].tolist()
+    ['x', 'y', 'y']
+    """
+    import random
+
+    if size < 1:
+        raise ReviewError(f"--sample must be at least 1 (got {size})")
+    if size >= len(segments):
+        return segments
+    groups = segments["group"].fillna("").astype(str)
+    members: dict[str, list[int]] = {}
+    for position, group in enumerate(groups):
+        members.setdefault(group, []).append(position)
+    names = sorted(members)
+    base = {g: 1 if size >= len(names) else 0 for g in names}
+    left = size - sum(base.values())
+    pool = sum(len(members[g]) - base[g] for g in names)
+    exact = {g: left * (len(members[g]) - base[g]) / pool if pool else 0.0 for g in names}
+    quota = {g: base[g] + int(exact[g]) for g in names}
+    by_remainder = sorted(names, key=lambda g: (-(exact[g] - int(exact[g])), g))
+    for g in by_remainder[:size - sum(quota.values())]:
+        quota[g] += 1
+    rng = random.Random(seed)
+    chosen = sorted(p for g in names for p in rng.sample(members[g], min(quota[g], len(members[g]))))
+    return segments.iloc[chosen]
 
 
 def write_review(frame: pd.DataFrame, output: str | Path, fmt: str | None = None) -> Path:
@@ -279,15 +328,27 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def read_review_decisions(path: str | Path, store: Store
-                          ) -> tuple[dict[tuple[str, int], dict[str, bool]],
-                                     dict[tuple[str, int], str], list[str]]:
-    """Decisions, notes and problems from a review sheet, checked against the store.
+@dataclass(frozen=True)
+class Decision:
+    """One coder's decisions on one segment: ``codes`` maps code path -> applies (True) or
+    not (False); codes not named are left as they are. ``text`` is the segment text the coder
+    saw (checked against the store before anything is written; None skips the check);
+    ``where`` names the source of the decision in messages (``review.xlsx:12``)."""
 
-    A row whose segment is gone, or whose text no longer matches the stored segment, is
-    reported, not applied. A code cell holding anything but ``1``/``x``/``ja`` or blank/``0``
+    document: str
+    segment: int
+    codes: dict[str, bool]
+    note: str = ""
+    text: str | None = None
+    where: str = ""
+
+
+def read_review_decisions(path: str | Path, store: Store) -> tuple[list[Decision], list[str]]:
+    """The decisions of a review sheet and the problems found reading it (unknown columns,
+    bad segment ids). A code cell holding anything but ``1``/``x``/``ja`` or blank/``0``
     (a formula, a stray word) stops the import with the file and row, before anything is
-    written.
+    written. Whether each segment still exists with that text is checked by
+    :func:`record_decisions`, under the lock that writes them.
     """
     path = Path(path)
     header, rows = read_sheet(path)
@@ -311,10 +372,8 @@ def read_review_decisions(path: str | Path, store: Store
             problems.append(f"{path}:1: column {code!r} is not a code of this project; ignored")
     if not code_columns:
         raise ReviewError("no code columns match the project's codes", path=str(path), line=1)
-    spans = store.segment_spans()
-    texts = _segment_texts(store)
-    decisions: dict[tuple[str, int], dict[str, bool]] = {}
-    notes: dict[tuple[str, int], str] = {}
+    decisions: list[Decision] = []
+    seen: dict[tuple[str, int], dict[str, bool]] = {}
 
     def cell(values: list[str], column: str) -> str:
         i = position.get(column)
@@ -328,15 +387,6 @@ def read_review_decisions(path: str | Path, store: Store
         if key is None:
             problems.append(f"{path}:{line}: segment id {raw_id!r} is not document#index; row skipped")
             continue
-        if key not in spans:
-            problems.append(f"{path}:{line}: segment {raw_id} no longer exists in the project; "
-                            "row skipped")
-            continue
-        text = _unescape(cell(values, "text"))
-        if "text" in position and text and _squash(text) != _squash(texts[key]):
-            problems.append(f"{path}:{line}: the text of segment {raw_id} has changed since the "
-                            "sheet was exported; row skipped (export a new sheet)")
-            continue
         wanted: dict[str, bool] = {}
         for i, code in code_columns:
             value = values[i] if i < len(values) else ""
@@ -349,14 +399,16 @@ def read_review_decisions(path: str | Path, store: Store
                 raise ReviewError(
                     f"column {code}: {value!r} is not a decision; write 1 (applies) or leave empty",
                     path=str(path), line=line)
-        if key in decisions and decisions[key] != wanted:
+        if key in seen and seen[key] != wanted:
             raise ReviewError(f"segment {raw_id} appears twice with different decisions",
                               path=str(path), line=line)
-        decisions[key] = wanted
+        seen[key] = wanted
         note = cell(values, NOTE_COLUMN)
-        if note:
-            notes[key] = str(escape_formula(_unescape(note)))
-    return decisions, notes, problems
+        text = _unescape(cell(values, "text")) if "text" in position else ""
+        decisions.append(Decision(key[0], key[1], wanted,
+                                  str(escape_formula(_unescape(note))) if note else "",
+                                  text or None, f"{path}:{line}"))
+    return decisions, problems
 
 
 def _segment_texts(store: Store) -> dict[tuple[str, int], str]:
@@ -373,6 +425,48 @@ def _check_coder(coder: str) -> str:
     return coder
 
 
+def record_decisions(store: Store, coder: str, decisions: Sequence[Decision]) -> ImportResult:
+    """Check ``coder``'s decisions against the project and store them, under ONE write lock.
+
+    A decision whose segment is gone, or whose ``text`` no longer matches the stored
+    segment, is reported in ``problems``, not applied; the rest become the coder's human
+    codings (code applies) and rejections (it does not), replacing their earlier decisions on
+    those codes and segments. Because the check and the write share one transaction, a
+    ``qcode tag`` re-segmenting a document cannot slip in between and move a decision onto
+    another passage. Every way a person codes segments (review sheets, a workbench) goes
+    through here.
+
+    >>> record_decisions(store, "eva", [Decision("polis-01", 3, {"beredskap": True})]).added  # doctest: +SKIP
+    1
+    """
+    coder = _check_coder(coder)
+    problems: list[str] = []
+    wanted: dict[tuple[str, int], dict[str, bool]] = {}
+    notes: dict[tuple[str, int], str] = {}
+    with store.transaction():
+        spans = store.segment_spans()
+        texts = _segment_texts(store) if any(d.text for d in decisions) else {}
+        for decision in decisions:
+            key = (decision.document, decision.segment)
+            where = f"{decision.where}: " if decision.where else ""
+            raw_id = segment_id(*key)
+            if key not in spans:
+                problems.append(f"{where}segment {raw_id} no longer exists in the project; "
+                                "row skipped")
+                continue
+            if decision.text and _squash(decision.text) != _squash(texts[key]):
+                problems.append(f"{where}the text of segment {raw_id} has changed since the "
+                                "sheet was exported; row skipped (export a new sheet)")
+                continue
+            if key in wanted and wanted[key] != decision.codes:
+                raise ReviewError(f"{where}segment {raw_id} has two different sets of decisions")
+            wanted[key] = dict(decision.codes)
+            if decision.note:
+                notes[key] = decision.note
+        added, removed = store.replace_human_decisions(coder, wanted, notes)
+    return ImportResult(added=added, removed=removed, segments=len(wanted), problems=problems)
+
+
 def import_review(path: str | Path, store: Store, coder: str) -> ImportResult:
     """Apply a filled-in review sheet as ``coder``'s decisions (see the module docstring).
 
@@ -380,9 +474,10 @@ def import_review(path: str | Path, store: Store, coder: str) -> ImportResult:
     12
     """
     coder = _check_coder(coder)
-    decisions, notes, problems = read_review_decisions(path, store)
-    added, removed = store.replace_human_decisions(coder, decisions, notes)
-    return ImportResult(added=added, removed=removed, segments=len(decisions), problems=problems)
+    decisions, problems = read_review_decisions(path, store)  # the file is read before the lock
+    result = record_decisions(store, coder, decisions)
+    result.problems[:0] = problems
+    return result
 
 
 # -- codings files ----------------------------------------------------------------------------

@@ -23,15 +23,16 @@ import pandas as pd
 from .errors import ProjectBusy, StoreError
 from .models import AUTOMATIC_SOURCES, Coding, Document, Segment
 
-SCHEMA_VERSION = 5  # 2: the files table (whole unchanged files skipped on re-runs)
+SCHEMA_VERSION = 6  # 2: the files table (whole unchanged files skipped on re-runs)
 # 3: source 'companion' (codings table rebuilt, see Store._allow_companion_source)
 # 4: the stale_codings table (old text and best candidate of codings that went stale)
 # 5: memos (qcode serve)
+# 6: the rejections table (a human's "this code does not apply here")
 
 #: column order of the codings CSV export (issue contract); reports rely on these names.
 CODING_COLUMNS = [
     "document", "segment", "start", "end", "speaker", "title", "group", "main_group",
-    "code", "source", "score", "evidence", "text",
+    "code", "source", "coder", "score", "evidence", "text",
 ]
 
 _SCHEMA = """
@@ -120,6 +121,18 @@ CREATE TABLE IF NOT EXISTS stale_codings (
     text_sha256     TEXT,
     at              TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS rejections (
+    id           INTEGER PRIMARY KEY,
+    document_id  TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    segment_idx  INTEGER,
+    start_offset INTEGER NOT NULL,
+    end_offset   INTEGER NOT NULL,
+    code         TEXT NOT NULL,
+    coder        TEXT NOT NULL,
+    stale        INTEGER NOT NULL DEFAULT 0,
+    created      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rejections_by_document ON rejections(document_id, segment_idx);
 CREATE TABLE IF NOT EXISTS models (
     name            TEXT PRIMARY KEY,
     created         TEXT NOT NULL,
@@ -279,7 +292,14 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; waits for the lock up to ``timeout`` then raises ProjectBusy."""
+        """One write transaction; waits for the lock up to ``timeout`` then raises ProjectBusy.
+
+        Inside a transaction already held, it joins that one: a caller can check what it read
+        and write its result under one lock (``import review`` does), and a failure anywhere
+        rolls back the whole."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
         deadline = time.monotonic() + self.timeout
         while True:
             try:
@@ -445,6 +465,7 @@ class Store:
             if old is not None and old[0] != document.text:
                 moved, stale = self._relocate_human_codings(document.id, old[0], document.text,
                                                             segments)
+                self._relocate_rejections(document.id, old[0], document.text, segments)
             self.conn.execute(
                 "INSERT INTO documents(id, path, sha256, text, metadata, tag_key, ingested_at, tagged_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -467,6 +488,7 @@ class Store:
             )
             self._insert_codings(codings)
             self._resegment_human_codings(document.id)
+            self._resegment_rejections(document.id)
         return SaveResult(len(codings), moved, stale)
 
     def _insert_codings(self, codings: Sequence[Coding]) -> None:
@@ -549,6 +571,50 @@ class Store:
             "  AND s.start_offset <= codings.start_offset AND codings.start_offset < s.end_offset"
             "  ORDER BY s.idx LIMIT 1) "
             "WHERE document_id = ? AND source = 'human'",
+            (document_id,),
+        )
+
+    def _relocate_rejections(self, document_id: str, old_text: str, new_text: str,
+                             segments: Sequence[Segment] = ()) -> None:
+        """Re-anchor each human rejection to the new text the way human codings are (see
+        :mod:`qcode.anchor`); one whose words are gone is marked stale, never deleted (and no
+        longer overrides the automatic coding). Call before the old segments are replaced."""
+        from .anchor import TextEdit, reanchor
+
+        rows = self.conn.execute(
+            "SELECT id, segment_idx, start_offset, end_offset FROM rejections "
+            "WHERE document_id = ? AND stale = 0", (document_id,)).fetchall()
+        if not rows:
+            return
+        old_segments = {idx: (s, e) for idx, s, e in self.conn.execute(
+            "SELECT idx, start_offset, end_offset FROM segments WHERE document_id = ?",
+            (document_id,))}
+        new_spans = [(s.start, s.end) for s in segments]
+        edit = TextEdit(old_text, new_text)
+        for rejection_id, idx, start, end in rows:
+            near, whole = None, False
+            if idx is not None and idx in old_segments:
+                whole = old_segments[idx] == (start, end)
+                low = old_segments.get(idx - 1, old_segments[idx])[0]
+                high = old_segments.get(idx + 1, old_segments[idx])[1]
+                near = (edit.carry_start(low), edit.carry_end(high))
+            anchor = reanchor(edit, start, end, near, new_spans, whole)
+            if anchor.how == "kept":
+                continue
+            if anchor.moved:
+                self.conn.execute("UPDATE rejections SET start_offset = ?, end_offset = ? WHERE id = ?",
+                                  (anchor.start, anchor.end, rejection_id))
+            else:
+                self.conn.execute("UPDATE rejections SET stale = 1 WHERE id = ?", (rejection_id,))
+
+    def _resegment_rejections(self, document_id: str) -> None:
+        """Point each rejection at the segment that now contains its start."""
+        self.conn.execute(
+            "UPDATE rejections SET segment_idx = ("
+            "  SELECT s.idx FROM segments s WHERE s.document_id = rejections.document_id"
+            "  AND s.start_offset <= rejections.start_offset AND rejections.start_offset < s.end_offset"
+            "  ORDER BY s.idx LIMIT 1) "
+            "WHERE document_id = ?",
             (document_id,),
         )
 
@@ -708,9 +774,9 @@ class Store:
         extra: Sequence[str] = (),
     ) -> pd.DataFrame:
         """Codings joined with their segment and document: the columns of the CSV export
-        (:data:`CODING_COLUMNS`) plus ``coder``, ``created``, ``stale`` and any metadata keys
-        named in ``extra``. ``source`` is one of rule/companion/model/human, a list, or
-        None/"all".
+        (:data:`CODING_COLUMNS`, ``coder`` among them) plus ``created``, ``stale`` and any
+        metadata keys named in ``extra``. ``source`` is one of rule/companion/model/human, a
+        list, or None/"all".
         ``text`` is the coded span, cut from the stored text by SQLite (code points)."""
         where, params = ["1 = 1"], []
         sources = _as_list(source)
@@ -732,7 +798,7 @@ class Store:
         query = (
             "SELECT c.document_id AS document, c.segment_idx AS segment, c.start_offset AS start, "
             "c.end_offset AS end, s.speaker AS speaker"
-            f"{meta_cols}, c.code, c.source, c.score, c.evidence{text_col}, c.coder, c.created, c.stale "
+            f"{meta_cols}, c.code, c.source, c.coder, c.score, c.evidence{text_col}, c.created, c.stale "
             "FROM codings c JOIN documents d ON d.id = c.document_id "
             "LEFT JOIN segments s ON s.document_id = c.document_id AND s.idx = c.segment_idx "
             f"WHERE {' AND '.join(where)} "
@@ -767,16 +833,25 @@ class Store:
         """Make ``coder``'s codings on each listed segment match the decisions, in ONE
         transaction: ``{(document, idx): {code: present}}``. Codes not named for a segment and
         other coders' codings are untouched; each addition/removal is logged, so re-applying
-        the same decisions writes nothing. Notes are logged when they differ from the last
-        note this coder left on the segment. Returns (added, removed)."""
-        spans = self.segment_spans()
+        the same decisions writes nothing. A code decided absent is kept as the coder's
+        rejection of it there (see :meth:`rejections_frame`): it overrides the automatic coding
+        in the final view. Notes are logged when they differ from the last note this coder
+        left on the segment. Returns (added, removed).
+
+        This is the one function that writes a human's decisions on segments; a caller that
+        checked the decisions against the store should call it inside the same
+        :meth:`transaction`, so nothing can re-segment a document in between."""
         added = removed = 0
         with self.transaction():
+            spans = self.segment_spans()  # read under the write lock: no re-segmenting between
             for (doc, idx), wanted in decisions.items():
                 start, end = spans[(doc, idx)]
                 have = {code for (code,) in self.conn.execute(
                     "SELECT DISTINCT code FROM codings WHERE document_id = ? AND segment_idx = ? "
                     "AND source = 'human' AND coder = ? AND stale = 0", (doc, idx, coder))}
+                rejected = {code for (code,) in self.conn.execute(
+                    "SELECT DISTINCT code FROM rejections WHERE document_id = ? AND segment_idx = ? "
+                    "AND coder = ? AND stale = 0", (doc, idx, coder))}
                 for code, present in wanted.items():
                     if present and code not in have:
                         self._insert_codings([Coding(doc, idx, start, end, code, "human", 1.0, coder)])
@@ -791,6 +866,16 @@ class Store:
                         self.log("remove", coder=coder, document_id=doc, segment_idx=idx, code=code,
                                  detail="review")
                         removed += 1
+                    # the "no" is a decision too: it overrides the automatic coding (qcode.final)
+                    if present and code in rejected:
+                        self.conn.execute(
+                            "DELETE FROM rejections WHERE document_id = ? AND segment_idx = ? AND "
+                            "coder = ? AND code = ? AND stale = 0", (doc, idx, coder, code))
+                    elif not present and code not in rejected:
+                        self.conn.execute(
+                            "INSERT INTO rejections(document_id, segment_idx, start_offset, "
+                            "end_offset, code, coder, stale, created) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                            (doc, idx, start, end, code, coder, now_iso()))
             for (doc, idx), note in (notes or {}).items():
                 last = self.conn.execute(
                     "SELECT detail FROM coding_log WHERE coder = ? AND action = 'note' AND "
@@ -805,6 +890,27 @@ class Store:
                 if not seen:
                     self.log("reviewed", coder=coder, document_id=doc)
         return added, removed
+
+    def rejections_frame(self, coder: str | Sequence[str] | None = None, *,
+                         include_stale: bool = False) -> pd.DataFrame:
+        """Human rejections (a coder said a code does NOT apply to a segment, e.g. by leaving
+        its cell empty on a review sheet): document, segment, start, end, code, coder,
+        created, stale."""
+        where, params = ["1 = 1"], []
+        coders = _as_list(coder)
+        if coders:
+            where.append(f"coder IN ({','.join('?' for _ in coders)})")
+            params += coders
+        if not include_stale:
+            where.append("stale = 0")
+        frame = pd.read_sql_query(
+            "SELECT document_id AS document, segment_idx AS segment, start_offset AS start, "
+            "end_offset AS end, code, coder, created, stale FROM rejections "
+            f"WHERE {' AND '.join(where)} ORDER BY document_id, segment_idx, code, coder",
+            self.conn, params=params)
+        frame["segment"] = frame["segment"].astype("Int64")
+        frame["stale"] = frame["stale"].astype(bool)
+        return frame
 
     def add_human_codings(self, codings: Sequence[Coding]) -> int:
         """Insert human codings that are not already stored (same document, span, code and
@@ -834,22 +940,28 @@ class Store:
     def coders_frame(self) -> pd.DataFrame:
         """One row per human coder: codings, segments and documents coded, stale codings,
         documents reviewed (coded or marked reviewed), first and last coding time."""
-        return pd.read_sql_query(
-            "SELECT coder, COUNT(*) AS codings, "
-            "COUNT(DISTINCT document_id || '#' || segment_idx) AS segments, "
-            "COUNT(DISTINCT document_id) AS documents, SUM(stale) AS stale, "
-            "(SELECT COUNT(DISTINCT l.document_id) FROM coding_log l WHERE l.coder = c.coder "
+        # a coder who only said "no" (a blind sheet with nothing ticked) is a coder too
+        frame = pd.read_sql_query(
+            "SELECT n.coder, COUNT(c.id) AS codings, "
+            "COUNT(DISTINCT c.document_id || '#' || c.segment_idx) AS segments, "
+            "COUNT(DISTINCT c.document_id) AS documents, COALESCE(SUM(c.stale), 0) AS stale, "
+            "(SELECT COUNT(DISTINCT l.document_id) FROM coding_log l WHERE l.coder = n.coder "
             " AND l.action = 'reviewed') AS reviewed, "
-            "MIN(created) AS first, MAX(created) AS last "
-            "FROM codings c WHERE source = 'human' AND coder IS NOT NULL "
-            "GROUP BY coder ORDER BY coder", self.conn)
+            "MIN(c.created) AS first, MAX(c.created) AS last "
+            "FROM (SELECT coder FROM codings WHERE source = 'human' AND coder IS NOT NULL "
+            "      UNION SELECT coder FROM rejections) n "
+            "LEFT JOIN codings c ON c.coder = n.coder AND c.source = 'human' "
+            "GROUP BY n.coder ORDER BY n.coder", self.conn)
+        frame["stale"] = frame["stale"].astype(int)
+        return frame
 
     def reviewed_documents(self, coder: str) -> set[str]:
         """Documents a human coder has coded in or marked reviewed (their agreement units)."""
         rows = self.conn.execute(
             "SELECT document_id FROM codings WHERE source = 'human' AND coder = ? UNION "
+            "SELECT document_id FROM rejections WHERE coder = ? UNION "
             "SELECT document_id FROM coding_log WHERE coder = ? AND action = 'reviewed' "
-            "AND document_id IS NOT NULL", (coder, coder))
+            "AND document_id IS NOT NULL", (coder, coder, coder))
         return {r[0] for r in rows}
 
     def _ensure_models_table(self) -> None:

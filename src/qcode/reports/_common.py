@@ -79,11 +79,18 @@ def check_level(level: int | None) -> int | None:
 
 
 def respondent_codings(store: Store, source: str = "all", *, extra: Sequence[str] = (),
-                       with_text: bool = False) -> pd.DataFrame:
-    """Codings of ``source`` on respondent (non-interviewer) segments, with a ``unit`` key
-    that identifies the coded segment within its document (codings without a segment use
-    their start offset, so they still count once)."""
-    codings = store.codings_frame(source=check_source(source), with_text=with_text, extra=extra)
+                       with_text: bool = False, coders: Sequence[str] | None = None
+                       ) -> pd.DataFrame:
+    """The final codings (:func:`qcode.final.final_codings`: humans' decisions over the
+    automatic codings) of ``source`` and ``coders`` on respondent (non-interviewer) segments,
+    with a ``unit`` key that identifies the coded segment within its document (codings
+    without a segment use their start offset, so they still count once).
+    ``frame.attrs["conflicts"]`` counts the conflicts between coders left out."""
+    from ..final import final_codings
+
+    codings = final_codings(store, source=check_source(source), coders=coders,
+                            with_text=with_text, extra=extra)
+    conflicts = codings.attrs.get("conflicts", 0)
     segments = store.segments_frame(with_text=False)[["document", "segment", "is_interviewer"]]
     if not codings.empty:
         merged = codings.merge(segments.astype({"segment": "Int64"}),
@@ -92,7 +99,15 @@ def respondent_codings(store: Store, source: str = "all", *, extra: Sequence[str
             columns="is_interviewer")
     unit = codings["segment"].astype("float64")
     codings = codings.assign(unit=unit.fillna(-1.0 - codings["start"].astype("float64")))
-    return codings.reset_index(drop=True)
+    codings = codings.reset_index(drop=True)
+    codings.attrs["conflicts"] = conflicts
+    return codings
+
+
+def conflict_note(conflicts: int) -> str:
+    """The warning a report gives when conflicts between coders were left out of it."""
+    return (f"{conflicts} passage(s) where coders disagree on a code are left out of the "
+            "counts; see `qcode conflicts`")
 
 
 def truncate_paths(paths: pd.Series, depth: int) -> pd.Series:

@@ -5,6 +5,8 @@ so it stays fast however many codings there are.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -17,7 +19,8 @@ MEASURES = ("count", "jaccard")
 
 
 def cooccurrence(store: Store, *, unit: str = "segment", measure: str = "count",
-                 level: int | None = 1, source: str = "all") -> pd.DataFrame:
+                 level: int | None = 1, source: str = "all",
+                 coders: Sequence[str] | None = None) -> pd.DataFrame:
     """A code × code matrix in codebook order.
 
     Off the diagonal: the number of units (segments or documents) coded with both codes, or
@@ -33,7 +36,9 @@ def cooccurrence(store: Store, *, unit: str = "segment", measure: str = "count",
     if measure not in MEASURES:
         raise ConfigError(f"unknown measure {measure!r}; use one of {', '.join(MEASURES)}")
     level = check_level(level)
-    codings = respondent_codings(store, source)[["document", "code", "unit"]]
+    codings = respondent_codings(store, source, coders=coders)
+    conflicts = codings.attrs["conflicts"]
+    codings = codings[["document", "code", "unit"]]
     rolled = roll_up(codings, level)
     rows = code_rows(store, level, rolled["code"].unique() if not rolled.empty else ())
     paths = list(rows["path"])
@@ -55,7 +60,8 @@ def cooccurrence(store: Store, *, unit: str = "segment", measure: str = "count",
     else:
         values = counts
     frame = pd.DataFrame(values, index=pd.Index(paths, name="code"), columns=pd.Index(paths, name="code"))
-    frame.attrs.update(unit=unit, measure=measure, source=source,
+    frame.attrs.update(unit=unit, measure=measure, source=source, coders=list(coders or []),
+                       conflicts=conflicts,
                        labels=dict(zip(rows["path"], rows["label"])),
                        levels=dict(zip(rows["path"], rows["level"].astype(int))))
     return frame

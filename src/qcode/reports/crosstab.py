@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..store import Store
-from ._common import MISSING, check_level
+from ._common import MISSING, check_level, conflict_note
 from .frequencies import frequencies
 
 #: fewer groups than this make a rank correlation a hint at most.
@@ -168,7 +168,8 @@ def _sort_key(value: str) -> tuple:
 
 def crosstab(store: Store, survey: str | Path | pd.DataFrame, *, by: str = "group",
              themes: Sequence[str] = (), level: int | None = 1, source: str = "all",
-             id_column: str | None = None, config: Any = None) -> CrosstabResult:
+             id_column: str | None = None, config: Any = None,
+             coders: Sequence[str] | None = None) -> CrosstabResult:
     """Interview theme shares and survey indicators per group, with rank correlations.
 
     >>> result = crosstab(store, "data/survey/synthetic-respondents.csv")  # doctest: +SKIP
@@ -189,7 +190,7 @@ def crosstab(store: Store, survey: str | Path | pd.DataFrame, *, by: str = "grou
     else:
         chosen = list(codes.loc[codes["level"] <= (level or 1), "path"])
         depth = level or 1
-    freq = frequencies(store, [by], level=depth, source=source, config=config)
+    freq = frequencies(store, [by], level=depth, source=source, config=config, coders=coders)
     sizes = freq.attrs["group_sizes"]
     interview_groups = [k[0] for k in sizes if k[0] != "total"]
     interviews = pd.DataFrame(index=pd.Index(interview_groups, name=by))
@@ -213,6 +214,8 @@ def crosstab(store: Store, survey: str | Path | pd.DataFrame, *, by: str = "grou
         table["respondents"] = table["respondents"].astype("Int64")
 
     notes = list(survey.attrs.get("warnings", ()))
+    if freq.attrs["conflicts"]:
+        notes.append(conflict_note(freq.attrs["conflicts"]))
     only_interviews = [g for g in interview_groups if g not in survey_table.index]
     only_survey = [g for g in survey_table.index if g not in set(interview_groups)]
     if only_interviews:

@@ -63,7 +63,8 @@ def _order(values: Sequence[str]) -> list[str]:
 
 
 def frequencies(store: Store, by: Sequence[str] | str = ("group",), *, level: int | None = None,
-                source: str = "all", config: Any = None) -> pd.DataFrame:
+                source: str = "all", config: Any = None,
+                coders: Sequence[str] | None = None) -> pd.DataFrame:
     """Documents, share and segments per code and group.
 
     Rows are codes in codebook order (children rolled up into parents, ``level`` caps the
@@ -80,7 +81,9 @@ def frequencies(store: Store, by: Sequence[str] | str = ("group",), *, level: in
     gcols = [f"_k{i}" for i in range(len(keys))]
     join_on = ["document"] + (["speaker"] if "speaker" in keys else [])
 
-    codings = respondent_codings(store, source)[["document", "speaker", "code", "unit"]]
+    codings = respondent_codings(store, source, coders=coders)
+    conflicts = codings.attrs["conflicts"]
+    codings = codings[["document", "speaker", "code", "unit"]]
     rolled = roll_up(codings, level)
     rows = code_rows(store, level, rolled["code"].unique() if not rolled.empty else ())
     rolled = rolled[rolled["code"].isin(set(rows["path"]))]
@@ -124,6 +127,8 @@ def frequencies(store: Store, by: Sequence[str] | str = ("group",), *, level: in
     result.attrs["labels"] = dict(zip(rows["path"], rows["label"])) | {TOTAL: "Total"}
     result.attrs["levels"] = dict(zip(rows["path"], rows["level"].astype(int))) | {TOTAL: 0}
     result.attrs["source"] = source
+    result.attrs["coders"] = list(coders or [])
+    result.attrs["conflicts"] = conflicts
     return result
 
 

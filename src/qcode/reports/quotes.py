@@ -99,7 +99,8 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 def quotes(store: Store, code: str | Sequence[str] | None = None, *,
            groups: Sequence[str] = (), max_quotes: int = 5, min_words: int = 8,
-           max_words: int = 60, source: str = "all", config: Any = None) -> pd.DataFrame:
+           max_words: int = 60, source: str = "all", config: Any = None,
+           coders: Sequence[str] | None = None) -> pd.DataFrame:
     """Up to ``max_quotes`` quotes per code (default: every top-level code), best first.
 
     Columns: code, label, document, segment, start, end (document offsets of the quoted
@@ -114,7 +115,8 @@ def quotes(store: Store, code: str | Sequence[str] | None = None, *,
     codes = store.codes_frame()
     paths = _chosen_codes(codes, code)
     labels = dict(zip(codes["path"], codes["label"].fillna(codes["path"])))
-    codings = respondent_codings(store, source)
+    codings = respondent_codings(store, source, coders=coders)
+    conflicts = codings.attrs["conflicts"]
     if groups:
         codings = codings[codings["group"].isin(set(groups))]
     redact = redaction_hook(store, config)
@@ -155,6 +157,7 @@ def quotes(store: Store, code: str | Sequence[str] | None = None, *,
     frame["segment"] = frame["segment"].astype("Int64")
     frame.attrs["codes"] = paths
     frame.attrs["labels"] = {p: labels.get(p, p) for p in paths}
+    frame.attrs["conflicts"] = conflicts
     return frame
 
 
