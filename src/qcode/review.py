@@ -343,7 +343,7 @@ class Decision:
     where: str = ""
 
 
-def read_review_decisions(path: str | Path, store: Store) -> tuple[list[Decision], list[str]]:
+def read_review_sheet(path: str | Path, store: Store) -> tuple[list[Decision], list[str]]:
     """The decisions of a review sheet and the problems found reading it (unknown columns,
     bad segment ids). A code cell holding anything but ``1``/``x``/``ja`` or blank/``0``
     (a formula, a stray word) stops the import with the file and row, before anything is
@@ -440,31 +440,50 @@ def record_decisions(store: Store, coder: str, decisions: Sequence[Decision]) ->
     1
     """
     coder = _check_coder(coder)
+    with store.transaction():
+        wanted, notes, problems = _checked(store, decisions)
+        added, removed = store.replace_human_decisions(coder, wanted, notes)
+    return ImportResult(added=added, removed=removed, segments=len(wanted), problems=problems)
+
+
+def _checked(store: Store, decisions: Sequence[Decision]
+             ) -> tuple[dict[tuple[str, int], dict[str, bool]], dict[tuple[str, int], str], list[str]]:
+    """The decisions whose segment exists with the text the coder saw, as
+    ``{(document, idx): {code: applies}}``, their notes, and a problem line for each other."""
     problems: list[str] = []
     wanted: dict[tuple[str, int], dict[str, bool]] = {}
     notes: dict[tuple[str, int], str] = {}
-    with store.transaction():
-        spans = store.segment_spans()
-        texts = _segment_texts(store) if any(d.text for d in decisions) else {}
-        for decision in decisions:
-            key = (decision.document, decision.segment)
-            where = f"{decision.where}: " if decision.where else ""
-            raw_id = segment_id(*key)
-            if key not in spans:
-                problems.append(f"{where}segment {raw_id} no longer exists in the project; "
-                                "row skipped")
-                continue
-            if decision.text and _squash(decision.text) != _squash(texts[key]):
-                problems.append(f"{where}the text of segment {raw_id} has changed since the "
-                                "sheet was exported; row skipped (export a new sheet)")
-                continue
-            if key in wanted and wanted[key] != decision.codes:
-                raise ReviewError(f"{where}segment {raw_id} has two different sets of decisions")
-            wanted[key] = dict(decision.codes)
-            if decision.note:
-                notes[key] = decision.note
-        added, removed = store.replace_human_decisions(coder, wanted, notes)
-    return ImportResult(added=added, removed=removed, segments=len(wanted), problems=problems)
+    spans = store.segment_spans()
+    texts = _segment_texts(store) if any(d.text for d in decisions) else {}
+    for decision in decisions:
+        key = (decision.document, decision.segment)
+        where = f"{decision.where}: " if decision.where else ""
+        raw_id = segment_id(*key)
+        if key not in spans:
+            problems.append(f"{where}segment {raw_id} no longer exists in the project; "
+                            "row skipped")
+            continue
+        if decision.text and _squash(decision.text) != _squash(texts[key]):
+            problems.append(f"{where}the text of segment {raw_id} has changed since the "
+                            "sheet was exported; row skipped (export a new sheet)")
+            continue
+        if key in wanted and wanted[key] != decision.codes:
+            raise ReviewError(f"{where}segment {raw_id} has two different sets of decisions")
+        wanted[key] = dict(decision.codes)
+        if decision.note:
+            notes[key] = decision.note
+    return wanted, notes, problems
+
+
+def read_review_decisions(path: str | Path, store: Store
+                          ) -> tuple[dict[tuple[str, int], dict[str, bool]],
+                                     dict[tuple[str, int], str], list[str]]:
+    """Decisions, notes and problems of a review sheet, checked against the store as it is
+    now: for a look before importing. :func:`import_review` checks again under the lock
+    that writes them."""
+    decisions, problems = read_review_sheet(path, store)
+    wanted, notes, more = _checked(store, decisions)
+    return wanted, notes, problems + more
 
 
 def import_review(path: str | Path, store: Store, coder: str) -> ImportResult:
@@ -474,7 +493,7 @@ def import_review(path: str | Path, store: Store, coder: str) -> ImportResult:
     12
     """
     coder = _check_coder(coder)
-    decisions, problems = read_review_decisions(path, store)  # the file is read before the lock
+    decisions, problems = read_review_sheet(path, store)  # the file is read before the lock
     result = record_decisions(store, coder, decisions)
     result.problems[:0] = problems
     return result
