@@ -332,3 +332,25 @@ def test_a_resegmentation_between_check_and_write_cannot_misplace_decisions(stor
         assert stored[(d, i)] == sheet_text[f"{d}#{i}"], (d, i, code)  # never another passage
     assert any("text of segment polis-01#2 has changed" in p for p in result.problems)
     assert ("hotell-03", 1, "nattbuss") in coded(store.codings_frame(source="human"))
+
+
+def test_workbench_rejections_are_the_same_rejections(store, tmp_path):
+    """qcode serve remembers a rejection through Store.log_rejection: the final coding sees
+    it, and taking it back brings the automatic coding back."""
+    key = ("kommun-02", 1, "samverkan")
+    store.log_rejection("anna", "kommun-02", 1, "samverkan")
+    assert key in store.rejections("anna") and key not in coded(final_codings(store))
+    store.log_rejection("anna", "kommun-02", 1, "samverkan", withdrawn=True)
+    assert store.rejections("anna") == set() and key in coded(final_codings(store))
+    # a database from before the table: the workbench's logged rejections are carried over
+    store.log_rejection("bob", "kommun-02", 1, "samverkan")
+    path = tmp_path / "p.db"
+    store.close()
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM rejections")
+    conn.execute("PRAGMA user_version = 5")
+    conn.commit()
+    conn.close()
+    with Store(path) as again:
+        assert again.rejections("bob") == {key}
+        assert key not in coded(final_codings(again))

@@ -244,7 +244,21 @@ class Store:
                     if statement.strip():
                         self.conn.execute(statement)
                 self._allow_companion_source()
+                if version < 6:
+                    self._rejections_from_log()
                 self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _rejections_from_log(self) -> None:
+        """Schema 6: the workbench's rejections, kept until then only as ``reject``/``unreject``
+        lines of the coding log, become rows of the rejections table."""
+        latest: dict[tuple[str, str, int, str], str] = {}
+        for coder, doc, idx, code, action in self.conn.execute(
+                "SELECT coder, document_id, segment_idx, code, action FROM coding_log "
+                "WHERE action IN ('reject', 'unreject') AND coder IS NOT NULL ORDER BY id"):
+            latest[(coder, doc, idx, code)] = action
+        for (coder, doc, idx, code), action in latest.items():
+            if action == "reject":
+                self._set_rejection(coder, doc, idx, code, True)
 
     def _allow_companion_source(self) -> None:
         """Schema 3: rebuild a codings table whose CHECK does not know ``companion``, keeping
@@ -1031,24 +1045,45 @@ class Store:
     def log_rejection(self, coder: str, document_id: str, segment_idx: int, code: str, *,
                       withdrawn: bool = False) -> None:
         """Remember that ``coder`` rejected the automatic ``code`` on a segment (``reject``
-        in the coding log), or took that back (``unreject``). A rejection adds no coding row:
-        like a blank cell of an imported review sheet, absence is the decision."""
+        in the coding log and a row of the rejections table, as a blank cell of an imported
+        review sheet leaves), or took that back (``unreject``). The final coding
+        (:mod:`qcode.final`) reads the rejections table."""
         with self.transaction():
             self.log("unreject" if withdrawn else "reject", coder=coder, document_id=document_id,
                      segment_idx=segment_idx, code=code, detail="serve")
+            self._set_rejection(coder, document_id, segment_idx, code, not withdrawn)
+
+    def _set_rejection(self, coder: str, document_id: str, segment_idx: int, code: str,
+                       rejected: bool) -> None:
+        """Add (or remove) ``coder``'s current rejection of ``code`` on a segment (call inside
+        a transaction)."""
+        if not rejected:
+            self.conn.execute(
+                "DELETE FROM rejections WHERE document_id = ? AND segment_idx = ? AND coder = ? "
+                "AND code = ? AND stale = 0", (document_id, segment_idx, coder, code))
+            return
+        exists = self.conn.execute(
+            "SELECT 1 FROM rejections WHERE document_id = ? AND segment_idx = ? AND coder = ? "
+            "AND code = ? AND stale = 0", (document_id, segment_idx, coder, code)).fetchone()
+        span = self.conn.execute(
+            "SELECT start_offset, end_offset FROM segments WHERE document_id = ? AND idx = ?",
+            (document_id, segment_idx)).fetchone()
+        if exists or span is None:
+            return
+        self.conn.execute(
+            "INSERT INTO rejections(document_id, segment_idx, start_offset, end_offset, code, "
+            "coder, stale, created) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+            (document_id, segment_idx, span[0], span[1], code, coder, now_iso()))
 
     def rejections(self, coder: str, document_id: str | None = None) -> set[tuple[str, int, str]]:
         """(document, segment, code) whose automatic coding ``coder`` rejected and has not
-        taken back since."""
+        taken back since (a review sheet's blank cells included)."""
         where, params = "", [coder]
         if document_id is not None:
             where, params = " AND document_id = ?", [coder, document_id]
-        latest: dict[tuple[str, int, str], str] = {}
-        for doc, idx, code, action in self.conn.execute(
-                "SELECT document_id, segment_idx, code, action FROM coding_log WHERE coder = ? "
-                f"AND action IN ('reject', 'unreject'){where} ORDER BY id", params):
-            latest[(doc, idx, code)] = action
-        return {key for key, action in latest.items() if action == "reject"}
+        return {(doc, idx, code) for doc, idx, code in self.conn.execute(
+            "SELECT document_id, segment_idx, code FROM rejections WHERE coder = ? AND stale = 0"
+            f"{where}", params)}
 
     def add_memo(self, kind: str, text: str, *, coder: str | None, document_id: str | None = None,
                  code: str | None = None, start: int | None = None, end: int | None = None) -> int:

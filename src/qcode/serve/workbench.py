@@ -512,9 +512,10 @@ class Workbench:
         action = self.history.pop()
         store = self.store
         for step, args in action.undo:
-            if step == "remove_segment":
+            if step == "remove_segment":  # the coding goes; no rejection is left in its place
                 doc, seg, code = args
-                store.replace_human_decisions(self.coder, {(doc, seg): {code: False}})
+                start, end = store.segment_spans()[(doc, seg)]
+                store.remove_human_coding(doc, start, end, code, self.coder, detail="serve undo")
             elif step == "remove_span":
                 store.remove_human_coding(*args, self.coder, detail="serve undo")
             elif step == "restore":
