@@ -5,7 +5,8 @@ import pytest
 
 from qcode.codebook import Code, Codebook, Patterns, Term
 from qcode.models import Segment
-from qcode.tag import Tagger, format_explanation
+from qcode.explain import format_explanation
+from qcode.tag import Tagger
 
 
 def terms(*words: str, compound: bool = True) -> tuple[Term, ...]:
@@ -235,10 +236,11 @@ def test_format_explanation_text():
     explanation = Tagger(BEREDSKAP).explain(seg("Vi har ingen beredskap och inga rutiner."))
     assert format_explanation(explanation) == "\n".join([
         "Vi har «ingen beredskap»[beredskap, beredskap/saknas] och inga «rutiner»[beredskap].",
-        "beredskap  subcode  score 0.750  (2 distinct, min 1)  -> beredskap/saknas",
+        "beredskap  not stored (the rules chose its subcode beredskap/saknas)  score 0.750, "
+        "2 distinct, min 1",
         "  term beredskap: beredskap",
         "  term rutin: rutiner",
-        "beredskap/saknas  coded  score 0.646  (1 distinct, min 1)",
+        "beredskap/saknas  stored (rule score 0.646)  1 distinct, min 1",
         "  phrase ingen beredskap: ingen beredskap",
     ])
 
@@ -249,11 +251,14 @@ def test_format_explanation_marks_vetoes_and_skipped_interviewer():
     assert text.splitlines() == [
         "«Samverkar»[samverkan] ni i «fotboll»[not samverkan]?",
         "(interviewer segment (not coded))",
-        "samverkan  vetoed  score 0.500  (1 distinct, min 1)",
+        "samverkan  not matched (vetoed)  score 0.500, 1 distinct, min 1",
         "  term samverka: Samverkar",
         "  vetoed by term fotboll: fotboll (samverkan)",
     ]
-    assert "\033[" in format_explanation(Tagger(cb).explain(seg("Samverkar ni?")), color=True)
+    text = format_explanation(Tagger(cb).explain(seg("Samverkar ni?", interviewer=True)))
+    assert text.splitlines()[1:3] == ["(interviewer segment (not coded))",
+                                      "samverkan  not coded (interviewer segment (not coded))  "
+                                      "score 0.500, 1 distinct, min 1"]
 
 
 @pytest.mark.parametrize("pattern", [

@@ -500,12 +500,35 @@ def train_command(coders: tuple[str, ...], min_examples: int, name: str, use: bo
 @cli.command()
 @click.argument("document")
 @click.argument("segment", type=int, required=False)
+@click.option("--color/--no-color", "color", default=None,
+              help="Colour the matches and verdicts (default: on a terminal, unless NO_COLOR is set).")
 @codebook_option
 @db_option
-def explain(document: str, segment: int | None, codebook: str | None, db: str | None) -> None:
-    """Show why DOCUMENT (or one SEGMENT of it) was coded: matches marked, patterns listed."""
+def explain(document: str, segment: int | None, color: bool | None, codebook: str | None,
+            db: str | None) -> None:
+    """Show why DOCUMENT (or one SEGMENT of it) was coded or not: matches marked, and per
+    code the verdict `tag` reached (stored / dropped by the companion / not matched) with
+    the patterns that fired."""
+    import os
+
+    from .explain import format_report
+
+    if color is None:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     with open_project(db, codebook) as project:
-        click.echo(project.explain(document, segment))
+        reports = project.explain_segments(document, segment)
+    click.echo("\n\n".join(
+        f"[{r.segment.document_id} #{r.segment.index}] {r.segment.speaker}\n"
+        + format_report(r, paint=_ansi if color else None) for r in reports), color=color)
+
+
+#: terminal colours of `qcode explain` (styles named by qcode.explain)
+_ANSI_STYLES = {"mark": "\033[1;33m", "veto": "\033[1;31m", "stored": "\033[1;32m",
+                "dropped": "\033[35m", "dim": "\033[2m"}
+
+
+def _ansi(text: str, style: str) -> str:
+    return f"{_ANSI_STYLES[style]}{text}\033[0m"
 
 
 @cli.command()

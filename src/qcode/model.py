@@ -253,21 +253,10 @@ class TrainedModel:
     def codings(self, segments: Sequence[Segment]) -> list[Coding]:
         """``source="model"`` codings for the segments whose probability reaches the code's
         threshold, with :attr:`identity` as their coder; a parent is left out where one of its
-        subcodes was predicted (reports roll subcodes up, as with rule codings)."""
-        segments = list(segments)
-        if not segments or not self.classifiers:
-            return []
-        probabilities = self.predict_proba([s.text for s in segments])
-        out = []
-        for row, segment in enumerate(segments):
-            hits = {code: float(probabilities.at[row, code]) for code in self.classifiers
-                    if probabilities.at[row, code] >= self.thresholds[code]}
-            for code, p in hits.items():
-                if any(other.startswith(code + "/") for other in hits):
-                    continue
-                out.append(Coding(segment.document_id, segment.index, segment.start, segment.end,
-                                  code, "model", round(p, 4), coder=self.identity))
-        return out
+        subcodes was predicted (see :func:`qcode.vote.model_verdicts`)."""
+        from .vote import model_verdicts
+
+        return [v.coding for v in model_verdicts(self, segments)]
 
 
 def _best_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float, float]:
@@ -651,42 +640,11 @@ class CompanionModel:
 
     def combine(self, segments: Sequence[Segment], rule_codings: Sequence[Coding]) -> list[Coding]:
         """The codings to store for ``segments``: confirmed rule codings plus confident
-        model codings (see the class docstring). Segments must be the codable ones."""
-        segments = list(segments)
-        if not segments:
-            return list(rule_codings)
-        frame = self.probabilities(segments)
-        # plain lists: a DataFrame lookup per (segment, theme) costs more than the model
-        probability = {theme: frame[theme].tolist() for theme in self.model.codes}
-        row_of = {(s.document_id, s.index): i for i, s in enumerate(segments)}
-        themes = set(self.model.codes)
-        best: dict[int, tuple[float, str]] = {}
-        for coding in rule_codings:
-            theme = coding.code_path.split("/")[0]
-            row = row_of.get((coding.document_id, coding.segment_index))
-            if row is not None and theme in themes:
-                p = probability[theme][row]
-                best[row] = max(best.get(row, (-1.0, "")), (p, theme))
-        kept: list[Coding] = []
-        covered: set[tuple[int, str]] = set()
-        for coding in rule_codings:
-            theme = coding.code_path.split("/")[0]
-            row = row_of.get((coding.document_id, coding.segment_index))
-            if row is None or theme not in themes:
-                kept.append(coding)
-                continue
-            p = probability[theme][row]
-            is_best = self.keep_best is not None and best[row][1] == theme and p >= self.keep_best
-            if p >= self.confirm or is_best:
-                kept.append(coding)
-                covered.add((row, theme))
-        for row, segment in enumerate(segments):
-            for theme in self.model.codes:
-                p = probability[theme][row]
-                if p >= self.add and (row, theme) not in covered:
-                    kept.append(Coding(segment.document_id, segment.index, segment.start,
-                                       segment.end, theme, "companion", round(p, 4)))
-        return kept
+        model codings (see the class docstring and :func:`qcode.vote.decide`, which says
+        why for each). Segments must be the codable ones."""
+        from .vote import companion_verdicts
+
+        return [v.coding for v in companion_verdicts(self, segments, rule_codings) if v.stored]
 
 
 def companion_path(codebook_path: str | Any) -> Any:

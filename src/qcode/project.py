@@ -82,6 +82,7 @@ class Project:
         )
         self._store: Store | None = None
         self._codebook: Codebook | None = None
+        self._explain_parts: tuple[Any, Any, Any] | None = None  # tagger, companion, model
 
     # -- set-up -------------------------------------------------------------------------------
     @staticmethod
@@ -187,7 +188,22 @@ class Project:
         self.config = replace(self.config, model=name)
         self.store.set_meta("model", name or "")
 
-    def _switched_on_model(self, model: bool | None, result: "TagResult") -> Any:
+    def _voters(self, model: bool | None, companion: bool | None, warnings: list[str]
+                ) -> tuple[Any, Path | None]:
+        """What votes with the rules in a tag run (and so in ``explain``): the project's
+        trained model if switched on, else the companion file beside the codebook if this
+        project uses it and it was trained for this codebook. Problems go to ``warnings``."""
+        trained = self._switched_on_model(model, warnings)
+        shipped = self._companion_file(model=trained is not None) if companion is not False else None
+        if shipped is not None and not self._companion_matches(shipped):
+            warnings.append(
+                f"{shipped}: the companion model was trained for another version of the "
+                "codebook; coding with rules" + (" and the project model" if trained else "")
+                + " only (`--no-companion` or `companion: false` in qcode.yaml silences this)")
+            shipped = None
+        return trained, shipped
+
+    def _switched_on_model(self, model: bool | None, warnings: list[str]) -> Any:
         """The trained model this tag run applies (see :meth:`tag`), or None."""
         from .errors import ModelError
 
@@ -205,7 +221,7 @@ class Project:
         try:
             return self.load_model(name)
         except ModelError as err:
-            result.warnings.append(f"the project model {name!r} is switched on but cannot be "
+            warnings.append(f"the project model {name!r} is switched on but cannot be "
                                    f"used ({err}); coding without it (`qcode train --off` "
                                    "switches it off)")
             return None
@@ -280,14 +296,7 @@ class Project:
         store = self.store
         store.save_codes(codebook.walk(), codebook.sha256)
         result = TagResult(summary=pd.DataFrame())
-        trained = self._switched_on_model(model, result)
-        shipped = self._companion_file(model=trained is not None) if companion is not False else None
-        if shipped is not None and not self._companion_matches(shipped):
-            result.warnings.append(
-                f"{shipped}: the companion model was trained for another version of the "
-                "codebook; coding with rules" + (" and the project model" if trained else "")
-                + " only (`--no-companion` or `companion: false` in qcode.yaml silences this)")
-            shipped = None
+        trained, shipped = self._voters(model, companion, result.warnings)
         shipped_sha = hashlib.sha256(shipped.read_bytes()).hexdigest() if shipped else None
         job = _TagJob(codebook, self.config.unit, self.config.code_interviewer,
                       self._ingest_config(), self.tag_key(trained, shipped_sha),
@@ -482,11 +491,27 @@ class Project:
 
     def explain(self, document: str, segment: int | None = None) -> str:
         """The document's (or one segment's) text with the matches marked and, per code, the
-        patterns that fired — re-run with the current codebook against the stored text.
+        verdict ``tag`` reaches on it — ``stored``, ``dropped (companion p=0.09 < 0.35)`` or
+        ``not matched`` — with the patterns that fired, from the current codebook and models
+        against the stored text (see :mod:`qcode.explain`).
 
         >>> print(Project("demo").explain("polis-01", 3))  # doctest: +SKIP
         """
-        from .tag import Tagger, format_explanation
+        from .explain import format_report
+
+        return "\n\n".join(f"[{r.segment.document_id} #{r.segment.index}] {r.segment.speaker}\n"
+                           + format_report(r) for r in self.explain_segments(document, segment))
+
+    def explain_segments(self, document: str, segment: int | None = None) -> list[Any]:
+        """One :class:`~qcode.explain.SegmentReport` per segment of ``document`` (or just
+        ``segment``): what the rules matched and the verdict on each code, decided by
+        :func:`qcode.vote.decide` exactly as ``tag`` decides. Only that document's segments
+        are read; the tagger and models are loaded once per Project.
+
+        >>> Project("demo").explain_segments("polis-01", 3)[0].decisions()  # doctest: +SKIP
+        """
+        from .explain import SegmentReport
+        from .vote import decide
 
         store = self.open_existing_store()
         text = store.document_text(document)
@@ -495,17 +520,50 @@ class Project:
             frame = frame[frame["segment"] == segment]
             if frame.empty:
                 raise ConfigError(f"document {document!r} has no segment {segment}")
-        tagger = Tagger(self.codebook, code_interviewer=self.config.code_interviewer)
-        companion = self.companion()
-        parts = []
+        tagger, companion, trained = self._explainer()
+        themes = tuple(c.path for c in self.codebook.codes)
+        reports = []
         for row in frame.itertuples(index=False):
             seg = Segment(document, int(row.segment), int(row.start), int(row.end), row.speaker,
                           bool(row.is_interviewer), text[row.start:row.end])
-            explanation = format_explanation(tagger.explain(seg))
-            if companion is not None and (self.config.code_interviewer or not seg.is_interviewer):
-                explanation += "\n" + _companion_line(companion, seg)
-            parts.append(f"[{document} #{row.segment}] {row.speaker}\n{explanation}")
-        return "\n\n".join(parts)
+            explanation = tagger.explain(seg)
+            codable = [seg] if self.config.code_interviewer or not seg.is_interviewer else []
+            verdicts = decide(codable, explanation.codings, companion, trained)
+            votes, thresholds = {}, ""
+            if companion is not None and codable:
+                votes = {k: float(v) for k, v in companion.probabilities(codable).iloc[0].items()}
+                best = (f", the segment's best rule theme from {companion.keep_best}"
+                        if companion.keep_best is not None else "")
+                thresholds = (f"a rule coding stays from {companion.confirm}{best}; the "
+                              f"companion alone codes from {companion.add}")
+            reports.append(SegmentReport(explanation, tuple(verdicts), themes, votes, thresholds))
+        return reports
+
+    def decisions(self, document: str, segment: int | None = None) -> pd.DataFrame:
+        """The verdict per segment and code, as ``explain`` prints it: document, segment,
+        code, source, verdict (stored / dropped / not stored / not matched), reason.
+
+        >>> Project("demo").decisions("polis-01", 13)  # doctest: +SKIP
+        """
+        rows = [{"document": r.segment.document_id, "segment": r.segment.index, "code": code,
+                 "source": source, "verdict": verdict, "reason": reason}
+                for r in self.explain_segments(document, segment)
+                for code, source, verdict, reason in r.decisions()]
+        return pd.DataFrame(rows, columns=["document", "segment", "code", "source", "verdict",
+                                           "reason"])
+
+    def _explainer(self) -> tuple[Any, Any, Any]:
+        """The tagger, companion and project model a tag run would use now, loaded once."""
+        if self._explain_parts is None:
+            from .model import load_companion
+            from .tag import Tagger
+
+            warnings: list[str] = []
+            trained, shipped = self._voters(None, None, warnings)
+            companion = load_companion(self.codebook) if shipped is not None else None
+            tagger = Tagger(self.codebook, code_interviewer=self.config.code_interviewer)
+            self._explain_parts = (tagger, companion, trained)
+        return self._explain_parts
 
     def evaluate(self, gold: str | Path, *, source: str | Sequence[str] | None = "all",
                  level: int = 1) -> "EvaluationReport":
@@ -863,6 +921,7 @@ class _TagJob:
         """Read one file and code its changed documents; errors are returned, not raised."""
         from .ingest import apply_sidecar, read_path
         from .segment import segment_document
+        from .vote import decide
 
         try:
             documents = read_path(path, self.ingest_config)
@@ -878,13 +937,10 @@ class _TagJob:
                 prepared.append(PreparedDocument(document, sha, True))
                 continue
             segments = segment_document(document, self.unit)
-            codings = [c for _seg, found in self.tagger.tag_segments(segments) for c in found]
-            if self.companion is not None:
-                codings = self.companion.combine(
-                    [s for s in segments if self.code_interviewer or not s.is_interviewer], codings)
-            if self.model is not None:
-                codings += self.model.codings(
-                    [s for s in segments if self.code_interviewer or not s.is_interviewer])
+            rule_codings = [c for _seg, found in self.tagger.tag_segments(segments) for c in found]
+            codable = [s for s in segments if self.code_interviewer or not s.is_interviewer]
+            verdicts = decide(codable, rule_codings, self.companion, self.model)
+            codings = [v.coding for v in verdicts if v.stored]
             prepared.append(PreparedDocument(document, sha, False, segments, codings))
         return path, prepared
 
@@ -1020,15 +1076,6 @@ def _run_tag_job(job: _TagJob, files: list[Path], jobs: int
             # wake the task feeder if it waits, before the pool joins it on the way out
             stopped = True
             window.release()
-
-
-def _companion_line(companion: Any, segment: Segment) -> str:
-    """How the companion model voted on one segment, for ``explain``."""
-    probabilities = companion.probabilities([segment]).iloc[0]
-    votes = ", ".join(f"{theme} {p:.2f}" for theme, p in probabilities.items())
-    best = f", its best rule theme kept from {companion.keep_best}" if companion.keep_best is not None else ""
-    return (f"companion model: {votes} (a rule coding stays from {companion.confirm}{best}; "
-            f"the model alone codes from {companion.add})")
 
 
 def store_metadata(document: Document) -> str:
