@@ -100,9 +100,9 @@ THEMES = ["beredskap", "samverkan", "dubbla_roller"]
 
 # the documented columns (docs/api.md)
 CODING_COLUMNS = ["document", "segment", "start", "end", "speaker", "title", "group",
-                  "main_group", "code", "source", "coder", "score", "evidence", "text",
+                  "main_group", "kind", "code", "source", "coder", "score", "evidence", "text",
                   "created", "stale"]
-QUOTE_COLUMNS = ["code", "label", "document", "segment", "start", "end", "score", "group",
+QUOTE_COLUMNS = ["code", "label", "kind", "document", "segment", "start", "end", "score", "group",
                  "attribution", "attributed_by", "words", "text"]
 CORRELATION_COLUMNS = ["theme", "indicator", "n", "rho", "p_value", "note"]
 
@@ -179,7 +179,7 @@ def test_codings_have_the_documented_columns_and_exact_spans(project: Project) -
 
 def test_documents_frame(project: Project) -> None:
     documents = project.documents()
-    assert list(documents.columns[:3]) == ["document", "path", "n_segments"]
+    assert list(documents.columns[:4]) == ["document", "kind", "path", "n_segments"]
     assert {"title", "organisation", "group", "main_group", "date", "interviewer"} <= set(documents.columns)
     assert dict(zip(documents["document"], documents["n_segments"])) == {
         "polis-01": 3, "polis-02": 2, "taxi-01": 2}

@@ -71,6 +71,17 @@ def coders_option(func: Callable[..., Any]) -> Callable[..., Any]:
                              "automatic codings.")(func)
 
 
+def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--kind`` and ``--where``: which documents a report or export covers."""
+    kind = click.option("--kind", "kind", type=click.Choice(["interview", "survey", "all"]),
+                        default="all", show_default=True,
+                        help="Interviews, survey answers, or both (kept apart).")
+    where = click.option("--where", "where", multiple=True, metavar="KEY=VALUE",
+                         help="Only documents whose metadata KEY is VALUE (repeatable; the "
+                              "same key twice matches either value).")
+    return kind(where(func))
+
+
 def open_project(db: str | None = None, codebook: str | None = None, **overrides: Any):
     """The project in the current folder with command-line overrides applied."""
     from .project import Project
@@ -191,11 +202,15 @@ def export() -> None:
 @output_option(required=True)
 @format_option(("csv", "jsonl", "xlsx"))
 @source_option
+@filter_options
 @click.option("--no-redact", is_flag=True, help="Keep names and identifiers in the text column.")
-def export_codings(db: str | None, output: str, fmt: str | None, source: str, no_redact: bool) -> None:
-    """Write every coding, one row per segment × code (names redacted unless --no-redact)."""
+def export_codings(db: str | None, output: str, fmt: str | None, source: str, kind: str,
+                   where: tuple[str, ...], no_redact: bool) -> None:
+    """Write every coding, one row per segment × code (names redacted unless --no-redact);
+    the kind column tells interviews from survey answers."""
     with open_project(db) as project:
-        written = project.export_codings(output, fmt, source=source, redact=not no_redact)
+        written = project.export_codings(output, fmt, source=source, redact=not no_redact,
+                                         kind=kind, where=list(where))
     click.echo(f"wrote {written}")
 
 
@@ -591,12 +606,13 @@ REPORT_FORMATS = ("md", "csv", "xlsx", "html")
 
 
 def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--source``, ``--coder``, ``--db``, ``-o``, ``--format`` and ``--plot``: what every
-    table report (frequencies, cooccurrence, crosstab) takes, in that order."""
+    """``--source``, ``--coder``, ``--kind``, ``--where``, ``--db``, ``-o``, ``--format`` and
+    ``--plot``: what every table report (frequencies, cooccurrence, crosstab) takes, in that
+    order."""
     plot = click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
                         help="Also draw a PNG heatmap to this file.")
     for option in (plot, format_option(REPORT_FORMATS), output_option(), db_option,
-                   coders_option, source_option):  # innermost first, so --help lists them as above
+                   filter_options, coders_option, source_option):  # innermost first, so --help lists them as above
         func = option(func)
     return func
 
@@ -619,14 +635,16 @@ def report() -> None:
 @level_option(None)
 @report_options
 def report_frequencies(by: tuple[str, ...], level: int | None, source: str,
-                       coders: tuple[str, ...], db: str | None, output: str | None,
-                       fmt: str | None, plot: str | None) -> None:
-    """Respondents per theme and group: documents, share of the group, segments coded."""
+                       coders: tuple[str, ...], kind: str, where: tuple[str, ...],
+                       db: str | None, output: str | None, fmt: str | None,
+                       plot: str | None) -> None:
+    """Respondents per theme and group: documents, share of the group, segments coded.
+    Interviews and survey answers are counted apart, each with its own n."""
     from .reports import frequencies_table, plot_frequencies, render_frequencies
 
     with open_project(db) as project:
         frame = project.frequencies(by=list(by) or ["group"], level=level, source=source,
-                                    coders=coders)
+                                    coders=coders, kind=kind, where=list(where))
     _emit_report(frame, output, fmt, plot, render=render_frequencies, table=frequencies_table,
                  draw=plot_frequencies)
 
@@ -639,14 +657,15 @@ def report_frequencies(by: tuple[str, ...], level: int | None, source: str,
 @level_option(1)
 @report_options
 def report_cooccurrence(unit: str, measure: str, level: int, source: str,
-                        coders: tuple[str, ...], db: str | None, output: str | None,
+                        coders: tuple[str, ...], kind: str, where: tuple[str, ...],
+                        db: str | None, output: str | None,
                         fmt: str | None, plot: str | None) -> None:
     """Code × code matrix: how often two codes meet; the diagonal holds code totals."""
     from .reports import cooccurrence_table, plot_cooccurrence, render_cooccurrence
 
     with open_project(db) as project:
         frame = project.cooccurrence(unit=unit, measure=measure, level=level, source=source,
-                                     coders=coders)
+                                     coders=coders, kind=kind, where=list(where))
     _emit_report(frame, output, fmt, plot, render=render_cooccurrence, table=cooccurrence_table,
                  draw=plot_cooccurrence)
 
@@ -655,9 +674,15 @@ def _emit_report(frame, output: str | None, fmt: str | None, plot: str | None, *
                  render: Callable[..., Any], table: Callable[..., Any],
                  draw: Callable[..., Any]) -> None:
     """Write a report to OUTPUT (or print it as a table) and its plot, saying what was written."""
+    from .reports.render import kind_sections
+
     _warn_conflicts(frame)
     if output:
         click.echo(f"wrote {render(frame, output, fmt)}")
+    elif kind_sections(frame):  # interviews and survey answers: one table each, own n
+        for number, (heading, part) in enumerate(kind_sections(frame)):
+            click.echo(("\n" if number else "") + heading)
+            echo_frame(table(part, pretty=True))
     else:
         echo_frame(table(frame, pretty=True))
     if plot:
@@ -681,20 +706,22 @@ def _warn_conflicts(frame) -> None:
 @click.option("--max-words", type=click.IntRange(min=1), default=60, show_default=True)
 @source_option
 @coders_option
+@filter_options
 @db_option
 @output_option()
 @format_option(("md", "docx", "csv", "html"))
 def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: int,
                    min_words: int, max_words: int, source: str, coders: tuple[str, ...],
-                   db: str | None, output: str | None, fmt: str | None) -> None:
+                   kind: str, where: tuple[str, ...], db: str | None, output: str | None,
+                   fmt: str | None) -> None:
     """Respondents' own words per code, trimmed to whole sentences, attributed by role
-    (the document's title) and never by name."""
+    (the document's title) and never by name; interview quotes and survey answers apart."""
     from .reports import render_quotes
 
     with open_project(db) as project:
         frame = project.quotes(list(codes) or None, groups=groups, max_quotes=max_quotes,
                                min_words=min_words, max_words=max_words, source=source,
-                               coders=coders)
+                               coders=coders, kind=kind, where=list(where))
     _warn_conflicts(frame)
     untitled = sorted(set(frame.loc[frame["attributed_by"] != "title", "document"]))
     if untitled:
@@ -703,8 +730,10 @@ def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: 
     if output:
         click.echo(f"wrote {render_quotes(frame, output, fmt)}")
         return
+    mixed = len(frame.attrs.get("kinds", ())) > 1
     for row in frame.itertuples(index=False):
-        click.echo(f"[{row.code}] {row.text}\n({row.attribution})\n")
+        tag = f"{row.code} · {row.kind}" if mixed else row.code
+        click.echo(f"[{tag}] {row.text}\n({row.attribution})\n")
     if frame.empty:
         click.echo("(nothing)")
 
@@ -718,14 +747,15 @@ def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: 
 @level_option(1)
 @report_options
 def crosstab_command(survey: str, by: str, themes: tuple[str, ...], level: int, source: str,
-                     coders: tuple[str, ...], db: str | None, output: str | None,
+                     coders: tuple[str, ...], kind: str, where: tuple[str, ...],
+                     db: str | None, output: str | None,
                      fmt: str | None, plot: str | None) -> None:
     """Interviews beside the survey per group, with Spearman's rank correlations."""
     from .reports import crosstab_tables, plot_crosstab, render_crosstab
 
     with open_project(db) as project:
         result = project.crosstab(survey, by=by, themes=themes, level=level, source=source,
-                                  coders=coders)
+                                  coders=coders, kind=kind, where=list(where))
     for message in result.warnings:
         warn(message)
     if output:

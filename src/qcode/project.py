@@ -598,11 +598,14 @@ class Project:
         return EvaluationReport(table, notes)
 
     def export_codings(self, output: str | Path, fmt: str | None = None, *,
-                       source: str | Sequence[str] | None = None, redact: bool = True) -> Path:
+                       source: str | Sequence[str] | None = None, redact: bool = True,
+                       kind: str = "all", where: Sequence[str] = ()) -> Path:
         """Write every coding (one row per segment × code) as csv, jsonl or xlsx.
 
         With ``redact`` (the default) names and identifiers in ``text`` and ``speaker`` are
         replaced by placeholders; offsets still point into the stored, unredacted text.
+        ``kind`` (interview/survey/all) and ``where`` (``KEY=VALUE``) choose the documents;
+        the ``kind`` column tells interviews from survey answers.
 
         >>> Project("demo").export_codings("out/codings.xlsx")  # doctest: +SKIP
         PosixPath('out/codings.xlsx')
@@ -610,6 +613,11 @@ class Project:
         from .writers import write_table
 
         frame = self.codings(source=source)[CODING_COLUMNS].copy()
+        if kind != "all" or where:
+            from .reports._common import select_documents
+
+            chosen = select_documents(self.open_existing_store(), kind, where)
+            frame = frame[frame["document"].isin(set(chosen["document"]))].reset_index(drop=True)
         if redact and not frame.empty:
             redactor = self.redactor()
             frame["text"] = frame["text"].map(redactor.redact)
@@ -622,21 +630,24 @@ class Project:
 
     # -- reports (qcode.reports does the work; see docs/api.md) --------------------------------
     def frequencies(self, by: str | Sequence[str] = ("group",), *, level: int | None = None,
-                    source: str = "all", coders: Sequence[str] | None = None) -> pd.DataFrame:
+                    source: str = "all", coders: Sequence[str] | None = None,
+                    kind: str = "all", where: Sequence[str] = ()) -> pd.DataFrame:
         """Respondents (documents) per code and group, their share and segments coded.
         Every report counts the final coding (see :meth:`final_codings`); ``coders`` chooses
-        whose decisions count (``"auto"``: the automatic codings).
+        whose decisions count (``"auto"``: the automatic codings). Interviews and survey
+        answers are kept apart (``kind``); ``where`` filters on metadata (``KEY=VALUE``).
 
         >>> Project(".").frequencies(by=["study", "group"], level=1)  # doctest: +SKIP
         """
         from .reports import frequencies
 
         return frequencies(self.open_existing_store(), by, level=level, source=source,
-                           config=self.config, coders=coders)
+                           config=self.config, coders=coders, kind=kind, where=where)
 
     def cooccurrence(self, *, unit: str = "segment", measure: str = "count",
                      level: int | None = 1, source: str = "all",
-                     coders: Sequence[str] | None = None) -> pd.DataFrame:
+                     coders: Sequence[str] | None = None, kind: str = "all",
+                     where: Sequence[str] = ()) -> pd.DataFrame:
         """Code × code matrix of segments (or documents) coded with both; diagonal = totals.
 
         >>> Project("demo").cooccurrence(unit="document").loc["beredskap", "samverkan"]  # doctest: +SKIP
@@ -644,11 +655,13 @@ class Project:
         from .reports import cooccurrence
 
         return cooccurrence(self.open_existing_store(), unit=unit, measure=measure,
-                            level=level, source=source, coders=coders)
+                            level=level, source=source, coders=coders, kind=kind,
+                            where=where)
 
     def quotes(self, code: str | Sequence[str] | None = None, *, groups: Sequence[str] = (),
                max_quotes: int = 5, min_words: int = 8, max_words: int = 60,
-               source: str = "all", coders: Sequence[str] | None = None) -> pd.DataFrame:
+               source: str = "all", coders: Sequence[str] | None = None, kind: str = "all",
+               where: Sequence[str] = ()) -> pd.DataFrame:
         """Ranked, redacted quotes per code (default: every theme), attributed by role.
 
         >>> Project("demo").quotes(code="dubbla_roller", max_quotes=3)[["attribution", "text"]]  # doctest: +SKIP
@@ -657,11 +670,12 @@ class Project:
 
         return quotes(self.open_existing_store(), code, groups=groups, max_quotes=max_quotes,
                       min_words=min_words, max_words=max_words, source=source,
-                      config=self.config, coders=coders)
+                      config=self.config, coders=coders, kind=kind, where=where)
 
     def crosstab(self, survey: str | Path | pd.DataFrame, *, by: str = "group",
                  themes: Sequence[str] = (), level: int | None = 1, source: str = "all",
-                 coders: Sequence[str] | None = None) -> Any:
+                 coders: Sequence[str] | None = None, kind: str = "all",
+                 where: Sequence[str] = ()) -> Any:
         """Theme shares beside survey indicators per group, with Spearman correlations
         (a :class:`~qcode.reports.CrosstabResult`).
 
@@ -670,7 +684,8 @@ class Project:
         from .reports import crosstab
 
         return crosstab(self.open_existing_store(), survey, by=by, themes=themes, level=level,
-                        source=source, config=self.config, coders=coders)
+                        source=source, config=self.config, coders=coders, kind=kind,
+                        where=where)
 
     # -- exchange with other QDA tools (REFI-QDA) ----------------------------------------------
     def export_qdpx(self, path: str | Path, human_only: bool = False) -> Path:

@@ -23,15 +23,16 @@ import pandas as pd
 from .errors import ProjectBusy, StoreError
 from .models import AUTOMATIC_SOURCES, Coding, Document, Segment
 
-SCHEMA_VERSION = 6  # 2: the files table (whole unchanged files skipped on re-runs)
+SCHEMA_VERSION = 7  # 2: the files table (whole unchanged files skipped on re-runs)
 # 3: source 'companion' (codings table rebuilt, see Store._allow_companion_source)
 # 4: the stale_codings table (old text and best candidate of codings that went stale)
 # 5: memos (qcode serve)
 # 6: the rejections table (a human's "this code does not apply here")
+# 7: documents.kind ('interview' or 'survey', see Store._add_document_kind)
 
 #: column order of the codings CSV export (issue contract); reports rely on these names.
 CODING_COLUMNS = [
-    "document", "segment", "start", "end", "speaker", "title", "group", "main_group",
+    "document", "segment", "start", "end", "speaker", "title", "group", "main_group", "kind",
     "code", "source", "coder", "score", "evidence", "text",
 ]
 
@@ -48,7 +49,8 @@ CREATE TABLE IF NOT EXISTS documents (
     metadata    TEXT NOT NULL DEFAULT '{}',
     tag_key     TEXT,
     ingested_at TEXT,
-    tagged_at   TEXT
+    tagged_at   TEXT,
+    kind        TEXT NOT NULL DEFAULT 'interview'
 );
 CREATE TABLE IF NOT EXISTS segments (
     document_id    TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
@@ -246,6 +248,7 @@ class Store:
                 self._allow_companion_source()
                 if version < 6:
                     self._rejections_from_log()
+                self._add_document_kind()
                 self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _rejections_from_log(self) -> None:
@@ -259,6 +262,17 @@ class Store:
         for (coder, doc, idx, code), action in latest.items():
             if action == "reject":
                 self._set_rejection(coder, doc, idx, code, True)
+
+    def _add_document_kind(self) -> None:
+        """Schema 7: a ``kind`` per document. Before it, survey rows were told apart only by
+        their file, so documents read from a table (.csv/.tsv/.xlsx) become ``survey``."""
+        columns = [r[1] for r in self.conn.execute("PRAGMA table_info(documents)")]
+        if "kind" in columns:
+            return
+        self.conn.execute("ALTER TABLE documents ADD COLUMN kind TEXT NOT NULL DEFAULT 'interview'")
+        self.conn.execute(
+            "UPDATE documents SET kind = 'survey' WHERE lower(path) LIKE '%.csv' "
+            "OR lower(path) LIKE '%.tsv' OR lower(path) LIKE '%.xlsx'")
 
     def _allow_companion_source(self) -> None:
         """Schema 3: rebuild a codings table whose CHECK does not know ``companion``, keeping
@@ -481,13 +495,15 @@ class Store:
                                                             segments)
                 self._relocate_rejections(document.id, old[0], document.text, segments)
             self.conn.execute(
-                "INSERT INTO documents(id, path, sha256, text, metadata, tag_key, ingested_at, tagged_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO documents(id, path, sha256, text, metadata, tag_key, ingested_at, "
+                "tagged_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET path = excluded.path, sha256 = excluded.sha256, "
                 "text = excluded.text, metadata = excluded.metadata, tag_key = excluded.tag_key, "
-                "ingested_at = excluded.ingested_at, tagged_at = excluded.tagged_at",
+                "ingested_at = excluded.ingested_at, tagged_at = excluded.tagged_at, "
+                "kind = excluded.kind",
                 (document.id, document.path, sha256, document.text,
-                 encode_metadata(dict(document.metadata)), tag_key, now_iso(), now_iso()),
+                 encode_metadata(dict(document.metadata)), tag_key, now_iso(), now_iso(),
+                 getattr(document, "kind", "interview")),
             )
             self.conn.execute("DELETE FROM segments WHERE document_id = ?", (document.id,))
             self.conn.executemany(
@@ -740,22 +756,23 @@ class Store:
 
     # -- readers ------------------------------------------------------------------------------
     def documents_frame(self) -> pd.DataFrame:
-        """One row per document: document, path, n_segments, then every metadata key as a
-        column (title, organisation, group, main_group, date, interviewer, …)."""
+        """One row per document: document, kind (interview/survey), path, n_segments, then
+        every metadata key as a column (title, organisation, group, main_group, date,
+        interviewer, …)."""
         rows = self.conn.execute(
-            "SELECT d.id, d.path, d.metadata, "
+            "SELECT d.id, d.kind, d.path, d.metadata, "
             "(SELECT COUNT(*) FROM segments s WHERE s.document_id = d.id) "
             "FROM documents d ORDER BY d.id"
         ).fetchall()
         records = []
-        for doc_id, path, metadata, n_segments in rows:
-            record = {"document": doc_id, "path": path, "n_segments": n_segments}
+        for doc_id, kind, path, metadata, n_segments in rows:
+            record = {"document": doc_id, "kind": kind, "path": path, "n_segments": n_segments}
             for key, value in json.loads(metadata).items():
                 if key not in record:
                     record[key] = value
             records.append(record)
         frame = pd.DataFrame.from_records(
-            records, columns=None if records else ["document", "path", "n_segments"]
+            records, columns=None if records else ["document", "kind", "path", "n_segments"]
         )
         for key in ("title", "organisation", "group", "main_group", "date", "interviewer"):
             if key not in frame.columns:
@@ -805,14 +822,15 @@ class Store:
             where.append("c.stale = 0")
         meta_cols = "".join(
             f", json_extract(d.metadata, '$.\"{_json_key(key)}\"') AS \"{_json_key(key)}\""
-            for key in dict.fromkeys(("title", "group", "main_group", *extra))
+            for key in dict.fromkeys(("title", "group", "main_group", *extra)) if key != "kind"
         )
         text_col = (", substr(d.text, c.start_offset + 1, c.end_offset - c.start_offset) AS text"
                     if with_text else "")
         query = (
             "SELECT c.document_id AS document, c.segment_idx AS segment, c.start_offset AS start, "
             "c.end_offset AS end, s.speaker AS speaker"
-            f"{meta_cols}, c.code, c.source, c.coder, c.score, c.evidence{text_col}, c.created, c.stale "
+            f"{meta_cols}, d.kind AS kind, c.code, c.source, c.coder, c.score, "
+            f"c.evidence{text_col}, c.created, c.stale "
             "FROM codings c JOIN documents d ON d.id = c.document_id "
             "LEFT JOIN segments s ON s.document_id = c.document_id AND s.idx = c.segment_idx "
             f"WHERE {' AND '.join(where)} "

@@ -29,6 +29,9 @@ TOTAL = "total"
 
 SOURCES = ("rule", "companion", "model", "human", "all")
 
+#: ``--kind`` values: transcripts, survey table rows, or both (kept apart where it matters).
+KINDS = ("interview", "survey", "all")
+
 # A fixed time for the "created"/"modified" fields of Office files, so the same database
 # gives the same bytes (the real time would make every run differ).
 FIXED_ISO = "2000-01-01T00:00:00Z"
@@ -72,6 +75,57 @@ def check_source(source: str | None) -> str:
     return source
 
 
+def check_kind(kind: str | None) -> str:
+    kind = kind or "all"
+    if kind not in KINDS:
+        raise ConfigError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    return kind
+
+
+def parse_where(where: Iterable[str] | None) -> dict[str, set[str]]:
+    """``["group=polis", "group=taxi", "study=2010"]`` -> ``{"group": {"polis", "taxi"},
+    "study": {"2010"}}``: a key given twice matches either value, different keys must all
+    match."""
+    conditions: dict[str, set[str]] = {}
+    for item in where or ():
+        key, sep, value = str(item).partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            raise ConfigError(f"--where {item!r}: expected KEY=VALUE, e.g. --where group=polis")
+        conditions.setdefault(key, set()).add(value)
+    return conditions
+
+
+def select_documents(store: Store, kind: str | None = "all",
+                     where: Iterable[str] | None = ()) -> pd.DataFrame:
+    """The documents a report covers: :meth:`Store.documents_frame` narrowed to one ``kind``
+    (``interview``/``survey``; ``all`` keeps both) and to every ``--where KEY=VALUE``. This is
+    the one place reports filter documents.
+
+    >>> select_documents(store, "interview", ["group=polis"])["document"].tolist()  # doctest: +SKIP
+    ['polis-operativ', 'polis-underrattelse']
+    """
+    kind = check_kind(kind)
+    documents = store.documents_frame()
+    if kind != "all":
+        documents = documents[documents["kind"] == kind]
+    for key, values in parse_where(where).items():
+        if key not in documents.columns:
+            known = sorted(c for c in documents.columns if c not in ("path", "n_segments"))
+            raise ConfigError(f"--where {key}=…: no document has this metadata key; known keys: "
+                              f"{', '.join(known)}")
+        documents = documents[documents[key].map(
+            lambda v: v is not None and not (isinstance(v, float) and pd.isna(v))
+            and str(v) in values)]
+    return documents.reset_index(drop=True)
+
+
+def document_kinds(documents: pd.DataFrame) -> list[str]:
+    """The kinds among ``documents``, interviews first."""
+    present = set(documents["kind"]) if "kind" in documents.columns else set()
+    return [k for k in KINDS if k in present]
+
+
 def check_level(level: int | None) -> int | None:
     if level is not None and level < 1:
         raise ConfigError(f"--level must be 1 or more (got {level})")
@@ -79,18 +133,21 @@ def check_level(level: int | None) -> int | None:
 
 
 def respondent_codings(store: Store, source: str = "all", *, extra: Sequence[str] = (),
-                       with_text: bool = False, coders: Sequence[str] | None = None
-                       ) -> pd.DataFrame:
+                       with_text: bool = False, coders: Sequence[str] | None = None,
+                       documents: pd.DataFrame | None = None) -> pd.DataFrame:
     """The final codings (:func:`qcode.final.final_codings`: humans' decisions over the
     automatic codings) of ``source`` and ``coders`` on respondent (non-interviewer) segments,
     with a ``unit`` key that identifies the coded segment within its document (codings
     without a segment use their start offset, so they still count once).
-    ``frame.attrs["conflicts"]`` counts the conflicts between coders left out."""
+    ``frame.attrs["conflicts"]`` counts the conflicts between coders left out. ``documents``
+    (from :func:`select_documents`) keeps only the codings of those documents."""
     from ..final import final_codings
 
     codings = final_codings(store, source=check_source(source), coders=coders,
                             with_text=with_text, extra=extra)
     conflicts = codings.attrs.get("conflicts", 0)
+    if documents is not None:
+        codings = codings[codings["document"].isin(set(documents["document"]))]
     segments = store.segments_frame(with_text=False)[["document", "segment", "is_interviewer"]]
     if not codings.empty:
         merged = codings.merge(segments.astype({"segment": "Int64"}),

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..store import Store
-from ._common import check_level, code_rows, respondent_codings, roll_up
+from ._common import check_level, code_rows, respondent_codings, roll_up, select_documents
 
 UNITS = ("segment", "document")
 MEASURES = ("count", "jaccard")
@@ -20,13 +20,15 @@ MEASURES = ("count", "jaccard")
 
 def cooccurrence(store: Store, *, unit: str = "segment", measure: str = "count",
                  level: int | None = 1, source: str = "all",
-                 coders: Sequence[str] | None = None) -> pd.DataFrame:
+                 coders: Sequence[str] | None = None, kind: str = "all",
+                 where: Sequence[str] = ()) -> pd.DataFrame:
     """A code × code matrix in codebook order.
 
     Off the diagonal: the number of units (segments or documents) coded with both codes, or
     with ``measure="jaccard"`` that number over the units coded with either. The diagonal is
     always the code's own total of units. Codes are rolled up to ``level`` (default 1, the
-    themes).
+    themes). ``kind`` (interview/survey/all) and ``where`` (``KEY=VALUE`` metadata filters)
+    choose the documents.
 
     >>> cooccurrence(store).loc["dubbla_roller", "rapportering"]  # doctest: +SKIP
     4
@@ -36,7 +38,8 @@ def cooccurrence(store: Store, *, unit: str = "segment", measure: str = "count",
     if measure not in MEASURES:
         raise ConfigError(f"unknown measure {measure!r}; use one of {', '.join(MEASURES)}")
     level = check_level(level)
-    codings = respondent_codings(store, source, coders=coders)
+    documents = select_documents(store, kind, where)
+    codings = respondent_codings(store, source, coders=coders, documents=documents)
     conflicts = codings.attrs["conflicts"]
     codings = codings[["document", "code", "unit"]]
     rolled = roll_up(codings, level)
@@ -61,7 +64,7 @@ def cooccurrence(store: Store, *, unit: str = "segment", measure: str = "count",
         values = counts
     frame = pd.DataFrame(values, index=pd.Index(paths, name="code"), columns=pd.Index(paths, name="code"))
     frame.attrs.update(unit=unit, measure=measure, source=source, coders=list(coders or []),
-                       conflicts=conflicts,
+                       conflicts=conflicts, kind=kind, where=list(where),
                        labels=dict(zip(rows["path"], rows["label"])),
                        levels=dict(zip(rows["path"], rows["level"].astype(int))))
     return frame

@@ -18,7 +18,8 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..store import Store
-from ._common import MISSING, check_level, conflict_note
+from ._common import (MISSING, TOTAL, check_kind, check_level, conflict_note, document_kinds,
+                      select_documents)
 from .frequencies import frequencies
 
 #: fewer groups than this make a rank correlation a hint at most.
@@ -169,13 +170,22 @@ def _sort_key(value: str) -> tuple:
 def crosstab(store: Store, survey: str | Path | pd.DataFrame, *, by: str = "group",
              themes: Sequence[str] = (), level: int | None = 1, source: str = "all",
              id_column: str | None = None, config: Any = None,
-             coders: Sequence[str] | None = None) -> CrosstabResult:
+             coders: Sequence[str] | None = None, kind: str = "all",
+             where: Sequence[str] = ()) -> CrosstabResult:
     """Interview theme shares and survey indicators per group, with rank correlations.
+
+    ``documents`` and ``theme:…`` count interviews only. The project's own survey answers
+    (documents of kind ``survey``, free text read from a table) go beside them as
+    ``survey_documents`` and ``survey_theme:…``, never in the interview counts. ``kind``
+    (interview/survey/all) picks which of the two sets of columns to show and ``where``
+    (``KEY=VALUE``) filters the documents of both. Correlations use the interview themes, or
+    the survey-answer themes when there are no interviews.
 
     >>> result = crosstab(store, "data/survey/synthetic-respondents.csv")  # doctest: +SKIP
     >>> result.correlations.query("theme == 'rapportering'")                # doctest: +SKIP
     """
     level = check_level(level)
+    kind = check_kind(kind)
     path = None
     if not isinstance(survey, pd.DataFrame):
         path = survey
@@ -190,42 +200,70 @@ def crosstab(store: Store, survey: str | Path | pd.DataFrame, *, by: str = "grou
     else:
         chosen = list(codes.loc[codes["level"] <= (level or 1), "path"])
         depth = level or 1
-    freq = frequencies(store, [by], level=depth, source=source, config=config, coders=coders)
-    sizes = freq.attrs["group_sizes"]
-    interview_groups = [k[0] for k in sizes if k[0] != "total"]
-    interviews = pd.DataFrame(index=pd.Index(interview_groups, name=by))
-    interviews["documents"] = [sizes[(g,)] for g in interview_groups]
-    theme_columns = []
-    for theme in chosen:
-        name = f"theme:{theme}"
-        theme_columns.append(name)
-        interviews[name] = [float(freq.loc[theme, (g, "share")]) for g in interview_groups]
+    present = document_kinds(select_documents(store, "all", where))
+    wanted = [k for k in ("interview", "survey") if kind in (k, "all") and k in present]
+    if not wanted:
+        wanted = ["interview"] if kind in ("interview", "all") else ["survey"]
+    parts = []
+    for doc_kind in wanted:
+        prefix = "" if doc_kind == "interview" else "survey_"
+        parts.append(_theme_shares(store, by, chosen, depth, source, config, doc_kind, where,
+                                   prefix, coders))
+    conflicts = max(part.attrs.get("conflicts", 0) for part in parts)
+    interviews = parts[0].join(parts[1], how="outer") if len(parts) > 1 else parts[0]
+    text_groups = list(interviews.index)
+    theme_columns = [c for c in interviews.columns
+                     if c.startswith(("theme:" if "interview" in wanted else "survey_theme:"))]
 
-    survey_table, indicators, kind = survey_by_group(
+    survey_table, indicators, survey_kind = survey_by_group(
         survey, by, id_column=id_column or getattr(config, "id_column", None), path=path)
     survey_table = survey_table.drop(columns=[c for c in survey_table.columns
                                               if c in interviews.columns], errors="ignore")
-    order = list(survey_table.index) + sorted(set(interview_groups) - set(survey_table.index),
+    order = list(survey_table.index) + sorted(set(text_groups) - set(survey_table.index),
                                               key=lambda v: (v == MISSING, v))
     table = interviews.join(survey_table, how="outer").reindex(order)
     table.index.name = by
-    table["documents"] = table["documents"].astype("Int64")
-    if "respondents" in table.columns:
-        table["respondents"] = table["respondents"].astype("Int64")
+    for column in ("documents", "survey_documents", "respondents"):
+        if column in table.columns:
+            table[column] = table[column].astype("Int64")
 
     notes = list(survey.attrs.get("warnings", ()))
-    if freq.attrs["conflicts"]:
-        notes.append(conflict_note(freq.attrs["conflicts"]))
-    only_interviews = [g for g in interview_groups if g not in survey_table.index]
-    only_survey = [g for g in survey_table.index if g not in set(interview_groups)]
+    if conflicts:
+        notes.append(conflict_note(conflicts))
+    what, cells = {("interview",): ("interviews", "interview"),
+                   ("survey",): ("survey answers", "survey-answer")}.get(
+        tuple(wanted), ("interviews and survey answers", "interview and survey-answer"))
+    only_interviews = [g for g in text_groups if g not in survey_table.index]
+    only_survey = [g for g in survey_table.index if g not in set(text_groups)]
     if only_interviews:
-        notes.append(f"{len(only_interviews)} group(s) only in the interviews, kept with empty "
+        notes.append(f"{len(only_interviews)} group(s) only in the {what}, kept with empty "
                      f"survey cells: {', '.join(only_interviews)}")
     if only_survey:
         notes.append(f"{len(only_survey)} group(s) only in the survey, kept with empty "
-                     f"interview cells: {', '.join(only_survey)}")
+                     f"{cells} cells: {', '.join(only_survey)}")
     correlations = _correlations(table, theme_columns, indicators)
-    return CrosstabResult(table.reset_index(), correlations, chosen, indicators, kind, notes)
+    return CrosstabResult(table.reset_index(), correlations, chosen, indicators, survey_kind,
+                          notes)
+
+
+def _theme_shares(store: Store, by: str, chosen: list[str], depth: int, source: str,
+                  config: Any, kind: str, where: Sequence[str], prefix: str,
+                  coders: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per group: ``<prefix>documents`` of ``kind`` and the share touching each theme
+    (``<prefix>theme:…``); no rows when the project has no such documents."""
+    columns = [f"{prefix}documents"] + [f"{prefix}theme:{t}" for t in chosen]
+    if select_documents(store, kind, where).empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name=by))
+    freq = frequencies(store, [by], level=depth, source=source, config=config, kind=kind,
+                       where=where, coders=coders)
+    sizes = freq.attrs["group_sizes"]
+    groups = [k[0] for k in sizes if k[0] != TOTAL]
+    frame = pd.DataFrame(index=pd.Index(groups, name=by))
+    frame[f"{prefix}documents"] = [sizes[(g,)] for g in groups]
+    for theme in chosen:
+        frame[f"{prefix}theme:{theme}"] = [float(freq.loc[theme, (g, "share")]) for g in groups]
+    frame.attrs["conflicts"] = freq.attrs.get("conflicts", 0)
+    return frame
 
 
 def _correlations(table: pd.DataFrame, themes: list[str], indicators: list[str]) -> pd.DataFrame:

@@ -12,22 +12,25 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..store import Store
-from ._common import (MISSING, TOTAL, check_by_keys, check_level, code_rows, redaction_hook,
-                      respondent_codings, roll_up, share)
+from ._common import (MISSING, TOTAL, check_by_keys, check_kind, check_level, code_rows,
+                      document_kinds, redaction_hook, respondent_codings, roll_up,
+                      select_documents, share)
 
 MEASURES = ("documents", "share", "segments")
 
 
-def membership(store: Store, by: Sequence[str], config: Any = None) -> pd.DataFrame:
+def membership(store: Store, by: Sequence[str], config: Any = None,
+               documents: pd.DataFrame | None = None) -> pd.DataFrame:
     """Which group(s) each document belongs to: columns document[, speaker] and one column per
     ``by`` key holding the group value as text (``(missing)`` where a document has none).
 
     ``speaker`` makes a document belong to every (respondent) speaker who has a turn in it.
+    ``documents`` (default: all) is the documents frame to group, already filtered.
     """
-    documents = store.documents_frame()
+    documents = store.documents_frame() if documents is None else documents
     meta_keys = [k for k in by if k not in ("document", "speaker")]
     for key in meta_keys:
-        if key not in documents.columns or documents[key].isna().all():
+        if key not in documents.columns:
             known = sorted(c for c in documents.columns if c not in ("path", "n_segments"))
             raise ConfigError(f"--by {key}: no document has this metadata key; "
                               f"known keys: {', '.join(known)}")
@@ -64,7 +67,8 @@ def _order(values: Sequence[str]) -> list[str]:
 
 def frequencies(store: Store, by: Sequence[str] | str = ("group",), *, level: int | None = None,
                 source: str = "all", config: Any = None,
-                coders: Sequence[str] | None = None) -> pd.DataFrame:
+                coders: Sequence[str] | None = None, kind: str = "all",
+                where: Sequence[str] = ()) -> pd.DataFrame:
     """Documents, share and segments per code and group.
 
     Rows are codes in codebook order (children rolled up into parents, ``level`` caps the
@@ -72,17 +76,70 @@ def frequencies(store: Store, by: Sequence[str] | str = ("group",), *, level: in
     ``(*by values, measure)`` with a ``total`` group last. ``frame.attrs`` holds
     ``group_sizes`` (column key -> documents in the group), ``labels`` and ``levels`` per code.
 
+    ``kind`` (interview/survey/all) and ``where`` (``KEY=VALUE`` metadata filters) choose the
+    documents. Interviews and survey answers are never divided by one n: when both kinds are
+    counted, ``kind`` becomes the outer column level, each kind with its own groups and total.
+
     >>> frequencies(store, by=["group"], level=1).loc["beredskap", ("polis", "documents")]  # doctest: +SKIP
     3
     """
     keys = check_by_keys([by] if isinstance(by, str) else list(by) or ["group"], config)
     level = check_level(level)
-    groups = membership(store, keys, config)
+    kind = check_kind(kind)
+    documents = select_documents(store, kind, where)
+    for key in keys:
+        if key in ("document", "speaker"):
+            continue
+        if key not in documents.columns or documents[key].isna().all():
+            known = sorted(c for c in documents.columns if c not in ("path", "n_segments"))
+            raise ConfigError(f"--by {key}: no document has this metadata key; "
+                              f"known keys: {', '.join(known)}")
+    codings = respondent_codings(store, source, coders=coders, documents=documents)
+    conflicts = codings.attrs["conflicts"]
+    kinds = document_kinds(documents)
+    if kind == "all" and len(kinds) > 1 and "kind" not in keys:
+        parts = {k: _frequencies(store, keys, documents[documents["kind"] == k], codings,
+                                 level, config) for k in kinds}
+        result = _by_kind(parts, keys)
+    else:
+        result = _frequencies(store, keys, documents, codings, level, config)
+    result.attrs["source"] = source
+    result.attrs["coders"] = list(coders or [])
+    result.attrs["conflicts"] = conflicts
+    result.attrs["kind"] = kind
+    result.attrs["where"] = list(where)
+    return result
+
+
+def _by_kind(parts: dict[str, pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    """Per-kind frequency frames side by side under an outer ``kind`` column level."""
+    first = next(iter(parts.values()))
+    rows = list(dict.fromkeys(c for frame in parts.values() for c in frame.index if c != TOTAL))
+    index = pd.Index(rows + [TOTAL], name="code")
+    frames, sizes, labels, levels = [], {}, {}, {}
+    for kind, frame in parts.items():
+        frame = frame.reindex(index, fill_value=0)
+        frame.columns = pd.MultiIndex.from_tuples([(kind, *col) for col in frame.columns],
+                                                  names=["kind", *keys, "measure"])
+        frames.append(frame)
+        sizes.update({(kind, *key): n for key, n in parts[kind].attrs["group_sizes"].items()})
+        labels.update(parts[kind].attrs["labels"])
+        levels.update(parts[kind].attrs["levels"])
+    result = pd.concat(frames, axis=1)
+    result.attrs.update(first.attrs)
+    result.attrs.update(by=["kind", *keys], group_sizes=sizes, labels=labels, levels=levels,
+                        kind_split=True)
+    return result
+
+
+def _frequencies(store: Store, keys: list[str], documents: pd.DataFrame,
+                 codings: pd.DataFrame, level: int | None, config: Any) -> pd.DataFrame:
+    """The frequency frame of one set of documents (see :func:`frequencies`)."""
+    groups = membership(store, keys, config, documents)
     gcols = [f"_k{i}" for i in range(len(keys))]
     join_on = ["document"] + (["speaker"] if "speaker" in keys else [])
 
-    codings = respondent_codings(store, source, coders=coders)
-    conflicts = codings.attrs["conflicts"]
+    codings = codings[codings["document"].isin(set(documents["document"]))]
     codings = codings[["document", "speaker", "code", "unit"]]
     rolled = roll_up(codings, level)
     rows = code_rows(store, level, rolled["code"].unique() if not rolled.empty else ())
@@ -126,9 +183,6 @@ def frequencies(store: Store, by: Sequence[str] | str = ("group",), *, level: in
     result.attrs["group_sizes"] = n_docs
     result.attrs["labels"] = dict(zip(rows["path"], rows["label"])) | {TOTAL: "Total"}
     result.attrs["levels"] = dict(zip(rows["path"], rows["level"].astype(int))) | {TOTAL: 0}
-    result.attrs["source"] = source
-    result.attrs["coders"] = list(coders or [])
-    result.attrs["conflicts"] = conflicts
     return result
 
 

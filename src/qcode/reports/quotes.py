@@ -17,10 +17,11 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..store import Store
-from ._common import MISSING, redaction_hook, respondent_codings
+from ._common import (MISSING, check_kind, document_kinds, redaction_hook, respondent_codings,
+                      select_documents)
 
-QUOTE_COLUMNS = ["code", "label", "document", "segment", "start", "end", "score", "group",
-                 "attribution", "attributed_by", "words", "text"]
+QUOTE_COLUMNS = ["code", "label", "kind", "document", "segment", "start", "end", "score",
+                 "group", "attribution", "attributed_by", "words", "text"]
 
 #: quotes more alike than this (shared words over all words) count as the same quote.
 DUPLICATE_JACCARD = 0.8
@@ -100,12 +101,15 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 def quotes(store: Store, code: str | Sequence[str] | None = None, *,
            groups: Sequence[str] = (), max_quotes: int = 5, min_words: int = 8,
            max_words: int = 60, source: str = "all", config: Any = None,
-           coders: Sequence[str] | None = None) -> pd.DataFrame:
+           coders: Sequence[str] | None = None, kind: str = "all",
+           where: Sequence[str] = ()) -> pd.DataFrame:
     """Up to ``max_quotes`` quotes per code (default: every top-level code), best first.
 
-    Columns: code, label, document, segment, start, end (document offsets of the quoted
-    sentences), score, group, attribution (the document's title, else its group),
-    attributed_by (title | group | none), words, text.
+    Columns: code, label, kind (interview | survey), document, segment, start, end (document
+    offsets of the quoted sentences), score, group, attribution (the document's title, else
+    its group), attributed_by (title | group | none), words, text. ``kind`` and ``where``
+    (``KEY=VALUE`` metadata filters) choose the documents; interview quotes and survey answers
+    never compete: each kind gets its own ``max_quotes`` per code, interviews first.
 
     >>> quotes(store, "dubbla_roller", max_quotes=3)[["attribution", "text"]]  # doctest: +SKIP
     """
@@ -115,8 +119,12 @@ def quotes(store: Store, code: str | Sequence[str] | None = None, *,
     codes = store.codes_frame()
     paths = _chosen_codes(codes, code)
     labels = dict(zip(codes["path"], codes["label"].fillna(codes["path"])))
-    codings = respondent_codings(store, source, coders=coders)
+    documents = select_documents(store, check_kind(kind), where)
+    kinds = document_kinds(documents)
+    kind_of = dict(zip(documents["document"], documents["kind"]))
+    codings = respondent_codings(store, source, coders=coders, documents=documents)
     conflicts = codings.attrs["conflicts"]
+    codings = codings.assign(_kind=codings["document"].map(kind_of))
     if groups:
         codings = codings[codings["group"].isin(set(groups))]
     redact = redaction_hook(store, config)
@@ -124,8 +132,9 @@ def quotes(store: Store, code: str | Sequence[str] | None = None, *,
     segments = store.segments_frame(with_text=False)[["document", "segment", "start", "end"]]
     segments = segments.rename(columns={"start": "seg_start", "end": "seg_end"})
     out = []
-    for path in paths:
-        chosen = codings[(codings["code"] == path) | codings["code"].str.startswith(path + "/")]
+    for path, doc_kind in ((p, k) for p in paths for k in kinds):
+        chosen = codings[((codings["code"] == path) | codings["code"].str.startswith(path + "/"))
+                         & (codings["_kind"] == doc_kind)]
         picked: list[dict[str, Any]] = []
         seen: list[frozenset[str]] = []
         for cand in _ranked(chosen, segments):
@@ -146,7 +155,8 @@ def quotes(store: Store, code: str | Sequence[str] | None = None, *,
             seen.append(tokens)
             attribution, by = _attribution(cand)
             picked.append({
-                "code": path, "label": labels.get(path, path), "document": cand["document"],
+                "code": path, "label": labels.get(path, path), "kind": doc_kind,
+                "document": cand["document"],
                 "segment": cand["segment"], "start": s0 + qs, "end": s0 + qe,
                 "score": round(float(cand["score"]), 4), "group": cand["group"],
                 "attribution": redact(attribution, guess_names=False), "attributed_by": by,
@@ -158,6 +168,7 @@ def quotes(store: Store, code: str | Sequence[str] | None = None, *,
     frame.attrs["codes"] = paths
     frame.attrs["labels"] = {p: labels.get(p, p) for p in paths}
     frame.attrs["conflicts"] = conflicts
+    frame.attrs["kinds"] = kinds
     return frame
 
 

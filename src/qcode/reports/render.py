@@ -125,17 +125,54 @@ def frequencies_table(frame: pd.DataFrame, *, pretty: bool = False) -> pd.DataFr
 
 
 def render_frequencies(frame: pd.DataFrame, output: str | Path, fmt: str | None = None) -> Path:
-    """Write the frequency report as md, csv, xlsx or html."""
+    """Write the frequency report as md, csv, xlsx or html. Interviews and survey answers
+    (a frame split by kind) get a section each in md/html, with their own n."""
     fmt = infer_format(output, fmt, TABLE_FORMATS)
-    by = " × ".join(frame.attrs.get("by", []))
+    sections = kind_sections(frame)
+    keys = frame.attrs.get("by", [])
+    by = " × ".join(keys[1:] if sections else keys)
     intro = [
         f"Documents (respondents) touching each code, per {by}. Each cell: documents · share "
         "of the group's documents · segments coded. Subcodes count for their parents; n is the "
         f"number of documents in the group. Source: {SOURCE_TEXT.get(frame.attrs.get('source'), 'all codings')}.",
     ]
-    return _write_table_format(frequencies_table(frame), Path(output), fmt,
-                               title=f"Theme frequencies by {by}", intro=intro,
-                               pretty=frequencies_table(frame, pretty=True))
+    if sections:
+        intro.append("Interviews and survey answers are counted apart, each kind with its own "
+                     "groups and n: a one-line answer is never divided by the same n as an "
+                     "interview.")
+    if not sections or fmt in ("csv", "xlsx"):
+        return _write_table_format(frequencies_table(frame), Path(output), fmt,
+                                   title=f"Theme frequencies by {by}", intro=intro,
+                                   pretty=frequencies_table(frame, pretty=True))
+    title = f"Theme frequencies by {by}"
+    if fmt == "md":
+        body = "".join(f"## {heading}\n\n{frame_to_markdown(frequencies_table(part, pretty=True))}\n"
+                       for heading, part in sections)
+        return write_text_atomic(Path(output), _md_document(title, intro, body))
+    body = "".join(f"<h2>{html.escape(heading)}</h2>\n"
+                   f"{_html_table(frequencies_table(part, pretty=True))}"
+                   for heading, part in sections)
+    return write_text_atomic(Path(output), _html_document(title, intro, body))
+
+
+#: section headings of the document kinds in reports.
+KIND_TITLES = {"interview": "Interviews", "survey": "Survey answers"}
+
+
+def kind_sections(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """A frequency frame split by kind (``attrs["kind_split"]``) as ``(heading, frame)`` per
+    kind, each an ordinary frequency frame with its own group sizes; ``[]`` otherwise."""
+    if not frame.attrs.get("kind_split"):
+        return []
+    sizes = frame.attrs.get("group_sizes", {})
+    out = []
+    for kind in dict.fromkeys(col[0] for col in frame.columns):
+        part = frame.xs(kind, axis=1, level=0).copy()
+        part.attrs = {**frame.attrs, "by": frame.attrs["by"][1:], "kind_split": False,
+                      "group_sizes": {k[1:]: n for k, n in sizes.items() if k[0] == kind}}
+        total = part.attrs["group_sizes"].get((TOTAL,) * len(part.attrs["by"]), 0)
+        out.append((f"{KIND_TITLES.get(kind, kind)} (n={total})", part))
+    return out
 
 
 # -- co-occurrence ----------------------------------------------------------------------------
@@ -177,11 +214,9 @@ def render_quotes(frame: pd.DataFrame, output: str | Path, fmt: str | None = Non
     output = Path(output)
     if fmt == "csv":
         return write_table(frame, output, "csv")
-    codes = frame.attrs.get("codes") or list(dict.fromkeys(frame["code"]))
-    labels = frame.attrs.get("labels", {})
-    sections = [(code, labels.get(code, code), frame[frame["code"] == code]) for code in codes]
     if fmt == "docx":
-        return _quotes_docx(sections, output)
+        return _quotes_docx(_quote_sections(frame, KIND_HEADINGS_SV), output)
+    sections = _quote_sections(frame, KIND_HEADINGS)
     if fmt == "md":
         parts = ["# Quotes\n"]
         for code, label, rows in sections:
@@ -200,6 +235,30 @@ def render_quotes(frame: pd.DataFrame, output: str | Path, fmt: str | None = Non
             body.append(f"<blockquote>{html.escape(row.text)}</blockquote>\n"
                         f"<p class=\"attribution\">({html.escape(row.attribution)})</p>\n")
     return write_text_atomic(output, _html_document("Quotes", [], "".join(body)))
+
+
+#: section headings of the kinds when a quotes report holds both (interviews first).
+KIND_HEADINGS = {"interview": "interviews", "survey": "survey answers"}
+KIND_HEADINGS_SV = {"interview": "intervjuer", "survey": "enkätsvar"}
+
+
+def _quote_sections(frame: pd.DataFrame, headings: dict[str, str]
+                    ) -> list[tuple[str, str, pd.DataFrame]]:
+    """(code, heading label, quotes) per code; with interviews and survey answers both present,
+    one section per code and kind, so a one-line answer never stands among interview quotes."""
+    codes = frame.attrs.get("codes") or list(dict.fromkeys(frame["code"]))
+    labels = frame.attrs.get("labels", {})
+    kinds = frame.attrs.get("kinds") or []
+    sections = []
+    for code in codes:
+        rows = frame[frame["code"] == code]
+        if len(kinds) > 1 and "kind" in frame.columns:
+            for kind in kinds:
+                sections.append((code, f"{labels.get(code, code)} – {headings.get(kind, kind)}",
+                                 rows[rows["kind"] == kind]))
+        else:
+            sections.append((code, labels.get(code, code), rows))
+    return sections
 
 
 #: Word paragraph styles of the quotes document (the heading is Word's own "Heading 1").
@@ -245,7 +304,8 @@ def crosstab_tables(result: Any, *, pretty: bool = False) -> tuple[pd.DataFrame,
     """(group table, correlation table); pretty formats shares as percentages."""
     table, corr = result.table.copy(), result.correlations.copy()
     if pretty:
-        share_columns = [c for c in table.columns if str(c).startswith("theme:")]
+        share_columns = [c for c in table.columns
+                         if str(c).startswith(("theme:", "survey_theme:"))]
         if result.survey_kind == "respondents":
             share_columns += [c for c in result.indicators if c in table.columns]
         for column in table.columns:
@@ -267,6 +327,10 @@ def render_crosstab(result: Any, output: str | Path, fmt: str | None = None) -> 
              "(theme:…) and the survey's figures. Below, Spearman's rank correlation between "
              "each theme's share and each indicator across the groups that have both; with "
              "fewer than 5 groups it is flagged \"too few groups\"."]
+    if "survey_documents" in result.table.columns:
+        intro.append("The project's own survey answers (free text from a survey table) are "
+                     "counted apart from the interviews: survey_documents, and the share of "
+                     "them touching each theme (survey_theme:…).")
     intro += [f"Note: {w}." for w in result.warnings]
     if fmt == "csv":
         corr_path = output.with_name(output.stem + ".correlations.csv")
