@@ -211,7 +211,9 @@ def test_cli_train_then_tag_with_model_then_stale(tmp_path, monkeypatch):
         assert len(store.codings_frame(source="human", coder="anna")) == sum(map(len, truth.values()))
     out = runner.invoke(cli, ["export", "codings", "--db", "p.db", "--source", "model", "-o", "m.csv"])
     assert out.exit_code == 0
-    assert {line.split(",")[9] for line in (tmp_path / "m.csv").read_text().splitlines()[1:]} == {"model"}
+    lines = (tmp_path / "m.csv").read_text().splitlines()
+    source = lines[0].split(",").index("source")
+    assert {line.split(",")[source] for line in lines[1:]} == {"model"}
 
     # `tag --model` switched the model on: a plain `tag` keeps applying it (issue 15)
     n_model = len(model_codings)
