@@ -76,7 +76,7 @@ def test_five_coders_export_one_distinguishable_row_each(store, tmp_path, monkey
                                   (tmp_path / "codings.jsonl").read_text(encoding="utf-8").splitlines()])
         else:
             frame = pd.read_excel(tmp_path / "codings.xlsx")
-        assert list(frame.columns[8:11]) == ["code", "source", "coder"]
+        assert list(frame.columns[8:12]) == ["kind", "code", "source", "coder"]
         assert len(frame) == 112
         assert frame.groupby("coder").size().to_dict() == counts
         key = ["document", "segment", "code", "source"]
