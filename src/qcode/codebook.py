@@ -86,6 +86,9 @@ class Code:
     color: str | None = None
     patterns: Patterns = field(default_factory=Patterns)
     children: tuple["Code", ...] = ()
+    #: False for a category that only groups its subcodes (REFI-QDA ``isCodable="false"``):
+    #: it takes no patterns and keeps that flag through a .qdc/.qdpx round trip.
+    codable: bool = True
 
     @property
     def level(self) -> int:
@@ -133,7 +136,7 @@ class Codebook:
 
 TOP_KEYS = ("name", "version", "language", "description", "codes")
 CODE_KEYS = ("id", "label", "description", "include", "exclude", "examples", "color",
-             "codes", "patterns")
+             "codable", "codes", "patterns")
 PATTERN_KEYS = ("terms", "phrases", "regex", "not", "min_matches")
 TERM_KEYS = ("term", "compound")
 
@@ -434,6 +437,12 @@ class _Checker:
                              "(quote it: a bare # starts a YAML comment)", color_node)
             elif color:
                 code["color"] = color.lower()
+        if "codable" in entries:
+            c_node = entries["codable"][1]
+            if isinstance(c_node, ScalarNode) and c_node.tag == _BOOL:
+                code["codable"] = c_node.value.lower() in ("true", "yes", "on", "y")
+            else:
+                self.problem(_join(where, "codable"), "must be true or false", c_node)
         children: list[dict[str, Any]] = []
         if "codes" in entries:
             children = self.code_list(entries["codes"][1], _join(where, "codes"),
@@ -447,7 +456,12 @@ class _Checker:
         else:
             code["patterns"] = Patterns()
             self._written = 0
-        if not has_children and not self._written:
+        if code.get("codable", True) is False:
+            if self._written:
+                self.problem(patterns_where, "a code with `codable: false` only groups its "
+                             "subcodes and takes no patterns; remove them or the flag",
+                             entries["patterns"][1])
+        elif not has_children and not self._written:
             self.problem(patterns_where,
                          "a code without subcodes needs patterns (terms, phrases or regex); "
                          "only parent codes may have none",
@@ -621,6 +635,7 @@ def _build_code(raw: dict[str, Any], parent: str | None) -> Code:
         exclude=raw.get("exclude", ""), examples=raw.get("examples") or (),
         color=raw.get("color"), patterns=raw["patterns"],
         children=tuple(_build_code(child, path) for child in raw["codes"]),
+        codable=raw.get("codable", True),
     )
 
 
@@ -739,6 +754,8 @@ def _code_to_dict(code: Code) -> dict[str, Any]:
         out["examples"] = list(code.examples)
     if code.color:
         out["color"] = code.color
+    if not code.codable:
+        out["codable"] = False
     p = code.patterns
     patterns: dict[str, Any] = {}
     if p.terms:

@@ -41,6 +41,9 @@ from .xmlutil import (
 )
 
 ORIGIN = "qcode"
+#: deepest code hierarchy read from a REFI file: real codebooks use a handful of levels, and a
+#: YAML codebook (nested ``codes:`` lists, at most 50 YAML levels) cannot hold more than ~20.
+MAX_CODE_DEPTH = 20
 
 #: section headings written into ``Description``, per codebook language (read back in any).
 _HEADINGS = {
@@ -127,7 +130,8 @@ def parse_description(text: str) -> dict[str, Any]:
 # -- writing --------------------------------------------------------------------------------------
 def code_element(code: Code, ns: str, language: str) -> ET.Element:
     """One REFI ``Code`` (with its children) in namespace ``ns``."""
-    attrs = {"guid": code_guid(code.path), "name": code.label or code.id, "isCodable": "true"}
+    attrs = {"guid": code_guid(code.path), "name": code.label or code.id,
+             "isCodable": "true" if code.codable else "false"}
     color = normalise_color(code.color)
     if color:
         attrs["color"] = color
@@ -201,11 +205,43 @@ def read_codes(codes_parent: ET.Element | None, where: str) -> ImportedCodes:
     result = ImportedCodes()
     renamed: list[str] = []
     if codes_parent is not None:
+        _check_depth(codes_parent, where)
         result.codes = _read_level(codes_parent, "", result, renamed, where)
     if renamed:
         result.notes.append(f"{len(renamed)} code name(s) are not ids and got one: "
                             + ", ".join(renamed[:8]) + (" …" if len(renamed) > 8 else ""))
     return result
+
+
+def _check_depth(codes_parent: ET.Element, where: str) -> None:
+    """Refuse code trees deeper than :data:`MAX_CODE_DEPTH` before anything recurses into them
+    (a hostile file nests thousands of codes to exhaust Python's recursion limit)."""
+    level = [code for code in children(codes_parent, "Code")]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_CODE_DEPTH:
+            name = level[0].get("name") or level[0].get("guid") or "?"
+            raise ExchangeError(f"refused: codes nested more than {MAX_CODE_DEPTH} levels deep "
+                                f"(at code {name!r}); no codebook needs that many", path=where)
+        level = [sub for code in level for sub in children(code, "Code")]
+
+
+def read_sets(parent: ET.Element | None, by_guid: dict[str, str],
+              sources: dict[str, str] | None = None) -> list[str]:
+    """One note per REFI ``Set`` under ``parent``'s ``Sets``: qcode has no code groups, so a
+    set is reported with its members (codes by path, sources by name) rather than dropped."""
+    sets = next((c for c in parent if local_name(c.tag) == "Sets"), None) if parent is not None \
+        else None
+    notes = []
+    for element in children(sets, "Set") if sets is not None else []:
+        members = [by_guid.get(m.get("targetGUID", ""), "?") for m in children(element, "MemberCode")]
+        members += [(sources or {}).get(m.get("targetGUID", ""), "?")
+                    for m in children(element, "MemberSource")]
+        notes.append(f"set {(element.get('name') or '').strip() or '(unnamed)'!r} not kept "
+                     f"(qcode has no code groups); its {len(members)} member(s): "
+                     + (_some(members) if members else "none"))
+    return notes
 
 
 def _read_level(parent: ET.Element, parent_path: str, result: ImportedCodes,
@@ -238,7 +274,8 @@ def _read_level(parent: ET.Element, parent_path: str, result: ImportedCodes,
             id=code_id, path=path, label=name or code_id, description=parsed.get("description", ""),
             include=parsed.get("include", ""), exclude=parsed.get("exclude", ""),
             examples=tuple(parsed.get("examples", ())), color=color,
-            children=tuple(_read_level(element, path, result, renamed, where))))
+            children=tuple(_read_level(element, path, result, renamed, where)),
+            codable=(element.get("isCodable") or "true").strip().lower() not in ("false", "0")))
     return objects
 
 
@@ -257,6 +294,7 @@ def read_qdc(path: str | Path) -> ImportedCodes:
     imported = read_codes(codes, str(path))
     if not imported.codes:
         raise ExchangeError("the codebook has no codes", path=str(path))
+    imported.notes += read_sets(root, imported.by_guid)
     return imported
 
 
@@ -274,7 +312,8 @@ def import_qdc(qdc_path: str | Path, output: str | Path) -> QdcImportResult:
 
     When ``output`` already exists (and is a valid codebook) its name, version, language and
     the patterns of every code whose path is unchanged are kept — REFI cannot carry patterns;
-    codes only in the old file are listed in the notes.
+    codes only in the old file are listed in the notes. YAML comments cannot be carried over,
+    so the old file is first copied to ``NAME.bak`` (``NAME.1.bak``… if that exists).
     """
     from ..codebook import codebook_to_yaml_text, load_codebook
     from ..writers import write_text_atomic
@@ -289,7 +328,7 @@ def import_qdc(qdc_path: str | Path, output: str | Path) -> QdcImportResult:
     kept = sorted(new_paths & set(old_patterns))
     dropped = sorted(set(old.paths) - new_paths) if old else []
     without = [c.path for c in (x for code in codes for x in code.walk())
-               if c.patterns.is_empty and not c.children]
+               if c.patterns.is_empty and not c.children and c.codable]
     if old_patterns:
         notes.append(f"kept the patterns of {len(kept)} code(s) from {output}")
     if dropped:
@@ -302,8 +341,26 @@ def import_qdc(qdc_path: str | Path, output: str | Path) -> QdcImportResult:
         name=old.name if old else Path(qdc_path).stem, version=old.version if old else "1",
         language=old.language if old else "sv", codes=codes,
         description=old.description if old else "")
-    write_text_atomic(output, codebook_to_yaml_text(codebook))
+    text = codebook_to_yaml_text(codebook)
+    if output.exists() and output.read_text(encoding="utf-8", errors="replace") != text:
+        backup = _backup(output)
+        notes.append(f"the old {output.name} is kept as {backup} (its comments and layout are "
+                     "not carried into the new file)")
+    write_text_atomic(output, text)
     return QdcImportResult(output, len(new_paths), notes)
+
+
+def _backup(path: Path) -> Path:
+    """Copy ``path`` to the first free ``NAME.bak``, ``NAME.1.bak``… beside it (never over an
+    older backup, which may be the only copy with the user's comments)."""
+    from ..writers import atomic_path
+
+    target, n = path.with_name(path.name + ".bak"), 1
+    while target.exists():
+        target, n = path.with_name(f"{path.name}.{n}.bak"), n + 1
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(path.read_bytes())
+    return target
 
 
 def _some(items: Sequence[str], n: int = 8) -> str:
@@ -313,5 +370,5 @@ def _some(items: Sequence[str], n: int = 8) -> str:
 def _with_patterns(code: Code, patterns: dict[str, Any]) -> Code:
     from dataclasses import replace
 
-    return replace(code, patterns=patterns.get(code.path, code.patterns),
+    return replace(code, patterns=patterns.get(code.path, code.patterns) if code.codable else code.patterns,
                    children=tuple(_with_patterns(c, patterns) for c in code.children))

@@ -18,6 +18,7 @@ empty ``.txt`` companion) is reported, not guessed at.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 import zipfile
 from bisect import bisect_right
@@ -28,14 +29,16 @@ from xml.etree import ElementTree as ET
 
 import pandas as pd
 
+from .. import models
 from ..codebook import Code, Codebook
 from ..errors import ExchangeError
 from ..models import Coding, Document, Segment, Turn
-from .qdc import ORIGIN, code_guid, codes_element, read_codes
+from .qdc import ORIGIN, code_guid, codes_element, read_codes, read_sets
 from .xmlutil import (
     PROJECT_NS,
     SafeZip,
     child,
+    child_text,
     children,
     local_name,
     parse_xml,
@@ -47,6 +50,11 @@ from .xmlutil import (
 AUTOMATIC_USERS = {"qcode:rule": ("rule", "qcode rule"),
                    "qcode:companion": ("companion", "qcode companion"),
                    "qcode:model": ("model", "qcode model")}
+#: a user that is one of qcode's automatic sources, by id (``qcode:rule``) or by name
+#: (``qcode rule``): tools such as QualCoder drop the optional ``User/@id`` and keep the name.
+_AUTOMATIC_USER_RE = re.compile(r"^\s*qcode\s*[:_\- ]\s*(rule|companion|model)\s*$", re.IGNORECASE)
+#: file extensions other tools add to a source's name (``polis_01.txt`` for ``polis_01``)
+_SOURCE_SUFFIX_RE = re.compile(r"\.(txt|md|docx?|odt|rtf|pdf|vtt|srt)$", re.IGNORECASE)
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member dates: same project, same archive bytes
 
 
@@ -269,13 +277,19 @@ def write_qdpx(store: Any, output: str | Path, *, human_only: bool = False,
 # =================================================================================================
 # import
 # =================================================================================================
-def normalise_with_offsets(raw: str) -> tuple[str, list[int]]:
-    """The NFC, LF-only form of ``raw`` and, for every position 0..len(raw) in ``raw``, the
-    matching position in it (CRLF counts two code points in ``raw``, one after).
+def normalise_with_offsets(raw: str, *, crlf_as_one: bool = False) -> tuple[str, list[int]]:
+    """The NFC, LF-only form of ``raw`` and, for every position the file's selections can
+    name, the matching position in it.
+
+    By default positions count code points of ``raw`` exactly (CRLF is two, the REFI reading
+    that QualCoder and qcode use); with ``crlf_as_one`` (ATLAS.ti) a CRLF pair is one position,
+    so positions are counted over the LF text.
 
     >>> text, where = normalise_with_offsets("a\\r\\nb")
     >>> text, where
     ('a\\nb', [0, 1, 1, 2, 3])
+    >>> normalise_with_offsets("a\\r\\nb", crlf_as_one=True)[1]
+    [0, 1, 2, 3]
     """
     lf_chars: list[str] = []
     to_lf = [0] * (len(raw) + 1)
@@ -292,6 +306,8 @@ def normalise_with_offsets(raw: str) -> tuple[str, list[int]]:
         i += 1
     to_lf[len(raw)] = len(lf_chars)
     lf = "".join(lf_chars)
+    if crlf_as_one:
+        to_lf = list(range(len(lf) + 1))
     if unicodedata.is_normalized("NFC", lf):
         return lf, to_lf
     # Normalise run by run (a run = a starter and the combining marks after it) so each
@@ -319,7 +335,7 @@ def normalise_with_offsets(raw: str) -> tuple[str, list[int]]:
 class Selection:
     """One coded span read from a ``.qdpx``: offsets into the normalised text."""
 
-    source_guid: str
+    source_guid: str  # the key of its SourceText (the GUID, unless two sources share one)
     start: int
     end: int
     code_path: str
@@ -339,6 +355,12 @@ class SourceText:
     #: for each position in the text as stored in the archive, the position in ``text``
     offsets: list[int] = field(default_factory=list, repr=False)
     raw_length: int = 0
+    #: unique within the file: the GUID, or ``GUID#2``… for a source repeating another's GUID
+    key: str = ""
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = self.key or self.guid
 
 
 @dataclass
@@ -397,6 +419,33 @@ def _values(parent: ET.Element, names: dict[str, str]) -> dict[str, Any]:
     return found
 
 
+def _user_kinds(root: ET.Element) -> dict[str, tuple[str, str]]:
+    """User GUID -> (source, name): qcode's automatic sources by id or name, humans by name."""
+    users_el = child(root, "Users")
+    known = models.AUTOMATIC_SOURCES
+    kinds: dict[str, tuple[str, str]] = {}
+    for user in children(users_el, "User") if users_el is not None else []:
+        guid, user_id, name = user.get("guid", ""), user.get("id") or "", user.get("name") or ""
+        match = next((m for m in (_AUTOMATIC_USER_RE.match(v) for v in (user_id, name)) if m), None)
+        if match:
+            source = match.group(1).lower()
+            kinds[guid] = (source if source in known else "model", "")
+        else:
+            kinds[guid] = ("human", name.strip() or user_id.strip() or guid)
+    return kinds
+
+
+def _crlf_convention(origin: str) -> tuple[bool, str]:
+    """(CRLF counts as one position?, the convention's name for notes) for ``Project/@origin``.
+
+    ATLAS.ti counts a CRLF line end as one character (QualCoder's importer reads its files
+    that way too); the REFI text and every other tool count the code points of the stored
+    file, CRLF as two."""
+    if "atlas" in origin.lower():
+        return True, f"CRLF counted as one position (Project/@origin {origin.strip()!r} is ATLAS.ti)"
+    return False, "CRLF counted as two positions (code points of the stored text, the REFI-QDA reading)"
+
+
 def read_qdpx(path: str | Path) -> QdpxContent:
     """Read a ``.qdpx`` safely into :class:`QdpxContent` (nothing is written anywhere)."""
     where = str(path)
@@ -410,40 +459,66 @@ def read_qdpx(path: str | Path) -> QdpxContent:
             raise ExchangeError(f"not a REFI-QDA project: the root element is "
                                 f"{local_name(root.tag)!r}, expected 'Project'", path=where)
         notes: list[str] = []
-        users_el = child(root, "Users")
-        users = {u.get("guid", ""): u for u in (children(users_el, "User") if users_el is not None else [])}
+        users = _user_kinds(root)
+        crlf_as_one, convention = _crlf_convention(root.get("origin") or "")
         codebook = child(root, "CodeBook")
         imported = read_codes(child(codebook, "Codes") if codebook is not None else None, where)
         notes += imported.notes
         names = _read_variables(root)
         case_values: dict[str, dict[str, Any]] = {}
+        by_case_name: dict[str, dict[str, Any]] = {}
         cases = child(root, "Cases")
         for case in children(cases, "Case") if cases is not None else []:
             values = _values(case, names)
-            for ref in children(case, "SourceRef"):
+            refs = children(case, "SourceRef")
+            for ref in refs:
                 case_values.setdefault(ref.get("targetGUID", ""), {}).update(values)
+            if not refs and values and (case.get("name") or "").strip():
+                # QualCoder writes no SourceRef for whole-document cases: match them by name
+                by_case_name[_without_suffix(case.get("name", "").strip())] = values
         content = QdpxContent(where, imported.codes, [], [], notes)
         sources = child(root, "Sources")
         skipped_kinds: dict[str, int] = {}
         used_ids: set[str] = set()
+        guids: dict[str, int] = {}
+        source_names: dict[str, str] = {}
         for element in list(sources) if sources is not None else []:
             kind = local_name(element.tag)
+            source_names.setdefault(element.get("guid", ""), element.get("name") or kind)
             if kind != "TextSource":
                 skipped_kinds[kind] = skipped_kinds.get(kind, 0) + 1
                 continue
-            source = _read_text_source(element, archive, content, used_ids)
+            source = _read_text_source(element, archive, content, used_ids, crlf_as_one,
+                                       convention)
             if source is None:
                 continue
-            source.metadata = {**case_values.get(source.guid, {}), **_values(element, names)}
+            guids[source.guid] = guids.get(source.guid, 0) + 1
+            if guids[source.guid] > 1:
+                source.key = f"{source.guid}#{guids[source.guid]}"
+                content.notes.append(
+                    f"source {source.document_id!r} repeats the GUID {source.guid} of an earlier "
+                    "source; imported as a separate document with only its own selections")
+            metadata = {**by_case_name.get(_without_suffix(source.name), {}),
+                        **case_values.get(source.guid, {}), **_values(element, names)}
+            description = child_text(element, "Description").strip()
+            if description and "title" not in metadata:
+                metadata["title"] = description
+            source.metadata = metadata
             content.sources.append(source)
             _read_selections(element, source, users, imported.by_guid, content)
         for kind, n in sorted(skipped_kinds.items()):
             content.notes.append(f"{n} {kind}(s) skipped: qcode codes text only")
+        content.notes += read_sets(root, imported.by_guid, source_names)
     return content
 
 
+def _without_suffix(name: str) -> str:
+    return _SOURCE_SUFFIX_RE.sub("", unicodedata.normalize("NFC", name))
+
+
 def _read_text_source(element: ET.Element, archive: SafeZip, content: QdpxContent,
-                      used_ids: set[str]) -> SourceText | None:
+                      used_ids: set[str], crlf_as_one: bool = False,
+                      convention: str = "") -> SourceText | None:
     guid = element.get("guid", "")
     name = (element.get("name") or "").strip()
     plain_path = element.get("plainTextPath") or ""
@@ -473,13 +548,16 @@ def _read_text_source(element: ET.Element, archive: SafeZip, content: QdpxConten
         else:
             content.notes.append(f"source {label!r} has no text; skipped")
         return None
-    text, offsets = normalise_with_offsets(raw)
+    text, offsets = normalise_with_offsets(raw, crlf_as_one=crlf_as_one)
     document_id = _document_id(name, plain_path or rich_path, guid)
     base, n = document_id, 2
     while document_id in used_ids:
         document_id, n = f"{base}-{n}", n + 1
     used_ids.add(document_id)
-    return SourceText(guid, document_id, text, member, {}, offsets, len(raw))
+    if "\r" in raw:
+        content.notes.append(f"source {document_id!r} has CR line ends; positions read with "
+                             f"{convention or _crlf_convention('')[1]}")
+    return SourceText(guid, document_id, text, member, {}, offsets, len(offsets) - 1, name=name)
 
 
 def _document_id(name: str, path: str, guid: str) -> str:
@@ -495,7 +573,7 @@ def _document_id(name: str, path: str, guid: str) -> str:
     return candidate or guid
 
 
-def _read_selections(element: ET.Element, source: SourceText, users: dict[str, ET.Element],
+def _read_selections(element: ET.Element, source: SourceText, users: dict[str, tuple[str, str]],
                      by_guid: dict[str, str], content: QdpxContent) -> None:
     offsets, raw_length = source.offsets, source.raw_length
     clipped = dropped = unknown = 0
@@ -524,15 +602,8 @@ def _read_selections(element: ET.Element, source: SourceText, users: dict[str, E
                 unknown += 1
                 continue
             user_guid = coding.get("creatingUser") or default_user
-            user = users.get(user_guid)
-            user_id = user.get("id", "") if user is not None else ""
-            if user_id in AUTOMATIC_USERS:
-                kind, user_name = AUTOMATIC_USERS[user_id][0], ""
-            else:
-                kind = "human"
-                user_name = ((user.get("name") or user.get("id")) if user is not None else None) \
-                    or user_guid or "unknown"
-            content.selections.append(Selection(source.guid, start, end, path, user_name, kind))
+            kind, user_name = users.get(user_guid, ("human", user_guid or "unknown"))
+            content.selections.append(Selection(source.key, start, end, path, user_name, kind))
     label = source.document_id
     if clipped:
         content.notes.append(f"source {label!r}: {clipped} selection(s) ran past the text; clipped")
@@ -575,20 +646,26 @@ class QdpxImportResult:
 def import_content(content: QdpxContent, store: Any, *, coder_prefix: str | None = None,
                    prepare: Prepare = whole_text_segments) -> QdpxImportResult:
     """Store ``content`` in the project: documents (no automatic coding), codes merged by
-    path, and the selections as codings (``human`` with coder ``prefix + user``).
+    path, and the selections as codings (``human`` with coder ``prefix + user``; the users
+    ``qcode rule``/``qcode model``… as those sources again).
 
-    A document id already in the project is reused when its text is identical; otherwise the
-    source is stored under ``id-2`` (``-3``…) and the notes say so. Codings already present
-    (same document, span, code, source and coder) are not added twice, so re-importing the
-    same file changes nothing.
+    A source is the same document as one already in the project when it has the GUID qcode
+    gave that document on export, or its name (a ``.txt`` added by the other tool ignored),
+    or exactly its text; then nothing of it is stored twice. Another text under a known id
+    is stored as ``id-2`` (``-3``…) and the notes say so. A selection already present as a
+    coding (same document, span and code, from the same source or coder — with or without
+    ``coder_prefix``) is not added again, so a project's own export, through QualCoder or
+    not, comes back without duplicates.
     """
     notes = list(content.notes)
     before = set(store.codes_frame()["path"])
     store.add_codes(list(content.walk_codes()))
     codes_added = len(set(store.codes_frame()["path"]) - before)
     existing = store.codings_frame(with_text=False, include_stale=True)
-    seen = {(r.document, int(r.start), int(r.end), r.code, r.source, r.coder if isinstance(r.coder, str) else None)
-            for r in existing.itertuples(index=False)}
+    seen: dict[tuple[str, int, int, str], set[tuple[str, str | None]]] = {}
+    for r in existing.itertuples(index=False):
+        seen.setdefault((r.document, int(r.start), int(r.end), r.code), set()).add(
+            (r.source, r.coder if isinstance(r.coder, str) else None))
     rows, total = [], 0
     by_source: dict[str, list[Selection]] = {}
     for selection in content.selections:
@@ -600,12 +677,12 @@ def import_content(content: QdpxContent, store: Any, *, coder_prefix: str | None
                          f"imported as {document_id!r}")
         starts = [s.start for s in segments]
         codings = []
-        for sel in by_source.get(source.guid, []):
+        for sel in by_source.get(source.key, []):
             coder = f"{coder_prefix or ''}{sel.user}" if sel.source == "human" else None
-            key = (document_id, sel.start, sel.end, sel.code_path, sel.source, coder)
-            if key in seen:
+            have = seen.setdefault((document_id, sel.start, sel.end, sel.code_path), set())
+            if (sel.source, coder) in have or (sel.source == "human" and ("human", sel.user) in have):
                 continue
-            seen.add(key)
+            have.add((sel.source, coder))
             index = bisect_right(starts, sel.start) - 1
             segment = segments[index].index if index >= 0 and sel.start < segments[index].end else None
             codings.append(Coding(document_id, segment, sel.start, sel.end, sel.code_path,
@@ -622,20 +699,43 @@ def import_content(content: QdpxContent, store: Any, *, coder_prefix: str | None
 def _place_document(source: SourceText, store: Any, archive: str, prepare: Prepare
                     ) -> tuple[str, str, Sequence[Segment]]:
     """Store the source as a document (or find it already there): (id, status, segments)."""
-    known = set(store.document_ids())
+    known = store.document_ids()
+    same, status = _same_document(source, store, known)
+    if same is not None:
+        frame = store.segments_frame(document=same, with_text=False)
+        segments = [Segment(same, int(r.segment), int(r.start), int(r.end), r.speaker or "",
+                            bool(r.is_interviewer), "") for r in frame.itertuples(index=False)]
+        return same, status, segments
+    taken = set(known)
     candidate, n, status = source.document_id, 2, "new"
-    while candidate in known:
-        if store.document_text(candidate) == source.text:
-            frame = store.segments_frame(document=candidate, with_text=False)
-            segments = [Segment(candidate, int(r.segment), int(r.start), int(r.end), r.speaker or "",
-                                bool(r.is_interviewer), "") for r in frame.itertuples(index=False)]
-            return candidate, "existing" if status == "new" else "renamed", segments
+    while candidate in taken:
         candidate, n, status = f"{source.document_id}-{n}", n + 1, "renamed"
     document = Document(candidate, source.text, f"{archive}:{source.member}", (), source.metadata)
     document, segments = prepare(document)
     sha = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
     store.save_document(document, sha, list(segments), [], tag_key=None)
     return candidate, status, segments
+
+
+def _same_document(source: SourceText, store: Any, known: Sequence[str]
+                   ) -> tuple[str | None, str]:
+    """The stored document ``source`` is a copy of, and the import status: same text, and
+    qcode's GUID for it or its name (``existing``), or the ``name-2``… an earlier import gave
+    it (``renamed``), or else the only stored document with that text (``existing``)."""
+    known_set = set(known)
+    by_guid = {stable_guid("source", doc): doc for doc in known}
+    for name in (by_guid.get(source.guid), source.document_id, _without_suffix(source.document_id)):
+        if name in known_set and store.document_text(name) == source.text:
+            return name, "existing"
+    n = 2
+    while f"{source.document_id}-{n}" in known_set:
+        if store.document_text(f"{source.document_id}-{n}") == source.text:
+            return f"{source.document_id}-{n}", "renamed"
+        n += 1
+    sha = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
+    same_text = [doc for doc, (doc_sha, _key) in store.document_states().items()
+                 if doc_sha == sha and store.document_text(doc) == source.text]
+    return (same_text[0], "existing") if len(same_text) == 1 else (None, "new")
 
 
 def import_qdpx(path: str | Path, store: Any, *, coder_prefix: str | None = None,
