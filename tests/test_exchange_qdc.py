@@ -236,3 +236,49 @@ def test_cli_export_and_import(codebook_file: Path, tmp_path: Path) -> None:
     assert "warning: 3 code(s) have no patterns" in result.output
     text = target.read_text(encoding="utf-8")
     assert "id: dubbla_roller" in text and "label: Dubbla roller" in text and "'#ff7f0e'" in text
+
+
+def test_sets_are_reported_with_their_members_and_not_codable_is_kept(tmp_path: Path) -> None:
+    g = "00000000-0000-4000-8000-0000000000{:02d}".format
+    qdc = tmp_path / "sets.qdc"
+    qdc.write_text(f"""<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="Taguette">
+  <Codes><Code guid="{g(1)}" name="Teman" isCodable="false">
+      <Code guid="{g(2)}" name="Polisen" isCodable="true"/></Code>
+    <Code guid="{g(3)}" name="Skolan" isCodable="true"/></Codes>
+  <Sets><Set guid="{g(9)}" name="Myndigheter"><MemberCode targetGUID="{g(2)}"/>
+    <MemberCode targetGUID="{g(3)}"/></Set></Sets>
+</CodeBook>""", encoding="utf-8")
+    result = import_qdc(qdc, tmp_path / "out.yaml")
+    assert "set 'Myndigheter' not kept (qcode has no code groups); its 2 member(s): " \
+           "teman/polisen, skolan" in result.notes
+    text = (tmp_path / "out.yaml").read_text(encoding="utf-8")
+    assert "codable: false" in text
+    book = codebook_from_yaml_text(text.replace("codes:\n  - id: polisen", "codes:\n  - id: polisen")
+                                   .replace("label: Polisen", "label: Polisen\n    patterns: {terms: [polis]}")
+                                   .replace("label: Skolan", "label: Skolan\n  patterns: {terms: [skola]}"))
+    assert [c.codable for c in book.walk()] == [False, True, True]
+    assert b'name="Teman" isCodable="false"' in codebook_to_qdc_bytes(book)
+
+
+def test_a_not_codable_code_takes_no_patterns() -> None:
+    from qcode.codebook import validate_codebook_text
+
+    problems = validate_codebook_text(
+        "name: x\ncodes:\n  - id: a\n    label: A\n    codable: false\n    patterns: {terms: [a]}\n")
+    assert any("codable: false" in str(p) and "takes no patterns" in str(p) for p in problems)
+    assert validate_codebook_text("name: x\ncodes:\n  - id: a\n    label: A\n    codable: false\n") == []
+
+
+def test_importing_over_an_existing_yaml_keeps_a_backup_with_its_comments(
+        codebook_file: Path, tmp_path: Path) -> None:
+    qdc = write_qdc(load_codebook(codebook_file), tmp_path / "prov.qdc")
+    codebook_file.write_text("# våra anteckningar om koderna\n" + CODEBOOK_YAML, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["codebook", "import", str(qdc), "-o", str(codebook_file)])
+    assert result.exit_code == 0, result.output
+    backup = codebook_file.with_name("prov.yaml.bak")
+    assert backup.read_text(encoding="utf-8").startswith("# våra anteckningar")
+    assert f"the old prov.yaml is kept as {backup}" in result.output
+    codebook_file.write_text("# andra anteckningar\n" + CODEBOOK_YAML, encoding="utf-8")
+    import_qdc(qdc, codebook_file)
+    assert backup.read_text(encoding="utf-8").startswith("# våra anteckningar")  # never overwritten
+    assert codebook_file.with_name("prov.yaml.1.bak").read_text(encoding="utf-8").startswith("# andra")

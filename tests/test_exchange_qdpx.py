@@ -423,3 +423,163 @@ def test_project_api_segments_imported_texts_by_speaker_turn(quirky: Path, tmp_p
         assert row["segment"] == 1 and row["speaker"] == "IP"
         written = project.export_qdpx(tmp_path / "again.qdpx", human_only=True)
     assert zipfile.is_zipfile(written)
+
+
+# -- round trips through other tools (issue 15) and hostile projects (issue 19) ----------------------
+def qualcoder_style(archive: Path, target: Path) -> Path:
+    """Rewrite a qcode export the way QualCoder exports it again: no ``User/@id``, new source
+    GUIDs, ``.txt`` added to source names, texts with a UTF-8 BOM, cases without SourceRef."""
+    with zipfile.ZipFile(archive) as z:
+        root = ET.fromstring(z.read("project.qde"))
+        texts = {n: z.read(n) for n in z.namelist() if n.startswith("sources/")}
+    ET.register_namespace("", NS["q"])
+    for user in root.iter(f"{{{NS['q']}}}User"):
+        user.attrib.pop("id", None)
+    for case in root.iter(f"{{{NS['q']}}}Case"):
+        for ref in case.findall("q:SourceRef", NS):
+            case.remove(ref)
+    files = {}
+    for n, source in enumerate(root.iter(f"{{{NS['q']}}}TextSource")):
+        new_guid = G(60 + n)
+        old = "sources/" + source.get("plainTextPath").removeprefix("internal://")
+        files[f"sources/{new_guid}.txt"] = b"\xef\xbb\xbf" + texts[old]
+        source.set("guid", new_guid)
+        source.set("plainTextPath", f"internal://{new_guid}.txt")
+        source.set("name", source.get("name") + ".txt")
+    return make_qdpx(target, ET.tostring(root, encoding="unicode"), files)
+
+
+def test_qualcoder_style_round_trip_adds_no_codings_to_the_original_project(
+        project_store: Store, tmp_path: Path) -> None:
+    before = _codings(project_store)
+    archive = qualcoder_style(write_qdpx(project_store, tmp_path / "p.qdpx"), tmp_path / "qc.qdpx")
+    result = import_qdpx(archive, project_store)
+    assert result.codings_added == 0 and result.codes_added == 0
+    assert list(result.documents["status"]) == ["existing", "existing"]
+    assert sorted(project_store.document_ids()) == sorted(TEXTS)
+    assert _codings(project_store) == before
+    # with a coder prefix the same human codings are still recognised as the project's own
+    assert import_qdpx(archive, project_store, coder_prefix="qualcoder:").codings_added == 0
+
+
+def test_qualcoder_style_file_into_a_new_project_keeps_sources_and_metadata(
+        project_store: Store, tmp_path: Path) -> None:
+    archive = qualcoder_style(write_qdpx(project_store, tmp_path / "p.qdpx"), tmp_path / "qc.qdpx")
+    target = Store(tmp_path / "new.db")
+    import_qdpx(archive, target)
+    assert sorted(target.document_ids()) == sorted(TEXTS)  # ".txt" left off the ids
+    assert _codings(target) == _codings(project_store)  # rule stays rule, humans by name
+    assert set(target.codings_frame(source="human")["coder"]) == {"anna", "björn"}
+    # metadata from the cases (matched by name) and the title from TextSource/Description
+    assert target.document_metadata("polis_01") == {"title": "Polis i Kronobergs län",
+                                                    "group": "polis", "interviews": 2}
+
+
+def test_users_named_as_automatic_sources_come_back_as_those_sources(tmp_path: Path) -> None:
+    qde = f"""<Project xmlns="urn:QDA-XML:project:1.0" name="p" origin="QualCoder 3.5">
+  <Users><User guid="{G(1)}" name="qcode rule"/><User guid="{G(2)}" name="qcode companion"/>
+    <User guid="{G(3)}" name="QCODE model"/><User guid="{G(4)}" name="Qcode-fan"/></Users>
+  <CodeBook><Codes><Code guid="{G(10)}" name="kod" isCodable="true"/></Codes></CodeBook>
+  <Sources><TextSource guid="{G(20)}" name="t"><PlainTextContent>IP: ett två tre</PlainTextContent>
+    <PlainTextSelection guid="{G(30)}" startPosition="4" endPosition="7">
+      <Coding guid="{G(31)}" creatingUser="{G(1)}"><CodeRef targetGUID="{G(10)}"/></Coding>
+      <Coding guid="{G(32)}" creatingUser="{G(2)}"><CodeRef targetGUID="{G(10)}"/></Coding>
+      <Coding guid="{G(33)}" creatingUser="{G(3)}"><CodeRef targetGUID="{G(10)}"/></Coding>
+      <Coding guid="{G(34)}" creatingUser="{G(4)}"><CodeRef targetGUID="{G(10)}"/></Coding>
+    </PlainTextSelection></TextSource></Sources>
+</Project>"""
+    store = Store(tmp_path / "u.db")
+    import_qdpx(make_qdpx(tmp_path / "u.qdpx", qde, {}), store)
+    rows = {(r.source, r.coder if isinstance(r.coder, str) else None)
+            for r in store.codings_frame().itertuples(index=False)}
+    assert rows == {("rule", None), ("companion", None), ("model", None), ("human", "Qcode-fan")}
+
+
+def test_duplicate_source_guids_keep_each_sources_own_selections(tmp_path: Path) -> None:
+    qde = f"""<Project xmlns="urn:QDA-XML:project:1.0" name="p">
+  <Users><User guid="{G(1)}" name="Karin"/></Users>
+  <CodeBook><Codes><Code guid="{G(10)}" name="kod" isCodable="true"/></Codes></CodeBook>
+  <Sources>
+    <TextSource guid="{G(20)}" name="a"><PlainTextContent>Alfa alfa alfa.</PlainTextContent>
+      <PlainTextSelection guid="{G(30)}" startPosition="0" endPosition="4">
+        <Coding guid="{G(31)}" creatingUser="{G(1)}"><CodeRef targetGUID="{G(10)}"/></Coding>
+      </PlainTextSelection></TextSource>
+    <TextSource guid="{G(20)}" name="b"><PlainTextContent>Beta, helt annan text här.</PlainTextContent>
+      <PlainTextSelection guid="{G(32)}" startPosition="6" endPosition="10">
+        <Coding guid="{G(33)}" creatingUser="{G(1)}"><CodeRef targetGUID="{G(10)}"/></Coding>
+      </PlainTextSelection></TextSource>
+  </Sources>
+</Project>"""
+    store = Store(tmp_path / "d.db")
+    result = import_qdpx(make_qdpx(tmp_path / "d.qdpx", qde, {}), store)
+    texts = {(r.document, r.text) for r in store.codings_frame().itertuples(index=False)}
+    assert texts == {("a", "Alfa"), ("b", "helt")}
+    assert any(f"'b' repeats the GUID {G(20)}" in n for n in result.notes)
+
+
+def test_atlas_ti_origin_counts_crlf_as_one_and_every_cr_source_is_noted(tmp_path: Path) -> None:
+    raw = "IP: Rad ett.\r\nIP: Rad två om planen.\r\nIP: Slut."
+    lf = raw.replace("\r\n", "\n")
+
+    def project(origin: str, start: int, end: int) -> Path:
+        qde = f"""<Project xmlns="urn:QDA-XML:project:1.0" name="p" origin="{origin}">
+  <CodeBook><Codes><Code guid="{G(10)}" name="kod" isCodable="true"/></Codes></CodeBook>
+  <Sources><TextSource guid="{G(20)}" name="crlf" plainTextPath="internal://{G(20)}.txt">
+    <PlainTextSelection guid="{G(30)}" startPosition="{start}" endPosition="{end}">
+      <Coding guid="{G(31)}" creatingUser="{G(1)}"><CodeRef targetGUID="{G(10)}"/></Coding>
+    </PlainTextSelection></TextSource></Sources></Project>"""
+        return make_qdpx(tmp_path / f"{origin[:5]}.qdpx", qde, {f"sources/{G(20)}.txt": raw.encode()})
+
+    atlas = read_qdpx(project("ATLAS.ti 23.1", lf.index("Slut"), lf.index("Slut") + 5))
+    sel = atlas.selections[0]
+    assert atlas.sources[0].text[sel.start:sel.end] == "Slut."
+    assert any("'crlf' has CR line ends; positions read with CRLF counted as one position "
+               "(Project/@origin 'ATLAS.ti 23.1' is ATLAS.ti)" in n for n in atlas.notes)
+    other = read_qdpx(project("MAXQDA 2022", raw.index("Slut"), raw.index("Slut") + 5))
+    sel = other.selections[0]
+    assert other.sources[0].text[sel.start:sel.end] == "Slut."
+    assert any("'crlf' has CR line ends; positions read with CRLF counted as two positions"
+               in n for n in other.notes)
+
+
+def test_not_codable_categories_are_kept_in_the_store_and_exported(tmp_path: Path) -> None:
+    qde = f"""<Project xmlns="urn:QDA-XML:project:1.0" name="p">
+  <CodeBook><Codes><Code guid="{G(10)}" name="Teman" isCodable="false">
+    <Code guid="{G(11)}" name="tema" isCodable="true"/></Code></Codes></CodeBook></Project>"""
+    store = Store(tmp_path / "c.db")
+    import_qdpx(make_qdpx(tmp_path / "c.qdpx", qde, {}), store)
+    codable = dict(zip(store.codes_frame()["path"], store.codes_frame()["codable"]))
+    assert codable == {"teman": False, "teman/tema": True}
+    root = ET.fromstring(build_project(store)[0])
+    assert {c.get("name"): c.get("isCodable") for c in root.iter(f"{{{NS['q']}}}Code")} == \
+        {"Teman": "false", "tema": "true"}
+
+
+def test_codes_imported_from_a_qdpx_survive_the_next_tag(quirky: Path, tmp_path: Path) -> None:
+    store = Store(tmp_path / "k.db")
+    import_qdpx(quirky, store)
+    imported = set(store.codes_frame()["path"])
+    codings = _codings(store)
+    store.save_codes(CODEBOOK.walk(), CODEBOOK.sha256)  # what every `qcode tag` does first
+    codes = store.codes_frame()
+    assert set(codes["path"]) == imported | {c.path for c in CODEBOOK.walk()}
+    assert list(codes["path"])[:3] == [c.path for c in CODEBOOK.walk()]  # the codebook first
+    assert _codings(store) == codings
+    assert build_project(store)[0].count(b"<Code ") == len(codes)
+
+
+@pytest.mark.parametrize("member", ["project.qde", "codebook.qdc"])
+def test_thousands_of_nested_codes_are_one_line_error(tmp_path: Path, member: str) -> None:
+    from qcode.exchange.qdc import read_qdc
+
+    nested = "".join(f'<Code guid="{G(i % 90)}" name="k{i}" isCodable="true">' for i in range(3000))
+    codes = f"<Codes>{nested}{'</Code>' * 3000}</Codes>"
+    if member == "project.qde":
+        qde = f'<Project xmlns="urn:QDA-XML:project:1.0" name="p"><CodeBook>{codes}</CodeBook></Project>'
+        with pytest.raises(ExchangeError, match=r"nested more than 20 levels deep \(at code 'k20'\)"):
+            read_qdpx(make_qdpx(tmp_path / "deep.qdpx", qde, {}))
+    else:
+        path = tmp_path / "deep.qdc"
+        path.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0">{codes}</CodeBook>', encoding="utf-8")
+        with pytest.raises(ExchangeError, match="nested more than 20 levels deep"):
+            read_qdc(path)

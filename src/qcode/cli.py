@@ -25,6 +25,11 @@ class QcodeGroup(click.Group):
             return super().invoke(ctx)
         except QcodeError as err:
             raise _cli_error(str(err), err.exit_code) from None
+        except KeyboardInterrupt:
+            # every write is one transaction: what finished is stored, the rest rolled back
+            click.echo("interrupted, nothing lost: finished work is saved; run the same "
+                       "command again to go on", err=True)
+            raise click.exceptions.Exit(130) from None
         except OSError as err:
             where = f"{err.filename}: " if getattr(err, "filename", None) else ""
             raise _cli_error(f"{where}{err.strerror or err}", 2) from None

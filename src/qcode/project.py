@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import signal
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -1031,6 +1032,9 @@ IN_FLIGHT_PER_JOB = 4 * WORKER_CHUNK
 
 def _init_worker(job: _TagJob) -> None:
     global _WORKER_JOB
+    # Ctrl-C reaches the whole process group; the parent alone decides what happens (it stops
+    # the workers), so a worker neither dies mid-task with a traceback nor holds a queue lock.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_JOB = job
 
 
@@ -1082,15 +1086,50 @@ def _run_tag_job(job: _TagJob, files: list[Path], jobs: int
             yield path
 
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_init_worker, initargs=(job,)) as pool:
-        try:
-            for outcome in pool.imap(_prepare_in_worker, paced(), chunksize=WORKER_CHUNK):
-                window.release()
-                yield outcome
-        finally:
-            # wake the task feeder if it waits, before the pool joins it on the way out
-            stopped = True
+    # workers are forked with SIGINT ignored (a Ctrl-C during the fork would otherwise reach
+    # a child before its initializer runs); the parent's own handler is back right after
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+    try:
+        pool = context.Pool(jobs, initializer=_init_worker, initargs=(job,))
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
+    try:
+        for outcome in pool.imap(_prepare_in_worker, paced(), chunksize=WORKER_CHUNK):
             window.release()
+            yield outcome
+    finally:
+        # wake the task feeder if it waits, then stop the workers
+        stopped = True
+        window.release()
+        _stop_pool(pool)
+
+
+def _stop_pool(pool: Any, timeout: float = 1.0) -> None:
+    """Terminate ``pool`` within about ``timeout`` seconds, also after a Ctrl-C.
+
+    ``Pool.terminate`` can block for good when a worker was stopped while holding one of the
+    pool's queue locks; it runs in a helper thread, and if it has not finished in time the
+    workers are killed and the thread left behind (a daemon: it does not keep the process
+    alive). A second Ctrl-C while stopping is ignored, so it cannot leave workers behind."""
+    import threading
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) \
+        if threading.current_thread() is threading.main_thread() else None
+    try:
+        workers = list(getattr(pool, "_pool", []))
+        stopper = threading.Thread(target=pool.terminate, name="qcode-pool-stop", daemon=True)
+        stopper.start()
+        stopper.join(timeout)
+        if stopper.is_alive():
+            for worker in workers:
+                if worker.exitcode is None:
+                    worker.kill()
+            stopper.join(timeout / 2)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def store_metadata(document: Document) -> str:

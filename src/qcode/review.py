@@ -29,7 +29,7 @@ from .errors import ReviewError
 from .models import AUTOMATIC_SOURCES, Coding
 from .store import Store
 from .tables import TABLE_SUFFIXES, read_table_file
-from .writers import atomic_path, escape_formula, infer_format
+from .writers import atomic_path, escape_formula, infer_format, xml_safe
 
 #: the fixed columns of a review sheet, before the code columns.
 FIXED_COLUMNS = ["segment", "document", "title", "group", "speaker", "text"]
@@ -286,7 +286,7 @@ def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
 def _cell(value: Any) -> Any:
     if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return None
-    return escape_formula(value)
+    return escape_formula(xml_safe(value))
 
 
 # -- reading sheets back ----------------------------------------------------------------------

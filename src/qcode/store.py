@@ -23,12 +23,13 @@ import pandas as pd
 from .errors import ProjectBusy, StoreError
 from .models import AUTOMATIC_SOURCES, Coding, Document, Segment
 
-SCHEMA_VERSION = 7  # 2: the files table (whole unchanged files skipped on re-runs)
+SCHEMA_VERSION = 8  # 2: the files table (whole unchanged files skipped on re-runs)
 # 3: source 'companion' (codings table rebuilt, see Store._allow_companion_source)
 # 4: the stale_codings table (old text and best candidate of codings that went stale)
 # 5: memos (qcode serve)
 # 6: the rejections table (a human's "this code does not apply here")
 # 7: documents.kind ('interview' or 'survey', see Store._add_document_kind)
+# 8: codes.codable (REFI isCodable) and codes.origin (codes imported from a .qdpx survive `tag`)
 
 #: column order of the codings CSV export (issue contract); reports rely on these names.
 CODING_COLUMNS = [
@@ -70,7 +71,9 @@ CREATE TABLE IF NOT EXISTS codes (
     level       INTEGER NOT NULL,
     ord         INTEGER NOT NULL,
     color       TEXT,
-    description TEXT
+    description TEXT,
+    codable     INTEGER NOT NULL DEFAULT 1,
+    origin      TEXT
 );
 CREATE TABLE IF NOT EXISTS codings (
     id           INTEGER PRIMARY KEY,
@@ -211,6 +214,7 @@ class Store:
         try:
             self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
             self.conn.execute("PRAGMA foreign_keys = ON")
+            self._refuse_foreign_database()
             if self.path != ":memory:":
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 self.conn.execute("PRAGMA synchronous = NORMAL")
@@ -233,6 +237,17 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _refuse_foreign_database(self) -> None:
+        """Stop before touching an SQLite file that another program made (``--db`` pointing at
+        the wrong file): no qcode tables would be added to it, no journal mode changed."""
+        tables = sorted(r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+        if tables and not {"documents", "segments", "codings"} <= set(tables):
+            self.conn.close()
+            shown = ", ".join(tables[:5]) + (" …" if len(tables) > 5 else "")
+            raise StoreError(f"not a qcode database (an SQLite file with other tables: {shown}); "
+                             "pass the project's database with --db", path=self.path)
+
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -249,7 +264,17 @@ class Store:
                 if version < 6:
                     self._rejections_from_log()
                 self._add_document_kind()
+                self._add_code_columns()
                 self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _add_code_columns(self) -> None:
+        """Schema 8: ``codes.codable`` (1 unless a REFI ``isCodable="false"`` category) and
+        ``codes.origin`` (NULL for the codebook's codes, ``import`` for codes a .qdpx brought)."""
+        have = {r[1] for r in self.conn.execute("PRAGMA table_info(codes)")}
+        if "codable" not in have:
+            self.conn.execute("ALTER TABLE codes ADD COLUMN codable INTEGER NOT NULL DEFAULT 1")
+        if "origin" not in have:
+            self.conn.execute("ALTER TABLE codes ADD COLUMN origin TEXT")
 
     def _rejections_from_log(self) -> None:
         """Schema 6: the workbench's rejections, kept until then only as ``reject``/``unreject``
@@ -366,40 +391,46 @@ class Store:
 
     # -- codes --------------------------------------------------------------------------------
     def save_codes(self, codes: Iterable[Any], codebook_sha256: str) -> None:
-        """Replace the code table with the codebook's codes (``Code`` objects, in order)."""
-        rows = [
-            (c.path, c.id, c.parent_path, c.label, c.level, i, c.color, c.description)
-            for i, c in enumerate(codes)
-        ]
+        """Replace the codebook's codes in the table with ``codes`` (``Code`` objects, in
+        order). Codes an import brought in (``origin`` set) and the codebook does not name are
+        kept after them: their codings must keep a code to point at."""
+        rows = [_code_row(c, i, None) for i, c in enumerate(codes)]
+        paths = {row[0] for row in rows}
         with self.transaction():
+            kept = [r for r in self.conn.execute(
+                f"SELECT {_CODE_FIELDS} FROM codes WHERE origin IS NOT NULL ORDER BY ord")
+                if r[0] not in paths]
+            kept = [(*r[:5], len(rows) + i, *r[6:]) for i, r in enumerate(kept)]
             self.conn.execute("DELETE FROM codes")
-            self.conn.executemany("INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self.conn.executemany(
+                f"INSERT INTO codes ({_CODE_FIELDS}) VALUES ({', '.join('?' * 10)})", rows + kept)
             self.conn.execute(
                 "INSERT INTO meta(key, value) VALUES ('codebook_sha256', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (codebook_sha256,),
             )
 
-    def add_codes(self, codes: Iterable[Any]) -> None:
-        """Add codes not yet in the table (imports merge codes by path), keeping order."""
+    def add_codes(self, codes: Iterable[Any], origin: str = "import") -> None:
+        """Add codes not yet in the table (imports merge codes by path), keeping order; they
+        are marked with ``origin`` so a later ``tag`` keeps them beside the codebook's."""
         with self.transaction():
             next_ord = self.conn.execute("SELECT COALESCE(MAX(ord), -1) + 1 FROM codes").fetchone()[0]
             for c in codes:
                 exists = self.conn.execute("SELECT 1 FROM codes WHERE path = ?", (c.path,)).fetchone()
                 if exists:
                     continue
-                self.conn.execute(
-                    "INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (c.path, c.id, c.parent_path, c.label, c.level, next_ord, c.color, c.description),
-                )
+                self.conn.execute(f"INSERT INTO codes ({_CODE_FIELDS}) VALUES ({', '.join('?' * 10)})",
+                                  _code_row(c, next_ord, origin))
                 next_ord += 1
 
     def codes_frame(self) -> pd.DataFrame:
-        """Codes in codebook order: path, id, label, parent, level, ord, color, description."""
-        return pd.read_sql_query(
-            "SELECT path, id, label, parent, level, ord, color, description FROM codes ORDER BY ord",
-            self.conn,
-        )
+        """Codes in codebook order: path, id, label, parent, level, ord, color, description,
+        codable (bool), origin (None for the codebook's, ``import`` for imported ones)."""
+        frame = pd.read_sql_query(
+            "SELECT path, id, label, parent, level, ord, color, description, codable, origin "
+            "FROM codes ORDER BY ord", self.conn)
+        frame["codable"] = frame["codable"].astype(bool)
+        return frame
 
     # -- documents ----------------------------------------------------------------------------
     def document_state(self, document_id: str) -> DocumentState | None:
@@ -1145,6 +1176,15 @@ def _sha256(text: str) -> str:
     import hashlib
 
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_CODE_FIELDS = "path, id, parent, label, level, ord, color, description, codable, origin"
+
+
+def _code_row(code: Any, ord_: int, origin: str | None) -> tuple[Any, ...]:
+    """A ``codes`` row (columns as in :data:`_CODE_FIELDS`) for a ``Code``."""
+    return (code.path, code.id, code.parent_path, code.label, code.level, ord_, code.color,
+            code.description, int(getattr(code, "codable", True)), origin)
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:

@@ -8,6 +8,7 @@ XLSX output, so text from transcripts can never become a formula on someone's ma
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,11 @@ from .errors import ConfigError
 
 TABLE_FORMATS = ("csv", "jsonl", "xlsx", "md", "html")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: characters XML 1.0 cannot hold, so neither can an xlsx or docx: the C0 controls other than
+#: tab, LF and CR (ESC, NUL, VT, FF… from pasted or converted text) and U+FFFE/U+FFFF.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: Word writes a manual line break as VT and a page break as FF: both read as a line break
+_XML_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
 
 
 @contextmanager
@@ -54,13 +60,27 @@ def escape_formula(value: object) -> object:
     return value
 
 
-def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with every text cell passed through :func:`escape_formula`."""
+def xml_safe(value: object) -> object:
+    """``value`` with the characters an xlsx/docx (XML) cannot hold removed; VT and FF (Word's
+    line and page breaks) become line breaks. Anything but a string is returned as it is.
+
+    >>> xml_safe("rad\\x0bett\\x1b[0m")
+    'rad\\nett[0m'
+    """
+    if isinstance(value, str) and _XML_ILLEGAL.search(value):
+        return _XML_ILLEGAL.sub("", value.translate(_XML_BREAKS))
+    return value
+
+
+def escape_frame(frame: pd.DataFrame, *, xml: bool = False) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell passed through :func:`escape_formula` (and,
+    with ``xml``, for xlsx output, :func:`xml_safe`)."""
     out = frame.copy()
+    clean = (lambda v: escape_formula(xml_safe(v))) if xml else escape_formula
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(escape_formula)
-    out.columns = [escape_formula(str(c)) for c in out.columns]
+            out[column] = out[column].map(clean)
+    out.columns = [clean(str(c)) for c in out.columns]
     return out
 
 
@@ -99,7 +119,7 @@ def write_table(frame: pd.DataFrame, output: str | Path, fmt: str | None = None)
         elif chosen == "jsonl":
             frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
         elif chosen == "xlsx":
-            escape_frame(frame).to_excel(tmp, index=False, engine="openpyxl")
+            escape_frame(frame, xml=True).to_excel(tmp, index=False, engine="openpyxl")
         elif chosen == "md":
             tmp.write_text(frame_to_markdown(frame), encoding="utf-8", newline="\n")
         elif chosen == "html":

@@ -81,13 +81,14 @@ def code_tree(codes: pd.DataFrame, extra_paths: Iterable[str] = (),
     for row in codes.sort_values("ord").itertuples(index=False):
         rows[row.path] = {"id": row.id, "label": row.label or row.id,
                           "color": row.color if isinstance(row.color, str) else None,
-                          "description": row.description if isinstance(row.description, str) else ""}
+                          "description": row.description if isinstance(row.description, str) else "",
+                          "codable": bool(getattr(row, "codable", True))}
     for path in extra_paths:
         parts = path.split("/")
         for depth in range(1, len(parts) + 1):
             sub = "/".join(parts[:depth])
             rows.setdefault(sub, {"id": parts[depth - 1], "label": parts[depth - 1],
-                                  "color": None, "description": ""})
+                                  "color": None, "description": "", "codable": True})
     known = {c.path: c for c in codebook.walk()} if codebook is not None else {}
     kids: dict[str | None, list[str]] = {}
     for path in rows:
@@ -103,7 +104,8 @@ def code_tree(codes: pd.DataFrame, extra_paths: Iterable[str] = (),
             description=full.description if full else row["description"],
             include=full.include if full else "", exclude=full.exclude if full else "",
             examples=full.examples if full else (), color=row["color"],
-            children=tuple(build(p) for p in kids.get(path, [])))
+            children=tuple(build(p) for p in kids.get(path, [])),
+            codable=full.codable if full else row["codable"])
 
     return [build(p) for p in kids.get(None, [])]
 
@@ -561,9 +563,10 @@ def _read_text_source(element: ET.Element, archive: SafeZip, content: QdpxConten
 
 
 def _document_id(name: str, path: str, guid: str) -> str:
-    """A document id: the source's name, else its file name without extension, else its GUID."""
+    """A document id: the source's name (a file extension other tools add, such as ``.txt``,
+    left off), else its file name without extension, else its GUID."""
     if name:
-        candidate = name
+        candidate = _SOURCE_SUFFIX_RE.sub("", name) or name
     elif path:
         candidate = path.split("://")[-1].replace("\\", "/").rsplit("/", 1)[-1]
         candidate = candidate.rsplit(".", 1)[0] if "." in candidate else candidate

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..writers import atomic_path, escape_frame, frame_to_markdown, infer_format, write_table, \
-    write_text_atomic
+    write_text_atomic, xml_safe
 from ._common import TOTAL, normalise_zip
 
 TABLE_FORMATS = ("md", "csv", "xlsx", "html")
@@ -74,7 +74,7 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], output: str | Path) -> Path:
     with atomic_path(output) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for name, frame in sheets.items():
-                escape_frame(frame).to_excel(writer, sheet_name=name[:31], index=False)
+                escape_frame(frame, xml=True).to_excel(writer, sheet_name=name[:31], index=False)
             writer.book.properties.creator = "qcode"
     return normalise_zip(output)
 
@@ -283,12 +283,12 @@ def _quotes_docx(sections: list[tuple[str, str, pd.DataFrame]], output: Path) ->
     attribution.paragraph_format.space_after = Pt(12)
     document.add_heading("Citat", level=0)
     for code, label, rows in sections:
-        document.add_heading(f"{label} ({code})", level=1)
+        document.add_heading(xml_safe(f"{label} ({code})"), level=1)
         if rows.empty:
             document.add_paragraph("Inga citat.")
         for row in rows.itertuples(index=False):
-            document.add_paragraph(row.text, style=QUOTE_STYLE)
-            document.add_paragraph(f"({row.attribution})", style=ATTRIBUTION_STYLE)
+            document.add_paragraph(xml_safe(row.text), style=QUOTE_STYLE)
+            document.add_paragraph(xml_safe(f"({row.attribution})"), style=ATTRIBUTION_STYLE)
     props = document.core_properties
     fixed = datetime(2000, 1, 1)
     props.author = props.last_modified_by = "qcode"
