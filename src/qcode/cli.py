@@ -7,6 +7,7 @@ warnings to stderr.
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, Callable
 
@@ -29,7 +30,7 @@ class QcodeGroup(click.Group):
             # every write is one transaction: what finished is stored, the rest rolled back
             click.echo("interrupted, nothing lost: finished work is saved; run the same "
                        "command again to go on", err=True)
-            raise click.exceptions.Exit(130) from None
+            raise click.exceptions.Exit(INTERRUPTED) from None
         except OSError as err:
             where = f"{err.filename}: " if getattr(err, "filename", None) else ""
             raise _cli_error(f"{where}{err.strerror or err}", 2) from None
@@ -833,6 +834,20 @@ def serve_command(db: str | None, codebook: str | None, port: int, host: str | N
               open_browser=not no_browser, echo=click.echo)
 
 
+#: the exit status after Ctrl-C (128 + SIGINT), as shells report it
+INTERRUPTED = 130
+
+
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="qcode")
+    try:
+        cli(prog_name="qcode")
+    except SystemExit as done:
+        if done.code != INTERRUPTED:
+            raise
+        # Interrupted: every transaction has been rolled back or committed and the workers
+        # are stopped by now; tearing down the loaded language tables can take longer than
+        # the user is willing to wait, so leave at once.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(INTERRUPTED)
