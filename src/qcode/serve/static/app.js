@@ -45,6 +45,13 @@ async function post(action, body) {
   return null;
 }
 
+// how many actions are still running (stored and redrawn); tests and scripts wait for 0
+let running = 0;
+async function track(work) {
+  document.documentElement.dataset.busy = String(++running);
+  try { return await work(); } finally { document.documentElement.dataset.busy = String(--running); }
+}
+
 function setCookie(name, on) {
   document.cookie = name + "=" + (on ? "1" : "0") + "; Path=/; SameSite=Strict";
   location.reload();
@@ -269,13 +276,14 @@ function writeMemo(title) {
 // -- wiring -----------------------------------------------------------------------------------
 document.addEventListener("DOMContentLoaded", () => {
   document.documentElement.dataset.ready = "1";
+  document.documentElement.dataset.busy = "0";
   const blind = document.getElementById("toggle-blind");
   if (blind) blind.addEventListener("click", () => setCookie("qcode_blind", blind.getAttribute("aria-pressed") !== "true"));
   const redacted = document.getElementById("toggle-redacted");
   redacted.addEventListener("click", () => setCookie("qcode_redacted", redacted.getAttribute("aria-pressed") !== "true"));
-  document.getElementById("undo").addEventListener("click", async () => {
+  document.getElementById("undo").addEventListener("click", () => track(async () => {
     if (await post("undo")) await refresh();
-  });
+  }));
   const codeMemo = document.getElementById("memo-code");
   if (codeMemo) codeMemo.addEventListener("click", async () => {
     const text = await writeMemo("Memo on code " + codeMemo.dataset.code);
@@ -283,7 +291,8 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   if (!body) return;
 
-  body.addEventListener("click", async (ev) => {
+  body.addEventListener("click", (ev) => track(() => onClick(ev)));
+  async function onClick(ev) {
     const button = ev.target.closest("button[data-act]");
     if (button) {
       const entry = button.closest(".cd");
@@ -304,11 +313,11 @@ document.addEventListener("DOMContentLoaded", () => {
       const target = body.querySelector('.cd[data-id="' + id + '"]');
       if (target) focusEntry(target);
     }
-  });
+  }
   document.addEventListener("mouseup", () => setTimeout(showTip, 0));
   document.addEventListener("selectionchange", () => { if (!selectionSpan()) document.getElementById("selection-tip").hidden = true; });
   document.getElementById("code-selection").addEventListener("mousedown", (ev) => ev.preventDefault());
-  document.getElementById("code-selection").addEventListener("click", codeSelection);
+  document.getElementById("code-selection").addEventListener("click", () => track(codeSelection));
   document.getElementById("explain-close").addEventListener("click", () => { document.getElementById("explain").hidden = true; });
 
   document.addEventListener("keydown", async (ev) => {
@@ -326,6 +335,6 @@ document.addEventListener("DOMContentLoaded", () => {
       Escape: () => { document.getElementById("explain").hidden = true; },
     };
     const run = keys[ev.key];
-    if (run) { ev.preventDefault(); await run(); }
+    if (run) { ev.preventDefault(); await track(run); }
   });
 });
