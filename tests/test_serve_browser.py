@@ -9,8 +9,6 @@ it alone and restricted to loopback; the rest of the suite stays socket-free.
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 import zipfile
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from click.testing import CliRunner
 
 from qcode import Project
 from qcode.cli import cli
+from qcode.serve import running
 
 from test_serve import CODEBOOK, EMOJI_TRANSCRIPT, REPO
 
@@ -45,34 +44,6 @@ def browser_or_skip():
                 "--disable-background-networking", "--disable-sync", "--lang=sv-SE"):
         options.add_argument(arg)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-
-
-class Server:
-    """`qcode serve` on a free loopback port in a thread of this process."""
-
-    def __init__(self, project: Project, **kwargs):
-        from qcode.serve import serve
-
-        self.lines: list[str] = []
-        self._ready = threading.Event()
-        self.server = None
-
-        def ready(server):
-            self.server = server
-            self._ready.set()
-
-        self.thread = threading.Thread(target=serve, args=(project,), kwargs=dict(
-            port=0, open_browser=False, echo=self.lines.append, ready=ready, **kwargs),
-            daemon=True)
-        self.thread.start()
-        assert self._ready.wait(20), "the server did not start"
-        self.url = self.lines[1].strip()
-        self.base = self.url.split("?")[0].rstrip("/")
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        assert not self.thread.is_alive()
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +93,9 @@ def test_review_loop_in_a_real_browser(demo_db, tmp_path):
     driver = browser_or_skip()
     db = tmp_path / "demo.db"
     shutil.copy(demo_db, db)
-    server = Server(Project(tmp_path, db=db, codebook=CODEBOOK), coder="eva")
+    served = running(Project(tmp_path, db=db, codebook=CODEBOOK), coder="eva")
+    url = served.__enter__()
+    base = url.split("?")[0].rstrip("/")
     wait = WebDriverWait(driver, 15)
 
     def status(expected: str) -> None:
@@ -137,9 +110,9 @@ def test_review_loop_in_a_real_browser(demo_db, tmp_path):
 
     try:
         # the documents, filtered to one group
-        driver.get(server.url)
+        driver.get(url)
         wait.until(ec.presence_of_element_located((By.ID, "documents")))
-        assert driver.current_url == server.base + "/"  # the token left the address bar
+        assert driver.current_url == base + "/"  # the token left the address bar
         Select(driver.find_element(By.ID, "f-group")).select_by_value("kommuner")
         driver.find_element(By.ID, "f-apply").click()
         wait.until(ec.url_contains("group=kommuner"))
@@ -194,7 +167,7 @@ def test_review_loop_in_a_real_browser(demo_db, tmp_path):
         assert driver.get_log("browser") == [] if hasattr(driver, "get_log") else True
     finally:
         driver.quit()
-        server.stop()
+        served.__exit__(None, None, None)
 
     # the database holds exactly those decisions, with exact offsets
     with Project(tmp_path, db=db, codebook=CODEBOOK) as project:

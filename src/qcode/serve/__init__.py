@@ -17,12 +17,13 @@ import socket
 import sys
 import threading
 import webbrowser
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from .app import Settings, create_app
 from .workbench import Workbench, coder_name
 
-__all__ = ["Settings", "Workbench", "create_app", "make_app", "serve", "LOOPBACK"]
+__all__ = ["Settings", "Workbench", "create_app", "make_app", "serve", "running", "LOOPBACK"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -108,6 +109,35 @@ def serve(project: Any, *, coder: str | None = None, host: str = LOOPBACK, port:
         sock.close()
         shutdown(app)
     print("qcode serve stopped", file=sys.stderr)
+
+
+@contextmanager
+def running(project: Any, **kwargs: Any) -> Iterator[str]:
+    """Serve ``project`` from a thread of this process on a free loopback port, for scripts
+    and tests; yields the address with its token and stops the server on exit.
+
+    >>> with running(Project("demo"), coder="eva") as url:  # doctest: +SKIP
+    ...     urllib.request.urlopen(url)
+    """
+    lines: list[str] = []
+    started = threading.Event()
+    box: dict[str, Any] = {}
+
+    def ready(server: Any) -> None:
+        box["server"] = server
+        started.set()
+
+    thread = threading.Thread(target=serve, args=(project,), kwargs={
+        "port": 0, "open_browser": False, "echo": lines.append, "ready": ready, **kwargs},
+        daemon=True)
+    thread.start()
+    if not started.wait(30):
+        raise RuntimeError("qcode serve did not start within 30 s")
+    try:
+        yield lines[1].strip()
+    finally:
+        box["server"].should_exit = True
+        thread.join(10)
 
 
 def app_coder(app: Any) -> str:

@@ -353,6 +353,7 @@ class Workbench:
         if coder:
             frame = frame[frame["coder"] == coder]
         texts: dict[str, str] = {}
+        spans = store.segment_spans()
         out = []
         for row in frame.itertuples(index=False):
             if row.document not in texts:
@@ -364,8 +365,10 @@ class Workbench:
                 start, end = evidence[0]
             elif end - start > KWIC_LONGEST:
                 end = start + KWIC_LONGEST
-            left = text[max(0, start - KWIC_CONTEXT):start]
-            right = text[end:end + KWIC_CONTEXT]
+            # context from the coded turn only: never the next speaker's words or label
+            seg_start, seg_end = spans.get((row.document, _int(row.segment)), (0, len(text)))
+            left = text[max(seg_start, start - KWIC_CONTEXT):start] if start >= seg_start else ""
+            right = text[end:min(seg_end, end + KWIC_CONTEXT)] if end <= seg_end else ""
             parts = [" ".join(left.split()), text[start:end], " ".join(right.split())]
             if redacted:
                 parts = [self.redact(p) for p in parts]
