@@ -23,13 +23,14 @@ import pandas as pd
 from .errors import ProjectBusy, StoreError
 from .models import AUTOMATIC_SOURCES, Coding, Document, Segment
 
-SCHEMA_VERSION = 8  # 2: the files table (whole unchanged files skipped on re-runs)
+SCHEMA_VERSION = 9  # 2: the files table (whole unchanged files skipped on re-runs)
 # 3: source 'companion' (codings table rebuilt, see Store._allow_companion_source)
 # 4: the stale_codings table (old text and best candidate of codings that went stale)
 # 5: memos (qcode serve)
 # 6: the rejections table (a human's "this code does not apply here")
 # 7: documents.kind ('interview' or 'survey', see Store._add_document_kind)
 # 8: codes.codable (REFI isCodable) and codes.origin (codes imported from a .qdpx survive `tag`)
+# 9: redactions.spelling (a name as first written, for `redact --reveal`)
 
 #: column order of the codings CSV export (issue contract); reports rely on these names.
 CODING_COLUMNS = [
@@ -96,6 +97,7 @@ CREATE TABLE IF NOT EXISTS redactions (
     kind        TEXT NOT NULL,
     value       TEXT NOT NULL,
     placeholder TEXT NOT NULL,
+    spelling    TEXT,
     PRIMARY KEY (kind, value)
 );
 CREATE TABLE IF NOT EXISTS files (
@@ -265,6 +267,7 @@ class Store:
                     self._rejections_from_log()
                 self._add_document_kind()
                 self._add_code_columns()
+                self._add_columns()
                 self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _add_code_columns(self) -> None:
@@ -342,6 +345,16 @@ class Store:
         for statement in _SCHEMA.split(";"):
             if "INDEX IF NOT EXISTS" in statement and " ON codings(" in statement:
                 self.conn.execute(statement)
+
+    #: columns added after a table was first created: (table, column, declaration).
+    _ADDED_COLUMNS = (("redactions", "spelling", "TEXT"),)
+
+    def _add_columns(self) -> None:
+        """Add the columns a database made by an older qcode lacks (additive, idempotent)."""
+        for table, column, declaration in self._ADDED_COLUMNS:
+            have = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -776,14 +789,27 @@ class Store:
         return {(k, v): p for k, v, p in self.conn.execute(
             "SELECT kind, value, placeholder FROM redactions")}
 
-    def save_redactions(self, entries: Iterable[tuple[str, str, str]]) -> None:
-        """Remember new placeholders so every later output uses the same ones."""
-        entries = list(entries)
-        if not entries:
+    def redaction_spellings(self) -> dict[str, str]:
+        """placeholder -> the name as first written (for ``redact --reveal``)."""
+        return {p: s for p, s in self.conn.execute(
+            "SELECT placeholder, spelling FROM redactions WHERE spelling IS NOT NULL")}
+
+    def save_redactions(self, entries: Iterable[tuple[str, ...]]) -> None:
+        """Remember new placeholders so every later output uses the same ones: entries are
+        (kind, normalised value, placeholder[, spelling as first written])."""
+        rows = [(*e[:3], e[3] if len(e) > 3 else None) for e in entries]
+        if not rows:
             return
         with self.transaction():
             self.conn.executemany(
-                "INSERT OR IGNORE INTO redactions(kind, value, placeholder) VALUES (?, ?, ?)", entries)
+                "INSERT OR IGNORE INTO redactions(kind, value, placeholder, spelling) "
+                "VALUES (?, ?, ?, ?)", rows)
+
+    def speaker_labels(self) -> list[str]:
+        """Every distinct speaker label in the project (the redactor hides those that are
+        personal names)."""
+        return [row[0] for row in self.conn.execute(
+            "SELECT DISTINCT speaker FROM segments WHERE speaker IS NOT NULL")]
 
     # -- readers ------------------------------------------------------------------------------
     def documents_frame(self) -> pd.DataFrame:

@@ -205,23 +205,22 @@ def code_rows(store: Store, level: int | None, used: Iterable[str] = ()) -> pd.D
 
 
 # -- the redaction hook -----------------------------------------------------------------------
-def redaction_hook(store: Store | None, config: Any = None) -> Callable[..., str]:
-    """A function that redacts one output text with the project's one redactor.
+def redaction_hook(store: Store | None, config: Any = None) -> Callable[[Any], Any]:
+    """A function that redacts one output text with the project's one redactor (the one
+    ``check-privacy`` checks with); every text a report writes goes through it.
 
-    ``hook(text, guess_names=False)`` hides only the private list, metadata names and
-    identifiers, not words that merely look like names: for role titles such as
-    "Landstinget Kronoberg". One redactor serves both, so placeholders never clash.
+    ``hook(text)`` returns non-text values unchanged. New placeholders are saved in the
+    project, so the same name gets the same placeholder in every output.
     """
     from .. import privacy
 
     redactor = (privacy.project_redactor(store, config) if store is not None
                 else privacy.Redactor(getattr(config, "private", ()) or ()))
 
-    def hook(text: str, *, guess_names: bool = True) -> str:
+    def hook(text: Any) -> Any:
         if not isinstance(text, str) or not text:
             return text
-        return privacy.redact_text(text, store=store, config=config, redactor=redactor,
-                                   guess_names=guess_names)
+        return privacy.redact_text(text, store=store, config=config, redactor=redactor)
 
     return hook
 

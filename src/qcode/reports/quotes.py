@@ -159,7 +159,7 @@ def quotes(store: Store, code: str | Sequence[str] | None = None, *,
                 "document": cand["document"],
                 "segment": cand["segment"], "start": s0 + qs, "end": s0 + qe,
                 "score": round(float(cand["score"]), 4), "group": cand["group"],
-                "attribution": redact(attribution, guess_names=False), "attributed_by": by,
+                "attribution": redact(attribution), "attributed_by": by,
                 "words": _words(body), "text": redact(body),
             })
         out.extend(picked)
