@@ -37,7 +37,9 @@ class QcodeGroup(click.Group):
 
 
 def _cli_error(message: str, exit_code: int) -> click.ClickException:
-    error = click.ClickException(message)
+    from .privacy import scrub_message
+
+    error = click.ClickException(scrub_message(message))
     error.exit_code = exit_code
     return error
 
@@ -104,7 +106,32 @@ def echo_frame(frame, *, index: bool = False) -> None:
 
 
 def warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
+    """A warning on stderr; a personal name or identifier in it is replaced first (a name
+    from a transcript never reaches a terminal or a log)."""
+    from .privacy import scrub_message
+
+    click.echo(f"warning: {scrub_message(message)}", err=True)
+
+
+def error_line(message: str) -> None:
+    """An ``error:`` line on stderr, scrubbed like :func:`warn`."""
+    from .privacy import scrub_message
+
+    click.echo(f"error: {scrub_message(message)}", err=True)
+
+
+def no_redact_option(what: str) -> Callable[..., Any]:
+    """``--no-redact``: the opt-out of an output route's default redaction (listed in the
+    README); using it prints a one-line warning on stderr."""
+    return click.option("--no-redact", "no_redact", is_flag=True,
+                        help=f"Keep names and identifiers in {what} (team use only; "
+                             "prints a warning).")
+
+
+def warn_unredacted(no_redact: bool, output: str) -> None:
+    if no_redact:
+        click.echo(f"warning: {output} is NOT redacted: it holds names and identifiers; "
+                   "keep it inside the team", err=True)
 
 
 @click.group(cls=QcodeGroup, context_settings=CONTEXT_SETTINGS)
@@ -186,7 +213,7 @@ def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str 
             click.echo(f"wrote {written}")
     if result.failures:
         for failure in result.failures:
-            click.echo(f"error: {failure.message}", err=True)
+            error_line(failure.message)
         raise _cli_error(f"{len(result.failures)} file(s) could not be read", 1)
 
 
@@ -209,7 +236,7 @@ def export() -> None:
 @format_option(("csv", "jsonl", "xlsx"))
 @source_option
 @filter_options
-@click.option("--no-redact", is_flag=True, help="Keep names and identifiers in the text column.")
+@no_redact_option("the text columns")
 def export_codings(db: str | None, output: str, fmt: str | None, source: str, kind: str,
                    where: tuple[str, ...], no_redact: bool) -> None:
     """Write every coding, one row per segment × code (names redacted unless --no-redact);
@@ -217,6 +244,7 @@ def export_codings(db: str | None, output: str, fmt: str | None, source: str, ki
     with open_project(db) as project:
         written = project.export_codings(output, fmt, source=source, redact=not no_redact,
                                          kind=kind, where=list(where))
+    warn_unredacted(no_redact, str(written))
     click.echo(f"wrote {written}")
 
 
@@ -277,10 +305,13 @@ def codebook_import(file: str, output: str) -> None:
 @db_option
 @output_option(required=True)
 @click.option("--human-only", is_flag=True, help="Leave out the automatic (rule/model) codings.")
-def export_qdpx(db: str | None, output: str, human_only: bool) -> None:
-    """Write the project as a REFI-QDA .qdpx: texts, codebook, codings by user, cases."""
+@no_redact_option("the source texts and metadata")
+def export_qdpx(db: str | None, output: str, human_only: bool, no_redact: bool = False) -> None:
+    """Write the project as a REFI-QDA .qdpx: texts, codebook, codings by user, cases
+    (names redacted unless --no-redact; selections follow the redacted text)."""
     with open_project(db) as project:
-        written = project.export_qdpx(output, human_only=human_only)
+        written = project.export_qdpx(output, human_only=human_only, redact=not no_redact)
+    warn_unredacted(no_redact, str(written))
     click.echo(f"wrote {written}")
 
 
@@ -332,15 +363,19 @@ def _echo_import(result: Any) -> None:
 @db_option
 @output_option(required=True)
 @format_option(("xlsx", "csv"))
+@no_redact_option("the text, speaker, title and note columns")
 def export_review(codes: tuple[str, ...], groups: tuple[str, ...], blank: bool,
                   sample: int | None, seed: int, db: str | None, output: str,
-                  fmt: str | None) -> None:
+                  fmt: str | None, no_redact: bool = False) -> None:
     """Write a review sheet: one row per segment, one column per code holding the
     automatic suggestion (1 or blank) to confirm, clear or add, and a note column.
-    With --blank the code columns start empty, for coding blind."""
+    With --blank the code columns start empty, for coding blind. Names are redacted
+    unless --no-redact (the sheet imports either way)."""
     with open_project(db) as project:
         written = project.export_review(output, codes=codes, groups=groups, fmt=fmt,
-                                        blank=blank, sample=sample, seed=seed)
+                                        blank=blank, sample=sample, seed=seed,
+                                        redact=not no_redact)
+    warn_unredacted(no_redact, str(written))
     click.echo(f"wrote {written}")
 
 
@@ -595,15 +630,26 @@ def redact(file, db: str | None, output: str | None, reveal: bool) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @db_option
 def check_privacy(paths: tuple[str, ...], db: str | None) -> None:
-    """Scan output files (md, csv, docx, xlsx, qdpx, …) for names from the private list and
-    metadata, personal identity numbers, phone numbers, e-mail and street addresses.
-    Exit 1 with each hit's file and line."""
+    """Scan output files (md, csv, tsv, json, html, svg, docx, xlsx, qdpx, qcode's PNG plots,
+    …) with the detector `qcode redact` uses: names from the private list, metadata, speaker
+    labels and the name lists, personal identity numbers, phone numbers, e-mail, addresses,
+    postcodes and car plates. Exit 1 with each hit's file and line, or when a file could not
+    be read in full ("could not check …")."""
     with open_project(db) as project:
         findings = project.check_privacy(list(paths))
-    for row in findings.itertuples(index=False):
+    unread = findings[findings["kind"] == "could not check"]
+    hits = findings[findings["kind"] != "could not check"]
+    for row in hits.itertuples(index=False):
         click.echo(f"{row.path}:{row.where}: {row.kind} ({row.hint})")
+    for row in unread.itertuples(index=False):
+        click.echo(f"could not check {row.path}: {row.hint}")
     if len(findings):
-        raise _cli_error(f"{len(findings)} privacy hit(s) in {findings['path'].nunique()} file(s)", 1)
+        parts = []
+        if len(hits):
+            parts.append(f"{len(hits)} privacy hit(s) in {hits['path'].nunique()} file(s)")
+        if len(unread):
+            parts.append(f"could not check {len(unread)} file(s)")
+        raise _cli_error("; ".join(parts), 1)
     click.echo(f"no personal data found in {len(paths)} path(s)")
 
 

@@ -29,6 +29,12 @@ from .store import CODING_COLUMNS, Store
 #: the codebook that ships with qcode (a copy of codebooks/kronoberg.yaml inside the package).
 BUNDLED_CODEBOOK = Path(__file__).parent / "data" / "kronoberg.yaml"
 
+#: columns of exported tables that hold free text, redacted by default (ids are checked at
+#: ingest instead: a review sheet is matched back by them).
+REDACTED_COLUMNS = ("text", "speaker", "title", "group", "main_group", "evidence", "note",
+                    "notes", "organisation", "comment", "attribution", "interviewer", "name",
+                    "namn", "respondent")
+
 NO_CODEBOOK_HELP = (
     "no codebook given: pass --codebook FILE (for example --codebook codebooks/kronoberg.yaml), "
     "or run `qcode init` to write a qcode.yaml that names one"
@@ -304,6 +310,7 @@ class Project:
                       store.document_states())
         job.model = trained
         job.use_companion = shipped is not None
+        job.id_check = self._id_redactor()
         files = discover(paths)
         fingerprints, unchanged = _unchanged_files(files, job, store.file_states())
         running = _run_tag_job(job, [f for f in files if f not in unchanged], jobs)
@@ -388,10 +395,11 @@ class Project:
         paths = self._input_paths(
             paths, "nothing to ingest: give a folder or file, e.g. transcripts/")
         store = self.store
-        for _path, outcome in iter_documents(paths, self._ingest_config()):
+        id_check = self._id_redactor()
+        for path, outcome in iter_documents(paths, self._ingest_config()):
             if isinstance(outcome, QcodeError):
                 raise outcome
-            for document in outcome:
+            for document in private_ids(outcome, path, id_check):
                 sha = text_sha256(document.text)
                 state = store.document_state(document.id)
                 if state is not None and state.sha256 == sha:
@@ -412,6 +420,13 @@ class Project:
             if not Path(path).exists():
                 raise TranscriptError("no such file or folder", path=str(path))
         return paths
+
+    def _id_redactor(self) -> Any:
+        """The detector that checks document ids at ingest: the private list and the name
+        lexicons (no database needed, so workers can run it)."""
+        from .privacy import Redactor, private_names
+
+        return Redactor(private_names(self.config))
 
     def _ingest_config(self) -> Any:
         from .ingest import IngestConfig
@@ -603,10 +618,11 @@ class Project:
                        kind: str = "all", where: Sequence[str] = ()) -> Path:
         """Write every coding (one row per segment × code) as csv, jsonl or xlsx.
 
-        With ``redact`` (the default) names and identifiers in ``text`` and ``speaker`` are
-        replaced by placeholders; offsets still point into the stored, unredacted text.
-        ``kind`` (interview/survey/all) and ``where`` (``KEY=VALUE``) choose the documents;
-        the ``kind`` column tells interviews from survey answers.
+        With ``redact`` (the default) names and identifiers in every text column (text,
+        speaker, title, evidence, …) are replaced by placeholders; offsets still point into
+        the stored, unredacted text. ``kind`` (interview/survey/all) and ``where``
+        (``KEY=VALUE``) choose the documents; the ``kind`` column tells interviews from
+        survey answers.
 
         >>> Project("demo").export_codings("out/codings.xlsx")  # doctest: +SKIP
         PosixPath('out/codings.xlsx')
@@ -620,13 +636,11 @@ class Project:
             chosen = select_documents(self.open_existing_store(), kind, where)
             frame = frame[frame["document"].isin(set(chosen["document"]))].reset_index(drop=True)
         if redact and not frame.empty:
-            redactor = self.redactor()
-            frame["text"] = frame["text"].map(redactor.redact)
-            frame["speaker"] = frame["speaker"].map(
-                lambda s: redactor.redact(s) if isinstance(s, str) else s)
-            from .privacy import remember
+            from .privacy import redact_frame
 
-            remember(redactor, self.open_existing_store())
+            redactor = self.redactor()
+            frame = redact_frame(frame, redactor, REDACTED_COLUMNS)
+            self._remember(redactor)
         return write_table(frame, output, fmt)
 
     # -- reports (qcode.reports does the work; see docs/api.md) --------------------------------
@@ -689,11 +703,15 @@ class Project:
                         where=where)
 
     # -- exchange with other QDA tools (REFI-QDA) ----------------------------------------------
-    def export_qdpx(self, path: str | Path, human_only: bool = False) -> Path:
+    def export_qdpx(self, path: str | Path, human_only: bool = False, *,
+                    redact: bool = True) -> Path:
         """Write the project as a REFI-QDA ``.qdpx`` for NVivo, ATLAS.ti, MAXQDA or QualCoder.
 
-        Texts go out unredacted (the other tool needs them to code); automatic codings are
-        the users "qcode rule"/"qcode model" unless ``human_only``.
+        With ``redact`` (the default) names and identifiers in the source texts, titles and
+        metadata are placeholders and every selection is moved onto the redacted text;
+        ``redact=False`` (``--no-redact``) writes the texts as stored, for the team's own
+        QDA tool. Automatic codings are the users "qcode rule"/"qcode model" unless
+        ``human_only``.
 
         >>> Project("demo").export_qdpx("out/demo.qdpx")  # doctest: +SKIP
         PosixPath('out/demo.qdpx')
@@ -703,7 +721,12 @@ class Project:
         codebook = None
         if self.config.codebook is not None and Path(self.config.codebook).exists():
             codebook = self.codebook  # richer descriptions (criteria, examples) than the table
-        return write_qdpx(self.open_existing_store(), path, human_only=human_only, codebook=codebook)
+        redactor = self.redactor() if redact else None
+        written = write_qdpx(self.open_existing_store(), path, human_only=human_only,
+                             codebook=codebook, redactor=redactor)
+        if redactor is not None:
+            self._remember(redactor)
+        return written
 
     def import_qdpx(self, path: str | Path, coder_prefix: str | None = None) -> Any:
         """Bring a ``.qdpx`` from another tool in: its texts become documents (segmented with
@@ -731,11 +754,13 @@ class Project:
     # -- human coding in the loop (qcode.review, qcode.agreement, qcode.model) -----------------
     def export_review(self, output: str | Path, *, codes: Sequence[str] = (),
                       groups: Sequence[str] = (), fmt: str | None = None, blank: bool = False,
-                      sample: int | None = None, seed: int = 0) -> Path:
+                      sample: int | None = None, seed: int = 0, redact: bool = True) -> Path:
         """Write a review sheet (xlsx or csv): one row per segment, one column per code with
         the automatic suggestion, a note column. ``blank`` leaves out every suggestion and
         score (blind coding); ``sample`` keeps that many segments drawn with ``seed``,
-        stratified by group. See :mod:`qcode.review`.
+        stratified by group. With ``redact`` (the default) names and identifiers in the text
+        columns (text, speaker, title, note, …) are placeholders; the sheet still imports (a
+        placeholder matches what it hides). See :mod:`qcode.review`.
 
         >>> Project("demo").export_review("blind.xlsx", blank=True, sample=40, seed=7)  # doctest: +SKIP
         """
@@ -743,6 +768,12 @@ class Project:
 
         frame = review_frame(self.open_existing_store(), codes, groups, blank=blank,
                              sample=sample, seed=seed)
+        if redact and not frame.empty:
+            from .privacy import redact_frame
+
+            redactor = self.redactor()
+            frame = redact_frame(frame, redactor, REDACTED_COLUMNS)
+            self._remember(redactor)
         return write_review(frame, output, fmt)
 
     def import_review(self, path: str | Path, coder: str) -> Any:
@@ -830,39 +861,47 @@ class Project:
         return load_model(self.open_existing_store(), self.codebook, name)
 
     # -- privacy ------------------------------------------------------------------------------
-    def redactor(self, *, detect_names: bool = True) -> Any:
+    def redactor(self) -> Any:
         """The project's :class:`~qcode.privacy.Redactor` (private list, metadata names,
-        stored placeholders).
+        speaker labels, stored placeholders): the one detector behind every output route,
+        ``redact`` and ``check-privacy``.
 
         >>> Project("demo").redactor().find("Ring Anna på 070-123 45 67.")  # doctest: +SKIP
         """
-        from .privacy import Redactor, project_redactor, private_names
+        from .privacy import Redactor, private_names, project_redactor
 
         if Path(self.config.database).exists():
-            return project_redactor(self.open_existing_store(), self.config, detect_names=detect_names)
-        return Redactor(private_names(self.config), detect_names=detect_names)
+            return project_redactor(self.open_existing_store(), self.config)
+        return Redactor(private_names(self.config))
+
+    def _remember(self, redactor: Any) -> None:
+        """Save the placeholders ``redactor`` assigned, so later outputs reuse them."""
+        from .privacy import remember
+
+        if Path(self.config.database).exists():
+            remember(redactor, self.open_existing_store())
 
     def redact(self, text: str, *, reveal: bool = False) -> str:
-        """Redact ``text`` with stable placeholders, or with ``reveal`` put names back.
+        """Redact ``text`` with stable placeholders, or with ``reveal`` put names back as
+        first written.
 
         >>> Project("demo").redact("Ring 070-123 45 67.")  # doctest: +SKIP
         'Ring [TELEFON].'
         """
-        from .privacy import remember
-
         redactor = self.redactor()
         if reveal:
             return redactor.reveal(text)
         result = redactor.redact(text)
-        if Path(self.config.database).exists():
-            remember(redactor, self.open_existing_store())
+        self._remember(redactor)
         return result
 
     def check_privacy(self, paths: Sequence[str | Path]) -> pd.DataFrame:
         """Personal data in output files: one row per finding (path, where, kind, hint).
 
-        Looks for the private list, metadata names and the identifier patterns; the values
-        are masked in the result so the check itself leaks nothing.
+        Uses the same detector as :meth:`redact` (so a file ``redact`` would change never
+        passes); values are masked in the result so the check itself leaks nothing. A file
+        it could not read in full is a row of kind ``could not check`` (``hint``: why). The
+        project database is left out.
 
         >>> Project("demo").check_privacy(["out/"]).empty  # doctest: +SKIP
         True
@@ -872,7 +911,7 @@ class Project:
         for path in paths:
             if not Path(path).exists():
                 raise ConfigError("no such file or folder to check", path=str(path))
-        findings = check_files(paths, self.redactor(detect_names=False))
+        findings = check_files(paths, self.redactor(), skip=[self.config.database])
         return pd.DataFrame([vars(f) for f in findings], columns=["path", "where", "kind", "hint"])
 
 
@@ -907,6 +946,7 @@ class _TagJob:
         self.model: Any = None  # a qcode.model.TrainedModel when tagging with --model
         self.use_companion = False  # vote with the model shipped beside the codebook
         self._companion: Any = None
+        self.id_check: Any = None  # a Redactor: ids that are names are replaced at ingest
 
     @property
     def companion(self) -> Any:
@@ -945,9 +985,11 @@ class _TagJob:
         except QcodeError as error:
             return path, error
         prepared = []
+        if sidecar:
+            documents = [apply_sidecar(document, sidecar) for document in documents]
+        if self.id_check is not None:
+            documents = private_ids(documents, path, self.id_check)
         for document in documents:
-            if sidecar:
-                document = apply_sidecar(document, sidecar)
             sha = text_sha256(document.text)
             if self.known.get(document.id) == (sha, self.tag_key):
                 prepared.append(PreparedDocument(document, sha, True))
@@ -1130,6 +1172,32 @@ def _stop_pool(pool: Any, timeout: float = 1.0) -> None:
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+
+
+def private_ids(documents: Sequence[Document], path: str | Path, redactor: Any) -> list[Document]:
+    """The documents of one file with every id the detector calls a personal name replaced
+    (``<file-stem>-<n>``, see :func:`qcode.privacy.pseudonymous_id`), and one warning that
+    names the file, never the person."""
+    from dataclasses import replace
+
+    from .privacy import pseudonymous_id
+
+    out, renamed = [], []
+    for number, document in enumerate(documents, 1):
+        new_id = pseudonymous_id(document.id, path, number, redactor)
+        if new_id is None:
+            out.append(document)
+            continue
+        renamed.append(new_id)
+        out.append(replace(document, id=new_id))
+    if renamed:
+        shown = ", ".join(renamed[:3]) + (", …" if len(renamed) > 3 else "")
+        where = Path(path).name if not redactor.is_name(Path(path).stem) else "a file named after a person"
+        message = (f"{where}: {len(renamed)} document id(s) looked like personal names and were "
+                   f"replaced ({shown}); give the file an `id:` or the table an id column")
+        first = next(i for i, d in enumerate(out) if d.id == renamed[0])
+        out[first] = replace(out[first], warnings=(*out[first].warnings, message))
+    return out
 
 
 def store_metadata(document: Document) -> str:

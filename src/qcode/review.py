@@ -18,6 +18,7 @@ so a formula arrives as its text and is refused in a code cell or neutralised in
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -328,6 +329,21 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
+def _same_text(sheet: str, stored: str) -> bool:
+    """Whether a sheet's text is the stored segment: equal up to white space, where each
+    redaction placeholder (``[NAMN-1]``, ``[TELEFON]``) stands for the text it hid."""
+    from .privacy import PLACEHOLDER
+
+    sheet, stored = _squash(sheet), _squash(stored)
+    if sheet == stored:
+        return True
+    parts = PLACEHOLDER.split(sheet)
+    if len(parts) == 1:
+        return False
+    pattern = r"\S.*?".join(re.escape(part) for part in parts)
+    return re.fullmatch(pattern, stored, flags=re.S) is not None
+
+
 @dataclass(frozen=True)
 class Decision:
     """One coder's decisions on one segment: ``codes`` maps code path -> applies (True) or
@@ -463,7 +479,7 @@ def _checked(store: Store, decisions: Sequence[Decision]
             problems.append(f"{where}segment {raw_id} no longer exists in the project; "
                             "row skipped")
             continue
-        if decision.text and _squash(decision.text) != _squash(texts[key]):
+        if decision.text and not _same_text(decision.text, texts[key]):
             problems.append(f"{where}the text of segment {raw_id} has changed since the "
                             "sheet was exported; row skipped (export a new sheet)")
             continue

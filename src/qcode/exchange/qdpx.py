@@ -139,10 +139,13 @@ def _variable_value(parent: ET.Element, var_guid: str, kind: str, value: Any) ->
 
 
 def build_project(store: Any, *, name: str = "qcode project", human_only: bool = False,
-                  codebook: Codebook | None = None) -> tuple[bytes, dict[str, str]]:
+                  codebook: Codebook | None = None, redactor: Any = None
+                  ) -> tuple[bytes, dict[str, str]]:
     """``project.qde`` for the project in ``store`` and the source files it names.
 
-    Returns the XML bytes and ``{member name: text}`` for the ``sources/`` folder.
+    Returns the XML bytes and ``{member name: text}`` for the ``sources/`` folder. With a
+    ``redactor`` (:class:`qcode.privacy.Redactor`) source texts, titles and text variables
+    are redacted and each selection is moved onto the redacted text.
     """
     codings = store.codings_frame(with_text=False)
     if human_only:
@@ -168,6 +171,8 @@ def build_project(store: Any, *, name: str = "qcode project", human_only: bool =
 
     documents = store.document_ids()
     metadata = {doc: store.document_metadata(doc) for doc in documents}
+    if redactor is not None:
+        metadata = {doc: _redacted_metadata(meta, redactor) for doc, meta in metadata.items()}
     keys = sorted({k for meta in metadata.values() for k, v in meta.items() if v is not None})
     kinds = {k: _variable_type([m[k] for m in metadata.values() if m.get(k) is not None]) for k in keys}
     if keys:
@@ -192,7 +197,8 @@ def build_project(store: Any, *, name: str = "qcode project", human_only: bool =
         for doc in documents:
             guid = stable_guid("source", doc)
             text = store.document_text(doc)
-            files[f"sources/{guid}.txt"] = text
+            redacted = redactor.redact_with_positions(text) if redactor is not None else None
+            files[f"sources/{guid}.txt"] = redacted.text if redacted is not None else text
             source = _sub(sources, "TextSource", guid=guid, name=doc,
                           plainTextPath=f"internal://{guid}.txt")
             title = metadata[doc].get("title")
@@ -200,14 +206,17 @@ def build_project(store: Any, *, name: str = "qcode project", human_only: bool =
                 _sub(source, "Description").text = str(title)
             frame = by_document.get(doc)
             for row in ([] if frame is None else frame.itertuples(index=False)):
-                selection = _selection(source, doc, int(row.start), int(row.end), row.code,
+                start, end = int(row.start), int(row.end)
+                if redacted is not None:
+                    start, end = redacted.position(start), redacted.position(end, end=True)
+                selection = _selection(source, doc, start, end, row.code,
                                        *_user_of(row.source, row.coder))
                 for memo in note_refs.get(("coding", doc, int(row.start), int(row.end), row.code), []):
                     _sub(selection, "NoteRef", targetGUID=memo)
             for memo in note_refs.get(("document", doc), []):
                 _sub(source, "NoteRef", targetGUID=memo)
     if not memos.empty:
-        _notes(root, memos)
+        _notes(root, memos, redactor)
     return to_xml_bytes(root), files
 
 
@@ -230,8 +239,9 @@ def _memo_targets(memos: pd.DataFrame) -> dict[tuple, list[str]]:
     return targets
 
 
-def _notes(root: ET.Element, memos: pd.DataFrame) -> None:
-    """The project's memos as REFI ``Notes`` (plain text inside, named after their target)."""
+def _notes(root: ET.Element, memos: pd.DataFrame, redactor: Any = None) -> None:
+    """The project's memos as REFI ``Notes`` (plain text inside, named after their target;
+    redacted with ``redactor`` when given)."""
     notes = _sub(root, "Notes")
     for memo in memos.itertuples(index=False):
         if memo.kind == "code":
@@ -243,7 +253,22 @@ def _notes(root: ET.Element, memos: pd.DataFrame) -> None:
         user_id, _name = _user_of("human", memo.coder)
         note = _sub(notes, "Note", guid=_note_guid(memo.id), name=name,
                     creatingUser=stable_guid("user", user_id), creationDateTime=str(memo.at))
-        _sub(note, "PlainTextContent").text = str(memo.text)
+        text = str(memo.text)
+        _sub(note, "PlainTextContent").text = redactor.redact(text) if redactor is not None else text
+
+
+def _redacted_metadata(meta: dict[str, Any], redactor: Any) -> dict[str, Any]:
+    """Metadata with text values redacted and name fields replaced whole."""
+    from ..privacy import NAME_METADATA_KEYS
+
+    names = {k.casefold() for k in NAME_METADATA_KEYS}
+    out = {}
+    for key, value in meta.items():
+        if isinstance(value, str) and value.strip():
+            value = (redactor.placeholder("name", value) if key.casefold() in names
+                     else redactor.redact(value))
+        out[key] = value
+    return out
 
 
 def _selection(source: ET.Element, doc: str, start: int, end: int, code: str,
@@ -258,13 +283,15 @@ def _selection(source: ET.Element, doc: str, start: int, end: int, code: str,
 
 
 def write_qdpx(store: Any, output: str | Path, *, human_only: bool = False,
-               codebook: Codebook | None = None, name: str | None = None) -> Path:
-    """Write the project in ``store`` as a REFI-QDA ``.qdpx`` archive (atomically)."""
+               codebook: Codebook | None = None, name: str | None = None,
+               redactor: Any = None) -> Path:
+    """Write the project in ``store`` as a REFI-QDA ``.qdpx`` archive (atomically); with a
+    ``redactor`` the texts and metadata are redacted (see :func:`build_project`)."""
     from ..writers import atomic_path
 
     output = Path(output)
     xml, files = build_project(store, name=name or output.stem, human_only=human_only,
-                               codebook=codebook)
+                               codebook=codebook, redactor=redactor)
     with atomic_path(output) as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
             for member, data in [("project.qde", xml),

@@ -24,13 +24,23 @@ def heatmap(values: np.ndarray, annotations: Sequence[Sequence[str]], rows: Sequ
             vmin: float = 0.0, vmax: float = 1.0, cmap: str = "Blues",
             mask: np.ndarray | None = None, diverging: bool = False) -> Path:
     """Write a heatmap PNG with a text in every cell; ``mask`` cells are drawn grey.
-    ``diverging`` colour maps are dark at both ends, so the text turns white at both."""
+    ``diverging`` colour maps are dark at both ends, so the text turns white at both.
+
+    Every label passes the privacy detector before it is drawn, and the labels drawn are
+    recorded in the PNG's ``qcode:labels`` text chunk, so ``check-privacy`` can read the plot.
+    """
     # matplotlib is imported here, not at the top: only --plot needs it, and importing it
     # costs every report command about half a second (benchmarks/bench_startup.py)
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from ..privacy import PNG_LABELS_KEY, Redactor
+
+    redactor = Redactor()
+    rows, columns = [redactor.redact(str(r)) for r in rows], [redactor.redact(str(c)) for c in columns]
+    title, colorbar = redactor.redact(title), redactor.redact(colorbar)
+    annotations = [[redactor.redact(str(a)) for a in line] for line in annotations]
     values = np.asarray(values, dtype="float64")
     n_rows, n_cols = values.shape if values.size else (len(rows), len(columns))
     width = min(28.0, 3.5 + 0.9 * max(n_cols, 1) + 0.07 * max((len(r) for r in rows), default=0))
@@ -59,8 +69,9 @@ def heatmap(values: np.ndarray, annotations: Sequence[Sequence[str]], rows: Sequ
     fig.tight_layout()
     output = Path(output)
     with atomic_path(output) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight",
-                    pad_inches=0.2)
+        drawn = "\n".join([title, colorbar, *rows, *columns, *(a for line in annotations for a in line)])
+        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None, PNG_LABELS_KEY: drawn},
+                    bbox_inches="tight", pad_inches=0.2)
     return output
 
 
