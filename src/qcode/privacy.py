@@ -77,7 +77,10 @@ _NOT_PLATES = {"SOU", "SFS", "LVU", "LVM", "BRB", "RPS", "NJA", "PDF", "JPG", "P
                "DKK", "GBP", "ATT", "MED", "CAP", "SCB", "FHM", "BUP", "HVB", "IFO", "AMA", "SIS"}
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*(?::s)?")
-_SENTENCE_END = re.compile(r"(?:^|[.!?:;…\n]|^\W*)[\s\"'»«”“(\[\-–—*#>|]*$")
+#: what may stand before a sentence's first word: the start, an end mark, a line or tab, or a
+#: table cell's comma with no space after it (``d1,IP,Björn sov``); quotes may be escaped
+#: (``\"`` in JSON), so a sentence reads the same in every format it is written to.
+_SENTENCE_END = re.compile(r"(?:(?:^|[.!?:;…\n\t])[\s\"'»«”“(\[\-–—*#>|\\]*|^\W*|,\\?\"?)$")
 
 #: first names that are also ordinary words: at the start of a sentence only a name when a
 #: surname follows ("Per timme" no, "Per Holm sa" yes).
@@ -85,7 +88,8 @@ _AMBIGUOUS_FIRST_NAMES = {
     "björn", "stig", "sten", "axel", "rosa", "iris", "ros", "linnea", "linnéa", "per", "bo", "mark",
     "sol", "klara", "ebba", "lo", "ek", "dag", "bror", "lisa", "maj", "juni", "ester", "liv", "saga",
     "vide", "tuva", "siv", "gull", "love", "max", "vilja", "ask", "tim", "inge", "fred", "april",
-    "disa", "dina", "odd", "said", "viola", "alf",
+    "disa", "dina", "odd", "said", "viola", "alf", "inga", "hans", "sanna", "mila", "rita", "tina",
+    "helga",
 }
 #: surnames that are also ordinary words or places: only next to a first name or a title.
 _WORD_SURNAMES = {"berg", "lund", "holm", "ek", "falk", "strand", "blom", "lind", "ström", "björk",
@@ -277,7 +281,8 @@ def _name_hits(text: str) -> Iterator[Hit]:
                     start_i = i
             elif not stop and _surname_strength(key) == 2:
                 start_i = i
-            elif (not stop and i > 0 and _title_before(text, words, keys, i)):
+            elif ((not stop or _in(key, surnames())) and i > 0
+                  and _title_before(text, words, keys, i)):
                 start_i = i
         if start_i is None:
             i += 1
@@ -379,7 +384,10 @@ class Redactor:
     """
 
     def __init__(self, private: Iterable[str] = (), *, mapping: dict[tuple[str, str], str] | None = None,
-                 spellings: dict[str, str] | None = None):
+                 spellings: dict[str, str] | None = None, detect_names: bool = True):
+        # ``detect_names`` is accepted for older callers only: every redactor detects names,
+        # because redact and check-privacy must find the same things.
+        del detect_names
         self.private = tuple(private)
         self._variants = _private_variants(self.private)
         self._private_re = _compile_private(self._variants)
