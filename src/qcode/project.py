@@ -33,7 +33,7 @@ BUNDLED_CODEBOOK = Path(__file__).parent / "data" / "kronoberg.yaml"
 #: ingest instead: a review sheet is matched back by them).
 REDACTED_COLUMNS = ("text", "speaker", "title", "group", "main_group", "evidence", "note",
                     "notes", "organisation", "comment", "attribution", "interviewer", "name",
-                    "namn", "respondent")
+                    "namn", "respondent", "stale")
 
 NO_CODEBOOK_HELP = (
     "no codebook given: pass --codebook FILE (for example --codebook codebooks/kronoberg.yaml), "
