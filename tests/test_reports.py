@@ -201,8 +201,10 @@ def test_quotes_filters_and_duplicates(store: Store) -> None:
     assert (every["words"] >= 8).all()
     none = quotes(store, "erfarenhet", min_words=40, max_words=60)
     assert none.empty
-    with pytest.raises(ConfigError, match="no such code"):
+    with pytest.raises(ConfigError, match="no such code") as err:
         quotes(store, "finns_inte")
+    # a Python caller is told the parameter, not a command-line flag
+    assert err.value.param == "code" and "--" not in str(err.value)
 
 
 # -- crosstab ---------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def test_report_frequencies_refuses_a_name_key(project: Path) -> None:
     result = CliRunner().invoke(cli, ["report", "frequencies", "--db", "project.db",
                                       "--by", "interviewer"])
     assert result.exit_code == 2
-    assert "--by interviewer: this metadata key holds personal names" in result.stderr
+    assert "Invalid value for '--by': interviewer: this metadata key holds personal names" in result.stderr
     assert fixture.INTERVIEWER_NAME not in result.output
     assert "Traceback" not in result.output
 
@@ -99,7 +99,8 @@ def test_quotes_to_stdout_with_options(project: Path) -> None:
     assert result.stdout == ("[rapportering] Jag skulle nog inte ringa polisen om jag inte var "
                              "helt säker på vad jag hade sett i bilen.\n(Taxiförare)\n\n")
     missing = CliRunner().invoke(cli, ["quotes", "--db", "project.db", "--code", "nope"])
-    assert missing.exit_code == 2 and "--code nope: no such code" in missing.stderr
+    assert missing.exit_code == 2 and "Invalid value for '--code': nope: no such code" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1  # one line, no usage text
 
 
 def test_crosstab_warns_about_one_sided_groups(project: Path) -> None:

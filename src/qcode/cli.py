@@ -25,6 +25,9 @@ class QcodeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except QcodeError as err:
+            if err.param is not None:
+                # no ctx: click prints the one line "Invalid value for '--code': …", no usage
+                raise click.BadParameter(err.message, param_hint=_flag(err.param)) from None
             raise _cli_error(str(err), err.exit_code) from None
         except KeyboardInterrupt:
             # every write is one transaction: what finished is stored, the rest rolled back
@@ -32,8 +35,17 @@ class QcodeGroup(click.Group):
                        "command again to go on", err=True)
             raise click.exceptions.Exit(INTERRUPTED) from None
         except OSError as err:
-            where = f"{err.filename}: " if getattr(err, "filename", None) else ""
-            raise _cli_error(f"{where}{err.strerror or err}", 2) from None
+            # A file the user named or asked for could not be read or written (missing,
+            # no permission, a folder, disk full): say which. An OSError about no file is a
+            # bug and keeps its traceback.
+            if not getattr(err, "filename", None):
+                raise
+            raise _cli_error(f"{err.filename}: {err.strerror or err}", 2) from None
+
+
+def _flag(param: str) -> str:
+    """The command-line flag of a library parameter: ``by`` -> ``'--by'``."""
+    return "'--" + param.replace("_", "-") + "'"
 
 
 def _cli_error(message: str, exit_code: int) -> click.ClickException:

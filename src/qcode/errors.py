@@ -12,10 +12,14 @@ class QcodeError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 param: str | None = None):
         self.message = message
         self.path = path
         self.line = line
+        #: the name of the function parameter that was wrong (``code``, ``by``), so a Python
+        #: caller reads ``code 'x': …`` while the command line names its flag ``--code``
+        self.param = param
         super().__init__(self._format())
 
     def _format(self) -> str:

@@ -55,23 +55,23 @@ def check_by_keys(by: Sequence[str], config: Any = None) -> list[str]:
     """Validate ``--by`` keys: at most two, never a key that holds personal names."""
     keys = list(by)
     if len(keys) > 2:
-        raise ConfigError(f"at most two --by keys (got {len(keys)}: {', '.join(keys)})")
+        raise ConfigError(f"at most two keys (got {len(keys)}: {', '.join(keys)})", param="by")
     if len(set(keys)) != len(keys):
-        raise ConfigError(f"--by keys repeat: {', '.join(keys)}")
+        raise ConfigError(f"keys repeat: {', '.join(keys)}", param="by")
     banned = forbidden_keys(config)
     for key in keys:
         if key.casefold() in banned:
             raise ConfigError(
-                f"--by {key}: this metadata key holds personal names and is never shown in a "
-                "report; use a role key such as group, main_group, title or study"
-            )
+                f"{key}: this metadata key holds personal names and is never shown in a "
+                "report; use a role key such as group, main_group, title or study", param="by")
     return keys
 
 
 def check_source(source: str | None) -> str:
     source = source or "all"
     if source not in SOURCES:
-        raise ConfigError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
+        raise ConfigError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}",
+                          param="source")
     return source
 
 
@@ -128,7 +128,7 @@ def document_kinds(documents: pd.DataFrame) -> list[str]:
 
 def check_level(level: int | None) -> int | None:
     if level is not None and level < 1:
-        raise ConfigError(f"--level must be 1 or more (got {level})")
+        raise ConfigError(f"must be 1 or more (got {level})", param="level")
     return level
 
 

@@ -194,7 +194,8 @@ def crosstab(store: Store, survey: str | Path | pd.DataFrame, *, by: str = "grou
     if themes:
         unknown = [t for t in themes if t not in set(codes["path"])]
         if unknown:
-            raise ConfigError(f"--theme {unknown[0]}: no such code in the project's codebook")
+            raise ConfigError(f"{unknown[0]}: no such code in the project's codebook",
+                              param="theme")
         chosen = list(themes)
         depth = max(t.count("/") + 1 for t in chosen)
     else:

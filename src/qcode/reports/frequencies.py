@@ -32,8 +32,8 @@ def membership(store: Store, by: Sequence[str], config: Any = None,
     for key in meta_keys:
         if key not in documents.columns:
             known = sorted(c for c in documents.columns if c not in ("path", "n_segments"))
-            raise ConfigError(f"--by {key}: no document has this metadata key; "
-                              f"known keys: {', '.join(known)}")
+            raise ConfigError(f"{key}: no document has this metadata key; "
+                              f"known keys: {', '.join(known)}", param="by")
     frame = documents[["document"]].copy()
     for key in meta_keys:
         frame[key] = documents[key]

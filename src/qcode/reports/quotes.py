@@ -179,8 +179,8 @@ def _chosen_codes(codes: pd.DataFrame, code: str | Sequence[str] | None) -> list
     known = set(codes["path"])
     unknown = [c for c in wanted if c not in known]
     if unknown:
-        raise ConfigError(f"--code {unknown[0]}: no such code in the project's codebook; "
-                          "see `qcode codebook show`")
+        raise ConfigError(f"{unknown[0]}: no such code in the project's codebook; "
+                          "see `qcode codebook show`", param="code")
     return wanted
 
 
