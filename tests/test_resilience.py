@@ -87,7 +87,7 @@ def kill_after(corpus: Path, db: Path, documents: int) -> None:
     while process.poll() is None and time.monotonic() < deadline:
         if stored_changed_documents(db) >= documents:
             break
-        time.sleep(0.02)
+        time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
 
@@ -107,11 +107,13 @@ def test_killed_runs_resume_to_the_same_database_and_keep_human_codings(tmp_path
     changed = sorted(corpus.glob("*.md"))[::2]
     for path in changed:
         path.write_text(path.read_text(encoding="utf-8").replace("Fråga", "Fråga nu"), encoding="utf-8")
+    stored_at_kill = []
     for documents in (1, 4, 8):
         kill_after(corpus, db, documents)
+        stored_at_kill.append(stored_changed_documents(db))
         with Store(db) as store:  # the database opens and is consistent after every kill
             assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert 0 < stored_changed_documents(db) < len(changed)  # the kills did land mid-run
+    assert 0 < stored_at_kill[0] < len(changed), stored_at_kill  # the first kill landed mid-run
     assert run_tag(corpus, db).wait(timeout=300) == 0
     # the reference sees the changed corpus too
     assert run_tag(corpus, reference).wait(timeout=300) == 0
