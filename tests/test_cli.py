@@ -203,3 +203,12 @@ def test_every_command_has_help_text(project):
     for path, command in walk(cli):
         assert command.help, f"qcode {' '.join(path)} has no help text"
         assert invoke(*path, "--help").exit_code == 0
+
+
+def test_report_group_lists_quotes_and_crosstab_as_the_same_commands(project):
+    listed = invoke("report", "--help")
+    assert listed.exit_code == 0
+    for name in ("frequencies", "cooccurrence", "quotes", "crosstab"):
+        assert f"  {name}" in listed.output
+    assert invoke("report", "quotes", "--help").output == invoke("quotes", "--help").output.replace(
+        "cli quotes", "cli report quotes")
