@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from itertools import combinations
-from typing import Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,8 @@ def cohen_kappa(a: Sequence[int], b: Sequence[int]) -> float:
     return float(cohen_kappa_score(list(a), list(b)))
 
 
-def krippendorff_alpha(data: Sequence[Sequence[float]], level: str = "nominal") -> float:
+def krippendorff_alpha(data: Sequence[Sequence[float]] | np.ndarray,
+                       level: Literal["nominal", "ordinal", "interval", "ratio"] = "nominal") -> float:
     """Krippendorff's alpha of a coders × units table (NaN marks a missing value).
     NaN when every pairable value is the same (alpha is undefined without variation)."""
     import krippendorff
@@ -141,6 +142,7 @@ def agreement_tables(store: Store, coders: Sequence[str], *, unit: str = "segmen
     for row, coder in enumerate(coders):
         frame = frames[coder]
         for doc, seg, path in zip(frame["document"], frame["segment"], frame["code"]):
+            key: tuple[Any, int | None]
             if unit == "document":
                 key = (doc, None)
             else:

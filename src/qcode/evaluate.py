@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import pandas as pd
 
@@ -65,7 +65,7 @@ def read_gold(path: str | Path) -> pd.DataFrame:
         if len(row) != len(header):
             raise ReviewError(f"row has {len(row)} fields, the header {len(header)}",
                               path=str(path), line=line)
-        record = {name: cell.strip() for name, cell in zip(header, row)}
+        record: dict[str, Any] = {name: cell.strip() for name, cell in zip(header, row)}
         for name in ("document", "code"):
             if not record[name]:
                 raise ReviewError(f"empty `{name}`", path=str(path), line=line)
@@ -189,11 +189,13 @@ def evaluate_codings(predicted: pd.DataFrame, gold: pd.DataFrame, documents: lis
     if deeper:
         raise ValueError(f"codes deeper than level {level}: {', '.join(deeper)}")
     documents_set = set(documents)
+    gold_units: dict[Any, set[str]]
+    pred_units: dict[Any, set[str]]
     if "start" in gold.columns:
         if segments is None:
             raise ValueError("span gold (start/end) needs the segments frame")
         segments = segments[segments["document"].isin(documents_set)]
-        universe: list = list(zip(segments["document"], segments["segment"].astype(int)))
+        universe: list[Any] = list(zip(segments["document"], segments["segment"].astype(int)))
         gold_units = _segment_units(gold, segments, documents_set, level)
         pred_units = _segment_units(predicted, segments, documents_set, level)
     else:
@@ -215,7 +217,7 @@ def evaluate_codings(predicted: pd.DataFrame, gold: pd.DataFrame, documents: lis
             "f1": _ratio(2 * tp, 2 * tp + fp + fn), "kappa": cohen_kappa_2x2(tp, fp, fn, tn),
         })
     table = pd.DataFrame(rows, columns=COLUMNS)
-    macro = {"code": "macro"}
+    macro: dict[str, Any] = {"code": "macro"}
     for column in ("support", "predicted", "tp", "fp", "fn"):
         macro[column] = int(table[column].sum())
     for column in ("precision", "recall", "f1", "kappa"):

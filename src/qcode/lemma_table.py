@@ -117,6 +117,7 @@ class LemmaTable(DecodedStrMapping):
         if n_slots and _largest(slots) > max(data_length - 1, 0):
             body.release()
             raise LemmaTableError(f"{path}: an entry lies outside the table")
+        self._slots: memoryview | array[int]
         if sys.byteorder == "little":
             self._slots = slots.cast("Q")
         else:
@@ -125,7 +126,7 @@ class LemmaTable(DecodedStrMapping):
             self._slots = swapped
         self._data = _HEADER.size + 8 * n_slots  # where entry offsets start in the map
         self._mask = n_slots - 1
-        self._entries = entries
+        self._entries: int = entries
 
     def get(self, key: str, default: Any = None) -> Any:
         """The lemma entry for ``key``, else ``default``. The hot path (simplemma's strategies
@@ -147,7 +148,8 @@ class LemmaTable(DecodedStrMapping):
         return default
 
     def _lookup(self, key: str) -> str | None:
-        return self.get(key)
+        found: str | None = self.get(key)
+        return found
 
     def __iter__(self) -> Iterator[str]:
         for entry in self._slots:

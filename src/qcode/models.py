@@ -43,7 +43,11 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 # Value objects cross process boundaries (`qcode tag --jobs`); a mappingproxy cannot be pickled
 # by itself, so pickle it as "frozen_mapping(plain dict)".
-copyreg.pickle(MappingProxyType, lambda proxy: (frozen_mapping, (dict(proxy),)))
+def _reduce_mapping(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[Any, Any]]]:
+    return frozen_mapping, (dict(proxy),)
+
+
+copyreg.pickle(MappingProxyType, _reduce_mapping)
 
 
 @dataclass(frozen=True)

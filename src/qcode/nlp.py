@@ -226,7 +226,7 @@ def lemma_candidates(word: str) -> frozenset[str]:
 #: compound loses its hyphen ("polis- och socialtjänst" -> "polis", covering "polis").
 Word = tuple[str, int, int]
 
-_ATTRS = (LOWER, IDX, LENGTH, IS_SPACE)
+_ATTRS: list[int | str] = [LOWER, IDX, LENGTH, IS_SPACE]
 
 
 def doc_words(doc: Doc, text: str | None = None) -> list[Word]:

@@ -315,7 +315,7 @@ def leading_literals(pattern: str) -> frozenset[str] | None:
     return frozenset(x.lower() for x in found)
 
 
-def _leading(items: list) -> set[str] | None:
+def _leading(items: list[Any]) -> set[str] | None:
     c = _constants
     zero_width = (c.AT, c.ASSERT, c.ASSERT_NOT)
     position = 0
@@ -333,8 +333,7 @@ def _leading(items: list) -> set[str] | None:
     if op is c.SUBPATTERN:
         return _leading(list(av[3]))
     if op is c.BRANCH:
-        alternatives = [_leading(list(alt)) for alt in av[1]]
-        return None if any(a is None for a in alternatives) else set().union(*alternatives)
+        return _union([_leading(list(alt)) for alt in av[1]])
     if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
         return _leading(list(av[2]))
     return None
@@ -363,7 +362,7 @@ def required_parts(pattern: str, min_length: int = 3) -> list[frozenset[str]]:
             if min(len(x) for x in part) >= min_length]
 
 
-def _sequence_parts(items: list) -> list[set[str]]:
+def _sequence_parts(items: list[Any]) -> list[set[str]]:
     """The required parts of a regex sequence: runs of literals and required groups."""
     c = _constants
     parts: list[set[str]] = []
@@ -383,17 +382,22 @@ def _sequence_parts(items: list) -> list[set[str]]:
     return parts
 
 
-def _item_literals(op, av) -> set[str] | None:
+def _item_literals(op: Any, av: Any) -> set[str] | None:
     """Strings one of which a match of this regex item contains, or None if unknown."""
     c = _constants
     if op is c.SUBPATTERN:
         return _best(_sequence_parts(list(av[3])))
     if op is c.BRANCH:
-        alternatives = [_best(_sequence_parts(list(alt))) for alt in av[1]]
-        return None if any(a is None for a in alternatives) else set().union(*alternatives)
+        return _union([_best(_sequence_parts(list(alt))) for alt in av[1]])
     if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
         return _best(_sequence_parts(list(av[2])))
     return None
+
+
+def _union(alternatives: list[set[str] | None]) -> set[str] | None:
+    """What one of several alternatives contains: unknown when any one of them is unknown."""
+    known = [a for a in alternatives if a is not None]
+    return None if len(known) < len(alternatives) else set().union(*known)
 
 
 def _best(parts: list[set[str]]) -> set[str] | None:

@@ -68,7 +68,9 @@ def parse_xml(data: bytes, where: str) -> ET.Element:
     from defusedxml import DefusedXmlException
 
     try:
-        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: ET.Element = DET.fromstring(data, forbid_dtd=True, forbid_entities=True,
+                                          forbid_external=True)
+        return root
     except DefusedXmlException as err:
         raise ExchangeError(
             f"refused: the XML declares a DTD or entities ({type(err).__name__}); "
@@ -82,7 +84,8 @@ def parse_xml(data: bytes, where: str) -> ET.Element:
 def to_xml_bytes(root: ET.Element) -> bytes:
     """Serialise with an XML declaration, UTF-8, two-space indentation (diff-friendly)."""
     ET.indent(root, space="  ")
-    return ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
+    written: bytes = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return written + b"\n"
 
 
 def is_valid_id(name: str) -> bool:
