@@ -89,7 +89,8 @@ def test_a_codebook_edit_does_not_stop_tag_it_warns_once_and_codes_with_rules(tm
     warnings = [line for line in out.stderr.splitlines() if line.startswith("warning:")]
     assert warnings == [
         "warning: k.model: the companion model was trained for another version of the codebook; "
-        "coding with rules only (`--no-companion` or `companion: false` in qcode.yaml silences this)"]
+        "coding with rules only (`qcode companion train` retrains it on this project's human "
+        "codings; `--no-companion` silences this)"]
     from qcode.store import Store
 
     with Store(tmp_path / "p.db") as store:
@@ -197,3 +198,57 @@ def test_a_companion_that_would_unpack_to_gigabytes_is_refused_unread(tmp_path):
                 member.write(chunk)
     with pytest.raises(ModelError, match="would unpack to 300 MB"):
         load_companion(load_codebook(tmp_path / "k.yaml"))
+
+
+def test_companion_train_inside_a_project_after_a_codebook_edit(tmp_path, monkeypatch):
+    """A codebook edit, then `qcode companion train` from the project's own human codings:
+    the next tag uses the new companion, without a warning."""
+    import csv
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copyfile(REPO / "codebooks" / "kronoberg.yaml", tmp_path / "k.yaml")
+    shutil.copyfile(companion_path(REPO / "codebooks" / "kronoberg.yaml"), tmp_path / "k.model")
+    with open(tmp_path / "k.yaml", "a", encoding="utf-8") as handle:
+        handle.write("# edited\n")
+    (tmp_path / "t").mkdir()
+    names = ["polis-underrattelse.md", "kommun-ifo-ekeryd.md", "jour-kvinnojour.md"]
+    for name in names:
+        shutil.copyfile(REPO / "transcripts" / name, tmp_path / "t" / name)
+    runner = CliRunner()
+    base = ["--codebook", "k.yaml", "--db", "p.db"]
+    out = runner.invoke(cli, ["tag", "t", *base, "-j", "1"])
+    assert out.exit_code == 0 and "trained for another version of the codebook" in out.stderr
+    from qcode.store import Store
+
+    with Store(tmp_path / "p.db") as store:
+        documents = set(store.document_ids())
+    with open(REPO / "data" / "gold" / "demo-handcoded.csv", encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["document"] in documents]
+    with open(tmp_path / "hand.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, ["document", "segment", "code"])
+        writer.writeheader()
+        writer.writerows(rows)
+    assert runner.invoke(cli, ["import", "codings", "hand.csv", "--coder", "eva",
+                               "--db", "p.db"]).exit_code == 0
+
+    out = runner.invoke(cli, ["companion", "train", *base])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert lines[0].startswith("examples per theme")
+    assert lines[1].split() == ["code", "passages", "examples", "used"]  # no "why": all used
+    counts = {line.split()[0]: line.split()[1:4] for line in lines[2:8]}
+    themes = ["erfarenhet", "beredskap", "samverkan", "kunskap", "dubbla_roller", "rapportering"]
+    assert list(counts) == themes
+    for theme in themes:
+        coded = sum(1 for r in rows if r["code"].split("/")[0] == theme)
+        assert int(counts[theme][0]) == coded
+    assert {used for _passages, _examples, used in counts.values()} == {"yes"}
+    assert "cross-validated macro-F1 per segment: rules" in out.output
+    assert out.output.rstrip().endswith("wrote k.model; the next `qcode tag` re-codes every document with it")
+    assert load_companion(load_codebook(tmp_path / "k.yaml")) is not None  # current again
+
+    out = runner.invoke(cli, ["tag", "t", *base, "-j", "1"])
+    assert out.exit_code == 0 and "warning" not in out.stderr
+    assert f"documents: {len(documents)} tagged" in out.output
+    with Store(tmp_path / "p.db") as store:  # coded with the new companion voting
+        assert all(":companion=" in key for _sha, key in store.document_states().values())

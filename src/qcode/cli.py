@@ -565,6 +565,41 @@ def train_command(coders: tuple[str, ...], min_examples: int, name: str, use: bo
                    "(`qcode train --off` switches it off)")
 
 
+@cli.group(cls=QcodeGroup, name="companion")
+def companion_group() -> None:
+    """The companion model beside the codebook, which votes with the rules in `qcode tag`."""
+
+
+@companion_group.command("train")
+@click.option("--coder", "coders", multiple=True,
+              help="Learn from this coder's codings (repeatable; default: every human coder).")
+@click.option("--min-examples", type=click.IntRange(min=2), default=8, show_default=True,
+              help="Fewest coded passages + codebook examples a theme needs to be voted on.")
+@codebook_option
+@db_option
+def companion_train(coders: tuple[str, ...], min_examples: int, codebook: str | None,
+                    db: str | None) -> None:
+    """Retrain the companion from this project's human codings for the codebook as it is now
+    (after a codebook edit, for instance); say how many examples each theme had."""
+    from .model import companion_path
+
+    with open_project(db, codebook) as project:
+        result = project.train_companion(coders, min_examples=min_examples)
+        target = companion_path(project.codebook.path)
+    table = result.examples.copy()
+    table["used"] = table["used"].map({True: "yes", False: "no"})
+    if not table["why"].any():
+        table = table.drop(columns=["why"])
+    click.echo("examples per theme (coded passages from the project, examples from the codebook):")
+    echo_frame(table)
+    companion = result.companion
+    click.echo(f"cross-validated macro-F1 per segment: rules {result.rules_f1:.3f} (recall "
+               f"{result.rules_recall:.3f}), with the companion {result.combined_f1:.3f} "
+               f"(confirm >= {companion.confirm}, add >= {companion.add}, keep_best "
+               f"{companion.keep_best})")
+    click.echo(f"wrote {target}; the next `qcode tag` re-codes every document with it")
+
+
 @cli.command()
 @click.argument("document")
 @click.argument("segment", type=int, required=False)

@@ -299,19 +299,22 @@ METRIC_COLUMNS = ["code", "positives", "examples", "units", "precision", "recall
 
 
 def train(store: Store, codebook: Any, coders: Sequence[str] = (), *,
-          min_examples: int = MIN_EXAMPLES, codes: Sequence[str] = (), seed: int = 0
+          min_examples: int = MIN_EXAMPLES, codes: Sequence[str] = (), seed: int = 0,
+          out_of_fold: dict[str, np.ndarray] | None = None, data: TrainingData | None = None
           ) -> TrainedModel:
     """Train one classifier per code with at least ``min_examples`` positives (human codings
     plus codebook examples) and report cross-validated precision/recall/F1 per code; codes
     with fewer are listed in ``refused`` with the reason. The feature extractor is fitted once
     for all codes (see :func:`fit_features`). Does not save (see :func:`save_model`).
+    ``out_of_fold``, when given, receives each trained code's out-of-fold probabilities (in
+    the order of ``data``, the :func:`training_data` used, which may be passed in).
 
     >>> model = train(store, codebook, ["anna"])   # doctest: +SKIP
     >>> model.metrics[["code", "f1"]]               # doctest: +SKIP
     """
     import scipy.sparse as sparse
 
-    data = training_data(store, codebook, coders)
+    data = data if data is not None else training_data(store, codebook, coders)
     matrices = fit_features(data)
     chosen = list(codes) or codebook.paths
     classifiers: dict[str, Any] = {}
@@ -330,8 +333,10 @@ def train(store: Store, codebook: Any, coders: Sequence[str] = (), *,
                              "cross-validation needs at least 2 of each")
             continue
         example_matrix = matrices.examples_of(code)
-        out_of_fold = cross_validate_code(matrices.passages, y, example_matrix, seed=seed)
-        threshold, precision, recall, f1 = _best_threshold(y, out_of_fold)
+        predicted = cross_validate_code(matrices.passages, y, example_matrix, seed=seed)
+        if out_of_fold is not None:
+            out_of_fold[code] = predicted
+        threshold, precision, recall, f1 = _best_threshold(y, predicted)
         classifier = build_classifier(seed)
         classifier.fit(sparse.vstack([matrices.passages, example_matrix], format="csr"),
                        np.concatenate([y, np.ones(len(examples), dtype=int)]))

@@ -206,7 +206,8 @@ class Project:
             warnings.append(
                 f"{shipped}: the companion model was trained for another version of the "
                 "codebook; coding with rules" + (" and the project model" if trained else "")
-                + " only (`--no-companion` or `companion: false` in qcode.yaml silences this)")
+                + " only (`qcode companion train` retrains it on this project's human codings; "
+                "`--no-companion` silences this)")
             shipped = None
         return trained, shipped
 
@@ -850,6 +851,28 @@ class Project:
         model = train(store, self.codebook, coders, min_examples=min_examples, codes=codes)
         save_model(store, model, name)
         return self.load_model(name)
+
+    def train_companion(self, coders: Sequence[str] = (), *, min_examples: int = 8) -> Any:
+        """Retrain the companion model beside the project's codebook (``kronoberg.yaml`` ->
+        ``kronoberg.model``) from this project's human codings (``coders``, default all) and
+        the codebook's examples, for the codebook as it is now; returns a
+        :class:`~qcode.companion.CompanionTraining` (``.examples`` per theme, cross-validated
+        figures). The next ``tag`` re-codes every document with it.
+
+        >>> Project("demo").train_companion(["eva"]).examples  # doctest: +SKIP
+        """
+        from .companion import train_companion
+        from .model import companion_path, save_companion
+
+        if not self.codebook.path:
+            raise ConfigError("the companion is saved beside the codebook file; name one with "
+                              "--codebook or in qcode.yaml")
+        store = self.open_existing_store()
+        result = train_companion(store, self.codebook, coders, min_examples=min_examples,
+                                 trained_on=f"{Path(self.config.database).name}: human codings "
+                                            f"of {', '.join(coders) or 'every coder'}")
+        save_companion(result.companion, companion_path(self.codebook.path))
+        return result
 
     def load_model(self, name: str = "default") -> Any:
         """The saved model ``name``; :class:`~qcode.errors.ModelError` when missing or stale.
