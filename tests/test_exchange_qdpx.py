@@ -583,3 +583,18 @@ def test_thousands_of_nested_codes_are_one_line_error(tmp_path: Path, member: st
         path.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0">{codes}</CodeBook>', encoding="utf-8")
         with pytest.raises(ExchangeError, match="nested more than 20 levels deep"):
             read_qdc(path)
+
+
+def test_a_damaged_member_is_a_one_line_error(tmp_path: Path) -> None:
+    text = " ".join(f"ord{i}" for i in range(400)).encode()
+    qde = (f'<Project xmlns="urn:QDA-XML:project:1.0" name="p"><Sources><TextSource guid="{G(20)}" '
+           f'name="a" plainTextPath="internal://a.txt"/></Sources></Project>')
+    archive = make_qdpx(tmp_path / "damaged.qdpx", qde, {})
+    with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("sources/a.txt", text)
+    data = bytearray(archive.read_bytes())
+    at = data.index(b"sources/a.txt") + len("sources/a.txt") + 20  # inside its deflated data
+    data[at:at + 8] = b"\xff" * 8
+    archive.write_bytes(bytes(data))
+    with pytest.raises(ExchangeError, match=r"member 'sources/a.txt' cannot be read: the archive is damaged"):
+        read_qdpx(archive)

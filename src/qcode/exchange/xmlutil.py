@@ -11,6 +11,7 @@ import re
 import unicodedata
 import uuid
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Iterator
 from xml.etree import ElementTree as ET
@@ -198,11 +199,16 @@ class SafeZip:
         """The member's bytes, read in chunks so a lying header cannot exhaust memory."""
         info = self._by_name[name]
         chunks, size = [], 0
-        with self._zip.open(info) as handle:
-            for chunk in iter(lambda: handle.read(1 << 16), b""):
-                size += len(chunk)
-                self._check_size(name, size, info.compress_size)
-                chunks.append(chunk)
+        try:
+            with self._zip.open(info) as handle:
+                for chunk in iter(lambda: handle.read(1 << 16), b""):
+                    size += len(chunk)
+                    self._check_size(name, size, info.compress_size)
+                    chunks.append(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+                RuntimeError) as err:  # damaged header or data, unknown method, encrypted
+            raise ExchangeError(f"member {name!r} cannot be read: the archive is damaged "
+                                f"({type(err).__name__}: {err})", path=self.path) from None
         return b"".join(chunks)
 
 
