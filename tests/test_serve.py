@@ -9,6 +9,7 @@ write; a write waits for another qcode process's lock instead of getting lost.
 from __future__ import annotations
 
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -436,3 +437,24 @@ def test_writes_land_while_qcode_tag_runs_on_the_same_database(served, tmp_path)
     assert tag.returncode == 0, err
     stored = {(s, e) for _d, _i, s, e, _c in human(db)}
     assert set(written) <= stored and len(written) > 5
+
+
+@pytest.mark.slow
+def test_the_command_prints_a_loopback_address_with_a_token_and_ctrl_c_stops_it(db):
+    # the server runs in a child process: this test itself opens no socket
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qcode", "serve", "--db", str(db), "--codebook", str(CODEBOOK),
+         "--port", "0", "--no-browser", "--coder", "eva"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().startswith("qcode workbench for ")
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and "/?token=" in url
+        assert len(url.split("token=")[1]) >= 40
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "qcode serve stopped" in err

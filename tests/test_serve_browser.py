@@ -161,7 +161,9 @@ def test_review_loop_in_a_real_browser(demo_db, tmp_path):
         # blind mode: the automatic codings disappear, this coder's own stay
         assert driver.find_elements(By.CSS_SELECTOR, ".cd.suggestion")
         driver.find_element(By.ID, "toggle-blind").click()
-        wait.until(lambda d: d.find_element(By.ID, "toggle-blind").get_attribute("aria-pressed") == "true")
+        wait.until(lambda d: d.execute_script(
+            "const b = document.getElementById('toggle-blind');"
+            "return document.documentElement.dataset.ready === '1' && b && b.getAttribute('aria-pressed')") == "true")
         assert driver.find_elements(By.CSS_SELECTOR, ".cd.suggestion") == []
         assert len(driver.find_elements(By.CSS_SELECTOR, ".cd.mine")) == 3
         assert driver.get_log("browser") == [] if hasattr(driver, "get_log") else True

@@ -87,14 +87,15 @@ def serve(project: Any, *, coder: str | None = None, host: str = LOOPBACK, port:
     url = f"http://{shown}:{port}/?token={settings.token}"
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
-    echo(f"qcode workbench for {project.config.database}, coder {app_coder(app)}:")
-    echo(f"  {url}")
-    echo("Ctrl-C stops it.")
 
     def started() -> None:
+        # the address is printed once the server listens and Ctrl-C is handled by it
         while not server.started and not server.should_exit:
             threading.Event().wait(0.05)
         if server.started:
+            echo(f"qcode workbench for {project.config.database}, coder {app_coder(app)}:")
+            echo(f"  {url}")
+            echo("Ctrl-C stops it.")
             if open_browser:
                 webbrowser.open(url)
             if ready is not None:
