@@ -231,6 +231,23 @@ def test_accept_reject_change_and_undo_are_stored_as_review_decisions(served):
     assert human(db) == []
 
 
+def test_a_decision_on_a_turn_that_changed_since_the_page_was_drawn_is_refused(served):
+    client, settings, db = served
+    segment, code = suggestion(db, "emoji-01")
+    with Project(db.parent, db=db) as project:
+        segments = project.segments("emoji-01")
+    shown = segments.loc[segments["segment"] == segment, "text"].iloc[0]
+    body = {"document": "emoji-01", "segment": segment, "code": code, "decision": "accept"}
+    stale = write(client, settings, "decide", {**body, "text": shown + " och mer"})
+    assert stale.status_code == 400 and "reload the page" in stale.json()["error"]
+    changed = write(client, settings, "change", {**body, "to": "kunskap", "text": "annat"})
+    assert changed.status_code == 400
+    assert human(db) == []
+    assert write(client, settings, "undo", {}).json()["message"] == "nothing to undo"
+    assert write(client, settings, "decide", {**body, "text": shown}).status_code == 200
+    assert len(human(db)) == 1
+
+
 def test_a_selected_span_is_stored_with_code_point_offsets(served):
     client, settings, db = served
     with Project(db.parent, db=db) as project:

@@ -268,10 +268,11 @@ def create_app(workbench: Workbench, settings: Settings) -> Starlette:
         handlers: dict[str, Callable[[], str]] = {
             "decide": lambda: workbench.decide(
                 _str(body, "document"), _num(body, "segment"), _str(body, "code"),
-                _str(body, "decision") == "accept"),
+                _str(body, "decision") == "accept", text=_opt_str(body, "text")),
             "change": lambda: workbench.change(
                 _str(body, "document"), _num(body, "segment"), _str(body, "code"),
-                _str(body, "to"), start=_opt_num(body, "start"), end=_opt_num(body, "end")),
+                _str(body, "to"), start=_opt_num(body, "start"), end=_opt_num(body, "end"),
+                text=_opt_str(body, "text")),
             "code": lambda: workbench.add(_str(body, "document"), _num(body, "start"),
                                           _num(body, "end"), _str(body, "code")),
             "remove": lambda: workbench.remove(_str(body, "document"), _num(body, "start"),
@@ -337,6 +338,10 @@ def _num(body: dict[str, Any], key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _BadRequest(f"{key!r} must be a whole number")
     return value
+
+
+def _opt_str(body: dict[str, Any], key: str) -> str | None:
+    return None if body.get(key) is None else _str(body, key)
 
 
 def _opt_num(body: dict[str, Any], key: str) -> int | None:

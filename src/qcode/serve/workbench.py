@@ -406,41 +406,57 @@ class Workbench:
             raise ReviewError(f"document {document_id!r} has no segment {segment}")
         return span
 
-    def decide(self, document_id: str, segment: int, code: str, accept: bool) -> str:
-        """Accept or reject the automatic ``code`` on a segment as this coder's decision."""
-        self._check(document_id, segment, code)
+    def decide(self, document_id: str, segment: int, code: str, accept: bool, *,
+               text: str | None = None) -> str:
+        """Accept or reject the automatic ``code`` on a segment as this coder's decision,
+        through :func:`qcode.review.record_decisions` like an imported review sheet. ``text``
+        is the segment as the coder saw it: if a ``qcode tag`` changed it meanwhile, nothing
+        is written and the coder is told to reload."""
+        from ..review import Decision, record_decisions
+
         store = self.store
-        before = self._own(document_id, segment, code)
-        was_rejected = (document_id, segment, code) in store.rejections(self.coder, document_id)
-        action = Action(f"{'accepted' if accept else 'rejected'} {code} on #{segment}")
-        if accept:
-            if was_rejected:
-                store.log_rejection(self.coder, document_id, segment, code, withdrawn=True)
-                action.undo.append(("reject", (document_id, segment, code)))
-            added, _ = store.replace_human_decisions(self.coder, {(document_id, segment): {code: True}})
-            if added:
-                action.undo.append(("remove_segment", (document_id, segment, code)))
-        else:
-            store.replace_human_decisions(self.coder, {(document_id, segment): {code: False}})
-            action.undo.extend(("restore", tuple(c)) for c in before)
-            if not was_rejected:
-                store.log_rejection(self.coder, document_id, segment, code)
-                action.undo.append(("unreject", (document_id, segment, code)))
+        with store.transaction():  # check, write and undo record under one lock
+            self._check(document_id, segment, code)
+            before = self._own(document_id, segment, code)
+            was_rejected = (document_id, segment, code) in store.rejections(self.coder, document_id)
+            result = record_decisions(store, self.coder, [Decision(
+                document_id, segment, {code: accept}, text=text, where="workbench")])
+            if result.problems:
+                raise ReviewError(result.problems[0].replace(
+                    "row skipped (export a new sheet)", "nothing stored; reload the page"))
+            action = Action(f"{'accepted' if accept else 'rejected'} {code} on #{segment}")
+            if accept:
+                if result.added:
+                    action.undo.append(("remove_segment", (document_id, segment, code)))
+                if was_rejected:
+                    action.undo.append(("reject", (document_id, segment, code)))
+            else:
+                action.undo.extend(("restore", tuple(c)) for c in before)
+                if not was_rejected:
+                    store.log_rejection(self.coder, document_id, segment, code)  # logged too
+                    action.undo.append(("unreject", (document_id, segment, code)))
         self.history.append(action)
         return action.label
 
     def change(self, document_id: str, segment: int, code: str, to: str, *,
-               start: int | None = None, end: int | None = None) -> str:
+               start: int | None = None, end: int | None = None, text: str | None = None) -> str:
         """Replace ``code`` by ``to``: on a suggestion, the old code is rejected and the new
         one coded on the segment; on this coder's own span (``start``/``end``), the span is
-        recoded."""
-        self._check(document_id, segment, code)
-        self._check_code(to)
-        if start is not None and end is not None:
-            steps = [self.remove(document_id, start, end, code), self.add(document_id, start, end, to)]
-        else:
-            steps = [self.decide(document_id, segment, code, False),
-                     self.decide(document_id, segment, to, True)]
+        recoded. Both steps in one transaction."""
+        mark = len(self.history)
+        try:
+            with self.store.transaction():
+                self._check(document_id, segment, code)
+                self._check_code(to)
+                if start is not None and end is not None:
+                    steps = [self.remove(document_id, start, end, code),
+                             self.add(document_id, start, end, to)]
+                else:
+                    steps = [self.decide(document_id, segment, code, False, text=text),
+                             self.decide(document_id, segment, to, True, text=text)]
+        except BaseException:
+            del self.history[mark:]  # rolled back: nothing of it to undo
+            raise
         done = self.history[-len(steps):]
         del self.history[-len(steps):]
         self.history.append(Action(f"changed {code} to {to} on #{segment}",
@@ -448,21 +464,24 @@ class Workbench:
         return self.history[-1].label
 
     def add(self, document_id: str, start: int, end: int, code: str) -> str:
-        """Code ``text[start:end]`` (code points) as this coder's human coding."""
-        self._check(document_id, None, code)
-        text = self.store.document_text(document_id)
-        if not (0 <= start < end <= len(text)):
-            raise ReviewError(f"span {start}-{end} is outside {document_id} "
-                              f"({len(text)} characters)")
-        spans = sorted((s, e, i) for (d, i), (s, e) in self.store.segment_spans().items()
-                       if d == document_id)
-        containing = next((i for s, e, i in spans if s <= start < e), None)
-        if containing is None:
-            containing = next((i for s, e, i in spans if s < end and start < e), None)
-        if containing is None:
-            raise ReviewError(f"span {start}-{end} lies outside every segment of {document_id}")
-        coding = Coding(document_id, containing, start, end, code, "human", 1.0, self.coder)
-        added = self.store.add_human_codings([coding])
+        """Code ``text[start:end]`` (code points) as this coder's human coding, stored like a
+        row of ``qcode import codings``."""
+        store = self.store
+        with store.transaction():  # the segment found and the coding stored under one lock
+            self._check(document_id, None, code)
+            text = store.document_text(document_id)
+            if not (0 <= start < end <= len(text)):
+                raise ReviewError(f"span {start}-{end} is outside {document_id} "
+                                  f"({len(text)} characters)")
+            spans = sorted((s, e, i) for (d, i), (s, e) in store.segment_spans().items()
+                           if d == document_id)
+            containing = next((i for s, e, i in spans if s <= start < e), None)
+            if containing is None:
+                containing = next((i for s, e, i in spans if s < end and start < e), None)
+            if containing is None:
+                raise ReviewError(f"span {start}-{end} lies outside every segment of {document_id}")
+            coding = Coding(document_id, containing, start, end, code, "human", 1.0, self.coder)
+            added = store.add_human_codings([coding])
         action = Action(f"coded {code}: “{_short(text[start:end])}”")
         if added:
             action.undo.append(("remove_span", (document_id, start, end, code)))
@@ -512,13 +531,20 @@ class Workbench:
         """Take back the last action of this session; a message saying what was undone."""
         if not self.history:
             return "nothing to undo"
-        action = self.history.pop()
+        action = self.history[-1]
         store = self.store
+        with store.transaction():  # all of an action's steps, or none
+            self._undo_steps(store, action)
+        self.history.pop()
+        return f"undone: {action.label}"
+
+    def _undo_steps(self, store: Store, action: Action) -> None:
         for step, args in action.undo:
             if step == "remove_segment":  # the coding goes; no rejection is left in its place
                 doc, seg, code = args
-                start, end = store.segment_spans()[(doc, seg)]
-                store.remove_human_coding(doc, start, end, code, self.coder, detail="serve undo")
+                span = store.segment_spans().get((doc, seg))
+                if span is not None:  # gone with a re-tag: nothing left to take back
+                    store.remove_human_coding(doc, *span, code, self.coder, detail="serve undo")
             elif step == "remove_span":
                 store.remove_human_coding(*args, self.coder, detail="serve undo")
             elif step == "restore":
@@ -531,7 +557,6 @@ class Workbench:
                 store.log_rejection(self.coder, *args, withdrawn=True)
             elif step == "delete_memo":
                 store.delete_memo(*args)
-        return f"undone: {action.label}"
 
     def _own(self, document_id: str, segment: int, code: str) -> list[tuple[Any, ...]]:
         """This coder's codings of ``code`` on a segment as (doc, seg, start, end, code)."""

@@ -103,17 +103,26 @@ function step(direction) {
   focusEntry(next);
 }
 
+function segmentText(el) {
+  // the turn exactly as shown (the server refuses a decision on a turn that changed since);
+  // null in the redacted view, which shows placeholders instead of the stored text
+  const seg = el.closest(".seg");
+  const pieces = seg ? seg.querySelectorAll(".text [data-s]") : [];
+  return pieces.length ? [...pieces].map((p) => p.textContent).join("") : null;
+}
+
 async function act(el, what) {
   const d = el.dataset;
   const segment = Number(d.segment);
   let done = null;
   if (what === "accept" || what === "reject") {
     if (d.kind !== "suggestion") { status("only automatic suggestions are accepted or rejected"); return; }
-    done = await post("decide", { document: documentId, segment, code: d.code, decision: what });
+    done = await post("decide", { document: documentId, segment, code: d.code, decision: what,
+      text: segmentText(el) });
   } else if (what === "change") {
     const to = await pickCode("Change " + d.code + " to");
     if (!to) return;
-    const payload = { document: documentId, segment, code: d.code, to };
+    const payload = { document: documentId, segment, code: d.code, to, text: segmentText(el) };
     if (d.kind === "mine") { payload.start = Number(d.start); payload.end = Number(d.end); }
     done = await post("change", payload);
   } else if (what === "remove") {
