@@ -598,3 +598,16 @@ def test_a_damaged_member_is_a_one_line_error(tmp_path: Path) -> None:
     archive.write_bytes(bytes(data))
     with pytest.raises(ExchangeError, match=r"member 'sources/a.txt' cannot be read: the archive is damaged"):
         read_qdpx(archive)
+
+
+def test_project_sets_are_reported_with_their_codes_and_sources(tmp_path: Path) -> None:
+    qde = f"""<Project xmlns="urn:QDA-XML:project:1.0" name="p">
+  <CodeBook><Codes><Code guid="{G(10)}" name="Polisen" isCodable="true"/></Codes></CodeBook>
+  <Sources><TextSource guid="{G(20)}" name="intervju 3"><PlainTextContent>Text.</PlainTextContent>
+  </TextSource></Sources>
+  <Sets><Set guid="{G(50)}" name="Myndigheter"><MemberCode targetGUID="{G(10)}"/>
+    <MemberSource targetGUID="{G(20)}"/></Set></Sets>
+</Project>"""
+    result = import_qdpx(make_qdpx(tmp_path / "s.qdpx", qde, {}), Store(tmp_path / "s.db"))
+    assert "set 'Myndigheter' not kept (qcode has no code groups); its 2 member(s): polisen, " \
+           "intervju 3" in result.notes
