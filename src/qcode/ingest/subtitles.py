@@ -73,7 +73,7 @@ def _vtt_cues(text: str, path: Path) -> list[_Cue]:
 
     try:
         captions = webvtt.from_string(text).captions
-    except (MalformedFileError, MalformedCaptionError, ValueError) as error:
+    except (MalformedFileError, MalformedCaptionError, ValueError, OverflowError) as error:
         raise TranscriptError(f"not a valid WebVTT file: {error}", path=str(path)) from None
     cues = []
     for caption in captions:
@@ -89,7 +89,7 @@ def _srt_cues(text: str, path: Path) -> list[_Cue]:
 
     try:
         subtitles = list(srt.parse(text))
-    except (srt.SRTParseError, ValueError) as error:
+    except (srt.SRTParseError, ValueError, OverflowError) as error:  # hours past any clock
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise TranscriptError(f"not a valid SRT file: {message}", path=str(path)) from None
     cues = []
