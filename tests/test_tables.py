@@ -15,6 +15,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qcode.cli import cli
 from qcode.errors import QcodeError, ReviewError, TranscriptError
@@ -234,6 +236,21 @@ def test_damaged_xlsx_xml_is_a_one_line_error_naming_the_file(tmp_path: Path) ->
     assert failures > 0  # the mutations do break files, and every break is a QcodeError
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400) | st.text(alphabet=';,\t"\n\r ab1åé', max_size=200).map(
+    lambda t: t.encode("utf-8")))
+def test_any_bytes_as_a_table_raise_only_qcode_errors(tmp_path: Path, data: bytes) -> None:
+    for name in ("t.csv", "t.xlsx"):
+        path = tmp_path / name
+        path.write_bytes(data)
+        try:
+            table = read_table_file(path)
+        except QcodeError as err:
+            assert "\n" not in str(err) and str(err).startswith(str(path))
+        else:
+            assert all(len(row) == len(table.header) for _n, row in table.rows)
+
+
 # -- survey tables: Swedish headers and names --------------------------------------------------
 def test_swedish_headers_and_a_name_column_that_is_never_the_id(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
@@ -294,7 +311,20 @@ def test_tag_reads_excel_survey_and_sidecar(project: Path) -> None:
         docs = store.documents_frame().set_index("document")
     assert docs.loc["polis-01", "group"] == "polis" and docs.loc["polis-02", "Ort"] == "Ljungby"
     assert docs.loc["1", "group"] == "taxi" and docs.loc["2", "group"] == "hotell"
+    assert set(docs["kind"]) == {"interview", "survey"} and docs.loc["1", "kind"] == "survey"
     assert "cp1252" in result.output  # the encoding fallback is reported
+
+
+def test_tag_says_when_a_survey_has_no_id_column(project: Path) -> None:
+    excel_csv(project / "t" / "enkät.csv", [["Namn", "Grupp", "Vad behöver ni?"],
+                                            ["Helena Strand", "taxi", LONG_A]])
+    result = invoke("tag", "t")
+    assert result.exit_code == 0, result.output
+    assert "no id column" in result.output and "enkät-<line>" in result.output
+    with Store(project / "p.db") as store:
+        docs = store.documents_frame().set_index("document")
+    assert docs.loc["enkät-2", "namn"] == "Helena Strand"  # kept, as private name metadata
+    assert "Helena Strand" not in set(docs.index)
 
 
 def test_crosstab_reads_an_excel_survey_with_decimal_commas(project: Path) -> None:
@@ -319,6 +349,7 @@ def test_import_review_reads_a_sheet_saved_by_swedish_excel(project: Path) -> No
     excel_csv(project / "r-excel.csv", rows)
     result = invoke("import", "review", "r-excel.csv", "--coder", "AB")
     assert result.exit_code == 0, result.output
+    assert "r-excel.csv: not UTF-8; read as Windows-1252" in result.output
     with Store(project / "p.db") as store:
         human = store.codings_frame(source="human")
     assert ("polis-01", 1, "samverkan") in set(zip(human["document"], human["segment"],
@@ -327,11 +358,13 @@ def test_import_review_reads_a_sheet_saved_by_swedish_excel(project: Path) -> No
 
 def test_import_codings_reads_a_swedish_excel_csv(project: Path) -> None:
     invoke("tag", "t")
-    excel_csv(project / "c.csv", [["document", "segment", "code"], ["polis-01", "2", "beredskap"],
-                                  ["2", "0", "samverkan"]])
+    excel_csv(project / "c.csv", [["document", "segment", "code", "anteckning"],
+                                  ["polis-01", "2", "beredskap", "självklart"],
+                                  ["2", "0", "samverkan", "båda"]])
     result = invoke("import", "codings", "c.csv", "--coder", "AB")
     assert result.exit_code == 0, result.output
-    assert "codings added: 2" in result.output
+    assert "codings added: 2" in result.output and "rows skipped: 0" in result.output
+    assert "c.csv: not UTF-8; read as Windows-1252" in result.output
 
 
 def test_evaluate_reads_a_swedish_excel_gold_file(project: Path) -> None:
@@ -341,7 +374,7 @@ def test_evaluate_reads_a_swedish_excel_gold_file(project: Path) -> None:
                                      ["polis-02", "samverkan", "åtgärd"]])
     result = invoke("evaluate", "--gold", "gold.csv")
     assert result.exit_code == 0, result.output
-    assert "beredskap" in result.output
+    assert "beredskap" in result.output and "gold.csv: not UTF-8" in result.output
 
 
 def test_a_broken_table_is_one_line_in_every_command(project: Path) -> None:

@@ -356,6 +356,8 @@ def coder_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _echo_import(result: Any) -> None:
+    for message in getattr(result, "warnings", ()):
+        warn(message)
     for problem in result.problems:
         warn(problem)
     click.echo(f"segments: {result.segments}; codings added: {result.added}; "

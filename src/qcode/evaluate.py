@@ -77,7 +77,9 @@ def read_gold(path: str | Path) -> pd.DataFrame:
         frame["start"] = frame["start"].astype("Int64")
         frame["end"] = frame["end"].astype("Int64")
     front = ["document", "start", "end", "code"] if spans else ["document", "code"]
-    return frame[front + [c for c in header if c not in front]]
+    frame = frame[front + [c for c in header if c not in front]]
+    frame.attrs["warnings"] = list(table.warnings)  # e.g. read as cp1252
+    return frame
 
 
 def _span(start: str, end: str, path: Path, line: int) -> tuple[int | None, int | None]:

@@ -600,7 +600,7 @@ class Project:
         segments = store.segments_frame(with_text=False) if "start" in gold_frame else None
         table = ev.evaluate_codings(predicted, gold_frame, documents, codes=code_list,
                                     level=level, segments=segments)
-        notes = []
+        notes = [f"warning: {w}" for w in gold_frame.attrs.get("warnings", ())]
         if missing:
             notes.append(f"warning: {len(missing)} gold document(s) not in the project: "
                          + ", ".join(missing[:10]))

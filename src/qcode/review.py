@@ -55,6 +55,8 @@ class ImportResult:
     removed: int = 0
     segments: int = 0
     problems: list[str] = field(default_factory=list)
+    #: remarks on the file itself (read as cp1252), printed but not counted as skipped rows.
+    warnings: list[str] = field(default_factory=list)
 
 
 # -- export ---------------------------------------------------------------------------------
@@ -308,7 +310,8 @@ def _text(value: Any) -> str:
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
-def read_sheet(path: str | Path, *, what: str = "review sheet"
+def read_sheet(path: str | Path, *, what: str = "review sheet",
+               warnings: list[str] | None = None
                ) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and rows (with their 1-based line/row number) of a review xlsx or csv/tsv, every
     cell as text, read by the one table reader (:func:`qcode.tables.read_table_file`: Swedish
@@ -320,6 +323,8 @@ def read_sheet(path: str | Path, *, what: str = "review sheet"
         raise ReviewError(f"cannot read this {what}; use .xlsx or .csv", path=str(path))
     table = read_table_file(path, what=what, error=ReviewError, keep_formulas=True,
                             sheet="review")
+    if warnings is not None:  # the encoding fallback, for the caller to print
+        warnings.extend(table.warnings)
     return ([_text(h) for h in table.header],
             [(line, [_text(v) for v in values]) for line, values in table.rows])
 
@@ -359,7 +364,8 @@ class Decision:
     where: str = ""
 
 
-def read_review_sheet(path: str | Path, store: Store) -> tuple[list[Decision], list[str]]:
+def read_review_sheet(path: str | Path, store: Store, *, warnings: list[str] | None = None
+                      ) -> tuple[list[Decision], list[str]]:
     """The decisions of a review sheet and the problems found reading it (unknown columns,
     bad segment ids). A code cell holding anything but ``1``/``x``/``ja`` or blank/``0``
     (a formula, a stray word) stops the import with the file and row, before anything is
@@ -367,7 +373,7 @@ def read_review_sheet(path: str | Path, store: Store) -> tuple[list[Decision], l
     :func:`record_decisions`, under the lock that writes them.
     """
     path = Path(path)
-    header, rows = read_sheet(path)
+    header, rows = read_sheet(path, warnings=warnings)
     lower = [h.lower() for h in header]
     if "segment" not in lower:
         raise ReviewError(f"no `segment` column; found {', '.join(header) or '(none)'} "
@@ -509,9 +515,11 @@ def import_review(path: str | Path, store: Store, coder: str) -> ImportResult:
     12
     """
     coder = _check_coder(coder)
-    decisions, problems = read_review_sheet(path, store)  # the file is read before the lock
+    notes: list[str] = []
+    decisions, problems = read_review_sheet(path, store, warnings=notes)  # read before the lock
     result = record_decisions(store, coder, decisions)
     result.problems[:0] = problems
+    result.warnings[:0] = notes
     return result
 
 
@@ -528,7 +536,8 @@ def import_codings(path: str | Path, store: Store, coder: str, *, snap: bool = F
     """
     coder = _check_coder(coder)
     path = Path(path)
-    header, rows = read_sheet(path)
+    notes: list[str] = []
+    header, rows = read_sheet(path, what="codings file", warnings=notes)
     lower = [h.lower() for h in header]
     position = {name: i for i, name in enumerate(lower)}
     by_span = "start" in position and "end" in position
@@ -572,7 +581,8 @@ def import_codings(path: str | Path, store: Store, coder: str, *, snap: bool = F
         codings.extend(made)
     added = store.add_human_codings(codings)
     return ImportResult(added=added, segments=len({(c.document_id, c.segment_index)
-                                                   for c in codings}), problems=problems)
+                                                   for c in codings}), problems=problems,
+                        warnings=notes)
 
 
 def _segment_coding(doc: str, code: str, coder: str, value: str,
