@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from qcode.errors import DuplicateDocument, TranscriptError, UnsupportedFormat
-from qcode.ingest import (IngestConfig, apply_sidecar, discover, iter_documents,
+from qcode.ingest import (IngestConfig, apply_sidecar, discover, discover_inputs, iter_documents,
                           load_sidecar_metadata, read_path)
 
 
@@ -19,19 +19,24 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 def test_discover_expands_folders_sorted_and_skips_clutter(tmp_path: Path) -> None:
     for name in ["b.txt", "a.md", "sub/c.docx", "sub/d.vtt", "e.srt", "f.csv", "g.xlsx",
                  ".hidden.txt", ".git/x.txt", "README.md", "readme.txt", "metadata.csv",
-                 "~$lock.docx", "notes.pdf", "sub/Metadata.CSV", "sub/Thumbs.db"]:
+                 "~$lock.docx", "notes.doc", "sub/Metadata.CSV", "sub/Thumbs.db", "h.odt",
+                 "i.pdf", "sub/bild.png"]:
         write(tmp_path / name, "x")
-    # notes.pdf is kept so that reading it says "unsupported" rather than skipping it silently
-    assert [p.relative_to(tmp_path).as_posix() for p in discover([tmp_path])] == [
-        "a.md", "b.txt", "e.srt", "f.csv", "g.xlsx", "notes.pdf", "sub/c.docx", "sub/d.vtt"]
+    found = discover_inputs([tmp_path])
+    assert [p.relative_to(tmp_path).as_posix() for p in found.files] == [
+        "a.md", "b.txt", "e.srt", "f.csv", "g.xlsx", "h.odt", "i.pdf", "sub/c.docx", "sub/d.vtt"]
+    # files of other types are set aside and named together in one warning, not silently lost
+    assert [p.name for p in found.unsupported] == ["notes.doc", "bild.png"]
+    [warning] = found.warnings()
+    assert "notes.doc" in warning and "bild.png" in warning and "skipped 2 file(s)" in warning
 
 
 def test_discover_keeps_explicit_files_in_order_once(tmp_path: Path) -> None:
-    pdf = write(tmp_path / "notes.pdf", "x")
+    doc = write(tmp_path / "notes.doc", "x")
     txt = write(tmp_path / "z.txt", "x")
-    assert discover([pdf, txt, str(txt), tmp_path]) == [pdf, txt]
-    with pytest.raises(UnsupportedFormat):
-        read_path(pdf)
+    assert discover([doc, txt, str(txt), tmp_path]) == [doc, txt]
+    with pytest.raises(UnsupportedFormat, match="save it as .docx"):
+        read_path(doc)
 
 
 def test_sidecar_fills_missing_metadata_and_front_matter_wins(tmp_path: Path) -> None:

@@ -104,10 +104,13 @@ def test_markdown_bold_labels() -> None:
     assert spans(text) == [("Intervjuare", True, "Hur?", {}), ("Respondent", False, "Så här.", {})]
 
 
-def test_text_before_the_first_label_is_kept_as_paragraphs() -> None:
+def test_text_before_the_first_label_is_the_preamble_not_a_turn() -> None:
+    from qcode.ingest.turns import read_turns
+
     text = "Intervju 3, kommun\n\nI: Fråga?\nR: Svar."
-    assert [s[:3] for s in spans(text)] == [("respondent", False, "Intervju 3, kommun"),
-                                            ("I", True, "Fråga?"), ("R", False, "Svar.")]
+    assert [s[:3] for s in spans(text)] == [("I", True, "Fråga?"), ("R", False, "Svar.")]
+    start, end = read_turns(text).preamble
+    assert text[start:end] == "Intervju 3, kommun"
 
 
 # -- timestamps ----------------------------------------------------------------------------------
@@ -291,9 +294,12 @@ def test_unreadable_file_via_oserror(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_unknown_suffix(tmp_path: Path) -> None:
     path = write(tmp_path, "intervju.doc", b"\xd0\xcf\x11\xe0")
-    with pytest.raises(UnsupportedFormat, match=r"'\.doc'") as info:
+    with pytest.raises(UnsupportedFormat, match=r"old Word \.doc file.*save it as \.docx") as info:
         read_path(path)
-    assert str(path) in str(info.value) and ".docx" in str(info.value)
+    assert str(path) in str(info.value)
+    other = write(tmp_path, "intervju.xyz", b"x")
+    with pytest.raises(UnsupportedFormat, match=r"'\.xyz'.*\.docx"):
+        read_path(other)
 
 
 def test_very_large_single_line_file(tmp_path: Path) -> None:
@@ -326,16 +332,17 @@ DATA = Path(__file__).parent / "data" / "ingest"
 def test_a_realistic_transcript_with_header_lines_and_colons_in_speech() -> None:
     [doc] = read_path(DATA / "kommun-ifo.txt")
     assert [(t.speaker, t.is_interviewer, t.metadata.get("timestamp")) for t in doc.turns] == [
-        ("respondent", False, None),
         ("Intervjuare", True, "00:00:12"), ("IP", False, None),
         ("Intervjuare", True, None), ("IP", False, "00:01:40"),
         ("Intervjuare", True, "00:03:05"), ("IP", False, None),
         ("Intervjuare", True, None), ("IP", False, None),
     ]
     said = [doc.text[t.start:t.end] for t in doc.turns]
-    assert said[0].startswith("Intervju med enhetschef") and said[0].endswith("kommunhuset")
-    assert "Det var så här: en kvinna" in said[4] and said[4].endswith("något mer bakom.")
-    assert said[6] == ("Vi ordnade ett skyddat boende först.\nAlltså: det var det viktigaste "
+    start, end = doc.reading.preamble  # the title and header lines: kept, never a turn
+    assert doc.text[start:end].startswith("Intervju med enhetschef")
+    assert doc.text[start:end].endswith("kommunhuset")
+    assert "Det var så här: en kvinna" in said[3] and said[3].endswith("något mer bakom.")
+    assert said[5] == ("Vi ordnade ett skyddat boende först.\nAlltså: det var det viktigaste "
                        "just då.\nSen kontaktade vi polisen, kl 14:30 samma dag.")
 
 

@@ -178,6 +178,10 @@ def init(folder: str, codebook: str | None) -> None:
 @click.option("--text-columns", default=None,
               help="Survey tables: comma-separated free-text columns (default: detected).")
 @click.option("--keep-going", is_flag=True, help="Code the other files when one fails (exit 1).")
+@click.option("--strict", is_flag=True,
+              help="Refuse files in a folder that qcode cannot read instead of skipping them.")
+@click.option("--replace", "replace_existing", is_flag=True,
+              help="Let a file replace a stored document of the same id read from another path.")
 @click.option("--model/--no-model", "model", default=None,
               help="Apply the project's trained model (`qcode train`) and keep it switched on "
                    "for later runs / leave it out of this run. Default: as switched on by "
@@ -195,7 +199,8 @@ def init(folder: str, codebook: str | None) -> None:
 def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str | None,
         code_interviewer: bool | None, id_column: str | None, text_columns: str | None,
         keep_going: bool, max_file_mb: float | None, jobs: int, output: str | None,
-        fmt: str | None, model: bool | None = None, no_companion: bool = False) -> None:
+        fmt: str | None, model: bool | None = None, no_companion: bool = False,
+        strict: bool = False, replace_existing: bool = False) -> None:
     """Ingest, segment and code PATHS (files or folders) and store the codings.
 
     Unchanged documents are skipped on a re-run; human codings are never deleted. When the
@@ -212,9 +217,12 @@ def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str 
     with project:
         result = project.tag(list(paths) or None, keep_going=keep_going,
                              jobs=jobs or available_cores(), progress=_progress_bar,
-                             model=model, companion=False if no_companion else None)
+                             model=model, companion=False if no_companion else None,
+                             strict=strict, replace_existing=replace_existing)
         for message in result.warnings:
             warn(message)
+        if result.warnings:
+            click.echo(f"warnings: {len(result.warnings)} (see above)", err=True)
         click.echo(
             f"documents: {result.documents_tagged} tagged, {result.documents_unchanged} unchanged; "
             f"segments: {result.segments}"

@@ -62,13 +62,27 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """How a transcript was read, for ``qcode inspect`` and warnings: the preamble span
+    (title and header lines before the first turn: kept in the text, never a turn), the
+    speakers taken as the interviewer and why (``"front matter"``, ``"label"``, ``"guess"`` or
+    None when no interviewer was found), and whether the text had speaker labels at all."""
+
+    preamble: tuple[int, int] | None = None
+    interviewer: tuple[str, ...] = ()
+    reason: str | None = None
+    labelled: bool = True
+
+
+@dataclass(frozen=True)
 class Document:
     """An ingested source: normalised text, its turns and its case metadata.
 
     ``metadata`` holds the known keys (title, organisation, group, main_group, date,
     interviewer) and any other case attribute; ``warnings`` are non-fatal remarks from ingest
     (encoding fallback, metadata conflicts) that the CLI prints to stderr. ``kind`` is
-    ``interview`` (a transcript) or ``survey`` (a row of a survey table).
+    ``interview`` (a transcript) or ``survey`` (a row of a survey table); ``reading`` says how a
+    transcript's speakers were found (see :class:`Reading`).
     """
 
     id: str
@@ -78,6 +92,7 @@ class Document:
     metadata: Mapping[str, Any] = field(default_factory=lambda: frozen_mapping({}))
     warnings: tuple[str, ...] = ()
     kind: str = "interview"
+    reading: Reading | None = None  # transcripts only; None for survey rows and imports
 
     @property
     def title(self) -> str | None:

@@ -11,8 +11,10 @@ every method returns a pandas DataFrame (or a small result object holding one).
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import signal
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -274,6 +276,8 @@ class Project:
         progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
         model: bool | None = None,
         companion: bool | None = None,
+        strict: bool = False,
+        replace_existing: bool = False,
     ) -> TagResult:
         """Ingest, segment, code and store every document under ``paths``.
 
@@ -293,17 +297,21 @@ class Project:
         companion model shipped beside the codebook (see :meth:`companion`) votes with the
         rules; ``companion=False`` switches it off for this run, and a companion trained for
         another version of the codebook is left out with one warning.
+        Files in a folder that qcode cannot read (other formats, pipes, undecodable names) are
+        skipped with one warning, or refused with ``strict``; a folder with nothing to read is
+        an error. A document id already stored from another file that still exists is an
+        error unless ``replace_existing`` (two folders holding ``polis-01.md`` must not
+        overwrite each other silently).
 
         >>> Project("demo").tag(["transcripts/"], keep_going=True).summary  # doctest: +SKIP
         """
-        from .ingest import discover
-
         paths = self._input_paths(
             paths, "nothing to tag: give a folder or file, e.g. `qcode tag transcripts/`")
+        result = TagResult(summary=pd.DataFrame())
+        files = self._discover(paths, result, strict)
         codebook = self.codebook
         store = self.store
         store.save_codes(codebook.walk(), codebook.sha256)
-        result = TagResult(summary=pd.DataFrame())
         trained, shipped = self._voters(model, companion, result.warnings)
         shipped_sha = hashlib.sha256(shipped.read_bytes()).hexdigest() if shipped else None
         job = _TagJob(codebook, self.config.unit, self.config.code_interviewer,
@@ -312,12 +320,12 @@ class Project:
         job.model = trained
         job.use_companion = shipped is not None
         job.id_check = self._id_redactor()
-        files = discover(paths)
+        known_paths = {} if replace_existing else store.document_paths()
         fingerprints, unchanged = _unchanged_files(files, job, store.file_states())
         running = _run_tag_job(job, [f for f in files if f not in unchanged], jobs)
         try:
             self._store_outcomes(_merge_unchanged(files, unchanged, running), job, fingerprints,
-                                 result, keep_going, progress)
+                                 result, keep_going, progress, known_paths)
         finally:
             running.close()  # stops the worker pool now, also when a file failed
         result.summary = self.summary()
@@ -325,8 +333,10 @@ class Project:
 
     def _store_outcomes(self, outcomes: Iterable[tuple[Path, Any]], job: "_TagJob",
                         fingerprints: dict[Path, str | None], result: TagResult,
-                        keep_going: bool, progress: Callable | None) -> None:
-        """Write each file's prepared documents as they arrive, in file order."""
+                        keep_going: bool, progress: Callable | None,
+                        known_paths: dict[str, str | None]) -> None:
+        """Write each file's prepared documents as they arrive, in file order;
+        ``known_paths`` are the stored documents' paths (empty: replace whatever is stored)."""
         store = self.store
         if progress is not None:
             outcomes = progress(outcomes)
@@ -344,6 +354,11 @@ class Project:
                     "give one of them another `id:` in its front matter", path=str(path))
                 self._fail(result, path, error, keep_going)
                 continue
+            clash = (None if isinstance(outcome, _UnchangedFile)
+                     else _path_clash(path, ids, known_paths))
+            if clash is not None:
+                self._fail(result, path, clash, keep_going)
+                continue
             seen.update((i, str(path)) for i in ids)
             if isinstance(outcome, _UnchangedFile):
                 result.warnings.extend(w for d in outcome for w in d[2])
@@ -354,6 +369,21 @@ class Project:
             if fingerprints.get(path):
                 store.save_file_state(str(path), fingerprints[path], [
                     (p.document.id, p.sha256, p.document.warnings) for p in outcome])
+
+    def _discover(self, paths: Sequence[str | Path], result: TagResult, strict: bool
+                  ) -> list[Path]:
+        """The files to read; skipped ones become one warning each (errors with ``strict``)."""
+        from .ingest import discover_inputs, no_transcripts_message
+
+        found = discover_inputs(paths)
+        skipped = found.warnings()
+        if strict and skipped:
+            raise TranscriptError(skipped[0] + "; remove them or run without --strict")
+        result.warnings.extend(skipped)
+        if not found.files:
+            raise TranscriptError(no_transcripts_message(found.empty_folders
+                                                         or [Path(p) for p in paths]))
+        return found.files
 
     @staticmethod
     def _fail(result: TagResult, path: Path, error: QcodeError, keep_going: bool) -> None:
@@ -1009,7 +1039,8 @@ class _TagJob:
             return path, error
         prepared = []
         if sidecar:
-            documents = [apply_sidecar(document, sidecar) for document in documents]
+            documents = [apply_sidecar(document, sidecar, self.ingest_config.interviewer_labels)
+                         for document in documents]
         if self.id_check is not None:
             documents = private_ids(documents, path, self.id_check)
         for document in documents:
@@ -1024,6 +1055,25 @@ class _TagJob:
             codings = [v.coding for v in verdicts if v.stored]
             prepared.append(PreparedDocument(document, sha, False, segments, codings))
         return path, prepared
+
+
+def _path_clash(path: Path, ids: list[str], known_paths: dict[str, str | None]
+                ) -> DuplicateDocument | None:
+    """The error for a document id stored from another file that still exists, if any."""
+    for doc_id in ids:
+        stored = known_paths.get(doc_id)
+        if not stored or stored == str(path) or not Path(stored).is_file():
+            continue
+        try:
+            if Path(stored).resolve() == path.resolve():
+                continue
+        except OSError:
+            pass
+        return DuplicateDocument(
+            f"document id {doc_id!r} is already stored from {stored}; tagging this file would "
+            "replace it. Give one of them another `id:` in its front matter, or pass --replace "
+            "to replace it", path=str(path))
+    return None
 
 
 class _UnchangedFile(list):
@@ -1043,12 +1093,22 @@ def _fingerprint(path: Path, job: _TagJob, sidecars: dict[Path, str]) -> str | N
             sidecars[folder] = hashlib.sha256((folder / SIDECAR_NAME).read_bytes()).hexdigest()
         except OSError:
             sidecars[folder] = "-"
+    # stat before reading: a pipe would block, a huge file would be read whole only to be
+    # refused by the size check
     try:
-        data = path.read_bytes()
+        info = os.stat(path)
     except OSError:
         return None
+    limit = job.ingest_config.max_file_mb
+    if not stat.S_ISREG(info.st_mode) or (limit and info.st_size > limit * 1024 * 1024):
+        return None
     digest = hashlib.sha256(f"{job.tag_key}\0{job.ingest_config!r}\0{sidecars[folder]}\0".encode())
-    digest.update(data)
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
     return digest.hexdigest()
 
 

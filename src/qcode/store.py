@@ -493,6 +493,10 @@ class Store:
     def document_ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM documents ORDER BY id")]
 
+    def document_paths(self) -> dict[str, str | None]:
+        """Every stored document's id -> the path it was read from (None if unknown)."""
+        return {row[0]: row[1] for row in self.conn.execute("SELECT id, path FROM documents")}
+
     def document_text(self, document_id: str) -> str:
         row = self.conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()
         if row is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as _dt
+import io
 import json
 import unicodedata
 from dataclasses import dataclass, field
@@ -67,6 +68,45 @@ def read_bytes(path: Path) -> bytes:
     except OSError as error:
         raise TranscriptError(f"cannot read the file: {error.strerror or error}",
                               path=str(path)) from None
+
+
+#: limits for the zip inside an office file (.docx, .odt): the text of the longest interview
+#: is a few MB of XML; images may add some. A member that inflates more than
+#: MAX_ZIP_RATIO times (past a small floor) is a zip bomb, not a document.
+MAX_ZIP_MEMBER_BYTES = 256 * 1024 * 1024
+MAX_ZIP_TOTAL_BYTES = 512 * 1024 * 1024
+MAX_ZIP_MEMBERS = 10_000
+MAX_ZIP_RATIO = 300
+_ZIP_RATIO_FLOOR = 8 * 1024 * 1024
+
+
+def check_office_zip(data: bytes, path: Path, kind: str) -> None:
+    """Refuse an office file (a zip) whose members would unpack to too much, before any XML
+    is read: declared sizes are checked here, and :mod:`zipfile` never inflates a member past
+    its declared size (a lying header ends in a CRC error instead), so memory stays bounded.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise TranscriptError(f"not a readable {kind} file (damaged, or an old format saved "
+                              f"under a new name? open it and save it again): {error}",
+                              path=str(path)) from None
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise TranscriptError(f"refused: the {kind} file has {len(infos)} parts (limit "
+                              f"{MAX_ZIP_MEMBERS})", path=str(path))
+    total = 0
+    for info in infos:
+        total += info.file_size
+        bomb = (info.file_size > _ZIP_RATIO_FLOOR
+                and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1))
+        if info.file_size > MAX_ZIP_MEMBER_BYTES or total > MAX_ZIP_TOTAL_BYTES or bomb:
+            raise TranscriptError(
+                f"refused: part {info.filename!r} of the {kind} file would unpack to "
+                f"{info.file_size / 2**20:,.0f} MB from {len(data) / 2**20:.1f} MB (a zip bomb or "
+                "a damaged file)", path=str(path))
 
 
 def _line_of_byte(data: bytes, offset: int) -> int:

@@ -10,6 +10,7 @@ YAML front matter typed as paragraphs between two ``---`` paragraphs.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
@@ -17,10 +18,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import TranscriptError
-from ..models import Document, frozen_mapping
-from .common import IngestConfig, normalise_text, parse_front_matter, read_bytes, split_metadata
-from .turns import (SENTENCE_OPENERS, is_known_label, label_shape_ok, normalise_label,
-                    parse_turns)
+from ..models import Document
+from .common import (IngestConfig, check_office_zip, normalise_text, parse_front_matter,
+                     read_bytes)
+from .text import transcript_document
+from .turns import SENTENCE_OPENERS, is_known_label, label_shape_ok, normalise_label
 
 
 @dataclass(frozen=True)
@@ -38,18 +40,25 @@ def _open(path: Path) -> Any:
     data = read_bytes(path)
     if not data:
         raise TranscriptError("empty file: 0 bytes", path=str(path))
+    check_office_zip(data, path, "Word .docx")
     try:
         return docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as error:
         raise TranscriptError(
             "not a readable Word .docx file (an old .doc or a damaged file? open it in Word "
-            f"and save as .docx): {error}", path=str(path)) from None
+            f"and save as .docx): {_one_line(error)}", path=str(path)) from None
     except Exception as error:  # python-docx raises its own PackageNotFoundError and lxml errors
         if type(error).__name__ in ("PackageNotFoundError", "XMLSyntaxError",
-                                    "InvalidXmlError"):
-            raise TranscriptError(f"not a readable Word .docx file: {error}",
+                                    "InvalidXmlError") or isinstance(error, (TypeError,
+                                                                             AttributeError)):
+            raise TranscriptError(f"not a readable Word .docx file: {_one_line(error)}",
                                   path=str(path)) from None
         raise
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return (text[:200] + "…") if len(text) > 200 else (text or type(error).__name__)
 
 
 def _is_bold(run: Any) -> bool:
@@ -86,32 +95,82 @@ def _paragraph_block(paragraph: Any) -> _Block | None:
     return _Block(rest.strip(), label, has_colon)
 
 
-def _table_blocks(table: Any) -> Iterator[_Block]:
+_TIME_CELL = re.compile(r"[\[(]?[ \t]*(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?[ \t]*[\])]?")
+#: header cells of a transcript laid out as a table ("Talare | Text"): not speech.
+_TABLE_HEADINGS = frozenset("""
+talare speaker namn name person vem who roll role tid time tidpunkt timestamp text
+transkription transkribering transcript transcription yttrande utsaga tal sagt said
+""".split())
+
+
+def table_blocks(rows: list[list[str]]) -> Iterator[_Block]:
+    """Blocks of a table given as rows of cell texts (empty cells kept, so columns line up).
+
+    A transcript laid out as a table has a speaker column (label-shaped cells, some speaker
+    coming back), maybe a time column, and the speech in the rest; a header row such as
+    "Talare | Text" is left out, and a row with an empty speaker cell continues the turn above.
+    Any other table is read cell by cell.
+    """
+    rows = [[normalise_text(c).strip() for c in row] for row in rows]
+    rows = [row for row in rows if any(row)]
+    wide = [row for row in rows if sum(1 for c in row if c) > 1]
+    width = max((len(r) for r in rows), default=0)
+
+    def column(index: int) -> list[str]:
+        return [r[index] for r in wide if index < len(r) and r[index]]
+
+    time_columns = {i for i in range(width)
+                    if column(i) and sum(bool(_TIME_CELL.fullmatch(c)) for c in column(i))
+                    >= 0.8 * len(column(i))}
+    speaker_index = None
+    for index in [i for i in range(min(width, 3)) if i not in time_columns][:1]:
+        heads = [normalise_label(c.rstrip(":")) for c in column(index)]
+        body = [h for h in heads if h.casefold() not in _TABLE_HEADINGS]
+        if (body and sum(label_shape_ok(h) for h in body) >= 0.9 * len(body)
+                and max(Counter(body).values()) >= 2
+                and any(i not in time_columns and i != index and column(i)
+                        for i in range(width))):
+            speaker_index = index
+    if speaker_index is None:
+        for row in rows:
+            yield from (_Block(text) for text in row if text)
+        return
+    for row in rows:
+        cells = row + [""] * (width - len(row))
+        speaker = normalise_label(cells[speaker_index].rstrip(":"))
+        times = [cells[i].strip("[]() ") for i in sorted(time_columns) if cells[i]]
+        said = " ".join(c for i, c in enumerate(cells)
+                        if c and i != speaker_index and i not in time_columns)
+        if speaker.casefold() in _TABLE_HEADINGS and (
+                not said or said.casefold() in _TABLE_HEADINGS):
+            continue  # the header row
+        if not said:
+            continue
+        if not speaker or not label_shape_ok(speaker):
+            yield _Block(said)
+            continue
+        stamp = f"[{times[0]}] " if times else ""
+        yield _Block(stamp + said, speaker, True)
+
+
+def _docx_table_rows(table: Any) -> list[list[str]]:
     rows = []
     for row in table.rows:
         cells: list[str] = []
-        for cell in row.cells:  # merged cells repeat: keep each text once per row
-            text = normalise_text(cell.text).strip()
-            if text and (not cells or cells[-1] != text):
-                cells.append(text)
-        if cells:
-            rows.append(cells)
-    heads = [normalise_label(cells[0].rstrip(":")) for cells in rows if len(cells) > 1]
-    # A speaker column: every multi-cell row starts with a label-shaped cell and some speaker
-    # comes back (a table of facts rarely repeats its first column).
-    speaker_column = (bool(heads) and all(label_shape_ok(h) for h in heads)
-                      and max(Counter(heads).values()) >= 2)
-    for cells in rows:
-        if speaker_column and len(cells) > 1:
-            yield _Block(" ".join(cells[1:]), normalise_label(cells[0].rstrip(":")), True)
-        else:
-            yield from (_Block(text) for text in cells)
+        seen: set[int] = set()
+        for cell in row.cells:  # a merged cell repeats: keep it once per row
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            cells.append(cell.text)
+        rows.append(cells)
+    return rows
 
 
 def _blocks(document: Any) -> Iterator[_Block]:
     for item in document.iter_inner_content():
         if hasattr(item, "rows"):
-            yield from _table_blocks(item)
+            yield from table_blocks(_docx_table_rows(item))
         else:
             block = _paragraph_block(item)
             if block is not None:
@@ -147,7 +206,20 @@ def _accepted_bold(blocks: list[_Block], interviewer_labels: tuple[str, ...]) ->
 
 def read_docx(path: Path, config: IngestConfig) -> list[Document]:
     """Read one Word transcript as a single Document (see the module docstring)."""
-    blocks = list(_blocks(_open(path)))
+    document = _open(path)
+    try:
+        blocks = list(_blocks(document))
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as error:
+        raise TranscriptError(f"damaged Word .docx file: {_one_line(error)}",
+                              path=str(path)) from None
+    return [blocks_document(blocks, path, config, "the Word document")]
+
+
+def blocks_document(blocks: list[_Block], path: Path, config: IngestConfig,
+                    what: str) -> Document:
+    """A transcript Document from the paragraphs of an office file: front matter typed as
+    paragraphs, bold labels written as ``LABEL: `` into the text, paragraphs joined by a blank
+    line, then turns, preamble and interviewer as for a text file."""
     raw_metadata, blocks = _front_matter(blocks, path)
     labels = _accepted_bold(blocks, config.interviewer_labels)
     parts = []
@@ -160,8 +232,5 @@ def read_docx(path: Path, config: IngestConfig) -> list[Document]:
             parts.append(block.text.strip())
     text = "\n\n".join(part for part in parts if part)
     if not text.strip():
-        raise TranscriptError("empty file: the Word document has no text", path=str(path))
-    doc_id, metadata = split_metadata(raw_metadata, path.stem, path)
-    turns = parse_turns(text, config.interviewer_labels, extra_labels=labels)
-    return [Document(id=doc_id, text=text, path=str(path), turns=turns,
-                     metadata=frozen_mapping(metadata))]
+        raise TranscriptError(f"empty file: {what} has no text", path=str(path))
+    return transcript_document(text, path, raw_metadata, config, extra_labels=labels)

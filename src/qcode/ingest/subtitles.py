@@ -15,13 +15,15 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import TranscriptError
-from ..models import Document, Turn, frozen_mapping
+from ..models import Document, Reading, Turn, frozen_mapping
 from .common import IngestConfig, decode_text, read_bytes, split_front_matter, split_metadata
-from .turns import DEFAULT_SPEAKER, is_interviewer_label, label_shape_ok, normalise_label
+from .turns import (DEFAULT_SPEAKER, SENTENCE_OPENERS, is_known_label, label_shape_ok,
+                    normalise_label, settle_interviewer, split_names)
 
 #: a gap between speaker-less cues at least this long starts a new turn.
 PAUSE_SECONDS = 2.0
@@ -55,16 +57,28 @@ def _clean(text: str) -> str:
 
 
 def _speaker_and_text(raw: str, voice: str | None) -> tuple[str | None, str]:
-    """The cue's speaker (voice tag, else a ``Name:`` prefix) and its cleaned text."""
+    """The cue's speaker from a voice tag (else None) and its cleaned text; a ``Name:``
+    prefix is judged later over all cues (see :func:`_prefix_speakers`)."""
     voice_match = _VOICE.search(raw)
     speaker = normalise_label(voice_match.group(1)) if voice_match else voice
-    text = _clean(raw)
-    if speaker is None:
-        match = _PREFIX.match(text)
-        if match and label_shape_ok(match.group(1)):
-            speaker = normalise_label(match.group(1))
-            text = text[match.end():].strip()
-    return speaker, text
+    return speaker, _clean(raw)
+
+
+def _prefix_speakers(cues: list[_Cue], interviewer_labels: tuple[str, ...]) -> None:
+    """Take ``Name: …`` at the start of speaker-less cues as the speaker when the name is a
+    known label or opens two or more cues and is no sentence opener ("Det var så här: …" is
+    speech)."""
+    found: list[tuple[_Cue, str, int]] = []
+    for cue in cues:
+        if cue.speaker is None:
+            match = _PREFIX.match(cue.text)
+            if match and label_shape_ok(match.group(1)):
+                found.append((cue, normalise_label(match.group(1)), match.end()))
+    counts = Counter(label for _cue, label, _end in found)
+    for cue, label, end in found:
+        opener = label.split()[0].casefold() in SENTENCE_OPENERS and not label.isupper()
+        if is_known_label(label, interviewer_labels) or (counts[label] >= 2 and not opener):
+            cue.speaker, cue.text = label, cue.text[end:].strip()
 
 
 def _vtt_cues(text: str, path: Path) -> list[_Cue]:
@@ -131,6 +145,7 @@ def read_subtitles(path: Path, config: IngestConfig) -> list[Document]:
         cues = _srt_cues(text, path)
     else:
         cues = _vtt_cues(text, path)
+    _prefix_speakers(cues, tuple(config.interviewer_labels))
     merged = _merge(cues)
     if not merged:
         raise TranscriptError("empty file: no subtitle cue has any text", path=str(path))
@@ -143,12 +158,14 @@ def read_subtitles(path: Path, config: IngestConfig) -> list[Document]:
         parts.append(prefix + cue.text)
         offset += len(prefix) + len(cue.text)
         metadata = {"cue_start": format_time(cue.start), "cue_end": format_time(cue.end)}
-        speaker = cue.speaker or DEFAULT_SPEAKER
-        turns.append(Turn(start, offset, speaker,
-                          bool(cue.speaker) and is_interviewer_label(speaker,
-                                                                     config.interviewer_labels),
+        turns.append(Turn(start, offset, cue.speaker or DEFAULT_SPEAKER, False,
                           frozen_mapping(metadata)))
         offset += 2  # the blank line between turns
     doc_id, metadata = split_metadata(raw_metadata, path.stem, path)
-    return [Document(id=doc_id, text="\n\n".join(parts), path=str(path), turns=tuple(turns),
-                     metadata=frozen_mapping(metadata), warnings=warnings)]
+    text = "\n\n".join(parts)
+    settled = settle_interviewer(text, turns, config.interviewer_labels,
+                                 split_names(metadata.get("interviewer")))
+    return [Document(id=doc_id, text=text, path=str(path), turns=settled.turns,
+                     metadata=frozen_mapping(metadata), warnings=warnings,
+                     reading=Reading(None, settled.speakers, settled.reason,
+                                     any(c.speaker for c in merged)))]
