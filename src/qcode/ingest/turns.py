@@ -40,6 +40,7 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from ..models import Turn, frozen_mapping, strip_span
@@ -178,6 +179,11 @@ def is_interviewer_label(label: str, interviewer_labels: Iterable[str]) -> bool:
     :data:`IMPLICIT_INTERVIEWER_LABELS`, ignoring case, a trailing number or a note in
     parentheses ("I2", "Intervjuare (AS)"), also with a Swedish definite ending
     ("Intervjuaren") or followed by a name ("Intervjuare Anna", for labels of 3+ letters)."""
+    return _is_interviewer_label(label, tuple(interviewer_labels))
+
+
+@lru_cache(maxsize=4096)
+def _is_interviewer_label(label: str, interviewer_labels: tuple[str, ...]) -> bool:
     wanted = {lab.casefold().strip() for lab in interviewer_labels} | IMPLICIT_INTERVIEWER_LABELS
     base = _label_base(label)
     bare = base.rstrip("0123456789 ").strip() or base
@@ -190,6 +196,7 @@ def is_interviewer_label(label: str, interviewer_labels: Iterable[str]) -> bool:
                for w in wanted)
 
 
+@lru_cache(maxsize=4096)
 def is_respondent_label(label: str) -> bool:
     """One of :data:`RESPONDENT_LABELS`, possibly numbered ("IP2", "Respondent 3")."""
     base = _label_base(label)
@@ -255,7 +262,7 @@ def _line_candidate(text: str, start: int, end: int) -> _Candidate | None:
                                   "colon", line[after.end():].strip())
         colon = line.find(":", colon + 1)
     # "LABEL - text"
-    dash = _DASH.search(line)
+    dash = _DASH.search(line[:60])  # a "$" match at the cut starts past 45
     if dash is not None and dash.start() <= 45:
         head = _HEAD.fullmatch(line, 0, dash.start())
         if head is not None and not head.group("note"):
