@@ -237,6 +237,28 @@ def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str 
         raise _cli_error(f"{len(result.failures)} file(s) could not be read", 1)
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--id-column", default=None, help="Survey tables: the respondent id column.")
+@click.option("--text-columns", default=None,
+              help="Survey tables: comma-separated free-text columns (default: detected).")
+def inspect(paths: tuple[str, ...], id_column: str | None, text_columns: str | None) -> None:
+    """Show how PATHS (files or folders) are read, storing nothing: speakers and their turns,
+    who the interviewer is and why, the preamble, first lines, metadata found and missing,
+    and warnings."""
+    from .ingest.inspection import format_inspection
+
+    project = open_project(
+        id_column=id_column,
+        text_columns=tuple(c.strip() for c in text_columns.split(",")) if text_columns else None)
+    with project:
+        results, warnings = project.inspect(list(paths) or None)
+    click.echo(format_inspection(results, warnings), nl=False)
+    failed = [r for r in results if r.error is not None]
+    if failed:
+        raise _cli_error(f"{len(failed)} file(s) could not be read", 2)
+
+
 def _progress_bar(items):
     """A progress bar on stderr that appears only on a terminal and only after two seconds."""
     from tqdm import tqdm

@@ -411,6 +411,25 @@ class Project:
         result.documents_tagged += 1
         result.segments += len(prepared.segments)
 
+    def inspect(self, paths: Sequence[str | Path] | None = None) -> Any:
+        """How each file under ``paths`` is read, storing nothing: a list of
+        :class:`~qcode.ingest.inspection.FileInspection` and the folder-level warnings.
+        ``qcode inspect`` prints them with :func:`~qcode.ingest.inspection.format_inspection`.
+
+        >>> results, warnings = Project("demo").inspect(["transcripts/polis-01.md"])  # doctest: +SKIP
+        >>> results[0].documents[0].reading.reason                                   # doctest: +SKIP
+        'label'
+        """
+        from .ingest import discover_inputs, no_transcripts_message
+        from .ingest.inspection import inspect_paths
+
+        paths = self._input_paths(paths, "nothing to inspect: give a folder or file")
+        results, warnings = inspect_paths(paths, self._ingest_config())
+        if not results:
+            raise TranscriptError(no_transcripts_message(
+                discover_inputs(paths).empty_folders or [Path(p) for p in paths]))
+        return results, warnings
+
     def ingest(self, paths: Sequence[str | Path] | None = None) -> pd.DataFrame:
         """Read, segment and store the documents under ``paths`` without coding them.
 
@@ -1029,6 +1048,7 @@ class _TagJob:
     def prepare_file(self, path: Path) -> tuple[Path, list[PreparedDocument] | QcodeError]:
         """Read one file and code its changed documents; errors are returned, not raised."""
         from .ingest import apply_sidecar, read_path
+        from .ingest.inspection import with_reading_warnings
         from .segment import segment_document
         from .vote import decide
 
@@ -1044,6 +1064,7 @@ class _TagJob:
         if self.id_check is not None:
             documents = private_ids(documents, path, self.id_check)
         for document in documents:
+            document = with_reading_warnings(document)
             sha = text_sha256(document.text)
             if self.known.get(document.id) == (sha, self.tag_key):
                 prepared.append(PreparedDocument(document, sha, True))

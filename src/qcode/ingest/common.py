@@ -10,6 +10,7 @@ import codecs
 import datetime as _dt
 import io
 import json
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,13 +136,51 @@ def decode_text(data: bytes, path: Path) -> tuple[str, tuple[str, ...]]:
             raise TranscriptError(_binary_message(data), path=str(path))
         try:
             text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="qcode-latin1")
-            warnings = (f"{path}: not UTF-8; read as Windows-1252 (cp1252). Check å, ä, ö and "
-                        "re-save the file as UTF-8 to silence this warning",)
+        except UnicodeDecodeError as error:
+            text, warnings = _not_quite_utf8(data, path, error)
     if "\x00" in text:
         raise TranscriptError("binary file: it contains NUL characters, not text", path=str(path))
-    return normalise_text(text), warnings
+    text, cleaned = replace_control_characters(normalise_text(text), path)
+    return text, warnings + cleaned
+
+
+def _not_quite_utf8(data: bytes, path: Path, error: UnicodeDecodeError
+                    ) -> tuple[str, tuple[str, ...]]:
+    """A file that is not valid UTF-8: mostly UTF-8 with a few broken bytes (a copy-paste, a
+    cut multi-byte character) is read as UTF-8 with those bytes replaced by U+FFFD; a file with
+    no UTF-8 sequence at all is a legacy Windows-1252 file (older Swedish Word/Excel exports).
+    Either way the warning names the line of the first bad byte."""
+    line = _line_of_byte(data, error.start)
+    replaced = data.decode("utf-8", errors="replace")
+    broken = replaced.count("\ufffd") - data.count("\ufffd".encode("utf-8"))
+    valid = sum(1 for ch in replaced if ord(ch) > 0x7F and ch != "\ufffd")
+    if valid and valid >= broken:
+        return replaced, (f"{path}:{line}: {broken} byte sequence(s) that are not valid UTF-8 "
+                          f"(first on line {line}); read as UTF-8 with them replaced by \ufffd. "
+                          "Check those lines",)
+    text = data.decode("cp1252", errors="qcode-latin1")
+    return text, (f"{path}: not UTF-8 (first non-UTF-8 byte on line {line}); read as "
+                  "Windows-1252 (cp1252). Check å, ä, ö and re-save the file as UTF-8 to "
+                  "silence this warning",)
+
+
+#: control characters that no transcript needs and that XML (docx, xlsx, qdpx exports)
+#: cannot hold: C0 except tab and line ends, and the non-characters U+FFFE/U+FFFF.
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def replace_control_characters(text: str, path: Path | str) -> tuple[str, tuple[str, ...]]:
+    """Replace control characters (ESC, VT, FF, …) at ingest so that no export can fail on
+    them: a vertical tab or form feed (Word's line and page breaks) becomes a line break, any
+    other a space. Returns the text and a warning naming the file and the first line."""
+    first = _CONTROL.search(text)
+    if first is None:
+        return text, ()
+    count = len(_CONTROL.findall(text))
+    line = text.count("\n", 0, first.start()) + 1
+    cleaned = _CONTROL.sub(lambda m: "\n" if m.group() in "\x0b\x0c" else " ", text)
+    return cleaned, (f"{path}:{line}: {count} control character(s) such as "
+                     f"U+{ord(first.group()):04X} replaced (first on line {line})",)
 
 
 def _binary_message(data: bytes) -> str:

@@ -7,7 +7,8 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import TranscriptError
 from ..models import Document, Reading, frozen_mapping
-from .common import IngestConfig, decode_text, read_bytes, split_front_matter, split_metadata
+from .common import (IngestConfig, decode_text, read_bytes, replace_control_characters,
+                     split_front_matter, split_metadata)
 from .turns import read_turns, settle_interviewer, split_names
 
 
@@ -39,6 +40,8 @@ def transcript_document(text: str, path: Path, raw_metadata: Mapping[str, Any],
     """A transcript Document from its body text and raw metadata: id and metadata, turns, the
     preamble, and the interviewer settled from the metadata's ``interviewer`` (names), the
     configured labels, or a guess (see :mod:`qcode.ingest.turns`)."""
+    text, cleaned = replace_control_characters(text, path)
+    warnings = tuple(warnings) + cleaned
     doc_id, metadata = split_metadata(raw_metadata, path.stem, path)
     names = split_names(metadata.get("interviewer"))
     reading = read_turns(text, config.interviewer_labels, extra_labels, names)
