@@ -29,35 +29,35 @@ _LINE_CHARS = 72
 
 
 def reading_warnings(doc: Document) -> list[str]:
-    """What to check in how a transcript was read, one line each, naming the file.
+    """What to check in how a transcript was read, as one line naming the file (an empty list
+    when all is well): no interviewer turn found, an interviewer only guessed, a speaker label
+    seen only once, no ``title``/``group``.
 
     >>> reading_warnings(doc)  # doctest: +SKIP
-    ['t/otter.txt: interviewer guessed: Helena Strand (mostly short questions); …']
+    ['t/otter.txt: interviewer guessed: Helena Strand (mostly short questions); no title or …']
     """
     if doc.reading is None:  # a survey row: its speakers are the questions
         return []
-    where = f"{doc.path}: {doc.id}" if Path(doc.path).stem != doc.id else doc.path
+    where = f"{doc.path} ({doc.id})" if Path(doc.path).stem != doc.id else doc.path
     found = []
     if not any(t.is_interviewer for t in doc.turns):
-        found.append(f"{where}: no interviewer turn found; everything is read as the "
-                     "respondent's and will be coded. Name the interviewer with `interviewer:` "
-                     "in the front matter or `interviewer_labels` in qcode.yaml")
+        found.append("no interviewer turn found, everything will be coded as the respondent's "
+                     "(name the interviewer with `interviewer:` in the front matter or "
+                     "`interviewer_labels` in qcode.yaml)")
     elif doc.reading.reason == "guess":
-        found.append(f"{where}: interviewer guessed: {', '.join(doc.reading.interviewer)} "
-                     "(mostly short questions); confirm it with `interviewer: NAME` in the "
-                     "front matter")
+        found.append(f"interviewer guessed: {', '.join(doc.reading.interviewer)} (mostly short "
+                     "questions; confirm with `interviewer: NAME` in the front matter)")
     counts = Counter(t.speaker for t in doc.turns)
     once = [s for s, n in counts.items()
             if n == 1 and s not in (DEFAULT_SPEAKER, GUESSED_INTERVIEWER) and len(counts) > 2]
     if once:
-        found.append(f"{where}: speaker label(s) seen only once: {', '.join(once)} (a typo of "
-                     "another label, or a line that is not a speaker?)")
+        found.append(f"speaker label(s) seen only once: {', '.join(once)} (a typo of another "
+                     "label, or a line that is not a speaker?)")
     missing = missing_metadata(doc)
     if missing:
-        found.append(f"{where}: no {' or '.join(missing)} in the metadata (quotes are "
-                     "attributed by title, reports grouped by group); add them to the front "
-                     "matter or metadata.csv")
-    return found
+        found.append(f"no {' or '.join(missing)} in the metadata (quotes are attributed by "
+                     "title, reports grouped by group)")
+    return [f"{where}: " + "; ".join(found)] if found else []
 
 
 def missing_metadata(doc: Document) -> list[str]:
