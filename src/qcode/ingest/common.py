@@ -159,8 +159,8 @@ def _not_quite_utf8(data: bytes, path: Path, error: UnicodeDecodeError
                           f"(first on line {line}); read as UTF-8 with them replaced by \ufffd. "
                           "Check those lines",)
     text = data.decode("cp1252", errors="qcode-latin1")
-    return text, (f"{path}: not UTF-8 (first non-UTF-8 byte on line {line}); read as "
-                  "Windows-1252 (cp1252). Check å, ä, ö and re-save the file as UTF-8 to "
+    return text, (f"{path}: not UTF-8; read as Windows-1252 (cp1252), the first non-UTF-8 "
+                  f"byte is on line {line}. Check å, ä, ö and re-save the file as UTF-8 to "
                   "silence this warning",)
 
 
