@@ -125,6 +125,14 @@ def test_quoted_multi_line_answers_are_still_fine(tmp_path: Path) -> None:
                                       f'Hon sa "nej" till oss, {LONG_B}']
 
 
+def test_a_multi_line_list_answer_in_a_comma_table_is_not_a_stray_quote(tmp_path: Path) -> None:
+    path = tmp_path / "enkat.csv"
+    path.write_text(f'id,grupp,svar\n1,polis,"Vi samverkar med:\nPolisen, kommunen, soc"\n'
+                    f"2,taxi,{LONG_B}\n", encoding="utf-8")
+    assert [d.text for d in read_path(path)] == ["Vi samverkar med:\nPolisen, kommunen, soc",
+                                                 LONG_B]
+
+
 def test_five_thousand_same_named_columns_are_named_in_linear_time(tmp_path: Path) -> None:
     started = time.perf_counter()
     names = unique_header(["q"] * 5000 + ["q (3)"])

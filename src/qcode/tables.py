@@ -209,18 +209,36 @@ def _csv_rows(text: str, separator: str, first_line: int, path: Path
             "stray `\"`? Remove it or close the quote", path=str(path), line=start + first_line - 1)
 
 
-def _swallowed_rows(cell: str, separator: str, width: int) -> int:
-    """How many lines inside a multi-line cell look like rows of their own: as many cells as
-    the header when split on the separator. A legitimate multi-line answer rarely has that;
-    text after a stray opening quote always does."""
-    if "\n" not in cell or width < 2:
-        return 0
-    count = 0
-    for line in cell.split("\n")[1:]:
-        if line.count(separator) >= width - 1 and len(next(csv.reader([line], delimiter=separator),
-                                                           [])) == width:
-            count += 1
-    return count
+def _shape(text: str) -> str:
+    """The shape of a cell for comparing ids: letters -> ``a``, digits -> ``9`` (``enk-12``
+    and ``enk-7`` are both ``a-9``)."""
+    return re.sub(r"\d+", "9", re.sub(r"[^\W\d_]+", "a", text.strip()))
+
+
+def _check_stray_quotes(data: list[tuple[int, tuple[Any, ...]]], width: int, separator: str,
+                        path: Path) -> None:
+    """Refuse a multi-line cell whose later lines look like rows of their own: as many cells
+    as the header when split on the separator and, when the table has ordinary rows, a first
+    cell shaped like theirs (``12``, ``enk-7``). A legitimate multi-line answer ("Polisen,
+    kommunen och soc" on its own line) rarely passes both; text after a stray opening quote
+    always does."""
+    if width < 2:
+        return
+    shapes = {_shape(row[0]) for _n, row in data if isinstance(row[0], str) and row[0].strip()
+              and not any(isinstance(v, str) and "\n" in v for v in row)}
+    for number, row in data:
+        for value in row:
+            if not isinstance(value, str) or "\n" not in value:
+                continue
+            rowlike = [cells for cells in (next(csv.reader([line], delimiter=separator), [])
+                                           for line in value.split("\n")[1:])
+                       if len(cells) == width and (not shapes or _shape(cells[0]) in shapes)]
+            if rowlike and (shapes or len(rowlike) >= 2 or width >= 3):
+                raise TranscriptError(
+                    f"a quoted field starting on this line runs over "
+                    f"{value.rstrip(chr(10)).count(chr(10)) + 1} lines and holds {len(rowlike)} "
+                    "line(s) that look like rows of their own: a stray `\"`? Remove it or close "
+                    "the quote", path=str(path), line=number)
 
 
 # -- xlsx ---------------------------------------------------------------------------------------
@@ -315,7 +333,7 @@ def _build_table(rows: Iterable[tuple[int, list[Any], str | None]], path: Path, 
     (CSV only) used to spot a field that swallowed the rows after it."""
     header: tuple[str, ...] | None = None
     data: list[tuple[int, tuple[Any, ...]]] = []
-    for number, values, separator in rows:
+    for number, values, _separator in rows:
         if all(is_empty(v) for v in values):
             continue
         if header is None:
@@ -324,15 +342,6 @@ def _build_table(rows: Iterable[tuple[int, list[Any], str | None]], path: Path, 
                                       f"{MAX_COLUMNS}", path=str(path), line=number)
             header = unique_header(values)
             continue
-        if separator is not None:
-            for value in values:
-                swallowed = _swallowed_rows(value, separator, len(header))
-                if swallowed and (swallowed >= 2 or len(header) >= 3):
-                    raise TranscriptError(
-                        f"a quoted field starting on this line runs over "
-                        f"{value.rstrip(chr(10)).count(chr(10)) + 1} lines and holds {swallowed} line(s) that "
-                        f"look like rows of their own: a stray `\"`? Remove it or close the "
-                        "quote", path=str(path), line=number)
         if len(values) > len(header):
             if any(not is_empty(v) for v in values[len(header):]):
                 raise TranscriptError(f"row has {len(values)} cells but the header has "
@@ -345,4 +354,6 @@ def _build_table(rows: Iterable[tuple[int, list[Any], str | None]], path: Path, 
                                   line=number)
     if header is None:
         raise _EmptyTable(1)
+    if used_separator is not None:
+        _check_stray_quotes(data, len(header), used_separator, path)
     return Table(header, tuple(data), warnings, used_separator)
