@@ -229,3 +229,22 @@ def test_redact_and_check_privacy_agree_line_by_line(tmp_path, monkeypatch, name
     (tmp_path / ("clean-" + name)).write_text(redacted.output, encoding="utf-8")
     again = runner.invoke(cli, ["check-privacy", "clean-" + name])
     assert again.exit_code == 0, again.output
+
+
+#: names no list holds, found by their shape (two capitalised words inside a sentence, a word
+#: that introduces a name, a speaker label) and identifiers written with an en dash.
+SHAPED = [
+    ("Vi träffade Yohannes Kidane på stationen.", ["Yohannes Kidane"]),
+    ("Hon heter Ngozi och är nitton år.", ["Ngozi"]),
+    ("Tack Wanjiru, det var allt.", ["Wanjiru"]),
+    ("Per: Vi visste inget om det.", ["Per"]),
+    ("Numret 811218–9876 stod på lappen.", ["811218–9876"]),
+    ("Ring 070–123 45 67 i kväll.", ["070–123 45 67"]),
+]
+
+
+@pytest.mark.parametrize("sentence,values", SHAPED, ids=[s[:30] for s, _v in SHAPED])
+def test_names_no_list_holds_are_found_by_their_shape(sentence, values):
+    hits = Redactor().find(sentence)
+    for value in values:
+        assert _covered(hits, sentence, value), (value, hits)

@@ -17,8 +17,11 @@ passes ``check-privacy``. Names come from:
 - the bundled first-name list (``data/fornamn.txt``): "jag ringde Lena på soc";
 - surnames: a capitalised word after a first name ("Lena Holm"), the bundled surname list
   (``data/efternamn.txt``), common Swedish surname endings (-sson, -ström, -qvist, -gren,
-  -berg, -lund, …) and a capitalised word after a title or relation ("chefen Holm",
-  "kollegan Berg"); the genitive -s is allowed everywhere ("Nilssons").
+  -berg, -lund, …) and a capitalised word after a title, a relation or a word that introduces
+  a name ("chefen Holm", "kollegan Berg", "hon heter Ngozi"); the genitive -s is allowed
+  everywhere ("Nilssons");
+- names no list holds, by their shape: two capitalised words in a row inside a sentence
+  ("vi träffade Yohannes Kidane") and a first name used as a speaker label ("Per: …").
 
 Capitalised words that are places, organisations, days and months (``data/icke_namn.txt``:
 Kronoberg, Växjö, Polisen, Migrationsverket, …) are never *guessed* to be names, and first
@@ -57,10 +60,10 @@ LABELS = {"name": "NAMN", "pnr": "PNR", "phone": "TELEFON", "email": "E-POST", "
 PLACEHOLDER = re.compile(r"\[(?:%s)(?:-\d+)?\]" % "|".join(re.escape(v) for v in LABELS.values()))
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PNR = re.compile(r"(?<![\w-])((?:19|20)?\d{6})(?:[-+ ]|\s?[-+]\s?)?(\d{4})(?![\w]|-\w)")
+_PNR = re.compile(r"(?<![\w-])((?:19|20)?\d{6})(?:[-+– ]|\s?[-+–]\s?)?(\d{4})(?![\w]|-\w)")
 _PHONE = re.compile(
-    r"(?<![\w+-])(?:\+46|0046)[\s-]?(?:\(0\)\s?)?[1-9](?:[\s-]?\d){6,9}(?![\w-])"
-    r"|(?<![\w+-])\(?0[1-9]\d{0,3}\)?(?:[\s-]|/)?\d(?:[\s-]?\d){4,8}(?![\w-])")
+    r"(?<![\w+-])(?:\+46|0046)[\s\-–]?(?:\(0\)\s?)?[1-9](?:[\s\-–]?\d){6,9}(?![\w-])"
+    r"|(?<![\w+-])\(?0[1-9]\d{0,3}\)?(?:[\s\-–]|/)?\d(?:[\s\-–]?\d){4,8}(?![\w-])")
 _STREET_SUFFIX = ("gatan", "vägen", "gränd", "gränden", "torget", "stigen", "allén", "backen",
                   "leden", "platsen", "gata", "väg", "torg", "plan", "esplanaden", "promenaden",
                   "stråket", "slingan", "kajen", "strand", "stranden", "höjden", "liden")
@@ -118,6 +121,9 @@ _TITLES = {
     "målsägande", "målsäganden", "offret", "vittnet", "medarbetaren", "kommunalrådet",
     "politikern", "journalisten", "förhörsledaren", "förhörsledare", "konsulent",
     "konsulenten", "assistent", "assistenten", "sjuksköterska", "undersköterskan",
+    # words that introduce a name: "hon heter Yohanna", "tack Yohanna", "kära Yohanna"
+    "heter", "hette", "kallas", "kallades", "namnet", "hej", "hejsan", "tack", "kära", "bäste",
+    "bästa", "käre", "signaturen",
 }
 
 
@@ -276,13 +282,16 @@ def _name_hits(text: str) -> Iterator[Hit]:
             stop = _is_stop(key)
             if first and not stop:
                 ambiguous = (first in _AMBIGUOUS_FIRST_NAMES and _sentence_start(text, m.start())
-                             and not _name_follows(text, words, capital, keys, i))
+                             and not _name_follows(text, words, capital, keys, i)
+                             and not text.startswith(":", m.end()))  # "Per: ja" is a speaker
                 if not ambiguous and not (m.group(0).isupper() and first in _AMBIGUOUS_FIRST_NAMES):
                     start_i = i
             elif not stop and _surname_strength(key) == 2:
                 start_i = i
             elif ((not stop or _in(key, surnames())) and i > 0
                   and _title_before(text, words, keys, i)):
+                start_i = i
+            elif not stop and _unknown_pair(text, words, capital, keys, i):
                 start_i = i
         if start_i is None:
             i += 1
@@ -308,6 +317,18 @@ def _name_follows(text: str, words: list[re.Match[str]], capital: list[bool], ke
     if _surname_strength(key) or _is_first_name(key):
         return True
     return not _is_stop(key) and len(key) >= 2
+
+
+def _unknown_pair(text: str, words: list[re.Match[str]], capital: list[bool], keys: list[str],
+                  i: int) -> bool:
+    """Two capitalised words in a row inside a sentence, neither a place, an organisation nor
+    an acronym: "vi träffade Yohannes Kidane" is a person even when neither name is listed."""
+    j = i + 1
+    if j >= len(words) or not capital[j] or text[words[i].end():words[j].start()] != " ":
+        return False
+    if _sentence_start(text, words[i].start()) or _is_stop(keys[j]):
+        return False
+    return all(any(c.islower() for c in words[k].group(0)) and len(keys[k]) >= 2 for k in (i, j))
 
 
 def _title_before(text: str, words: list[re.Match[str]], keys: list[str], i: int) -> bool:
