@@ -201,17 +201,17 @@ class _NodeLoader(yaml.SafeLoader):
         self._qcode_path = path
         self._depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise CodebookError(f"YAML nested deeper than {MAX_DEPTH} levels; refused",
                                     path=self._qcode_path, line=mark.line + 1)
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
-        if node.tag not in SAFE_TAGS:
+        if node is not None and node.tag not in SAFE_TAGS:
             raise CodebookError(
                 f"YAML tag {node.tag!r} is not allowed in a codebook (only plain strings, "
                 "numbers, lists and mappings); remove the tag",
@@ -516,9 +516,10 @@ class _Checker:
                         not_terms.append(term)
         if "min_matches" in entries:
             mm_node = entries["min_matches"][1]
-            if (isinstance(mm_node, ScalarNode) and mm_node.tag == _INT
-                    and _int(mm_node.value) is not None and _int(mm_node.value) >= 1):
-                min_matches = _int(mm_node.value)  # type: ignore[assignment]
+            written = _int(mm_node.value) if isinstance(mm_node, ScalarNode) else None
+            if isinstance(mm_node, ScalarNode) and mm_node.tag == _INT and written is not None \
+                    and written >= 1:
+                min_matches = written
             else:
                 self.problem(_join(where, "min_matches"),
                              f"must be a positive whole number, not {mm_node.value!r}"
@@ -528,7 +529,7 @@ class _Checker:
                         tuple(not_phrases), min_matches)
 
     def written_list(self, entries: dict[str, tuple[Node, Node]], key: str, where: str,
-                     parse: Callable[[Node, str], Any]) -> list:
+                     parse: Callable[[Node, str], Any]) -> list[Any]:
         """The items of the ``key`` list that ``parse`` accepts (it reports the others).
         Every item written counts in ``_written``, valid or not, and so does a ``key`` that
         is not a list."""

@@ -24,7 +24,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Iterable, Iterator, NamedTuple
+from typing import Callable, Generic, Iterable, Iterator, NamedTuple, TypeVar
+
+from spacy.tokenizer import Tokenizer
+from spacy.tokens import Doc
 
 from .codebook import Code, Codebook, Patterns, Term
 from .errors import CodebookError
@@ -59,6 +62,9 @@ BARRIERS = frozenset(".!?;:")
 # that slip through (\w*\w*\w*x is polynomial) instead of hanging a tag run
 REGEX_SECONDS = 2.0
 REGEX_SECONDS_PER_CHAR = 1e-6
+
+
+T = TypeVar("T")
 
 
 class _Rule(NamedTuple):
@@ -118,17 +124,17 @@ def _pattern_forms(text: str) -> set[str]:
     return {text} | {lemma for lemma in lemma_candidates(text) if len(lemma) <= len(text)}
 
 
-class _PrefixTable:
+class _PrefixTable(Generic[T]):
     """Stems grouped by length, so finding the stems a word starts with costs one dict lookup
     per distinct stem length rather than one comparison per stem."""
 
     def __init__(self) -> None:
-        self.by_length: dict[int, dict[str, list]] = {}
+        self.by_length: dict[int, dict[str, list[T]]] = {}
 
-    def add(self, stem: str, value: object) -> None:
+    def add(self, stem: str, value: T) -> None:
         self.by_length.setdefault(len(stem), {}).setdefault(stem, []).append(value)
 
-    def find(self, word: str) -> Iterator:
+    def find(self, word: str) -> Iterator[T]:
         for length, table in self.by_length.items():
             if len(word) >= length:
                 yield from table.get(word[:length], ())
@@ -139,12 +145,12 @@ class _WordIndex:
 
     def __init__(self) -> None:
         self.lemma: dict[str, list[_Rule]] = {}  # any lemma of the term -> rules
-        self.prefix = _PrefixTable()  # prefix terms (``utbild*``)
+        self.prefix: _PrefixTable[_Rule] = _PrefixTable()  # prefix terms (``utbild*``)
         self.compound: dict[str, list[_Rule]] = {}  # compound-enabled terms by their own text
-        self.compound_prefix = _PrefixTable()  # compound-enabled prefix terms, for heads
+        self.compound_prefix: _PrefixTable[_Rule] = _PrefixTable()  # compound-enabled prefix terms, for heads
         self.head_starts: set[str] = set()  # first letters of compound terms: worth lemmatising
         self.phrase_words: dict[str, list[tuple[int, int]]] = {}
-        self.phrase_prefix = _PrefixTable()
+        self.phrase_prefix: _PrefixTable[tuple[int, int]] = _PrefixTable()
         self.phrase_last: dict[int, int] = {}  # phrase id -> position of its last word
         # (letters, regex number, part number): a regex runs when every part has a word
         self.needles: list[tuple[str, int, int]] = []
@@ -235,12 +241,12 @@ class _WordIndex:
         found = {(r, k) for needle, r, k in self._short_needles if needle in word}
         index = self._needle_index
         for i in range(len(word) - NEEDLE_KEY + 1):
-            for needle, r, k in index.get(word[i:i + NEEDLE_KEY], ()):
-                if word.startswith(needle, i):
+            for text, r, k in index.get(word[i:i + NEEDLE_KEY], ()):
+                if word.startswith(text, i):
                     found.add((r, k))
         return tuple(sorted(found))
 
-    def _compound_hits(self, form: str, note) -> None:
+    def _compound_hits(self, form: str, note: Callable[[Iterable[_Rule], str], None]) -> None:
         """Terms that are the first part (with or without a linking letter) or the head of
         ``form``; both parts must be long enough (MIN_PART, MIN_REST)."""
         n = len(form)
@@ -369,7 +375,8 @@ class Tagger:
         with alarm_handler():  # installed once, not per segment (see time_limit)
             while batch := list(islice(iterator, batch_size)):
                 todo = [s for s in batch if self._codable(s)]
-                docs = iter(self._nlp.tokenizer.pipe([s.text for s in todo], batch_size=batch_size))
+                tokenizer: Tokenizer = self._nlp.tokenizer  # typed as a plain callable
+                docs = iter(tokenizer.pipe([s.text for s in todo], batch_size=batch_size))
                 for segment in batch:
                     if not self._codable(segment):
                         yield segment, []
@@ -412,7 +419,7 @@ class Tagger:
     def _codable(self, segment: Segment) -> bool:
         return self.code_interviewer or not segment.is_interviewer
 
-    def _scan(self, text: str, doc) -> list[_Hit]:
+    def _scan(self, text: str, doc: Doc) -> list[_Hit]:
         """All hits in one segment's text (local offsets), in text order per kind."""
         lookup = self._words.lookup
         cache = self._words.cache
@@ -448,8 +455,8 @@ class Tagger:
                 if all((number, k) in regexes for k in range(parts[number])):
                     runnable.append(number)
         if runnable:
-            lowered = text.lower()
-            if len(lowered) != len(text) or ODD_CASE.search(text):
+            lowered: str | None = text.lower()
+            if len(text) != len(lowered or "") or ODD_CASE.search(text):
                 lowered = None  # lower() is no guide to re.IGNORECASE here: scan plainly
             budget = REGEX_SECONDS + REGEX_SECONDS_PER_CHAR * len(text)
             number = runnable[0]
@@ -522,7 +529,7 @@ class Tagger:
         for i in applied:
             for j in self._ancestors[i]:
                 covered.setdefault(j, []).append(i)
-        decisions = {}
+        decisions: dict[int, tuple[str, list[_Hit], list[_Hit], list[int]]] = {}
         for i in sorted(set(own) | set(vetoes)):
             found = own.get(i, [])
             if not found:  # only vetoes fired for this code
@@ -534,7 +541,9 @@ class Tagger:
             decisions[i] = (s, found, inherited[i], sorted(covered.get(i, [])))
         return decisions
 
-    def _codings(self, segment: Segment, hits: list[_Hit], decisions=None) -> list[Coding]:
+    def _codings(self, segment: Segment, hits: list[_Hit],
+                 decisions: dict[int, tuple[str, list[_Hit], list[_Hit], list[int]]] | None = None
+                 ) -> list[Coding]:
         if not hits:
             return []
         if decisions is None:

@@ -83,7 +83,8 @@ def companion_verdicts(companion: Any, segments: Sequence[Segment],
     frame = companion.probabilities(segments)
     # plain lists: a DataFrame lookup per (segment, theme) costs more than the model
     probability = {theme: frame[theme].tolist() for theme in companion.model.codes}
-    row_of = {(s.document_id, s.index): i for i, s in enumerate(segments)}
+    row_of: dict[tuple[str, int | None], int] = {(s.document_id, s.index): i
+                                                 for i, s in enumerate(segments)}
     themes = set(companion.model.codes)
     confirm, add, keep_best = companion.confirm, companion.add, companion.keep_best
     best: dict[int, tuple[float, str]] = {}

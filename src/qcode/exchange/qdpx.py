@@ -224,13 +224,13 @@ def _note_guid(memo_id: Any) -> str:
     return stable_guid("note", str(int(memo_id)))
 
 
-def _memo_targets(memos: pd.DataFrame) -> dict[tuple, list[str]]:
+def _memo_targets(memos: pd.DataFrame) -> dict[tuple[Any, ...], list[str]]:
     """Where each memo is referenced from: ("document", doc) -> its TextSource,
     ("coding", doc, start, end, code) -> every selection of that coding."""
-    targets: dict[tuple, list[str]] = {}
+    targets: dict[tuple[Any, ...], list[str]] = {}
     for memo in memos.itertuples(index=False):
         if memo.kind == "document":
-            key: tuple = ("document", memo.document)
+            key: tuple[Any, ...] = ("document", memo.document)
         elif memo.kind == "coding":
             key = ("coding", memo.document, int(memo.start), int(memo.end), memo.code)
         else:
@@ -650,7 +650,9 @@ Prepare = Callable[[Document], tuple[Document, Sequence[Segment]]]
 
 def whole_text_segments(document: Document) -> tuple[Document, list[Segment]]:
     """Fallback segmentation for imported texts: one respondent turn and segment per paragraph."""
-    turns, segments, pos = [], [], 0
+    turns: list[Turn] = []
+    segments: list[Segment] = []
+    pos = 0
     for block in document.text.split("\n\n"):
         stripped = block.strip()
         if stripped:
@@ -741,10 +743,10 @@ def _place_document(source: SourceText, store: Any, archive: str, prepare: Prepa
     while candidate in taken:
         candidate, n, status = f"{source.document_id}-{n}", n + 1, "renamed"
     document = Document(candidate, source.text, f"{archive}:{source.member}", (), source.metadata)
-    document, segments = prepare(document)
+    document, prepared = prepare(document)
     sha = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
-    store.save_document(document, sha, list(segments), [], tag_key=None)
-    return candidate, status, segments
+    store.save_document(document, sha, list(prepared), [], tag_key=None)
+    return candidate, status, prepared
 
 
 def _same_document(source: SourceText, store: Any, known: Sequence[str]

@@ -60,7 +60,7 @@ def _as_label(value: Any) -> str:
     return str(value)
 
 
-def _order(values: Sequence[str]) -> list[str]:
+def _order(values: Sequence[Any]) -> list[Any]:
     """Group values sorted, with ``(missing)`` last (deterministic whatever the locale)."""
     return sorted(set(values), key=lambda v: (v == MISSING, v))
 
@@ -168,10 +168,10 @@ def _frequencies(store: Store, keys: list[str], documents: pd.DataFrame,
     segs = pd.concat([per_code_segs, any_segs, tot_segs, all_segs])
 
     index = list(rows["path"]) + [TOTAL]
-    all_keys = group_keys + [total_key]
-    n_docs = {**{k: int(sizes.get(k, 0)) for k in group_keys},
+    all_keys: list[tuple[Any, ...]] = [*group_keys, total_key]
+    n_docs: dict[tuple[Any, ...], int] = {**{k: int(sizes.get(k, 0)) for k in group_keys},
               total_key: int(groups["document"].nunique())}
-    data = {}
+    data: dict[tuple[Any, ...], list[Any]] = {}
     for key in all_keys:
         d = _column(docs, key, index)
         data[key + ("documents",)] = d
@@ -194,11 +194,11 @@ def _plain(counts: pd.Series) -> pd.Series:
     return counts
 
 
-def _as_tuples(index: pd.Index) -> list[tuple]:
+def _as_tuples(index: pd.Index) -> list[tuple[Any, ...]]:
     return [k if isinstance(k, tuple) else (k,) for k in index]
 
 
-def _column(counts: pd.Series, key: tuple, index: list[str]) -> list[int]:
+def _column(counts: pd.Series, key: tuple[Any, ...], index: list[str]) -> list[int]:
     """The counts of one group, one value per code (0 where none)."""
     if counts.empty:
         return [0] * len(index)
