@@ -22,12 +22,20 @@ install-dev: $(BIN)/python
 demo: install
 	rm -rf out && mkdir -p out
 	$(QCODE) tag transcripts/ --db $(DEMO_DB) -o out/codings.csv
-	$(QCODE) report frequencies --db $(DEMO_DB) -o out/frequencies.md --plot out/frequencies.png
+	$(QCODE) report frequencies --db $(DEMO_DB) --level 1 -o out/frequencies.md --plot out/frequencies.png
+	$(QCODE) report frequencies --db $(DEMO_DB) -o out/frequencies.xlsx
+	$(QCODE) report frequencies --db $(DEMO_DB) --level 1 --excel -o out/frequencies-excel.csv
 	$(QCODE) report cooccurrence --db $(DEMO_DB) -o out/cooccurrence.md --plot out/cooccurrence.png
 	$(QCODE) quotes --db $(DEMO_DB) -o out/quotes.md
 	$(QCODE) quotes --db $(DEMO_DB) -o out/quotes.docx
 	$(QCODE) crosstab --db $(DEMO_DB) --survey data/survey/synthetic-respondents.csv \
 		-o out/crosstab.md --plot out/crosstab.png
+	$(QCODE) crosstab --db $(DEMO_DB) --survey data/survey/synthetic-respondents.csv -o out/crosstab.xlsx
+	$(QCODE) report frequencies --db $(DEMO_DB) --level 1 --lang en -o out/en/frequencies.md \
+		--plot out/en/frequencies.png
+	$(QCODE) quotes --db $(DEMO_DB) --lang en -o out/en/quotes.docx
+	$(QCODE) crosstab --db $(DEMO_DB) --survey data/survey/synthetic-respondents.csv --lang en \
+		-o out/en/crosstab.html --plot out/en/crosstab.png
 	$(QCODE) check-privacy --db $(DEMO_DB) out/
 
 test: install-dev

@@ -104,7 +104,7 @@ CODING_COLUMNS = ["document", "segment", "start", "end", "speaker", "title", "gr
                   "created", "stale"]
 QUOTE_COLUMNS = ["code", "label", "kind", "document", "segment", "start", "end", "score", "group",
                  "attribution", "attributed_by", "words", "text"]
-CORRELATION_COLUMNS = ["theme", "indicator", "n", "rho", "p_value", "note"]
+CORRELATION_COLUMNS = ["theme", "indicator", "n", "rho", "p_value", "p_adjusted", "note"]
 
 
 @pytest.fixture(scope="module")
@@ -237,7 +237,8 @@ def test_quotes_are_attributed_by_role(project: Project) -> None:
 
 
 def test_crosstab_uses_the_group_rows_of_the_survey(project: Project, project_dir: Path) -> None:
-    result = project.crosstab(survey=project_dir / "survey.csv")
+    result = project.crosstab(survey=project_dir / "survey.csv",
+                              indicators=["respondents", "strong_suspicion"])
     table = result.table
     assert list(table.columns[:5]) == ["group", "documents", "theme:beredskap", "theme:samverkan",
                                        "theme:dubbla_roller"]
@@ -249,7 +250,8 @@ def test_crosstab_uses_the_group_rows_of_the_survey(project: Project, project_di
     assert list(result.correlations.columns) == CORRELATION_COLUMNS
     assert set(result.correlations["indicator"]) == {"respondents", "strong_suspicion"}
     assert set(result.correlations["note"]) == {"too few groups"}
-    same = project.crosstab(survey=pd.read_csv(project_dir / "survey.csv"))
+    same = project.crosstab(survey=pd.read_csv(project_dir / "survey.csv"),
+                            indicators=["respondents", "strong_suspicion"])
     pd.testing.assert_frame_equal(same.table, table)
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from qcode.config import ProjectConfig
 from qcode.errors import ConfigError
-from qcode.reports import (cooccurrence, crosstab, frequencies, frequencies_table, plot_cooccurrence,
+from qcode.reports import (Presentation, cooccurrence, crosstab, frequencies, frequencies_table,
+                           plot_cooccurrence,
                            plot_crosstab, plot_frequencies, quotes, render_cooccurrence,
                            render_crosstab, render_frequencies, render_quotes, survey_by_group,
                            trim_quote)
@@ -258,7 +259,9 @@ def test_aggregates_file_keeps_published_bounds() -> None:
     assert total["strong_suspicion_text"] == "46–48 or more"
     assert (total["knowledge_none_or_little_pct"], total["knowledge_good_or_very_good_pct"],
             total["knowledge_dont_know_pct"], total["knowledge_no_answer_pct"]) == (73.8, 12.1, 9.1, 5.0)
-    assert "respondents" in indicators
+    # counts and response rates describe the survey: never an automatic indicator
+    assert "respondents" not in indicators and "recipients" not in indicators
+    assert "response_rate_pct" not in indicators and "strong_suspicion_lower" not in indicators
 
 
 def test_correlation_flag_and_values() -> None:
@@ -282,8 +285,9 @@ def test_crosstab_survey_errors(store: Store, tmp_path: Path) -> None:
 
 
 # -- files: golden, deterministic, private ----------------------------------------------------
-def render_all(store: Store, folder: Path) -> list[Path]:
-    """Every report in every format, the way `make demo` writes them."""
+def render_all(store: Store, folder: Path, lang: str = "sv") -> list[Path]:
+    """Every report in every format, the way `make demo` writes them, in ``lang``."""
+    style = Presentation(lang, labels=LABELS)
     folder.mkdir(parents=True, exist_ok=True)
     freq = frequencies(store, ["group"])
     nested = frequencies(store, ["study", "group"], level=1)
@@ -293,17 +297,22 @@ def render_all(store: Store, folder: Path) -> list[Path]:
     cross = crosstab(store, SURVEY)
     written = []
     for fmt in ("md", "csv", "html", "xlsx"):
-        written.append(render_frequencies(freq, folder / f"frequencies.{fmt}"))
-        written.append(render_cooccurrence(co, folder / f"cooccurrence.{fmt}"))
-        written.extend(render_crosstab(cross, folder / f"crosstab.{fmt}"))
-    written.append(render_frequencies(nested, folder / "frequencies-study.md"))
-    written.append(render_cooccurrence(jac, folder / "cooccurrence-jaccard.md"))
+        written.append(render_frequencies(freq, folder / f"frequencies.{fmt}", style=style))
+        written.append(render_cooccurrence(co, folder / f"cooccurrence.{fmt}", style=style))
+        written.extend(render_crosstab(cross, folder / f"crosstab.{fmt}", style=style))
+    written.append(render_frequencies(nested, folder / "frequencies-study.md", style=style))
+    written.append(render_cooccurrence(jac, folder / "cooccurrence-jaccard.md", style=style))
     for fmt in ("md", "csv", "html", "docx"):
-        written.append(render_quotes(quoted, folder / f"quotes.{fmt}"))
-    written.append(plot_frequencies(freq, folder / "frequencies.png"))
-    written.append(plot_cooccurrence(co, folder / "cooccurrence.png"))
-    written.append(plot_crosstab(cross, folder / "crosstab.png"))
+        written.append(render_quotes(quoted, folder / f"quotes.{fmt}", style=style))
+    written.append(plot_frequencies(freq, folder / "frequencies.png", style=style))
+    written.append(plot_cooccurrence(co, folder / "cooccurrence.png", style=style))
+    written.append(plot_crosstab(cross, folder / "crosstab.png", style=style))
     return written
+
+
+#: display labels of the fixture's groups (as a project's groups.yaml would give them).
+LABELS = {"group": {"polis": "Polismyndigheten", "kommuner": "Kommunerna",
+                    "taxi": "Taxi", "hotell": "Hotell", "bostadsbolag": "Bostadsbolag"}}
 
 
 @pytest.fixture(scope="module")
@@ -312,10 +321,30 @@ def rendered(db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Pa
         return render_all(opened, tmp_path_factory.mktemp("rendered"))
 
 
+@pytest.fixture(scope="module")
+def rendered_en(db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    with Store(db_path, create=False) as opened:
+        return render_all(opened, tmp_path_factory.mktemp("rendered_en"), "en")
+
+
 TEXT_GOLDEN = ["frequencies.md", "frequencies.csv", "frequencies.html", "frequencies-study.md",
                "cooccurrence.md", "cooccurrence.csv", "cooccurrence.html",
                "cooccurrence-jaccard.md", "quotes.md", "quotes.csv", "quotes.html",
                "crosstab.md", "crosstab.csv", "crosstab.correlations.csv", "crosstab.html"]
+#: the English outputs for people (CSV is the same in both languages: ids).
+EN_GOLDEN = [n for n in TEXT_GOLDEN if n.endswith((".md", ".html"))]
+
+
+@pytest.mark.parametrize("name", EN_GOLDEN)
+def test_english_outputs_match_golden_files(rendered_en: list[Path], name: str,
+                                            update_golden: bool) -> None:
+    produced = next(p for p in rendered_en if p.name == name).read_text(encoding="utf-8")
+    golden = GOLDEN / "en" / name
+    if update_golden:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(produced, encoding="utf-8", newline="\n")
+    assert golden.exists(), f"no golden file {golden}; run pytest --update-golden"
+    assert produced == golden.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", TEXT_GOLDEN)
@@ -330,16 +359,39 @@ def test_text_formats_match_golden_files(rendered: list[Path], name: str,
     assert produced == golden.read_text(encoding="utf-8")
 
 
-def test_xlsx_holds_the_csv_table(rendered: list[Path]) -> None:
+def test_xlsx_cells_are_numbers_with_formats(rendered: list[Path]) -> None:
+    """Shares are numbers shown as percentages, the header is frozen, columns are sized."""
+    from openpyxl import load_workbook
+
     by_name = {p.name: p for p in rendered}
-    for stem in ("frequencies", "cooccurrence"):
-        sheet = pd.read_excel(by_name[f"{stem}.xlsx"], engine="openpyxl")
-        table = pd.read_csv(GOLDEN / f"{stem}.csv")
-        assert list(sheet.columns) == list(table.columns)
-        pd.testing.assert_frame_equal(sheet, table, check_dtype=False)
-    sheets = pd.read_excel(by_name["crosstab.xlsx"], sheet_name=None, engine="openpyxl")
-    assert list(sheets) == ["groups", "correlations"]
-    assert len(sheets["groups"]) == 5
+    book = load_workbook(by_name["frequencies.xlsx"])
+    assert book.sheetnames == ["Andel", "Dokument", "Passager"]
+    share = book["Andel"]
+    assert share.freeze_panes == "B2"
+    assert [c.value for c in share[1]][:3] == ["Kod", "Hotell (n=1)", "Kommunerna (n=2)"]
+    cell = share["C3"]  # Beredskap, Kommunerna
+    assert (share["A3"].value, cell.value, cell.number_format) == ("Beredskap", 0.5, "0%")
+    assert share["A4"].value == "↳ Handlingsplan"
+    assert share.column_dimensions["A"].width >= len("Rapportering och anmälan")
+    documents = book["Dokument"]
+    assert (documents["D3"].value, documents["D3"].number_format) == (2, "0")
+    freq = pd.read_csv(GOLDEN / "frequencies.csv")
+    assert documents["D3"].value == freq.loc[1, "polis (n=2) · documents"]
+
+    cross = load_workbook(by_name["crosstab.xlsx"])
+    assert cross.sheetnames == ["Grupper", "Rangkorrelationer"]
+    groups = cross["Grupper"]
+    header = [c.value for c in groups[1]]
+    assert header[:3] == ["Grupp", "Intervjuer", "Erfarenheter (andel intervjuer)"]
+    column = header.index("q13_taken_seriously: andel sannolikt") + 1
+    value = groups.cell(row=2, column=column)
+    assert (value.value, value.number_format) == (round(2 / 3, 4), "0%")
+    corr = cross["Rangkorrelationer"]
+    assert [c.value for c in corr[1]] == ["Tema", "Indikator", "Grupper (n)", "ρ", "p", "p just.",
+                                          "Anmärkning"]
+    assert corr["D2"].number_format == "0.00" and corr["F2"].number_format == "0.000"
+    co = load_workbook(by_name["cooccurrence.xlsx"])["Kod"]
+    assert co["B2"].value == 1 and co.freeze_panes == "B2"
 
 
 def test_docx_uses_real_paragraph_styles(rendered: list[Path]) -> None:
@@ -347,6 +399,9 @@ def test_docx_uses_real_paragraph_styles(rendered: list[Path]) -> None:
 
     path = next(p for p in rendered if p.suffix == ".docx")
     document = Document(str(path))
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    assert document.paragraphs[0].text == "Citat"
     pairs = [(p.style.name, p.text) for p in document.paragraphs]
     headings = [t for s, t in pairs if s == "Heading 1"]
     assert headings == ["Erfarenheter (erfarenhet)", "Beredskap (beredskap)",
@@ -359,6 +414,30 @@ def test_docx_uses_real_paragraph_styles(rendered: list[Path]) -> None:
         assert f"> {pairs[i][1]}\n\n{pairs[i + 1][1]}\n" in golden_md
     props = document.core_properties
     assert (props.author, props.created.year, props.modified.year) == ("qcode", 2000, 2000)
+
+
+@pytest.mark.parametrize("lang, tag", [("sv", "sv-SE"), ("en", "en-GB")])
+def test_docx_proofing_language_on_every_run(rendered: list[Path], rendered_en: list[Path],
+                                             lang: str, tag: str) -> None:
+    """Word checks spelling in the report's language: every run of text, every style and the
+    document defaults carry it, so no Swedish word is red-underlined as English."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    files = rendered if lang == "sv" else rendered_en
+    document = Document(str(next(p for p in files if p.suffix == ".docx")))
+    runs = list(document.element.body.iter(qn("w:r")))
+    assert len(runs) > 10
+    for run in runs:
+        lang_element = run.find(qn("w:rPr")).find(qn("w:lang"))
+        assert lang_element is not None and lang_element.get(qn("w:val")) == tag
+    styles = document.styles.element
+    defaults = styles.find(qn("w:docDefaults")).iter(qn("w:lang"))
+    assert [e.get(qn("w:val")) for e in defaults] == [tag]
+    for name in ("Normal", "Heading 1", "Quote", "Quote Attribution"):
+        element = document.styles[name].element
+        assert element.find(qn("w:rPr")).find(qn("w:lang")).get(qn("w:val")) == tag
+    assert "en-US" not in document.element.xml and "en-US" not in styles.xml
 
 
 def test_png_plots_are_images_of_a_fixed_size(rendered: list[Path]) -> None:
@@ -395,11 +474,30 @@ def test_no_output_shows_a_name_from_metadata(rendered: list[Path]) -> None:
             assert name not in text, f"{name} in {path.name}"
 
 
-def test_pretty_table_indents_subcodes(store: Store) -> None:
-    table = frequencies_table(frequencies(store, "group"), pretty=True)
-    assert table["code"].tolist()[:3] == ["Erfarenheter", "Beredskap", "\u2003Handlingsplan"]
-    assert table.loc[1, "polis (n=2)"] == "2 · 100 % · 2"
-    assert table["code"].iloc[-1] == "Any code"
+def test_pretty_table_marks_subcodes_and_uses_labels(store: Store) -> None:
+    style = Presentation("en", labels=LABELS)
+    table = frequencies_table(frequencies(store, "group"), pretty=True, style=style)
+    assert table["Code"].tolist()[:3] == ["Erfarenheter", "Beredskap", "↳ Handlingsplan"]
+    assert table.loc[1, "Polismyndigheten (n=2)"] == "2 · 100 % · 2"
+    assert table["Code"].iloc[-1] == "Any code"
+    # the marker is text, not white space: it survives Markdown rendering
+    from qcode.writers import frame_to_markdown
+
+    assert "| ↳ Handlingsplan |" in frame_to_markdown(table)
+
+
+def test_tables_turn_when_there_are_more_groups_than_codes(store: Store) -> None:
+    themes = frequencies(store, "group", level=1)  # 4 themes, 4 groups: codes stay rows
+    assert frequencies_table(themes, pretty=True).columns[0] == "Kod"
+    by_document = frequencies(store, "document", level=1)  # 6 documents > 4 themes
+    turned = frequencies_table(by_document, pretty=True, style=Presentation(labels=LABELS))
+    assert turned.columns.tolist() == ["Dokument", "Erfarenheter", "Beredskap", "Dubbla roller",
+                                       "Rapportering och anmälan", "Någon kod"]
+    assert turned.iloc[-1, 0] == "Totalt (n=6)"
+    forced = frequencies_table(themes, pretty=True, style=Presentation(transpose=True))
+    assert forced.columns[0] == "Grupp" and forced.iloc[0, 0] == "hotell (n=1)"
+    kept = frequencies_table(by_document, pretty=True, style=Presentation(transpose=False))
+    assert kept.columns[0] == "Kod"
 
 
 def test_attribution_hides_private_names_but_keeps_place_names(tmp_path: Path) -> None:

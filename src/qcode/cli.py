@@ -736,12 +736,30 @@ def check_privacy(paths: tuple[str, ...], db: str | None) -> None:
 REPORT_FORMATS = ("md", "csv", "xlsx", "html")
 
 
+def presentation_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--lang``, ``--transpose`` and ``--excel``: how a report is shown to people."""
+    for option in (
+        click.option("--excel", "excel", is_flag=True, default=None,
+                     help="CSV for Swedish Excel: UTF-8 with BOM, ';' and decimal comma "
+                          "(default: csv_dialect in qcode.yaml, else RFC 4180)."),
+        click.option("--transpose/--no-transpose", "transpose", default=None,
+                     help="Groups as rows and codes as columns (default: when there are more "
+                          "groups than codes)."),
+        click.option("--lang", "lang", type=click.Choice(["sv", "en"]), default=None,
+                     help="Language of headings, labels and notes (default: lang in qcode.yaml, "
+                          "else the codebook's language)."),
+    ):
+        func = option(func)
+    return func
+
+
 def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--source``, ``--coder``, ``--kind``, ``--where``, ``--db``, ``-o``, ``--format`` and
-    ``--plot``: what every table report (frequencies, cooccurrence, crosstab) takes, in that
-    order."""
+    """``--source``, ``--coder``, ``--kind``, ``--where``, ``--db``, ``-o``, ``--format``,
+    ``--plot``, ``--lang``, ``--transpose`` and ``--excel``: what every table report
+    (frequencies, cooccurrence, crosstab) takes."""
     plot = click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
                         help="Also draw a PNG heatmap to this file.")
+    func = presentation_options(func)
     for option in (plot, format_option(REPORT_FORMATS), output_option(), db_option,
                    filter_options, coders_option, source_option):  # innermost first, so --help lists them as above
         func = option(func)
@@ -769,7 +787,8 @@ def report() -> None:
 def report_frequencies(by: tuple[str, ...], level: int | None, source: str,
                        coders: tuple[str, ...], kind: str, where: tuple[str, ...],
                        db: str | None, output: str | None, fmt: str | None,
-                       plot: str | None) -> None:
+                       plot: str | None, lang: str | None, transpose: bool | None,
+                       excel: bool | None) -> None:
     """Respondents per theme and group: documents, share of the group, segments coded.
     Interviews and survey answers are counted apart, each with its own n."""
     from .reports import frequencies_table, plot_frequencies, render_frequencies
@@ -777,8 +796,9 @@ def report_frequencies(by: tuple[str, ...], level: int | None, source: str,
     with open_project(db) as project:
         frame = project.frequencies(by=list(by) or ["group"], level=level, source=source,
                                     coders=coders, kind=kind, where=list(where))
+        style = project.presentation(lang=lang, transpose=transpose, excel=excel)
     _emit_report(frame, output, fmt, plot, render=render_frequencies, table=frequencies_table,
-                 draw=plot_frequencies)
+                 draw=plot_frequencies, style=style)
 
 
 @report.command("cooccurrence")
@@ -790,35 +810,37 @@ def report_frequencies(by: tuple[str, ...], level: int | None, source: str,
 @report_options
 def report_cooccurrence(unit: str, measure: str, level: int, source: str,
                         coders: tuple[str, ...], kind: str, where: tuple[str, ...],
-                        db: str | None, output: str | None,
-                        fmt: str | None, plot: str | None) -> None:
+                        db: str | None, output: str | None, fmt: str | None,
+                        plot: str | None, lang: str | None, transpose: bool | None,
+                        excel: bool | None) -> None:
     """Code × code matrix: how often two codes meet; the diagonal holds code totals."""
     from .reports import cooccurrence_table, plot_cooccurrence, render_cooccurrence
 
     with open_project(db) as project:
         frame = project.cooccurrence(unit=unit, measure=measure, level=level, source=source,
                                      coders=coders, kind=kind, where=list(where))
+        style = project.presentation(lang=lang, transpose=transpose, excel=excel)
     _emit_report(frame, output, fmt, plot, render=render_cooccurrence, table=cooccurrence_table,
-                 draw=plot_cooccurrence)
+                 draw=plot_cooccurrence, style=style)
 
 
 def _emit_report(frame, output: str | None, fmt: str | None, plot: str | None, *,
                  render: Callable[..., Any], table: Callable[..., Any],
-                 draw: Callable[..., Any]) -> None:
+                 draw: Callable[..., Any], style: Any) -> None:
     """Write a report to OUTPUT (or print it as a table) and its plot, saying what was written."""
     from .reports.render import kind_sections
 
     _warn_conflicts(frame)
     if output:
-        click.echo(f"wrote {render(frame, output, fmt)}")
-    elif kind_sections(frame):  # interviews and survey answers: one table each, own n
-        for number, (heading, part) in enumerate(kind_sections(frame)):
+        click.echo(f"wrote {render(frame, output, fmt, style=style)}")
+    elif kind_sections(frame, style):  # interviews and survey answers: one table each, own n
+        for number, (heading, part) in enumerate(kind_sections(frame, style)):
             click.echo(("\n" if number else "") + heading)
-            echo_frame(table(part, pretty=True))
+            echo_frame(table(part, pretty=True, style=style))
     else:
-        echo_frame(table(frame, pretty=True))
+        echo_frame(table(frame, pretty=True, style=style))
     if plot:
-        click.echo(f"wrote {draw(frame, plot)}")
+        click.echo(f"wrote {draw(frame, plot, style=style)}")
 
 
 def _warn_conflicts(frame) -> None:
@@ -842,10 +864,12 @@ def _warn_conflicts(frame) -> None:
 @db_option
 @output_option()
 @format_option(("md", "docx", "csv", "html"))
+@presentation_options
 def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: int,
                    min_words: int, max_words: int, source: str, coders: tuple[str, ...],
                    kind: str, where: tuple[str, ...], db: str | None, output: str | None,
-                   fmt: str | None) -> None:
+                   fmt: str | None, lang: str | None, transpose: bool | None,
+                   excel: bool | None) -> None:
     """Respondents' own words per code, trimmed to whole sentences, attributed by role
     (the document's title) and never by name; interview quotes and survey answers apart."""
     from .reports import render_quotes
@@ -854,13 +878,14 @@ def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: 
         frame = project.quotes(list(codes) or None, groups=groups, max_quotes=max_quotes,
                                min_words=min_words, max_words=max_words, source=source,
                                coders=coders, kind=kind, where=list(where))
+        style = project.presentation(lang=lang, transpose=transpose, excel=excel)
     _warn_conflicts(frame)
     untitled = sorted(set(frame.loc[frame["attributed_by"] != "title", "document"]))
     if untitled:
         warn(f"{len(untitled)} document(s) have no title; their quotes are attributed by group: "
              + ", ".join(untitled))
     if output:
-        click.echo(f"wrote {render_quotes(frame, output, fmt)}")
+        click.echo(f"wrote {render_quotes(frame, output, fmt, style=style)}")
         return
     mixed = len(frame.attrs.get("kinds", ())) > 1
     for row in frame.itertuples(index=False):
@@ -876,30 +901,39 @@ def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: 
 @click.option("--by", default="group", show_default=True, help="The group column/metadata key.")
 @click.option("--theme", "themes", multiple=True,
               help="Theme path to set beside the survey (repeatable; default: every theme).")
+@click.option("--indicator", "indicators", multiple=True,
+              help="Survey column to report (repeatable): a question (its shares, or as set in "
+                   "survey: questions: in qcode.yaml), COLUMN=ANSWER|ANSWER for the share of "
+                   "those answers, or a figure of a group-level table (default: the questions "
+                   "in qcode.yaml, else every answer's share or percentage column).")
 @level_option(1)
 @report_options
-def crosstab_command(survey: str, by: str, themes: tuple[str, ...], level: int, source: str,
-                     coders: tuple[str, ...], kind: str, where: tuple[str, ...],
-                     db: str | None, output: str | None,
-                     fmt: str | None, plot: str | None) -> None:
-    """Interviews beside the survey per group, with Spearman's rank correlations."""
+def crosstab_command(survey: str, by: str, themes: tuple[str, ...], indicators: tuple[str, ...],
+                     level: int, source: str, coders: tuple[str, ...], kind: str,
+                     where: tuple[str, ...], db: str | None, output: str | None,
+                     fmt: str | None, plot: str | None, lang: str | None,
+                     transpose: bool | None, excel: bool | None) -> None:
+    """Interviews beside the survey per group, with Spearman's rank correlations (only where
+    at least 5 groups have both figures) and Benjamini–Hochberg adjusted p-values."""
     from .reports import crosstab_tables, plot_crosstab, render_crosstab
 
     with open_project(db) as project:
         result = project.crosstab(survey, by=by, themes=themes, level=level, source=source,
-                                  coders=coders, kind=kind, where=list(where))
+                                  coders=coders, kind=kind, where=list(where),
+                                  indicators=indicators)
+        style = project.presentation(lang=lang, transpose=transpose, excel=excel)
     for message in result.warnings:
         warn(message)
     if output:
-        for written in render_crosstab(result, output, fmt):
+        for written in render_crosstab(result, output, fmt, style=style):
             click.echo(f"wrote {written}")
     else:
-        table, correlations = crosstab_tables(result, pretty=True)
+        table, correlations = crosstab_tables(result, pretty=True, style=style)
         echo_frame(table)
         click.echo()
         echo_frame(correlations)
     if plot:
-        click.echo(f"wrote {plot_crosstab(result, plot)}")
+        click.echo(f"wrote {plot_crosstab(result, plot, style=style)}")
 
 
 @cli.group(cls=QcodeGroup, name="cache")

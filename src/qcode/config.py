@@ -22,6 +22,11 @@ UNITS = ("turn", "paragraph", "sentence")
 #: input files larger than this are refused before reading (``max_file_mb``, ``--max-file-mb``):
 #: a long interview is well under 1 MB, and one 20 MB line of text already takes ~2 GB to tag.
 DEFAULT_MAX_FILE_MB = 20.0
+#: output languages of the reports (their catalogue is qcode.reports.i18n).
+LANGS = ("sv", "en")
+DEFAULT_LANG = "sv"
+#: CSV for people: RFC 4180 (comma, UTF-8) or Swedish Excel (BOM, semicolon, decimal comma).
+CSV_DIALECTS = ("rfc4180", "excel-sv")
 
 @dataclass(frozen=True)
 class ProjectConfig:
@@ -42,6 +47,14 @@ class ProjectConfig:
     companion: bool = True
     #: the project's trained model every ``qcode tag`` applies (``qcode train --use``), if any
     model: str | None = None
+    #: output language of reports (``sv``/``en``); None: the codebook's ``language``.
+    lang: str | None = None
+    #: display labels of metadata values, {key: {value: label}} ("*" = any key).
+    labels: Any = field(default_factory=dict)
+    #: CSV files for people: ``rfc4180`` (comma, UTF-8) or ``excel-sv`` (BOM, ``;``, ``,``).
+    csv_dialect: str = "rfc4180"
+    #: survey questions the crosstab reports (``survey: questions:``), as read from YAML.
+    survey_questions: Any = None
     source_file: Path | None = field(default=None, compare=False)
 
     def with_overrides(self, **overrides: Any) -> "ProjectConfig":
@@ -105,6 +118,8 @@ class SurveyFile(_Strict):
 
     id_column: StrictStr | None = None
     text_columns: Names | None = None
+    #: the questions `qcode crosstab` reports, checked by qcode.reports.read_questions
+    questions: dict[StrictStr, Any] | None = None
 
 
 class ProjectFile(_Strict):
@@ -124,6 +139,10 @@ class ProjectFile(_Strict):
     companion: StrictBool = True
     model: StrictStr | None = None
     max_file_mb: Annotated[float, Field(ge=0)] = DEFAULT_MAX_FILE_MB
+    lang: Literal["sv", "en"] | None = None
+    #: display labels, checked by read_labels: {key: {value: label}} or {value: label}
+    labels: dict[StrictStr, Any] | None = None
+    csv_dialect: Literal["rfc4180", "excel-sv"] = "rfc4180"
 
 
 def _config_from_settings(root: Path, settings: ProjectFile, path: Path) -> ProjectConfig:
@@ -146,6 +165,10 @@ def _config_from_settings(root: Path, settings: ProjectFile, path: Path) -> Proj
         companion=settings.companion,
         model=settings.model or None,
         max_file_mb=float(settings.max_file_mb),
+        lang=settings.lang,
+        labels=read_labels(settings.labels, str(path)),
+        csv_dialect=settings.csv_dialect,
+        survey_questions=survey.questions,
         source_file=path,
     )
 
@@ -227,10 +250,51 @@ code_interviewer: false             # also code what the interviewer says
 output: out                         # where reports are written
 companion: true                     # use the model shipped beside the codebook, if any
 max_file_mb: 20                     # refuse larger input files (0: no limit)
+lang: sv                            # language of report headings and notes: sv or en
+csv_dialect: rfc4180                # excel-sv: CSV for Swedish Excel (BOM, ';', decimal comma)
+# Display labels of metadata values (else groups.yaml beside the codebook), e.g.
+# labels:
+#   group: {{aklagare: Åklagarmyndigheten}}
 # Names and places that must never appear in an output (respondents, interviewers,
 # colleagues, small places). They are redacted in quotes and exports.
 private: []
 # survey:                           # survey free-text tables (.csv/.xlsx)
 #   id_column: respondent_id
 #   text_columns: [q5, q7]
+#   questions:                      # what `qcode crosstab` reports per question
+#     q8_knowledge: {{label: Kunskap, scale: [ingen, liten, god, mycket_god]}}
 """
+
+
+def check_lang(lang: str | None, where: str | None = None) -> str:
+    """``lang`` if it is an output language (None: the default, Swedish)."""
+    if lang is None:
+        return DEFAULT_LANG
+    if lang not in LANGS:
+        raise ConfigError(f"lang: {lang!r} is not one of {', '.join(LANGS)}", path=where)
+    return lang
+
+
+def read_labels(data: Any, where: str) -> dict[str, dict[str, str]]:
+    """``labels:`` as {metadata key: {value: label}}; plain ``value: label`` entries apply to
+    every key (stored under ``*``). Anything else is a ConfigError naming ``where``."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError("labels: expects a mapping of value: label (or key: {value: label})",
+                          path=where)
+    out: dict[str, dict[str, str]] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if not all(_is_label(v) for v in value.values()):
+                raise ConfigError(f"labels: {key}: every label must be text", path=where)
+            out.setdefault(str(key), {}).update({str(k): str(v) for k, v in value.items()})
+        elif _is_label(value):
+            out.setdefault("*", {})[str(key)] = str(value)
+        else:
+            raise ConfigError(f"labels: {key}: expects a label or a mapping of labels", path=where)
+    return out
+
+
+def _is_label(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)

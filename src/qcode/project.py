@@ -114,6 +114,9 @@ class Project:
             bundled_model = BUNDLED_CODEBOOK.with_suffix(".model")
             if bundled_model.exists():  # the companion model travels with its codebook
                 shutil.copyfile(bundled_model, root / "codebooks" / "kronoberg.model")
+            groups = BUNDLED_CODEBOOK.with_name("groups.yaml")  # the study's display labels
+            if groups.exists():
+                shutil.copyfile(groups, root / "codebooks" / "groups.yaml")
             codebook_ref = "codebooks/kronoberg.yaml"
         else:
             codebook_ref = str(codebook)
@@ -694,6 +697,18 @@ class Project:
         return write_table(frame, output, fmt)
 
     # -- reports (qcode.reports does the work; see docs/api.md) --------------------------------
+    def presentation(self, *, lang: str | None = None, transpose: bool | None = None,
+                     excel: bool | None = None) -> Any:
+        """How reports are shown: language, display labels, orientation and CSV dialect
+        (a :class:`~qcode.reports.Presentation`); arguments override ``qcode.yaml``.
+
+        >>> Project("demo").presentation(lang="en").text("quotes.title")  # doctest: +SKIP
+        'Quotes'
+        """
+        from .reports.i18n import presentation_for
+
+        return presentation_for(self.config, lang=lang, transpose=transpose, excel=excel)
+
     def frequencies(self, by: str | Sequence[str] = ("group",), *, level: int | None = None,
                     source: str = "all", coders: Sequence[str] | None = None,
                     kind: str = "all", where: Sequence[str] = ()) -> pd.DataFrame:
@@ -740,7 +755,7 @@ class Project:
     def crosstab(self, survey: str | Path | pd.DataFrame, *, by: str = "group",
                  themes: Sequence[str] = (), level: int | None = 1, source: str = "all",
                  coders: Sequence[str] | None = None, kind: str = "all",
-                 where: Sequence[str] = ()) -> Any:
+                 where: Sequence[str] = (), indicators: Sequence[str] = ()) -> Any:
         """Theme shares beside survey indicators per group, with Spearman correlations
         (a :class:`~qcode.reports.CrosstabResult`).
 
@@ -750,7 +765,7 @@ class Project:
 
         return crosstab(self.open_existing_store(), survey, by=by, themes=themes, level=level,
                         source=source, config=self.config, coders=coders, kind=kind,
-                        where=where)
+                        where=where, indicators=indicators)
 
     # -- exchange with other QDA tools (REFI-QDA) ----------------------------------------------
     def export_qdpx(self, path: str | Path, human_only: bool = False, *,

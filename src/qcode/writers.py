@@ -96,12 +96,31 @@ def infer_format(path: str | Path, fmt: str | None, allowed: tuple[str, ...] = T
     return chosen
 
 
+#: characters that Markdown (CommonMark, GitHub) could read as markup: links, images, HTML,
+#: emphasis, code; a backslash makes each one a literal character.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>|~&!]|(?<!\w)_|_(?!\w))")
+_LINE_START = re.compile(r"^(\s*)([#+=-]|\d+[.)])", re.MULTILINE)
+
+
+def markdown_escape(text: object, *, block: bool = True) -> str:
+    """``text`` as literal Markdown: nothing a transcript says can become a link, an image,
+    raw HTML (``<script>``) or a heading; it renders as the same characters.
+
+    >>> markdown_escape("<script>x</script> [a](javascript:b) ![i](http://c/d.png)")
+    '\\\\<script\\\\>x\\\\</script\\\\> \\\\[a\\\\](javascript:b) \\\\!\\\\[i\\\\](http://c/d.png)'
+    """
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    if block:  # a paragraph or quote could start a heading or list; a table cell cannot
+        escaped = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    return escaped.replace("\n", " ")
+
+
 def frame_to_markdown(frame: pd.DataFrame) -> str:
-    """A GitHub-style Markdown table (pipes in cells escaped), deterministic."""
+    """A GitHub-style Markdown table, every cell escaped as literal text, deterministic."""
     def cell(value: object) -> str:
         if value is None or (isinstance(value, float) and pd.isna(value)):
             return ""
-        return str(value).replace("|", "\\|").replace("\n", " ")
+        return markdown_escape(value, block=False)
 
     header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
@@ -109,12 +128,20 @@ def frame_to_markdown(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows]) + "\n"
 
 
-def write_table(frame: pd.DataFrame, output: str | Path, fmt: str | None = None) -> Path:
-    """Write ``frame`` atomically as csv, jsonl, xlsx, md or html (chosen by ``fmt`` or suffix)."""
+def write_table(frame: pd.DataFrame, output: str | Path, fmt: str | None = None, *,
+                dialect: str = "rfc4180") -> Path:
+    """Write ``frame`` atomically as csv, jsonl, xlsx, md or html (chosen by ``fmt`` or suffix).
+
+    CSV is RFC 4180 UTF-8 by default; ``dialect="excel-sv"`` writes what Excel with Swedish
+    settings opens as columns: UTF-8 with a byte-order mark, ``;`` between fields, decimal comma.
+    """
     chosen = infer_format(output, fmt)
     output = Path(output)
     with atomic_path(output) as tmp:
-        if chosen == "csv":
+        if chosen == "csv" and dialect == "excel-sv":
+            escape_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig", sep=";",
+                                       decimal=",", lineterminator="\r\n")
+        elif chosen == "csv":
             escape_frame(frame).to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
         elif chosen == "jsonl":
             frame.to_json(tmp, orient="records", lines=True, force_ascii=False)

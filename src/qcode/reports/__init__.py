@@ -6,19 +6,24 @@
 * :func:`crosstab` — interview theme shares beside survey indicators, with rank correlations.
 
 Each takes an open :class:`~qcode.store.Store`; ``render_*`` write md/csv/xlsx/html (docx for
-quotes) and ``plot_*`` write PNG heatmaps. Same database, same bytes.
+quotes) and ``plot_*`` write PNG heatmaps. Same database, same bytes. Their words come from one
+message catalogue per language and their group names from display labels (a
+:class:`Presentation`, see :mod:`qcode.reports.i18n`).
 """
 from .cooccurrence import cooccurrence
-from .crosstab import CrosstabResult, crosstab, read_survey, survey_by_group
+from .crosstab import (CrosstabResult, Indicator, Question, benjamini_hochberg, crosstab,
+                       read_questions, read_survey, survey_by_group)
 from .frequencies import frequencies
+from .i18n import MESSAGES, Presentation
 from .plots import plot_cooccurrence, plot_crosstab, plot_frequencies
 from .quotes import quotes, trim_quote
 from .render import (cooccurrence_table, crosstab_tables, frequencies_table, render_cooccurrence,
                      render_crosstab, render_frequencies, render_quotes)
 
 __all__ = [
-    "CrosstabResult", "cooccurrence", "cooccurrence_table", "crosstab", "crosstab_tables",
-    "frequencies", "frequencies_table", "plot_cooccurrence", "plot_crosstab", "plot_frequencies",
-    "quotes", "read_survey", "render_cooccurrence", "render_crosstab", "render_frequencies",
-    "render_quotes", "survey_by_group", "trim_quote",
+    "CrosstabResult", "Indicator", "MESSAGES", "Presentation", "Question", "benjamini_hochberg",
+    "cooccurrence", "cooccurrence_table", "crosstab", "crosstab_tables", "frequencies",
+    "frequencies_table", "plot_cooccurrence", "plot_crosstab", "plot_frequencies", "quotes",
+    "read_questions", "read_survey", "render_cooccurrence", "render_crosstab",
+    "render_frequencies", "render_quotes", "survey_by_group", "trim_quote",
 ]

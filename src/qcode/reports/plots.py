@@ -1,7 +1,8 @@
 """PNG plots of the reports, drawn with matplotlib's Agg canvas (no display, no pyplot state).
 
 Plots are deterministic: fixed size and dpi, and no "Software"/time stamps in the PNG metadata,
-so the same database gives the same bytes. Labels are the codebook's Swedish labels.
+so the same database gives the same bytes. Titles come from the message catalogue
+(:mod:`qcode.reports.i18n`), labels from the codebook and the display labels.
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pandas as pd
 
 from ..writers import atomic_path
 from ._common import TOTAL
+from .i18n import Presentation, subcode_label
+from .render import _decimal
 
 DPI = 100
 FONT = "DejaVu Sans"  # ships with matplotlib and has å ä ö
@@ -76,58 +79,76 @@ def heatmap(values: np.ndarray, annotations: Sequence[Sequence[str]], rows: Sequ
 
 
 def _indented(paths: Sequence[str], labels: dict, levels: dict) -> list[str]:
-    """Labels with a "· " per level below the top: tick labels are right-aligned, so leading
-    spaces would not show."""
-    return ["· " * max(int(levels.get(p, 1)) - 1, 0) + str(labels.get(p, p)) for p in paths]
+    """Labels with the subcode marker: tick labels are right-aligned, so leading spaces
+    would not show."""
+    return [subcode_label(labels.get(p, p), levels.get(p, 1)) for p in paths]
 
 
-def plot_frequencies(frame: pd.DataFrame, output: str | Path) -> Path:
-    """Heatmap of shares (codes × groups, total last) with the document count in each cell."""
-    from .render import group_label
+def plot_frequencies(frame: pd.DataFrame, output: str | Path, *,
+                     style: Presentation | None = None) -> Path:
+    """Heatmap of shares (codes × groups, total last; groups as rows when the table is
+    transposed) with the document count in each cell."""
+    from .render import frequencies_transposed, group_label
 
+    style = style or Presentation()
     codes = [c for c in frame.index if c != TOTAL]
     keys = list(dict.fromkeys(col[:-1] for col in frame.columns))
     shares = np.array([[frame.loc[c, k + ("share",)] for k in keys] for c in codes], dtype="float64")
+    shares = shares.reshape(len(codes), len(keys))
     docs = [[str(int(frame.loc[c, k + ("documents",)])) for k in keys] for c in codes]
     sizes = frame.attrs.get("group_sizes", {})
-    columns = [f"{group_label(k)} (n={sizes.get(k, 0)})" for k in keys]
-    rows = _indented(codes, frame.attrs.get("labels", {}), frame.attrs.get("levels", {}))
-    by = " × ".join(frame.attrs.get("by", []))
-    return heatmap(shares.reshape(len(codes), len(keys)), docs, rows, columns, output,
-                   title=f"Andel av gruppens dokument per kod och {by} (siffra = antal dokument)",
-                   colorbar="andel av gruppens dokument")
+    by = frame.attrs.get("by", [])
+    groups = [f"{group_label(k, by, style)} (n={sizes.get(k, 0)})" for k in keys]
+    codes_shown = _indented(codes, frame.attrs.get("labels", {}), frame.attrs.get("levels", {}))
+    title = style.text("freq.plot_title", by=style.by_text(by))
+    bar = style.text("freq.plot_bar")
+    if frequencies_transposed(frame, style):
+        return heatmap(shares.T, [list(r) for r in zip(*docs)] if docs else [], groups,
+                       codes_shown, output, title=title, colorbar=bar)
+    return heatmap(shares, docs, codes_shown, groups, output, title=title, colorbar=bar)
 
 
-def plot_cooccurrence(frame: pd.DataFrame, output: str | Path) -> Path:
+def plot_cooccurrence(frame: pd.DataFrame, output: str | Path, *,
+                      style: Presentation | None = None) -> Path:
     """Heatmap of the code × code matrix; the diagonal (code totals) is grey."""
+    style = style or Presentation()
     codes = list(frame.index)
     values = frame.to_numpy(dtype="float64")
     jaccard = frame.attrs.get("measure") == "jaccard"
     n = len(codes)
     mask = np.eye(n, dtype=bool)
-    annotations = [[(f"{values[i, j]:.2f}" if jaccard and i != j else f"{int(values[i, j])}")
-                    for j in range(n)] for i in range(n)]
+    annotations = [[(_decimal(f"{values[i, j]:.2f}", style) if jaccard and i != j
+                     else f"{int(values[i, j])}") for j in range(n)] for i in range(n)]
     off = values[~mask] if n > 1 else np.array([0.0])
     vmax = 1.0 if jaccard else max(float(off.max()) if off.size else 0.0, 1.0)
     labels = _indented(codes, frame.attrs.get("labels", {}), frame.attrs.get("levels", {}))
-    unit = {"segment": "passager", "document": "dokument"}.get(frame.attrs.get("unit"), "enheter")
+    unit = frame.attrs.get("unit", "segment")
     return heatmap(values, annotations, labels, labels, output, vmin=0.0, vmax=vmax,
-                   cmap="Purples", mask=mask,
-                   title=f"Samförekomst av koder ({unit}; diagonal = totalt)",
-                   colorbar="Jaccard" if jaccard else f"antal {unit}")
+                   cmap="Purples", mask=mask, title=style.text(f"cooc.plot_title.{unit}"),
+                   colorbar=style.text("cooc.plot_bar.jaccard" if jaccard
+                                       else f"cooc.plot_bar.{unit}"))
 
 
-def plot_crosstab(result, output: str | Path) -> Path:  # noqa: ANN001 - CrosstabResult
-    """Heatmap of Spearman's rho (survey indicators × themes), n under each value."""
+def plot_crosstab(result, output: str | Path, *,  # noqa: ANN001 - CrosstabResult
+                  style: Presentation | None = None) -> Path:
+    """Heatmap of Spearman's rho (survey indicators × themes), n under each value; cells with
+    too few groups for a correlation stay blank and grey."""
+    from .crosstab import MIN_GROUPS
+    from .render import _theme_label, indicator_label
+
+    style = style or Presentation()
     corr = result.correlations
-    themes = list(dict.fromkeys(corr["theme"])) or ["(inga teman)"]
-    indicators = list(dict.fromkeys(corr["indicator"])) or ["(inga indikatorer)"]
-    rho = np.full((len(indicators), len(themes)), np.nan)
-    text = [["–" for _ in themes] for _ in indicators]
+    themes = list(dict.fromkeys(corr["theme"]))
+    indicators = list(dict.fromkeys(corr["indicator"]))
+    rho = np.full((max(len(indicators), 1), max(len(themes), 1)), np.nan)
+    text = [["" for _ in range(rho.shape[1])] for _ in range(rho.shape[0])]
     for row in corr.itertuples(index=False):
         i, j = indicators.index(row.indicator), themes.index(row.theme)
-        rho[i, j] = row.rho
-        text[i][j] = ("–" if pd.isna(row.rho) else f"{row.rho:.2f}") + f" (n={row.n})"
-    return heatmap(rho, text, indicators, themes, output, vmin=-1.0, vmax=1.0, cmap="RdBu_r",
-                   diverging=True, title="Intervjuer och enkät: Spearmans ρ mellan grupper",
-                   colorbar="ρ (rangkorrelation)")
+        if row.n >= MIN_GROUPS and not pd.isna(row.rho):
+            rho[i, j] = row.rho
+            text[i][j] = _decimal(f"{row.rho:.2f}", style) + f" (n={row.n})"
+    rows = [indicator_label(result, i, style) for i in indicators] or [style.text("cross.no_indicators")]
+    columns = [_theme_label(result, t) for t in themes] or [style.text("cross.no_themes")]
+    return heatmap(rho, text, rows, columns, output, vmin=-1.0, vmax=1.0, cmap="RdBu_r",
+                   diverging=True, title=style.text("cross.plot_title", min_groups=MIN_GROUPS),
+                   colorbar=style.text("cross.plot_bar"))
