@@ -199,7 +199,11 @@ def _explain(problem: Any, written: Any) -> str:
     if kind == "string_type":
         return f"{written} is not text (put it in quotes)"
     if kind == "literal_error":
-        return f"{written!r} is not one of {', '.join(UNITS)}"
+        field = problem["loc"][-1] if problem["loc"] else ""
+        choices = {"lang": LANGS, "csv_dialect": CSV_DIALECTS}.get(field, UNITS)
+        return f"{written!r} is not one of {', '.join(choices)}"
+    if kind == "dict_type" and problem["loc"][:1] == ("labels",):
+        return "expects a mapping of value: label (or key: {value: label})"
     if kind in ("float_type", "greater_than_equal"):
         return f"{written} is not a size in MB (0: no limit)"
     return str(problem["msg"])
