@@ -28,6 +28,9 @@ demo: install
 	$(QCODE) report cooccurrence --db $(DEMO_DB) -o out/cooccurrence.md --plot out/cooccurrence.png
 	$(QCODE) quotes --db $(DEMO_DB) -o out/quotes.md
 	$(QCODE) quotes --db $(DEMO_DB) -o out/quotes.docx
+	$(QCODE) quotes --db $(DEMO_DB) --matrix --by main_group -o out/quote-matrix.xlsx
+	$(QCODE) quotes --db $(DEMO_DB) --matrix --by main_group -o out/quote-matrix.docx
+	$(QCODE) search tystnadsplikt sekretess --lemma --db $(DEMO_DB) -o out/search.md
 	$(QCODE) crosstab --db $(DEMO_DB) --survey data/survey/synthetic-respondents.csv \
 		-o out/crosstab.md --plot out/crosstab.png
 	$(QCODE) crosstab --db $(DEMO_DB) --survey data/survey/synthetic-respondents.csv -o out/crosstab.xlsx

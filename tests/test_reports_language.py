@@ -265,3 +265,72 @@ def test_demo_crosstab_shows_a_handful_of_meaningful_indicators() -> None:
                                                 id_column=config.id_column)
     assert indicators == ["q1_met_victims=ja", "q8_knowledge=god|mycket_god", "q8_knowledge:mean",
                           "q12_would_report=sannolikt|mycket_sannolikt", "q12_would_report:mean"]
+
+
+# -- quote matrix -----------------------------------------------------------------------------
+def test_quote_matrix_has_the_best_quote_per_code_and_group(store: Store, tmp_path: Path) -> None:
+    from qcode.reports import quote_matrix, render_quote_matrix
+
+    matrix = quote_matrix(store, ["beredskap", "rapportering"])
+    ranked = quotes(store, ["beredskap", "rapportering"], max_quotes=50)
+    assert not matrix.duplicated(["code", "value"]).any()
+    for row in matrix.itertuples(index=False):
+        first = ranked[(ranked["code"] == row.code) & (ranked["group"] == row.value)].iloc[0]
+        assert (row.document, row.start, row.text) == (first["document"], first["start"],
+                                                       first["text"])
+    assert set(zip(matrix["code"], matrix["value"])) == {
+        ("beredskap", "polis"), ("beredskap", "kommuner"), ("rapportering", "polis"),
+        ("rapportering", "kommuner"), ("rapportering", "taxi")}
+    assert matrix.attrs["values"] == ["hotell", "kommuner", "polis", "taxi"]
+    assert "Lena" not in " ".join(matrix["text"])
+    style = Presentation("sv", {"group": {"polis": "Polismyndigheten"}})
+    md = render_quote_matrix(matrix, tmp_path / "m.md", style=style).read_text(encoding="utf-8")
+    assert md.startswith("# Citat per kod och grupp\n")
+    # four groups, two codes: groups are the rows
+    assert "| Grupp | Beredskap | Rapportering och anmälan |" in md
+    assert "\n| hotell |  |  |\n" in md and "\n| Polismyndigheten | " in md
+    style = Presentation("sv", {"group": {"polis": "Polismyndigheten"}}, transpose=False)
+    assert "(Kriminalinspektör, länskriminalpolisen)" in md or "(Polis i Kronobergs län)" in md
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(render_quote_matrix(matrix, tmp_path / "m.xlsx", style=style))["Citatmatris"]
+    assert sheet["A2"].value == "Beredskap" and sheet.freeze_panes == "B2"
+    filled = sheet["D2"]
+    assert filled.value.endswith(")") and "\n(" in filled.value
+    assert filled.alignment.wrap_text and filled.alignment.vertical == "top"
+
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    path = render_quote_matrix(matrix, tmp_path / "m.docx", style=Presentation("en"))
+    document = Document(str(path))
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (297, 210)
+    table = document.tables[0]
+    assert [c.text for c in table.rows[0].cells] == ["Group", "Beredskap",
+                                                     "Rapportering och anmälan"]
+    assert len(table.rows) == 5 and table.rows[1].cells[1].text == ""  # hotell: no quote
+    styles = {p.style.name for c in table.rows[3].cells for p in c.paragraphs}
+    assert "Quote Attribution" in styles
+    for run in document.element.body.iter(qn("w:r")):
+        assert run.find(qn("w:rPr")).find(qn("w:lang")).get(qn("w:val")) == "en-GB"
+    csv = pd.read_csv(render_quote_matrix(matrix, tmp_path / "m.csv"))
+    assert {"code", "by", "value", "document", "start", "end", "text"} <= set(csv.columns)
+
+
+def test_quote_matrix_cli_by_main_group(db_path: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from qcode.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["quotes", "--matrix", "--by", "main_group", "--db",
+                                      str(db_path), "-o", "m.xlsx"])
+    assert result.exit_code == 0, result.output
+    sheet = pd.read_excel(tmp_path / "m.xlsx")
+    assert list(sheet.columns) == ["Kod", "myndigheter", "naringsbranscher"]
+    bad = CliRunner().invoke(cli, ["quotes", "--matrix", "--by", "interviewer", "--db",
+                                   str(db_path)])
+    assert bad.exit_code == 2 and "personal names" in bad.stderr

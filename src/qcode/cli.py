@@ -857,23 +857,39 @@ def _warn_conflicts(frame) -> None:
 @click.option("--max", "max_quotes", type=click.IntRange(min=1), default=5, show_default=True,
               help="Quotes per code.")
 @click.option("--min-words", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--matrix", is_flag=True,
+              help="A code × group table with the best quote per cell (xlsx, docx, md, html, csv).")
+@click.option("--by", "by", default="group", show_default=True,
+              help="With --matrix: the metadata key of the columns (group, main_group, …).")
 @click.option("--max-words", type=click.IntRange(min=1), default=60, show_default=True)
 @source_option
 @coders_option
 @filter_options
 @db_option
 @output_option()
-@format_option(("md", "docx", "csv", "html"))
+@format_option(("md", "docx", "csv", "html", "xlsx"))
 @presentation_options
 def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: int,
-                   min_words: int, max_words: int, source: str, coders: tuple[str, ...],
-                   kind: str, where: tuple[str, ...], db: str | None, output: str | None,
-                   fmt: str | None, lang: str | None, transpose: bool | None,
-                   excel: bool | None) -> None:
+                   min_words: int, matrix: bool, by: str, max_words: int, source: str,
+                   coders: tuple[str, ...], kind: str, where: tuple[str, ...], db: str | None,
+                   output: str | None, fmt: str | None, lang: str | None,
+                   transpose: bool | None, excel: bool | None) -> None:
     """Respondents' own words per code, trimmed to whole sentences, attributed by role
-    (the document's title) and never by name; interview quotes and survey answers apart."""
-    from .reports import render_quotes
+    (the document's title) and never by name; interview quotes and survey answers apart.
+    --matrix sets the best quote per code and group side by side."""
+    from .reports import quote_matrix_table, render_quote_matrix, render_quotes
 
+    if matrix:
+        with open_project(db) as project:
+            frame = project.quote_matrix(list(codes) or None, by=by, groups=groups,
+                                         min_words=min_words, max_words=max_words, source=source,
+                                         coders=coders, kind=kind, where=list(where))
+            style = project.presentation(lang=lang, transpose=transpose, excel=excel)
+        if output:
+            click.echo(f"wrote {render_quote_matrix(frame, output, fmt, style=style)}")
+        else:
+            echo_frame(quote_matrix_table(frame, style=style))
+        return
     with open_project(db) as project:
         frame = project.quotes(list(codes) or None, groups=groups, max_quotes=max_quotes,
                                min_words=min_words, max_words=max_words, source=source,
@@ -998,6 +1014,63 @@ def serve_command(db: str | None, codebook: str | None, port: int, host: str | N
 # top-level names stay, since the README and people's scripts use them.
 report.add_command(quotes_command, "quotes")
 report.add_command(crosstab_command, "crosstab")
+
+
+@cli.command("search")
+@click.argument("terms", nargs=-1, required=True)
+@click.option("--lemma", is_flag=True,
+              help="Match inflected and compound forms with the codebook's matcher "
+                   "(handlingsplan finds handlingsplanerna).")
+@click.option("--code", "codes", multiple=True,
+              help="Only passages coded with this code or a subcode (repeatable).")
+@click.option("--where", "where", multiple=True,
+              help="Only documents whose metadata KEY=VALUE, e.g. group=polis (repeatable).")
+@click.option("--context", type=click.IntRange(min=5), default=50, show_default=True,
+              help="Characters of context on each side (whole words).")
+@click.option("--code-as", "code_as", default=None,
+              help="Code every passage with a hit with this code, as --coder's human codings.")
+@click.option("--coder", default=None, help="Who codes the hits (with --code-as).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before coding with --code-as.")
+@db_option
+@output_option()
+@format_option(("md", "csv", "xlsx", "html"))
+@presentation_options
+def search_command(terms: tuple[str, ...], lemma: bool, codes: tuple[str, ...],
+                   where: tuple[str, ...], context: int, code_as: str | None,
+                   coder: str | None, yes: bool, db: str | None, output: str | None,
+                   fmt: str | None, lang: str | None, transpose: bool | None,
+                   excel: bool | None) -> None:
+    """Keyword in context: every place TERMS occur, with the words around them, the document
+    and the speaker's role. A quoted "two words" is a phrase, stem* a prefix."""
+    from .reports import render_search, search_table
+
+    if code_as and not coder:
+        raise _cli_error("--code-as needs --coder NAME (whose human codings they become)", 2)
+    with open_project(db) as project:
+        if code_as and code_as not in set(project.open_existing_store().codes_frame()["path"]):
+            raise _cli_error(f"--code-as {code_as}: no such code in the project's codebook", 2)
+        hits = project.search(list(terms), lemma=lemma, codes=codes, where=where,
+                              context=context)
+        style = project.presentation(lang=lang, transpose=transpose, excel=excel)
+        if output:
+            click.echo(f"wrote {render_search(hits, output, fmt, style=style)}")
+        elif hits.empty:
+            click.echo("(nothing)")
+        else:
+            table = search_table(hits, style=style)
+            width = max(len(left) for left in table.iloc[:, 0])
+            right_width = max(len(right) for right in table.iloc[:, 2])
+            for left, match, right, document, role in table.itertuples(index=False):
+                click.echo(f"{left:>{width}} [{match}] {right:<{right_width}}  {document} ({role})")
+        passages = len(dict.fromkeys(zip(hits["document"], hits["segment"])))
+        click.echo(f"{len(hits)} hit(s) in {passages} passage(s) of "
+                   f"{hits['document'].nunique()} document(s)", err=True)
+        if code_as and passages:
+            if not yes:
+                click.confirm(f"Code {passages} passage(s) with {code_as} as {coder}'s human "
+                              "codings?", abort=True, err=True)
+            added = project.code_hits(hits, code_as, coder)
+            click.echo(f"codings added: {added} ({passages - added} already there)")
 
 
 #: the exit status after Ctrl-C (128 + SIGINT), as shells report it

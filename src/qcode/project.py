@@ -752,6 +752,21 @@ class Project:
                       min_words=min_words, max_words=max_words, source=source,
                       config=self.config, coders=coders, kind=kind, where=where)
 
+    def quote_matrix(self, code: str | Sequence[str] | None = None, *, by: str = "group",
+                     groups: Sequence[str] = (), min_words: int = 8, max_words: int = 60,
+                     source: str = "all", coders: Sequence[str] | None = None,
+                     kind: str = "all", where: Sequence[str] = ()) -> pd.DataFrame:
+        """The best quote per code and group (``by``), redacted and attributed by role: one
+        row per filled cell of the code × group matrix.
+
+        >>> Project("demo").quote_matrix(by="main_group")  # doctest: +SKIP
+        """
+        from .reports import quote_matrix
+
+        return quote_matrix(self.open_existing_store(), code, by=by, groups=groups,
+                            min_words=min_words, max_words=max_words, source=source,
+                            config=self.config, coders=coders, kind=kind, where=where)
+
     def crosstab(self, survey: str | Path | pd.DataFrame, *, by: str = "group",
                  themes: Sequence[str] = (), level: int | None = 1, source: str = "all",
                  coders: Sequence[str] | None = None, kind: str = "all",
@@ -766,6 +781,30 @@ class Project:
         return crosstab(self.open_existing_store(), survey, by=by, themes=themes, level=level,
                         source=source, config=self.config, coders=coders, kind=kind,
                         where=where, indicators=indicators)
+
+    def search(self, terms: str | Sequence[str], *, lemma: bool = False,
+               codes: Sequence[str] = (), where: Sequence[str] = (),
+               context: int = 50) -> pd.DataFrame:
+        """Keyword in context: every occurrence of ``terms`` (``lemma``: inflections and
+        compounds too, with the codebook's matcher), with redacted left and right context,
+        document and role. ``codes``/``where`` narrow the passages searched.
+
+        >>> Project("demo").search("handlingsplan", lemma=True)[["left", "match", "right", "role"]]  # doctest: +SKIP
+        """
+        from .reports import search
+
+        return search(self.open_existing_store(), [terms] if isinstance(terms, str) else terms,
+                      lemma=lemma, codes=codes, where=where, context=context, config=self.config)
+
+    def code_hits(self, hits: pd.DataFrame, code: str, coder: str) -> int:
+        """Code the passages of :meth:`search` hits with ``code`` as ``coder``'s human codings
+        (whole passages, no duplicates); returns how many were added.
+
+        >>> project.code_hits(project.search("handlingsplan", lemma=True), "beredskap/handlingsplan", "eva")  # doctest: +SKIP
+        """
+        from .reports import code_hits
+
+        return code_hits(self.store, hits, code, coder)
 
     # -- exchange with other QDA tools (REFI-QDA) ----------------------------------------------
     def export_qdpx(self, path: str | Path, human_only: bool = False, *,

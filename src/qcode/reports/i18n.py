@@ -79,6 +79,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "quotes.title": "Citat",
         "quotes.none": "Inga citat.",
         "matrix.title": "Citat per kod och {by}",
+        "matrix.sheet": "Citatmatris",
         "matrix.intro": ("Det mest representativa citatet per kod och {by}, med svarandens roll. "
                          "Tom cell: inget kodat citat."),
         # crosstab
@@ -135,7 +136,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "search.right": "Efter",
         "search.document": "Dokument",
         "search.role": "Roll",
+        "search.sheet": "Sökträffar",
         "respondent": "svarande",
+        "interviewer": "intervjuare",
     },
     "en": {
         "code": "Code",
@@ -188,6 +191,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "quotes.title": "Quotes",
         "quotes.none": "No quotes.",
         "matrix.title": "Quotes by code and {by}",
+        "matrix.sheet": "Quote matrix",
         "matrix.intro": ("The most representative quote per code and {by}, with the "
                          "respondent's role. Empty cell: no coded quote."),
         "cross.title": "Interviews and survey by {by}",
@@ -243,7 +247,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "search.right": "Right",
         "search.document": "Document",
         "search.role": "Role",
+        "search.sheet": "Search hits",
         "respondent": "respondent",
+        "interviewer": "interviewer",
     },
 }
 

@@ -246,3 +246,43 @@ def _attribution(cand: dict[str, Any]) -> tuple[str, str]:
         if isinstance(value, str) and value.strip():
             return value.strip(), "title" if key == "title" else "group"
     return "respondent", "none"
+
+
+#: the quote matrix keeps this many quotes per code to choose each cell's best from.
+MATRIX_CANDIDATES = 500
+
+
+def quote_matrix(store: Store, code: str | Sequence[str] | None = None, *, by: str = "group",
+                 groups: Sequence[str] = (), min_words: int = 8, max_words: int = 60,
+                 source: str = "all", config: Any = None,
+                 coders: Sequence[str] | None = None, kind: str = "all",
+                 where: Sequence[str] = ()) -> pd.DataFrame:
+    """The best quote per code and ``by`` value (a code × group "quote matrix"), one row per
+    filled cell: the columns of :func:`quotes` plus ``by`` and ``value``. The best is the
+    first the quote ranking gives for that group (strongest coding, then spread over
+    respondents); empty cells have no row. ``frame.attrs`` holds the codes, labels and the
+    ``by`` values in order.
+
+    >>> quote_matrix(store, by="main_group")[["code", "value", "attribution", "text"]]  # doctest: +SKIP
+    """
+    from ._common import check_by_keys
+
+    (by,) = check_by_keys([by], config)
+    documents = store.documents_frame()
+    if by not in documents.columns or documents[by].isna().all():
+        known = sorted(c for c in documents.columns if c not in ("path", "n_segments"))
+        raise ConfigError(f"--by {by}: no document has this metadata key; known keys: "
+                          f"{', '.join(known)}")
+    frame = quotes(store, code, groups=groups, max_quotes=MATRIX_CANDIDATES, min_words=min_words,
+                   max_words=max_words, source=source, config=config, coders=coders, kind=kind,
+                   where=where)
+    value_of = {d: (MISSING if v is None or (isinstance(v, float) and pd.isna(v)) or v == ""
+                    else str(v)) for d, v in zip(documents["document"], documents[by])}
+    frame = frame.assign(by=by, value=frame["document"].map(value_of))
+    best = frame.drop_duplicates(["code", "value"], keep="first").reset_index(drop=True)
+    values = sorted(set(value_of.values()), key=lambda v: (v == MISSING, v))
+    if groups and by == "group":
+        values = [v for v in values if v in set(groups)]
+    best.attrs.update(codes=frame.attrs["codes"], labels=frame.attrs["labels"], by=by,
+                      values=values)
+    return best

@@ -102,8 +102,15 @@ def write_xlsx(sheets: dict[str, Any], output: str | Path) -> Path:
 def _format_sheet(sheet: Any, frame: pd.DataFrame, formats: dict[str, str]) -> None:
     from openpyxl.utils import get_column_letter
 
+    from openpyxl.styles import Alignment
+
     first_is_label = len(frame.columns) > 1 and not pd.api.types.is_numeric_dtype(frame.iloc[:, 0])
     sheet.freeze_panes = "B2" if first_is_label else "A2"
+    wrap = bool(frame.attrs.get("wrap"))
+    if wrap:  # long text (quotes): wrapped, top-aligned, in columns of a readable width
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
     for j, column in enumerate(frame.columns, start=1):
         number_format = formats.get(column)
         if number_format:
@@ -116,7 +123,7 @@ def _format_sheet(sheet: Any, frame: pd.DataFrame, formats: dict[str, str]) -> N
             longest = max((len(_number(v)) for v in values), default=1)
         else:
             longest = max((len(str(v)) for v in values.dropna()), default=1)
-        width = min(max(len(str(column)), longest) + 2, 60)
+        width = min(max(len(str(column)), longest) + 2, 45 if wrap else 60)
         sheet.column_dimensions[get_column_letter(j)].width = max(width, 6)
 
 
@@ -575,3 +582,120 @@ def render_crosstab(result: Any, output: str | Path, fmt: str | None = None, *,
         return [write_text_atomic(output, _md_document(title, intro, body))]
     body = (_html_table(table) + f"<h2>{html.escape(heading)}</h2>\n" + _html_table(corr))
     return [write_text_atomic(output, _html_document(title, intro, body, style.lang))]
+
+
+# -- keyword in context -----------------------------------------------------------------------
+SEARCH_FORMATS = ("md", "csv", "xlsx", "html")
+
+
+def search_table(frame: pd.DataFrame, *, style: Presentation | None = None) -> pd.DataFrame:
+    """The hits for people: left context, match, right context, document, role (labels)."""
+    style = _style(style)
+
+    def role(row: Any) -> str:
+        if row.is_interviewer:
+            return style.text("interviewer")
+        if row.role == "respondent":
+            return style.text("respondent")
+        return style.label("group", row.role) if row.role == row.group else row.role
+
+    return pd.DataFrame({
+        style.text("search.left"): frame["left"].to_numpy(),
+        style.text("search.match"): frame["match"].to_numpy(),
+        style.text("search.right"): frame["right"].to_numpy(),
+        style.text("search.document"): frame["document"].to_numpy(),
+        style.text("search.role"): [role(r) for r in frame.itertuples(index=False)],
+    })
+
+
+def render_search(frame: pd.DataFrame, output: str | Path, fmt: str | None = None, *,
+                  style: Presentation | None = None) -> Path:
+    """Write keyword-in-context hits as md, csv (ids and offsets), xlsx or html."""
+    style = _style(style)
+    fmt = infer_format(output, fmt, SEARCH_FORMATS)
+    output = Path(output)
+    if fmt == "csv":
+        return write_table(frame, output, "csv", dialect=style.csv_dialect)
+    table = search_table(frame, style=style)
+    if fmt == "xlsx":
+        return write_xlsx({style.text("search.sheet"): table}, output)
+    title = style.text("search.title", terms=", ".join(frame.attrs.get("terms", [])))
+    intro = [style.text("search.intro", hits=len(frame),
+                        documents=frame.attrs.get("documents", frame["document"].nunique()))]
+    if fmt == "md":
+        return write_text_atomic(output, _md_document(title, intro, frame_to_markdown(table)))
+    return write_text_atomic(output, _html_document(title, intro, _html_table(table), style.lang))
+
+
+# -- quote matrix -----------------------------------------------------------------------------
+def quote_matrix_table(frame: pd.DataFrame, *, style: Presentation | None = None,
+                       cell: Any = None) -> pd.DataFrame:
+    """The matrix for people: codes × groups (groups as rows when there are more of them, or
+    as ``style.transpose`` says), each cell the quote and its attribution."""
+    style = _style(style)
+    codes = frame.attrs.get("codes") or list(dict.fromkeys(frame["code"]))
+    labels = frame.attrs.get("labels", {})
+    by = frame.attrs.get("by", "group")
+    values = frame.attrs.get("values") or list(dict.fromkeys(frame["value"]))
+    cell = cell or (lambda row: f"{row.text} ({attribution_text(row, style)})")
+    cells = {(r.code, r.value): cell(r) for r in frame.itertuples(index=False)}
+    code_names = [labels.get(c, c) for c in codes]
+    value_names = [style.label(by, v) for v in values]
+    turned = style.transpose if style.transpose is not None else len(values) > len(codes)
+    if turned:
+        out = pd.DataFrame({style.key_name(by).capitalize(): value_names})
+        for code, name in zip(codes, code_names):
+            out[name] = [cells.get((code, v), "") for v in values]
+        return out
+    out = pd.DataFrame({style.text("code"): code_names})
+    for value, name in zip(values, value_names):
+        out[name] = [cells.get((c, value), "") for c in codes]
+    return out
+
+
+def render_quote_matrix(frame: pd.DataFrame, output: str | Path, fmt: str | None = None, *,
+                        style: Presentation | None = None) -> Path:
+    """Write the quote matrix as xlsx (wrapped cells), docx (an A4 landscape table), md, html
+    or csv (one row per cell, ids)."""
+    style = _style(style)
+    fmt = infer_format(output, fmt, MATRIX_FORMATS)
+    output = Path(output)
+    if fmt == "csv":
+        return write_table(frame, output, "csv", dialect=style.csv_dialect)
+    by = style.key_name(frame.attrs.get("by", "group"))
+    title = style.text("matrix.title", by=by)
+    intro = [style.text("matrix.intro", by=by)]
+    if fmt == "docx":
+        return _quote_matrix_docx(frame, output, style, title, intro)
+    if fmt == "xlsx":
+        table = quote_matrix_table(
+            frame, style=style, cell=lambda r: f"{r.text}\n({attribution_text(r, style)})")
+        table.attrs["wrap"] = True
+        return write_xlsx({style.text("matrix.sheet"): table}, output)
+    table = quote_matrix_table(frame, style=style)
+    if fmt == "md":
+        return write_text_atomic(output, _md_document(title, intro, frame_to_markdown(table)))
+    return write_text_atomic(output, _html_document(title, intro, _html_table(table), style.lang))
+
+
+def _quote_matrix_docx(frame: pd.DataFrame, output: Path, style: Presentation, title: str,
+                       intro: list[str]) -> Path:
+    document = new_docx(style, landscape=True)
+    document.add_heading(title, level=1)
+    for line in intro:
+        document.add_paragraph(line)
+    grid = quote_matrix_table(frame, style=style, cell=lambda r: (r.text, attribution_text(r, style)))
+    table = document.add_table(rows=1, cols=len(grid.columns))
+    table.style = document.styles["Table Grid"]
+    for j, name in enumerate(grid.columns):
+        table.rows[0].cells[j].paragraphs[0].add_run(str(name)).bold = True
+    for values in grid.itertuples(index=False):
+        cells = table.add_row().cells
+        cells[0].paragraphs[0].add_run(str(values[0])).bold = True
+        for j, value in enumerate(values[1:], start=1):
+            if not value:
+                continue
+            text, who = value
+            cells[j].paragraphs[0].add_run(text).italic = True
+            cells[j].add_paragraph(f"({who})", style=ATTRIBUTION_STYLE)
+    return save_docx(document, output, style, title)
