@@ -334,3 +334,65 @@ def test_quote_matrix_cli_by_main_group(db_path: Path, tmp_path: Path,
     bad = CliRunner().invoke(cli, ["quotes", "--matrix", "--by", "interviewer", "--db",
                                    str(db_path)])
     assert bad.exit_code == 2 and "personal names" in bad.stderr
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_plot_words_come_from_the_catalogue(store: Store, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    """PNG titles, colour-bar labels and tick labels are in the report's language; a crosstab
+    cell with fewer than five groups is blank (no value, no colour)."""
+    import qcode.reports.plots as plots
+    from qcode.reports import cooccurrence
+
+    drawn = []
+
+    def capture(values, annotations, rows, columns, output, **options):  # noqa: ANN001
+        drawn.append((np.asarray(values, dtype="float64"), annotations, rows, columns, options))
+        return Path(output)
+
+    monkeypatch.setattr(plots, "heatmap", capture)
+    style = Presentation(lang, {"group": {"polis": "Polismyndigheten"}})
+    text = Presentation(lang).text
+    plots.plot_frequencies(frequencies(store, "group", level=1), tmp_path / "f.png", style=style)
+    plots.plot_cooccurrence(cooccurrence(store, unit="document"), tmp_path / "c.png", style=style)
+    plots.plot_crosstab(crosstab(store, DATA / "survey_respondents.csv"), tmp_path / "x.png",
+                        style=style)
+    (freq, co, cross) = drawn
+    assert freq[4]["title"] == text("freq.plot_title", by=text("key.group"))
+    assert freq[4]["colorbar"] == text("freq.plot_bar")
+    assert "Polismyndigheten (n=2)" in freq[3] and text("total") + " (n=6)" in freq[3]
+    assert co[4]["title"] == text("cooc.plot_title.document")
+    assert co[4]["colorbar"] == text("cooc.plot_bar.document")
+    assert cross[4]["title"] == text("cross.plot_title", min_groups=5)
+    assert np.isnan(cross[0]).all() and all(cell == "" for row in cross[1] for cell in row)
+    assert any(text("cross.share_of", question="q8_knowledge", answers="god") == r
+               for r in cross[2])
+
+
+def test_groups_appear_in_the_alphabetical_order_of_their_labels(store: Store) -> None:
+    from qcode.reports import frequencies_table
+
+    labels = {"group": {"hotell": "Ädelhotell", "taxi": "Ambulanstaxi"}}
+    freq = frequencies(store, "group", level=1)
+    sv = frequencies_table(freq, pretty=True, style=Presentation("sv", labels))
+    assert list(sv.columns[1:]) == ["Ambulanstaxi (n=1)", "kommuner (n=2)", "polis (n=2)",
+                                    "Ädelhotell (n=1)", "Totalt (n=6)"]  # å, ä, ö after z
+    en = frequencies_table(freq, pretty=True, style=Presentation("en", labels))
+    assert list(en.columns[1:3]) == ["Ädelhotell (n=1)", "Ambulanstaxi (n=1)"]
+
+
+def test_export_codings_excel_dialect(db_path: Path, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from qcode.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["export", "codings", "--db", str(db_path), "-o", "c.csv",
+                                      "--excel"])
+    assert result.exit_code == 0, result.output
+    raw = (tmp_path / "c.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(tmp_path / "c.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert table["score"].dtype == np.float64 and table["score"].max() <= 1.0
+    assert "polis_01" in set(table["document"])  # ids, not labels

@@ -121,7 +121,7 @@ def test_search_outputs_md_csv_xlsx(db: Path, tmp_path: Path) -> None:
     md = render_search(hits, tmp_path / "k.md").read_text(encoding="utf-8")
     assert md.startswith("# Sökträffar: handlingsplan\n")
     assert "| Före | Träff | Efter | Dokument | Roll |" in md
-    assert "| Har ni en | handlingsplan | ? | polis-01 | intervjuare |" in md
+    assert "| Har ni en | handlingsplan | ? | polis-01 | intervjuaren |" in md
     en = render_search(hits, tmp_path / "k.en.md", style=Presentation("en")).read_text(
         encoding="utf-8")
     assert "| Left | Match | Right | Document | Role |" in en and "| interviewer |" in en

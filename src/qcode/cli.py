@@ -279,13 +279,16 @@ def export() -> None:
 @source_option
 @filter_options
 @no_redact_option("the text columns")
+@click.option("--excel", "excel", is_flag=True, default=None,
+              help="CSV for Swedish Excel: UTF-8 with BOM, ';' and decimal comma "
+                   "(default: csv_dialect in qcode.yaml, else RFC 4180).")
 def export_codings(db: str | None, output: str, fmt: str | None, source: str, kind: str,
-                   where: tuple[str, ...], no_redact: bool) -> None:
+                   where: tuple[str, ...], no_redact: bool, excel: bool | None) -> None:
     """Write every coding, one row per segment × code (names redacted unless --no-redact);
     the kind column tells interviews from survey answers."""
     with open_project(db) as project:
         written = project.export_codings(output, fmt, source=source, redact=not no_redact,
-                                         kind=kind, where=list(where))
+                                         kind=kind, where=list(where), excel=excel)
     warn_unredacted(no_redact, str(written))
     click.echo(f"wrote {written}")
 

@@ -668,7 +668,8 @@ class Project:
 
     def export_codings(self, output: str | Path, fmt: str | None = None, *,
                        source: str | Sequence[str] | None = None, redact: bool = True,
-                       kind: str = "all", where: Sequence[str] = ()) -> Path:
+                       kind: str = "all", where: Sequence[str] = (),
+                       excel: bool | None = None) -> Path:
         """Write every coding (one row per segment × code) as csv, jsonl or xlsx.
 
         With ``redact`` (the default) names and identifiers in every text column (text,
@@ -694,7 +695,8 @@ class Project:
             redactor = self.redactor()
             frame = redact_frame(frame, redactor, REDACTED_COLUMNS)
             self._remember(redactor)
-        return write_table(frame, output, fmt)
+        dialect = "excel-sv" if excel else self.config.csv_dialect
+        return write_table(frame, output, fmt, dialect=dialect)
 
     # -- reports (qcode.reports does the work; see docs/api.md) --------------------------------
     def presentation(self, *, lang: str | None = None, transpose: bool | None = None,

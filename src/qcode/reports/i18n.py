@@ -138,7 +138,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "search.role": "Roll",
         "search.sheet": "Sökträffar",
         "respondent": "svarande",
-        "interviewer": "intervjuare",
+        "interviewer": "intervjuaren",
     },
     "en": {
         "code": "Code",

@@ -88,11 +88,12 @@ def plot_frequencies(frame: pd.DataFrame, output: str | Path, *,
                      style: Presentation | None = None) -> Path:
     """Heatmap of shares (codes × groups, total last; groups as rows when the table is
     transposed) with the document count in each cell."""
-    from .render import frequencies_transposed, group_label
+    from .render import display_order, frequencies_transposed, group_label
 
     style = style or Presentation()
     codes = [c for c in frame.index if c != TOTAL]
-    keys = list(dict.fromkeys(col[:-1] for col in frame.columns))
+    keys = display_order(list(dict.fromkeys(col[:-1] for col in frame.columns)),
+                         frame.attrs.get("by", []), style)
     shares = np.array([[frame.loc[c, k + ("share",)] for k in keys] for c in codes], dtype="float64")
     shares = shares.reshape(len(codes), len(keys))
     docs = [[str(int(frame.loc[c, k + ("documents",)])) for k in keys] for c in codes]

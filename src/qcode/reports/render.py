@@ -41,6 +41,30 @@ def group_label(key: tuple, by: Iterable[str] = (), style: Presentation | None =
     return " / ".join(style.label(b, k) for b, k in zip(by, key))
 
 
+def display_order(keys: list[tuple], by: Iterable[str], style: Presentation) -> list[tuple]:
+    """Group keys in the alphabetical order of their display labels (Swedish: å, ä, ö after
+    z), totals and "(missing)" last: the order a reader looks for a name in."""
+    import unicodedata
+
+    by = list(by) or [None] * (len(keys[0]) if keys else 0)
+
+    def letters(text: str) -> str:
+        text = text.casefold()
+        if style.lang == "sv":
+            text = text.translate(str.maketrans({"å": "{", "ä": "|", "æ": "|", "ö": "}",
+                                                 "ø": "}"}))
+        return "".join(c for c in unicodedata.normalize("NFKD", text)
+                       if not unicodedata.combining(c))
+
+    def sort_key(key: tuple) -> tuple:
+        if all(k == TOTAL for k in key):
+            return (2,)
+        labels = tuple(letters(style.label(b, k)) for b, k in zip(by, key))
+        return (1 if "(missing)" in key else 0, labels, key)
+
+    return sorted(keys, key=sort_key)
+
+
 def percent(value: Any) -> str:
     if value is None or pd.isna(value):
         return ""
@@ -167,6 +191,8 @@ def frequencies_table(frame: pd.DataFrame, *, pretty: bool = False, measure: str
     by = frame.attrs.get("by", [])
     keys = list(dict.fromkeys(col[:-1] for col in frame.columns))
     codes = list(frame.index)
+    if pretty or measure is not None:
+        keys = display_order(keys, by, style)
     if not pretty and measure is None:
         out = pd.DataFrame({"code": codes,
                             "label": [labels.get(c, c) for c in codes],
