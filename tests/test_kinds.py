@@ -143,10 +143,13 @@ def test_quotes_give_each_kind_its_own_section(store: Store, tmp_path: Path) -> 
     assert list(frame["kind"]) == ["interview", "survey"]  # one each, interviews first
     assert list(frame["document"])[0] == "polis-1"
     output = tmp_path / "q.md"
-    from qcode.reports import render_quotes
-    render_quotes(frame, output)
+    from qcode.reports import Presentation, render_quotes
+    render_quotes(frame, output, style=Presentation("en"))
     text = output.read_text(encoding="utf-8")
     assert "## Beredskap – interviews" in text and "## Beredskap – survey answers" in text
+    render_quotes(frame, output)  # Swedish by default
+    text = output.read_text(encoding="utf-8")
+    assert "## Beredskap – intervjuer" in text and "## Beredskap – enkätsvar" in text
     survey_only = quotes(store, "beredskap", min_words=3, kind="survey")
     assert set(survey_only["kind"]) == {"survey"} and len(survey_only) == 2
 
@@ -176,7 +179,7 @@ def test_cli_reports_and_export_take_kind_and_where(store: Store, tmp_path: Path
     result = runner.invoke(cli, ["report", "frequencies", "--db", db, "-o", str(out)])
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
-    assert "## Interviews (n=3)" in text and "## Survey answers (n=3)" in text
+    assert "## Intervjuer (n=3)" in text and "## Enkätsvar (n=3)" in text  # Swedish by default
     export = tmp_path / "c.csv"
     result = runner.invoke(cli, ["export", "codings", "--db", db, "-o", str(export),
                                  "--kind", "survey", "--where", "group=bostad"])
