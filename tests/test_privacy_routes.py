@@ -101,6 +101,8 @@ def test_a_document_id_that_is_a_name_is_replaced_with_a_warning_naming_the_file
     assert any(i.startswith("transcripts-") for i in ids)
     warning = next(w for w in result.warnings if "looked like personal names" in w)
     assert "a file named after a person" in warning and "Bjurling" not in warning
+    # no warning of the run quotes a planted name (speaker labels, titles, ids)
+    assert _names_in(" ".join(result.warnings)) == [], result.warnings
 
 
 def test_an_id_given_as_a_name_becomes_file_stem_and_number(tmp_path):

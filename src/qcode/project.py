@@ -332,6 +332,11 @@ class Project:
         finally:
             running.close()  # stops the worker pool now, also when a file failed
         result.summary = self.summary()
+        # a warning may quote a speaker label or a line of a transcript: no name leaves in one
+        from .privacy import scrub_message
+
+        result.warnings = [scrub_message(w) for w in result.warnings]
+        result.failures = [FileFailure(f.path, scrub_message(f.message)) for f in result.failures]
         return result
 
     def _store_outcomes(self, outcomes: Iterable[tuple[Path, Any]], job: "_TagJob",
