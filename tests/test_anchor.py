@@ -245,3 +245,21 @@ def test_stale_codings_show_in_review_sheets(store, tmp_path):
         path = write_review(frame, tmp_path / f"review.{suffix}")
         _decisions, _notes, problems = read_review_decisions(path, store)
         assert problems == []  # the stale column is read-only information, not a code
+
+
+def test_a_long_single_line_text_is_diffed_in_bounded_time():
+    """A 250 kB survey answer or docx without line breaks, edited in three places: the
+    diff stays linear-ish (common ends cut off, autojunk on long token lists)."""
+    import random
+    import time
+
+    rng = random.Random(1)
+    words = ("och det att som en på är av för med till den har de inte om ett men var jag sig "
+             "från vi så kan man när år hon under också efter eller nu där vid mot ska").split()
+    old = " ".join(rng.choice(words) for _ in range(60000))
+    new = "Ja. " + old[:100000] + " extra ord " + old[100000:200000] + old[200010:] + " slut"
+    started = time.process_time()
+    edit = TextEdit(old, new)
+    anchor = reanchor(edit, 150000, 150200)
+    assert time.process_time() - started < 5.0
+    assert anchor.moved and new[anchor.start:anchor.end] == old[150000:150200]

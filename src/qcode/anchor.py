@@ -41,6 +41,10 @@ MIN_SIMILARITY = 0.9
 #: blocks longer than this (characters, either side) are not compared character by character
 #: (SequenceMatcher is quadratic); word-level opcodes are used for them instead.
 MAX_CHAR_BLOCK = 4000
+#: token lists longer than this are compared with difflib's "autojunk" heuristic (tokens
+#: making up over 1 % of the text only extend matches, never start one): without it a long
+#: single-line text of common words is quadratic (minutes for 300 kB).
+AUTOJUNK_FROM = 2000
 #: without segment boundaries, the neighbourhood is the carried span widened by this much.
 DEFAULT_REACH = 400
 
@@ -83,7 +87,8 @@ def _opcodes(old: str, new: str, a0: int = 0, b0: int = 0, level: int = 0
     for token in new_tokens:
         new_at.append(new_at[-1] + len(token))
     out: list[tuple[str, int, int, int, int]] = []
-    matcher = SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
+    autojunk = max(len(old_tokens), len(new_tokens)) > AUTOJUNK_FROM
+    matcher = SequenceMatcher(None, old_tokens, new_tokens, autojunk=autojunk)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         s0, s1, t0, t1 = old_at[i1], old_at[i2], new_at[j1], new_at[j2]
         if tag == "replace" and level < 2 and (level == 0 or max(s1 - s0, t1 - t0) <= MAX_CHAR_BLOCK):
@@ -99,7 +104,24 @@ class TextEdit:
     def __init__(self, old: str, new: str):
         self.old = old
         self.new = new
-        self.blocks = [b for b in _opcodes(old, new) if b[1] < b[2]]  # inserts own no old text
+        # the common start and end are cut off first (linear): most edits are local, and
+        # only the part between them needs the (slower) diff
+        prefix = 0
+        limit = min(len(old), len(new))
+        while prefix < limit and old[prefix] == new[prefix]:
+            prefix += 1
+        suffix = 0
+        while (suffix < limit - prefix
+               and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]):
+            suffix += 1
+        # back to a line start, so the line-level diff sees whole lines
+        prefix = old.rfind("\n", 0, prefix) + 1
+        blocks = [("equal", 0, prefix, 0, prefix)] if prefix else []
+        blocks += _opcodes(old[prefix:len(old) - suffix], new[prefix:len(new) - suffix],
+                           prefix, prefix)
+        if suffix:
+            blocks.append(("equal", len(old) - suffix, len(old), len(new) - suffix, len(new)))
+        self.blocks = [b for b in blocks if b[1] < b[2]]  # inserts own no old text
         self._starts = [b[1] for b in self.blocks]
 
     def _block(self, position: int) -> tuple[str, int, int, int, int] | None:
