@@ -88,8 +88,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                         "och enkätens indikatorer. Därefter Spearmans rangkorrelation mellan "
                         "varje temas andel och varje indikator över grupperna som har båda; den "
                         "redovisas bara när minst {min_groups} grupper har båda värdena."),
-        "cross.tests": ("{tests} test har gjorts; p-värdena är justerade för multipla test "
-                        "med Benjamini–Hochbergs metod (p just.)."),
+        "cross.tests": ("{tests} test har gjorts; p-värdena är justerade för multipla test med "
+                        "BH-metoden (kontroll av andelen falska upptäckter): p just."),
         "cross.corr_title": "Rangkorrelationer (Spearman)",
         "cross.sheet_groups": "Grupper",
         "cross.sheet_correlations": "Rangkorrelationer",
@@ -200,7 +200,7 @@ MESSAGES: dict[str, dict[str, str]] = {
                         "each theme's share and each indicator across the groups that have both; "
                         "it is reported only where at least {min_groups} groups have both values."),
         "cross.tests": ("{tests} tests were run; p-values are adjusted for multiple testing "
-                        "with the Benjamini–Hochberg method (p adj.)."),
+                        "with the BH method (false discovery rate): p adj."),
         "cross.corr_title": "Rank correlations (Spearman)",
         "cross.sheet_groups": "Groups",
         "cross.sheet_correlations": "Rank correlations",

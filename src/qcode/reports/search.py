@@ -150,7 +150,7 @@ def _row(seg: Any, meta: pd.DataFrame, text: str, start: int, end: int, context:
     right = " ".join(text[end:right_at].split()) + (" …" if right_at < len(text) else "")
     info = meta.loc[seg.document] if seg.document in meta.index else {}
     title, group = _text(info.get("title")), _text(info.get("group"))
-    role = "interviewer" if seg.is_interviewer else (hook(title, guess_names=False) if title
+    role = "interviewer" if seg.is_interviewer else (hook(title) if title
                                                      else group or "respondent")
     return {"document": seg.document, "segment": int(seg.segment), "start": int(seg.start) + start,
             "end": int(seg.start) + end, "left": hook(left), "match": hook(text[start:end]),
