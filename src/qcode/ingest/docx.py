@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ def _open(path: Path) -> Any:
     check_office_zip(data, path, "Word .docx")
     try:
         return docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError) as error:
         raise TranscriptError(
             "not a readable Word .docx file (an old .doc or a damaged file? open it in Word "
             f"and save as .docx): {_one_line(error)}", path=str(path)) from None
