@@ -448,9 +448,12 @@ class Redactor:
             return True
         words = [w for w in re.split(r"[\s_.\-]+", value) if w]
         spaced = " ".join(w[:1].upper() + w[1:] for w in words)
-        if not spaced or any(h.kind == "name" for h in self.find("x " + spaced)):
-            return bool(spaced)
-        return False
+        # Every word is capitalised here, so only a listed first name or surname counts: the
+        # shape rule (two capitalised words in a row) would call "Intervju Med Mellanslag" a
+        # person and rename ordinary files.
+        return any(h.kind == "name" and any(_is_first_name(_bare(w)) or _surname_strength(_bare(w))
+                                            for w in h.value.split())
+                   for h in self.find("x " + spaced))
 
     # -- replacing ----------------------------------------------------------------------------
     def placeholder(self, kind: str, value: str, *, spelling: str | None = None) -> str:
