@@ -354,3 +354,27 @@ def test_workbench_rejections_are_the_same_rejections(store, tmp_path):
     with Store(path) as again:
         assert again.rejections("bob") == {key}
         assert key not in coded(final_codings(again))
+
+
+def test_export_codings_by_coder_and_final(store, tmp_path, monkeypatch):
+    decide(store, "anna", {("polis-01", 2): {"samverkan"}, ("kommun-02", 1): {"samverkan"}})
+    decide(store, "bob", {("polis-01", 2): {"samverkan"}})
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def export(*args: str) -> pd.DataFrame:
+        out = runner.invoke(cli, ["export", "codings", "--db", "p.db", "-o", "c.csv", *args])
+        assert out.exit_code == 0, out.output
+        return pd.read_csv(tmp_path / "c.csv")
+
+    everything = export()
+    assert sorted(everything["coder"].fillna("-").unique()) == ["-", "anna", "bob"]
+    assert set(export("--coder", "bob")["coder"]) == {"bob"}
+    machine = export("--coder", "auto")
+    assert set(machine["source"]) == {"rule"} and len(machine) == 4
+    final = export("--final")
+    assert set(zip(final["document"], final["segment"], final["code"])) == {
+        ("polis-01", 2, "samverkan")}  # everything else rejected, kommun-02#1 in conflict
+    assert len(export("--final", "--coder", "anna")) == 2
+    bad = runner.invoke(cli, ["export", "codings", "--db", "p.db", "-o", "c.csv", "--coder", "x"])
+    assert bad.exit_code == 2 and "no such coder" in bad.output

@@ -278,17 +278,24 @@ def export() -> None:
 @format_option(("csv", "jsonl", "xlsx"))
 @source_option
 @filter_options
+@click.option("--coder", "coders", multiple=True,
+              help="Only this coder's rows (repeatable; `auto` = the automatic codings).")
+@click.option("--final", is_flag=True,
+              help="The final coding the reports count: human decisions over the automatic "
+                   "codings, conflicts left out.")
 @no_redact_option("the text columns")
 @click.option("--excel", "excel", is_flag=True, default=None,
               help="CSV for Swedish Excel: UTF-8 with BOM, ';' and decimal comma "
                    "(default: csv_dialect in qcode.yaml, else RFC 4180).")
 def export_codings(db: str | None, output: str, fmt: str | None, source: str, kind: str,
-                   where: tuple[str, ...], no_redact: bool, excel: bool | None) -> None:
-    """Write every coding, one row per segment × code (names redacted unless --no-redact);
-    the kind column tells interviews from survey answers."""
+                   where: tuple[str, ...], coders: tuple[str, ...], final: bool,
+                   no_redact: bool, excel: bool | None) -> None:
+    """Write every coding, one row per segment × code × coder, with its source and coder
+    (names redacted unless --no-redact); the kind column tells interviews from survey answers."""
     with open_project(db) as project:
         written = project.export_codings(output, fmt, source=source, redact=not no_redact,
-                                         kind=kind, where=list(where), excel=excel)
+                                         kind=kind, where=list(where), coders=coders,
+                                         final=final, excel=excel)
     warn_unredacted(no_redact, str(written))
     click.echo(f"wrote {written}")
 

@@ -674,9 +674,12 @@ class Project:
     def export_codings(self, output: str | Path, fmt: str | None = None, *,
                        source: str | Sequence[str] | None = None, redact: bool = True,
                        kind: str = "all", where: Sequence[str] = (),
+                       coders: Sequence[str] | None = None, final: bool = False,
                        excel: bool | None = None) -> Path:
-        """Write every coding (one row per segment × code) as csv, jsonl or xlsx.
+        """Write every coding (one row per segment × code × coder) as csv, jsonl or xlsx.
 
+        ``coders`` keeps those coders' rows (``"auto"``: the automatic codings); ``final``
+        writes the final coding the reports count instead (see :meth:`final_codings`).
         With ``redact`` (the default) names and identifiers in every text column (text,
         speaker, title, evidence, …) are replaced by placeholders; offsets still point into
         the stored, unredacted text. ``kind`` (interview/survey/all) and ``where``
@@ -686,13 +689,24 @@ class Project:
         >>> Project("demo").export_codings("out/codings.xlsx")  # doctest: +SKIP
         PosixPath('out/codings.xlsx')
         """
+        from .final import AUTO, choose, final_codings
         from .writers import write_table
 
-        frame = self.codings(source=source)[CODING_COLUMNS].copy()
+        store = self.open_existing_store()
+        if final:
+            frame = final_codings(store, source=source or "all", coders=coders, with_text=True)
+        else:
+            frame = self.codings(source=source)
+            if coders:
+                choose(store, source or "all", coders)  # unknown names are an error
+                machine = (frame["source"] != "human") & (AUTO in coders)
+                people = (frame["source"] == "human") & frame["coder"].isin(coders)
+                frame = frame[machine | people]
+        frame = frame[CODING_COLUMNS].copy()
         if kind != "all" or where:
             from .reports._common import select_documents
 
-            chosen = select_documents(self.open_existing_store(), kind, where)
+            chosen = select_documents(store, kind, where)
             frame = frame[frame["document"].isin(set(chosen["document"]))].reset_index(drop=True)
         if redact and not frame.empty:
             from .privacy import redact_frame
