@@ -378,3 +378,10 @@ def test_export_codings_by_coder_and_final(store, tmp_path, monkeypatch):
     assert len(export("--final", "--coder", "anna")) == 2
     bad = runner.invoke(cli, ["export", "codings", "--db", "p.db", "-o", "c.csv", "--coder", "x"])
     assert bad.exit_code == 2 and "no such coder" in bad.output
+
+
+def test_conflicts_are_counted_only_in_the_documents_a_report_covers(store):
+    decide(store, "anna", {("kommun-02", 1): {"samverkan"}}, segments=[("kommun-02", 1)])
+    decide(store, "bob", {}, segments=[("kommun-02", 1)])
+    assert frequencies(store, ["group"]).attrs["conflicts"] == 1
+    assert frequencies(store, ["group"], where=["group=polis"]).attrs["conflicts"] == 0

@@ -134,7 +134,8 @@ def final_codings(store: Store, *, source: str | Sequence[str] | None = "all",
                   extra: Sequence[str] = ()) -> pd.DataFrame:
     """The codings that count (see the module docstring), with the columns of
     :meth:`~qcode.store.Store.codings_frame`, in its order. ``frame.attrs["conflicts"]``
-    holds how many (segment, code) conflicts between humans were left out.
+    holds how many (segment, code) conflicts between humans were left out,
+    ``frame.attrs["conflict_keys"]`` which ones (document, segment, code).
 
     ``source`` narrows first (``"rule"`` gives the rule codings as they are, ``"human"`` the
     humans' decisions without the machine's); ``coders`` then chooses whose decisions count.
@@ -162,6 +163,7 @@ def final_codings(store: Store, *, source: str | Sequence[str] | None = "all",
             in_conflict.add((doc, int(seg), code))
     out = frame[keep].reset_index(drop=True)
     out.attrs["conflicts"] = len(in_conflict)
+    out.attrs["conflict_keys"] = tuple(sorted(in_conflict))
     return out
 
 

@@ -147,7 +147,10 @@ def respondent_codings(store: Store, source: str = "all", *, extra: Sequence[str
                             with_text=with_text, extra=extra)
     conflicts = codings.attrs.get("conflicts", 0)
     if documents is not None:
-        codings = codings[codings["document"].isin(set(documents["document"]))]
+        chosen = set(documents["document"])
+        conflicts = sum(1 for doc, _seg, _code in codings.attrs.get("conflict_keys", ())
+                        if doc in chosen)
+        codings = codings[codings["document"].isin(chosen)]
     segments = store.segments_frame(with_text=False)[["document", "segment", "is_interviewer"]]
     if not codings.empty:
         merged = codings.merge(segments.astype({"segment": "Int64"}),
