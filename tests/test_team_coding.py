@@ -385,3 +385,19 @@ def test_conflicts_are_counted_only_in_the_documents_a_report_covers(store):
     decide(store, "bob", {}, segments=[("kommun-02", 1)])
     assert frequencies(store, ["group"]).attrs["conflicts"] == 1
     assert frequencies(store, ["group"], where=["group=polis"]).attrs["conflicts"] == 0
+
+
+def test_conflicts_never_show_a_name(store, tmp_path, monkeypatch):
+    """The conflicts listing prints segment text: it goes through the project's redactor."""
+    from qcode.project import Project
+
+    doc, segs = fixture.make_document("namn-04", "Kurator", "kommun", [
+        ("I", True, "Vem ringer du?"), ("IP", False, "Jag ringer Birgitta Lindqvist på 070-123 45 67.")])
+    store.save_document(doc, "sha-namn", segs, [], tag_key="k")
+    decide(store, "anna", {("namn-04", 1): {"samverkan"}}, segments=[("namn-04", 1)])
+    decide(store, "bob", {}, segments=[("namn-04", 1)])
+    (tmp_path / "qcode.yaml").write_text(f"database: {tmp_path / 'p.db'}\nprivate: [Birgitta Lindqvist]\n",
+                                         encoding="utf-8")
+    with Project(tmp_path) as project:
+        text = project.conflicts().loc[0, "text"]
+    assert "Birgitta" not in text and "070" not in text and text.startswith("Jag ringer")

@@ -541,12 +541,13 @@ class Project:
         >>> Project("demo").conflicts()[["document", "segment", "code", "accepted_by"]]  # doctest: +SKIP
         """
         from .final import conflicts
-        from .privacy import remember
+        from .privacy import redact_frame
 
-        store = self.open_existing_store()
-        redactor = self.redactor()
-        frame = conflicts(store, coders, redact=redactor.redact)
-        remember(redactor, store)
+        frame = conflicts(self.open_existing_store(), coders)
+        if not frame.empty:
+            redactor = self.redactor()
+            frame = redact_frame(frame, redactor, REDACTED_COLUMNS)
+            self._remember(redactor)
         return frame
 
     def summary(self) -> pd.DataFrame:
