@@ -349,3 +349,18 @@ def test_a_realistic_transcript_with_header_lines_and_colons_in_speech() -> None
 def test_focus_group_names_without_known_labels() -> None:
     text = "Anna: Vi har en plan.\nBo: Det har inte vi.\nAnna: Då borde ni skaffa en.\n"
     assert [s[0] for s in spans(text)] == ["Anna", "Bo", "Anna"]
+
+
+def test_zoom_bracketed_names_with_a_time_before_the_speech() -> None:
+    text = ("[Helena Strand] 10:02:33 Hur länge har du jobbat här?\n"
+            "[Johan Berg] 10:02:40 Tio år, mest på natten och mest i centrala Växjö.\n"
+            "[Helena Strand] 10:03:00 Och polisen, hur ofta?\n"
+            "[Johan Berg] 10:03:05 Sällan, kanske en gång om året när något har hänt.\n")
+    assert spans(text) == [
+        ("Helena Strand", True, "Hur länge har du jobbat här?", {"timestamp": "10:02:33"}),
+        ("Johan Berg", False, "Tio år, mest på natten och mest i centrala Växjö.",
+         {"timestamp": "10:02:40"}),
+        ("Helena Strand", True, "Och polisen, hur ofta?", {"timestamp": "10:03:00"}),
+        ("Johan Berg", False, "Sällan, kanske en gång om året när något har hänt.",
+         {"timestamp": "10:03:05"}),
+    ]

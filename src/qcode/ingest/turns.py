@@ -89,6 +89,9 @@ _ALONE = re.compile(
     r"(?:\*\*|__)?(?P<open>\[)?" + _LABEL + r"(?(open)\])(?:\*\*|__)?"
     r"(?:[ \t]+(?:[-–—][ \t]*)?" + _any_ts("ts1") + r")?[ \t]*")
 _DASH = re.compile(r"[ \t]+[-–—](?:[ \t]+|$)")
+# "[Helena Strand] 10:02:33 Hur länge …": a bracketed name and a time, then the speech (Zoom)
+_BRACKETED = re.compile(r"[ \t]*\[(?P<label>[^\W\d_][^\n:*\[\]()]{0,40})\][ \t]*"
+                        + _any_ts("ts1") + r"[ \t]+(?=\S)")
 _LEADING_TIMESTAMP = re.compile(r"[ \t]*" + _bracket_ts("ts") + r"(?=\s|$)")
 _TIMESTAMP_ONLY_LINE = re.compile(r"[ \t]*" + _bracket_ts("ts") + r"[ \t]*(?=\n|$)")
 _LABEL_SHAPE = re.compile(r"[^\W\d_][\w'’/&\- ]*")
@@ -271,6 +274,12 @@ def _line_candidate(text: str, start: int, end: int) -> _Candidate | None:
                 return _Candidate(start, start + dash.end(), label,
                                   _timestamp(head, "ts0", "ts1"), "dash",
                                   line[dash.end():].strip())
+    bracketed = _BRACKETED.match(line)
+    if bracketed is not None:
+        label = normalise_label(bracketed.group("label"))
+        if label_shape_ok(label):
+            return _Candidate(start, start + bracketed.end(), label,
+                              _timestamp(bracketed, "ts1"), "alone", line[bracketed.end():])
     # a label alone on its line
     if len(line.strip()) <= 60:
         alone = _ALONE.fullmatch(line)
