@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from .errors import QcodeError
+
+if TYPE_CHECKING:  # imported lazily at run time: start-up stays fast
+    import pandas as pd
+
+    from .project import Project
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -52,7 +57,7 @@ def _cli_error(message: str, exit_code: int) -> click.ClickException:
     from .privacy import scrub_message
 
     error = click.ClickException(scrub_message(message))
-    error.exit_code = exit_code
+    error.exit_code = exit_code  # type: ignore[misc]  # click reads it per instance
     return error
 
 
@@ -102,14 +107,14 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return kind(where(func))
 
 
-def open_project(db: str | None = None, codebook: str | None = None, **overrides: Any):
+def open_project(db: str | None = None, codebook: str | None = None, **overrides: Any) -> Project:
     """The project in the current folder with command-line overrides applied."""
     from .project import Project
 
     return Project(".", db=db, codebook=codebook, **overrides)
 
 
-def echo_frame(frame, *, index: bool = False) -> None:
+def echo_frame(frame: pd.DataFrame, *, index: bool = False) -> None:
     """Print a DataFrame as an aligned plain-text table on stdout."""
     if frame.empty:
         click.echo("(nothing)")
@@ -259,7 +264,7 @@ def inspect(paths: tuple[str, ...], id_column: str | None, text_columns: str | N
         raise _cli_error(f"{len(failed)} file(s) could not be read", 2)
 
 
-def _progress_bar(items):
+def _progress_bar(items: Any) -> Any:
     """A progress bar on stderr that appears only on a terminal and only after two seconds."""
     from tqdm import tqdm
 
@@ -702,7 +707,7 @@ def evaluate(gold: str, db: str | None, source: str, level: int, output: str | N
 @output_option()
 @click.option("--reveal", is_flag=True,
               help="Put the original names back for this project's placeholders (team use only).")
-def redact(file, db: str | None, output: str | None, reveal: bool) -> None:
+def redact(file: Any, db: str | None, output: str | None, reveal: bool) -> None:
     """Replace names, personal identity numbers, phone numbers, e-mail and street addresses
     in FILE (or stdin) with stable placeholders such as [NAMN-1] and [PNR]."""
     with open_project(db) as project:
@@ -834,7 +839,7 @@ def report_cooccurrence(unit: str, measure: str, level: int, source: str,
                  draw=plot_cooccurrence, style=style)
 
 
-def _emit_report(frame, output: str | None, fmt: str | None, plot: str | None, *,
+def _emit_report(frame: pd.DataFrame, output: str | None, fmt: str | None, plot: str | None, *,
                  render: Callable[..., Any], table: Callable[..., Any],
                  draw: Callable[..., Any], style: Any) -> None:
     """Write a report to OUTPUT (or print it as a table) and its plot, saying what was written."""
@@ -853,7 +858,7 @@ def _emit_report(frame, output: str | None, fmt: str | None, plot: str | None, *
         click.echo(f"wrote {draw(frame, plot, style=style)}")
 
 
-def _warn_conflicts(frame) -> None:
+def _warn_conflicts(frame: pd.DataFrame) -> None:
     from .reports._common import conflict_note
 
     if frame.attrs.get("conflicts"):
@@ -1075,7 +1080,7 @@ def search_command(terms: tuple[str, ...], lemma: bool, codes: tuple[str, ...],
         passages = len(dict.fromkeys(zip(hits["document"], hits["segment"])))
         click.echo(f"{len(hits)} hit(s) in {passages} passage(s) of "
                    f"{hits['document'].nunique()} document(s)", err=True)
-        if code_as and passages:
+        if code_as and coder and passages:  # --coder is required with --code-as (checked above)
             if not yes:
                 click.confirm(f"Code {passages} passage(s) with {code_as} as {coder}'s human "
                               "codings?", abort=True, err=True)

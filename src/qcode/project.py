@@ -17,7 +17,7 @@ import signal
 import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Generator, Iterable, Iterator, Sequence
 
 import pandas as pd
 
@@ -341,7 +341,7 @@ class Project:
 
     def _store_outcomes(self, outcomes: Iterable[tuple[Path, Any]], job: "_TagJob",
                         fingerprints: dict[Path, str | None], result: TagResult,
-                        keep_going: bool, progress: Callable | None,
+                        keep_going: bool, progress: Callable[..., Any] | None,
                         known_paths: dict[str, str | None]) -> None:
         """Write each file's prepared documents as they arrive, in file order;
         ``known_paths`` are the stored documents' paths (empty: replace whatever is stored)."""
@@ -374,8 +374,9 @@ class Project:
                 continue
             for prepared in outcome:
                 self._store_prepared(prepared, job.tag_key, store, result)
-            if fingerprints.get(path):
-                store.save_file_state(str(path), fingerprints[path], [
+            fingerprint = fingerprints.get(path)
+            if fingerprint:
+                store.save_file_state(str(path), fingerprint, [
                     (p.document.id, p.sha256, p.document.warnings) for p in outcome])
 
     def _discover(self, paths: Sequence[str | Path], result: TagResult, strict: bool
@@ -1038,8 +1039,9 @@ class Project:
         """
         redactor = self.redactor()
         if reveal:
-            return redactor.reveal(text)
-        result = redactor.redact(text)
+            revealed: str = redactor.reveal(text)
+            return revealed
+        result: str = redactor.redact(text)
         self._remember(redactor)
         return result
 
@@ -1090,7 +1092,7 @@ class _TagJob:
         self.tag_key = tag_key
         self.known = known
         self._tagger: Any = None
-        self._sidecars: dict[Path, dict[str, dict]] = {}
+        self._sidecars: dict[Path, dict[str, dict[str, Any]]] = {}
         self.model: Any = None  # a qcode.model.TrainedModel when tagging with --model
         self.use_companion = False  # vote with the model shipped beside the codebook
         self._companion: Any = None
@@ -1114,7 +1116,7 @@ class _TagJob:
             self._tagger = Tagger(self.codebook, code_interviewer=self.code_interviewer)
         return self._tagger
 
-    def sidecar(self, folder: Path) -> dict[str, dict]:
+    def sidecar(self, folder: Path) -> dict[str, dict[str, Any]]:
         from .ingest import load_sidecar_metadata
 
         if folder not in self._sidecars:
@@ -1173,7 +1175,7 @@ def _path_clash(path: Path, ids: list[str], known_paths: dict[str, str | None]
     return None
 
 
-class _UnchangedFile(list):
+class _UnchangedFile(list[tuple[str, str, tuple[str, ...]]]):
     """A file whose bytes and settings match its last tag run: ``(id, sha256, warnings)`` of
     its stored documents, which need neither reading nor coding."""
 
@@ -1276,7 +1278,7 @@ def _warm_up(job: _TagJob) -> None:
 
 
 def _run_tag_job(job: _TagJob, files: list[Path], jobs: int
-                 ) -> Iterator[tuple[Path, list[PreparedDocument] | QcodeError]]:
+                 ) -> Generator[tuple[Path, list[PreparedDocument] | QcodeError], None, None]:
     """Yield each file's prepared documents in file order, from ``jobs`` processes.
 
     Workers are forked so they share the loaded codebook and spaCy tables; results stream

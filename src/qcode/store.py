@@ -501,7 +501,7 @@ class Store:
         row = self.conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()
         if row is None:
             raise StoreError(f"no document with id {document_id!r} in the project", path=self.path)
-        return row[0]
+        return str(row[0])
 
     def document_metadata(self, document_id: str) -> dict[str, Any]:
         row = self.conn.execute(
@@ -509,7 +509,8 @@ class Store:
         ).fetchone()
         if row is None:
             raise StoreError(f"no document with id {document_id!r} in the project", path=self.path)
-        return json.loads(row[0])
+        metadata: dict[str, Any] = json.loads(row[0])
+        return metadata
 
     def update_metadata(self, document_id: str, metadata: dict[str, Any]) -> None:
         with self.transaction():
@@ -537,7 +538,8 @@ class Store:
             old = self.conn.execute(
                 "SELECT text FROM documents WHERE id = ?", (document.id,)
             ).fetchone()
-            moved, stale = 0, []
+            moved = 0
+            stale: list[tuple[str, int, int, str]] = []
             if old is not None and old[0] != document.text:
                 moved, stale = self._relocate_human_codings(document.id, old[0], document.text,
                                                             segments)
@@ -1173,7 +1175,7 @@ class Store:
                 "text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (now_iso(), coder, kind, document_id, code, start, end, text))
             self.log("memo", coder=coder, document_id=document_id, code=code, detail=kind)
-            return int(cursor.lastrowid)
+            return int(cursor.lastrowid or 0)
 
     def delete_memo(self, memo_id: int) -> int:
         """Remove a memo (the workbench's undo of writing one); rows deleted."""
