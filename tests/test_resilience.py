@@ -113,7 +113,9 @@ def test_killed_runs_resume_to_the_same_database_and_keep_human_codings(tmp_path
         stored_at_kill.append(stored_changed_documents(db))
         with Store(db) as store:  # the database opens and is consistent after every kill
             assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert 0 < stored_at_kill[0] < len(changed), stored_at_kill  # the first kill landed mid-run
+    # at least one kill landed mid-run (on a starved machine a run can store every changed
+    # document between two polls, so not every kill can be guaranteed to)
+    assert any(0 < stored < len(changed) for stored in stored_at_kill), stored_at_kill
     assert run_tag(corpus, db).wait(timeout=300) == 0
     # the reference sees the changed corpus too
     assert run_tag(corpus, reference).wait(timeout=300) == 0
