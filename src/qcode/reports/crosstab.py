@@ -151,7 +151,7 @@ class CrosstabResult:
     theme_labels: dict[str, str] = field(default_factory=dict)
     theme_levels: dict[str, int] = field(default_factory=dict)
     indicator_specs: dict[str, Indicator] = field(default_factory=dict)
-    notes: list[tuple[str, dict]] = field(default_factory=list)
+    notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def tests(self) -> int:
@@ -289,7 +289,7 @@ def _survey_table(survey: pd.DataFrame, by: str, *, id_column: str | None, path:
             if answers:
                 chosen = tuple(a.strip() for a in answers.split("|") if a.strip())
                 specs.append(Indicator(f"{column}={'|'.join(chosen)}", column, "share", chosen,
-                                       questions.get(column).label if column in questions else None))
+                                       questions[column].label if column in questions else None))
             elif column in questions:
                 specs.extend(questions[column].indicators())
             else:
@@ -352,7 +352,7 @@ def _category(value: Any) -> Any:
     return str(value).strip() or None
 
 
-def _sort_key(value: str) -> tuple:
+def _sort_key(value: str) -> tuple[Any, ...]:
     try:
         return (0, float(value), value)
     except ValueError:
@@ -431,8 +431,10 @@ def crosstab(store: Store, survey: str | Path | pd.DataFrame, *, by: str = "grou
     warnings, notes = list(survey.attrs.get("warnings", ())), []
     if conflicts:
         warnings.append(conflict_note(conflicts))
-    what, cells = {("interview",): ("interviews", "interview"),
-                   ("survey",): ("survey answers", "survey-answer")}.get(
+    wording: dict[tuple[str, ...], tuple[str, str]] = {
+        ("interview",): ("interviews", "interview"),
+        ("survey",): ("survey answers", "survey-answer")}
+    what, cells = wording.get(
         tuple(wanted), ("interviews and survey answers", "interview and survey-answer"))
     only_interviews = [g for g in text_groups if g not in survey_table.index]
     only_survey = [g for g in survey_table.index if g not in set(text_groups)]

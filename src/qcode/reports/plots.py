@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,9 @@ from ..writers import atomic_path
 from ._common import TOTAL
 from .i18n import Presentation, subcode_label
 from .render import _decimal
+
+if TYPE_CHECKING:
+    from .crosstab import CrosstabResult
 
 DPI = 100
 FONT = "DejaVu Sans"  # ships with matplotlib and has å ä ö
@@ -78,7 +81,7 @@ def heatmap(values: np.ndarray, annotations: Sequence[Sequence[str]], rows: Sequ
     return output
 
 
-def _indented(paths: Sequence[str], labels: dict, levels: dict) -> list[str]:
+def _indented(paths: Sequence[str], labels: dict[str, str], levels: dict[str, int]) -> list[str]:
     """Labels with the subcode marker: tick labels are right-aligned, so leading spaces
     would not show."""
     return [subcode_label(labels.get(p, p), levels.get(p, 1)) for p in paths]
@@ -130,7 +133,7 @@ def plot_cooccurrence(frame: pd.DataFrame, output: str | Path, *,
                                        else f"cooc.plot_bar.{unit}"))
 
 
-def plot_crosstab(result, output: str | Path, *,  # noqa: ANN001 - CrosstabResult
+def plot_crosstab(result: CrosstabResult, output: str | Path, *,
                   style: Presentation | None = None) -> Path:
     """Heatmap of Spearman's rho (survey indicators × themes), n under each value; cells with
     too few groups for a correlation stay blank and grey."""

@@ -26,40 +26,45 @@ PERCENT = "0%"
 DOCX_LANGUAGE = {"sv": "sv-SE", "en": "en-GB"}
 
 
+# Swedish sorts å, ä/æ, ö/ø after z: mapped to the three characters that follow "z" in ASCII
+_SV_LATE: dict[str, str | int | None] = {"å": "{", "ä": "|", "æ": "|", "ö": "}", "ø": "}"}
+
+
 # -- helpers ----------------------------------------------------------------------------------
 def _style(style: Presentation | None) -> Presentation:
     return style if style is not None else Presentation()
 
 
-def group_label(key: tuple, by: Iterable[str] = (), style: Presentation | None = None) -> str:
+def group_label(key: tuple[Any, ...], by: Iterable[str] = (),
+                style: Presentation | None = None) -> str:
     """A column key such as ("2010", "polis") as "2010 / Polismyndigheten" (display labels of
     each ``by`` key); totals as "Totalt"/"Total"."""
     style = _style(style)
     if all(k == TOTAL for k in key):
         return style.text("total")
-    by = list(by) or [None] * len(key)
-    return " / ".join(style.label(b, k) for b, k in zip(by, key))
+    names: list[str | None] = list(by) or [None] * len(key)
+    return " / ".join(style.label(b, k) for b, k in zip(names, key))
 
 
-def display_order(keys: list[tuple], by: Iterable[str], style: Presentation) -> list[tuple]:
+def display_order(keys: list[tuple[Any, ...]], by: Iterable[str],
+                  style: Presentation) -> list[tuple[Any, ...]]:
     """Group keys in the alphabetical order of their display labels (Swedish: å, ä, ö after
     z), totals and "(missing)" last: the order a reader looks for a name in."""
     import unicodedata
 
-    by = list(by) or [None] * (len(keys[0]) if keys else 0)
+    names: list[str | None] = list(by) or [None] * (len(keys[0]) if keys else 0)
 
     def letters(text: str) -> str:
         text = text.casefold()
         if style.lang == "sv":
-            text = text.translate(str.maketrans({"å": "{", "ä": "|", "æ": "|", "ö": "}",
-                                                 "ø": "}"}))
+            text = text.translate(str.maketrans(_SV_LATE))
         return "".join(c for c in unicodedata.normalize("NFKD", text)
                        if not unicodedata.combining(c))
 
-    def sort_key(key: tuple) -> tuple:
+    def sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
         if all(k == TOTAL for k in key):
             return (2,)
-        labels = tuple(letters(style.label(b, k)) for b, k in zip(by, key))
+        labels = tuple(letters(style.label(b, k)) for b, k in zip(names, key))
         return (1 if "(missing)" in key else 0, labels, key)
 
     return sorted(keys, key=sort_key)
@@ -102,7 +107,7 @@ def _html_document(title: str, intro: list[str], body: str, lang: str = "sv") ->
 
 
 def _html_table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, na_rep="", escape=True, border=0) + "\n"
+    return str(frame.to_html(index=False, na_rep="", escape=True, border=0)) + "\n"
 
 
 def write_xlsx(sheets: dict[str, Any], output: str | Path) -> Path:
@@ -504,7 +509,8 @@ def _crosstab_columns(result: Any, style: Presentation) -> tuple[dict[str, str],
     names = {by: style.key_name(by).capitalize(), "documents": style.text("cross.interviews"),
              "survey_documents": style.text("cross.survey_answers"),
              "respondents": style.text("cross.respondents")}
-    shares, means = set(), set()
+    shares: set[str] = set()
+    means: set[str] = set()
     for column in result.table.columns:
         if str(column).startswith("theme:"):
             theme = str(column).removeprefix("theme:")

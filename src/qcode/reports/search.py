@@ -10,7 +10,7 @@ the project's redaction: a search never shows a name.
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 import pandas as pd
 
@@ -72,7 +72,8 @@ def _lemma_tagger(terms: list[str]) -> Any:
 
 
 def search(store: Store, terms: Sequence[str], *, lemma: bool = False,
-           codes: Sequence[str] = (), where: Sequence[str] | dict = (), context: int = CONTEXT,
+           codes: Sequence[str] = (), where: Sequence[str] | dict[str, Collection[str]] = (),
+           context: int = CONTEXT,
            respondents_only: bool = False, config: Any = None) -> pd.DataFrame:
     """Every occurrence of ``terms`` as a keyword-in-context table (:data:`SEARCH_COLUMNS`):
     ``left``/``match``/``right`` (redacted), ``start``/``end`` into the stored text, the
@@ -97,9 +98,9 @@ def search(store: Store, terms: Sequence[str], *, lemma: bool = False,
     if respondents_only:
         segments = segments[~segments["is_interviewer"]]
     if codes:
-        known = set(store.codes_frame()["path"])
+        code_paths = set(store.codes_frame()["path"])
         for code in codes:
-            if code not in known:
+            if code not in code_paths:
                 raise ConfigError(f"--code {code}: no such code in the project's codebook")
         coded = store.codings_frame(with_text=False)
         chosen = coded["code"].map(lambda c: any(c == k or c.startswith(k + "/") for k in codes))
@@ -121,6 +122,7 @@ def search(store: Store, terms: Sequence[str], *, lemma: bool = False,
             spans = sorted({(m.start - seg.start, m.end - seg.start)
                             for m in tagger.explain(segment).matches if not m.veto})
         else:
+            assert pattern is not None  # no lemma tagger: the literal pattern was compiled
             spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
         for start, end in _without_overlaps(spans):
             rows.append(_row(seg, meta, text, start, end, context, hook))

@@ -53,7 +53,7 @@ def host_names(host: str) -> list[str]:
         name = socket.gethostname()
         names += ["localhost", "127.0.0.1", name]
         try:
-            names += [info[4][0] for info in socket.getaddrinfo(name, None)]
+            names += [str(info[4][0]) for info in socket.getaddrinfo(name, None)]
         except OSError:
             pass
     return list(dict.fromkeys(names))
@@ -142,7 +142,8 @@ def running(project: Any, **kwargs: Any) -> Iterator[str]:
 
 
 def app_coder(app: Any) -> str:
-    return app.workbench.coder
+    coder: str = app.workbench.coder
+    return coder
 
 
 def shutdown(app: Any) -> None:

@@ -33,6 +33,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import ProjectBusy, QcodeError, StoreError
 from .workbench import Workbench
@@ -92,7 +93,7 @@ class SafetyMiddleware:
         self.workbench: Workbench | None = None
         self.database: ThreadPoolExecutor | None = None
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -140,7 +141,7 @@ class SafetyMiddleware:
             await send({"type": "http.response.body", "body": b""})
             return
 
-        async def send_with_headers(message: dict) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
@@ -149,7 +150,7 @@ class SafetyMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-async def _plain(send: Callable, status: int, text: str) -> None:
+async def _plain(send: Send, status: int, text: str) -> None:
     body = (text + "\n").encode()
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"text/plain; charset=utf-8"),
@@ -193,9 +194,9 @@ def create_app(workbench: Workbench, settings: Settings) -> Starlette:
     async def documents(request: Request) -> Response:
         ctx = view(request)
         q = request.query_params
-        filters = {"group": q.get("group", ""), "kind": q.get("kind", ""),
-                   "code": q.get("code", ""), "coder": q.get("coder", ""),
-                   "unreviewed": q.get("unreviewed", "") == "1"}
+        filters: dict[str, Any] = {"group": q.get("group", ""), "kind": q.get("kind", ""),
+                                   "code": q.get("code", ""), "coder": q.get("coder", ""),
+                                   "unreviewed": q.get("unreviewed", "") == "1"}
 
         def load() -> dict[str, Any]:
             frame = workbench.documents(**filters)

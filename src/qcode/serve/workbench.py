@@ -107,7 +107,8 @@ class Workbench:
     # -- shared lookups ---------------------------------------------------------------------
     @property
     def store(self) -> Store:
-        return self.project.open_existing_store()
+        store: Store = self.project.open_existing_store()
+        return store
 
     def codebook(self) -> Any:
         """The codebook named by the project, or None (the code table is then all we have)."""
@@ -150,7 +151,7 @@ class Workbench:
             return text or ""
         from ..privacy import remember
 
-        out = self.redactor().redact(text)
+        out: str = self.redactor().redact(text)
         if self.redactor().new_entries:
             remember(self.redactor(), self.store)
         return out
@@ -290,7 +291,7 @@ class Workbench:
                 quote = _short(text[c["start"]:c["end"]], 60)
                 entry["quote"] = self.redact(quote) if redacted else quote
             entries.setdefault(seg, []).append(entry)
-        out_segments = []
+        out_segments: list[dict[str, Any]] = []
         for row in segments.itertuples(index=False):
             idx, start, end = int(row.segment), int(row.start), int(row.end)
             seg_entries = entries.get(idx, [])
@@ -366,7 +367,9 @@ class Workbench:
             elif end - start > KWIC_LONGEST:
                 end = start + KWIC_LONGEST
             # context from the coded turn only: never the next speaker's words or label
-            seg_start, seg_end = spans.get((row.document, _int(row.segment)), (0, len(text)))
+            segment = _int(row.segment)
+            seg_start, seg_end = (spans.get((row.document, segment), (0, len(text)))
+                                  if segment is not None else (0, len(text)))
             left = text[max(seg_start, start - KWIC_CONTEXT):start] if start >= seg_start else ""
             right = text[end:min(seg_end, end + KWIC_CONTEXT)] if end <= seg_end else ""
             parts = [" ".join(left.split()), text[start:end], " ".join(right.split())]
@@ -384,7 +387,8 @@ class Workbench:
 
     def code_memos(self, code: str) -> list[dict[str, Any]]:
         memos = self.store.memos_frame(code=code)
-        return memos[memos["kind"] == "code"].to_dict("records")
+        records: list[dict[str, Any]] = memos[memos["kind"] == "code"].to_dict("records")
+        return records
 
     def _visible_codings(self) -> pd.DataFrame:
         codings = self.store.codings_frame(with_text=False)
@@ -546,7 +550,8 @@ class Workbench:
                 if span is not None:  # gone with a re-tag: nothing left to take back
                     store.remove_human_coding(doc, *span, code, self.coder, detail="serve undo")
             elif step == "remove_span":
-                store.remove_human_coding(*args, self.coder, detail="serve undo")
+                doc, start, end, code = args
+                store.remove_human_coding(doc, start, end, code, self.coder, detail="serve undo")
             elif step == "restore":
                 doc, seg, start, end, code = args
                 store.add_human_codings([Coding(doc, seg, start, end, code, "human", 1.0,
