@@ -17,7 +17,7 @@ import os
 import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import DuplicateDocument, TranscriptError, UnsupportedFormat
 from ..models import KNOWN_METADATA_KEYS, Document, frozen_mapping
@@ -143,7 +143,7 @@ def discover_inputs(paths: Iterable[str | Path]) -> Discovery:
         if not path.is_dir():
             add(path)
             continue
-        folder_files = []
+        folder_files: list[Path] = []
         for root, dirs, files in os.walk(path):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             folder_files.extend(Path(root, name) for name in files if not _skipped(name))
@@ -187,7 +187,9 @@ def reader_for(path: Path) -> Callable[[Path, IngestConfig], list[Document]]:
         raise UnsupportedFormat(f"unsupported file type {suffix or '(no suffix)'!r}; qcode reads "
                                 f"{', '.join(SUPPORTED_SUFFIXES)}", path=printable_path(path))
     module, name = READERS[suffix]
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    reader: Callable[[Path, IngestConfig], list[Document]] = getattr(
+        importlib.import_module(f"{__name__}.{module}"), name)
+    return reader
 
 
 def read_path(path: Path, config: IngestConfig = IngestConfig()) -> list[Document]:
@@ -237,7 +239,7 @@ def _check_size(path: Path, limit_mb: float) -> None:
             path=str(path))
 
 
-def load_sidecar_metadata(folder: Path) -> dict[str, dict]:
+def load_sidecar_metadata(folder: Path) -> dict[str, dict[str, Any]]:
     """Case metadata from ``folder/metadata.csv`` keyed by document id (``{}`` if none).
 
     Read by the one table reader (:func:`qcode.tables.read_table_file`: UTF-8 with or without
@@ -262,7 +264,7 @@ def load_sidecar_metadata(folder: Path) -> dict[str, dict]:
         raise
     header = [canonical_header(cell) or _metadata_key(cell) for cell in table.header]
     id_index = next((i for i, name in enumerate(header) if name == "id"), 0)
-    result: dict[str, dict] = {}
+    result: dict[str, dict[str, Any]] = {}
     for number, row in table.rows:
         doc_id = metadata_value(row[id_index]) or ""
         if not doc_id:
@@ -284,7 +286,7 @@ def _metadata_key(name: str) -> str:
     return name.lower() if name.lower() in KNOWN_METADATA_KEYS else name
 
 
-def apply_sidecar(doc: Document, sidecar: dict[str, dict],
+def apply_sidecar(doc: Document, sidecar: dict[str, dict[str, Any]],
                   interviewer_labels: Iterable[str] = IngestConfig().interviewer_labels
                   ) -> Document:
     """Fill the document's missing metadata from its sidecar row (front matter wins).
@@ -334,7 +336,7 @@ def iter_documents(paths: Iterable[str | Path], config: IngestConfig = IngestCon
     Errors are yielded, not raised, so a caller can report them and go on; a file whose
     document id was already seen in this run yields :class:`~qcode.errors.DuplicateDocument`.
     """
-    sidecars: dict[Path, dict[str, dict] | TranscriptError] = {}
+    sidecars: dict[Path, dict[str, dict[str, Any]] | TranscriptError] = {}
     seen: dict[str, Path] = {}
     for path in discover(paths):
         folder = path.parent

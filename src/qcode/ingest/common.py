@@ -39,9 +39,11 @@ class IngestConfig:
     max_file_mb: float = DEFAULT_MAX_FILE_MB
 
 
-def _latin1_for_undefined(error: UnicodeDecodeError) -> tuple[str, int]:
+def _latin1_for_undefined(error: UnicodeError) -> tuple[str, int]:
     """cp1252 leaves five bytes undefined; map them as Latin-1 (C1 controls) instead of failing,
     so a legacy file always decodes and the user gets a warning rather than an error."""
+    if not isinstance(error, UnicodeDecodeError):  # a decoding handler only
+        raise error
     return error.object[error.start:error.end].decode("latin-1"), error.end
 
 
@@ -224,7 +226,7 @@ class _StringScalarLoader(yaml.SafeLoader):
     _qcode_depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        mark = self.peek_event().start_mark
+        mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]  # stubs: unannotated
         if self.check_event(yaml.AliasEvent):
             raise yaml.composer.ComposerError(
                 None, None, "aliases (*name) are not allowed in front matter; write the value "

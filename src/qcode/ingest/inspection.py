@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from ..errors import TranscriptError
 from ..models import Document
@@ -88,7 +88,7 @@ def inspect_paths(paths: Iterable[str | Path], config: IngestConfig = IngestConf
 
     found = discover_inputs(paths)
     results = []
-    sidecars: dict[Path, dict] = {}
+    sidecars: dict[Path, dict[str, dict[str, Any]]] = {}
     for path in found.files:
         try:
             if path.parent not in sidecars:

@@ -18,6 +18,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import TranscriptError
 from ..models import Document, Reading, Turn, frozen_mapping
@@ -138,7 +139,7 @@ def read_subtitles(path: Path, config: IngestConfig) -> list[Document]:
     text, warnings = decode_text(read_bytes(path), path)
     if not text.strip():
         raise TranscriptError("empty file: there are no subtitles", path=str(path))
-    raw_metadata: dict = {}
+    raw_metadata: dict[str, Any] = {}
     if path.suffix.lower() == ".srt":
         front = split_front_matter(text, path)
         raw_metadata, text = front.metadata, front.body
@@ -157,9 +158,9 @@ def read_subtitles(path: Path, config: IngestConfig) -> list[Document]:
         start = offset + len(prefix)
         parts.append(prefix + cue.text)
         offset += len(prefix) + len(cue.text)
-        metadata = {"cue_start": format_time(cue.start), "cue_end": format_time(cue.end)}
+        cue_times = {"cue_start": format_time(cue.start), "cue_end": format_time(cue.end)}
         turns.append(Turn(start, offset, cue.speaker or DEFAULT_SPEAKER, False,
-                          frozen_mapping(metadata)))
+                          frozen_mapping(cue_times)))
         offset += 2  # the blank line between turns
     doc_id, metadata = split_metadata(raw_metadata, path.stem, path)
     text = "\n\n".join(parts)

@@ -234,10 +234,10 @@ def _is_title_case(label: str) -> bool:
     return bool(words) and all(word[0].isupper() or word[0].isdigit() for word in words)
 
 
-def _timestamp(match: re.Match, *names: str) -> str | None:
+def _timestamp(match: re.Match[str], *names: str) -> str | None:
     for name in names:
         for group in (name, name + "b"):
-            value = match.groupdict().get(group)
+            value: str | None = match.groupdict().get(group)
             if value:
                 return value
     return None
@@ -515,8 +515,8 @@ def read_turns(text: str, interviewer_labels: Iterable[str] = DEFAULT_INTERVIEWE
                          if is_interviewer_label(c.label, interviewer_labels)
                          or c.label.casefold() in ("intervjuare", "interviewer"))
     if not starts:
-        turns, preamble = _unlabelled(text, 0, len(text), leading=True)
-        return TurnReading(tuple(turns), preamble, header_names, labelled=False)
+        unlabelled, preamble = _unlabelled(text, 0, len(text), leading=True)
+        return TurnReading(tuple(unlabelled), preamble, header_names, labelled=False)
     turns: list[Turn] = []
     first_end, carried = _trailing_timestamp(text, 0, starts[0].line_start)
     preamble = None
