@@ -134,12 +134,7 @@ def test_saved_model_round_trips_and_a_stale_one_is_refused(planted, codebook, t
         load_model(store, load_codebook(changed))
 
 
-def test_the_plain_array_model_predicts_what_scikit_learn_predicts_and_old_pickles_still_do(
-        planted, codebook):
-    from sklearn.pipeline import Pipeline
-
-    from qcode.model import TrainedModel
-
+def test_the_plain_array_model_predicts_what_scikit_learn_predicts(planted, codebook):
     store, corpus, _truth, _rules = planted
     decisions = {(d.id, s.index): {CODE: s.index in positives, "samverkan": s.index % 3 == 0}
                  for d, segments, positives in corpus for s in segments}
@@ -152,19 +147,62 @@ def test_the_plain_array_model_predicts_what_scikit_learn_predicts_and_old_pickl
     matrix = model.features.transform(texts)  # what scikit-learn alone computes
     sklearn_p = np.column_stack([c.predict_proba(matrix)[:, 1] for c in model.classifiers.values()])
     expected = model.predict_proba(texts)
-    assert model.linear() is not None  # predicted from plain arrays, not by scikit-learn
     assert list(expected.columns) == [CODE, "samverkan"] and len(expected) == len(texts)
     assert np.abs(expected.to_numpy() - sklearn_p).max() < 1e-12
     assert model.predict_proba(texts).equals(expected)  # the token cache changes nothing
-    # a model pickled before the features were shared: one whole pipeline per code
-    state = {k: v for k, v in vars(model).items()
-             if k not in ("features", "classifiers", "_linear")}
-    state["pipelines"] = {code: Pipeline([("features", model.features), ("classifier", c)])
-                          for code, c in model.classifiers.items()}
-    old = TrainedModel.__new__(TrainedModel)
-    old.__setstate__(state)
-    assert old.codes == [CODE, "samverkan"] and old.features is None and old.linear() is None
-    assert np.abs(old.predict_proba(texts).to_numpy() - sklearn_p).max() < 1e-12
+    save_model(store, model)
+    loaded = load_model(store, codebook)  # arrays only: no scikit-learn object in it
+    assert loaded.features is None and loaded.classifiers == {}
+    assert loaded.predict_proba(texts).equals(expected)
+    assert loaded.metrics.equals(model.metrics) and loaded.refused == model.refused
+
+
+def test_the_stored_model_is_npz_arrays_and_an_old_pickled_row_is_refused_unread(
+        planted, codebook, tmp_path):
+    import io
+    import pickle
+    import zipfile
+
+    store, corpus, _truth, _rules = planted
+    code_by_hand(store, "anna", corpus, {d.id for d, _s, _p in corpus})
+    save_model(store, train(store, codebook, ["anna"], codes=[CODE]))
+    row = store.load_model()
+    with zipfile.ZipFile(io.BytesIO(row["blob"])) as archive:  # an .npz: arrays and a header
+        assert {"header.npy", "weights.npy", "lemma_terms.npy"} <= set(archive.namelist())
+    assert row["info"]["format"] == "qcode-model/1" and row["info"]["coders"] == ["anna"]
+
+    witness = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (witness,))
+
+    # what an older qcode stored: a pickle in the blob, info without a format
+    info = {k: v for k, v in row["info"].items() if k != "format"}
+    store.save_model(pickle.dumps(Payload()), codebook_sha256=codebook.sha256,
+                     data_sha256=row["data_sha256"], info=info)
+    with pytest.raises(ModelError, match=r"older qcode.*retrain it: qcode train --coder anna$"
+                       ) as raised:
+        load_model(store, codebook)
+    assert "\n" not in str(raised.value) and not witness.exists()
+    # a pickle under a new-looking info is not unpickled either
+    store.save_model(pickle.dumps(Payload()), codebook_sha256=codebook.sha256,
+                     data_sha256=row["data_sha256"], info=row["info"], name="other")
+    with pytest.raises(ModelError, match=r"cannot be read .*not a \.npz \(zip\) archive.*"
+                                         r"retrain it: qcode train --coder anna --name other$"):
+        load_model(store, codebook, "other")
+    assert not witness.exists()
+
+
+def test_loading_and_applying_a_model_does_not_import_scikit_learn():
+    import subprocess
+    import sys
+
+    code = ("import sys, qcode.model, qcode.project, qcode.vote, qcode.companion; "
+            "from qcode.model import load_model, load_companion, LinearTextModel; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'pickle')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "sklearn" not in out.stdout
 
 
 def write_transcripts(folder: Path) -> dict[str, set[int]]:

@@ -1066,7 +1066,8 @@ class Store:
 
     def save_model(self, blob: bytes, *, codebook_sha256: str, data_sha256: str,
                    info: dict[str, Any], name: str = "default") -> None:
-        """Store a trained model (a pickled blob) with the hashes that make it current."""
+        """Store a trained model (``.npz`` bytes, see qcode.model.files) with the hashes that
+        make it current."""
         with self.transaction():
             self._ensure_models_table()
             self.conn.execute(

@@ -128,13 +128,13 @@ def model_verdicts(model: Any, segments: Sequence[Segment]) -> list[Verdict]:
     """The project model's codings: each code whose probability reaches its threshold,
     except a parent where one of its subcodes was predicted (reports roll subcodes up)."""
     segments = list(segments)
-    if not segments or not model.classifiers:
+    if not segments or not model.codes:
         return []
     probabilities = model.predict_proba([s.text for s in segments])
     name = model.identity or "the project model"
     verdicts = []
     for row, segment in enumerate(segments):
-        hits = {code: float(probabilities.at[row, code]) for code in model.classifiers
+        hits = {code: float(probabilities.at[row, code]) for code in model.codes
                 if probabilities.at[row, code] >= model.thresholds[code]}
         for code, p in hits.items():
             if any(other.startswith(code + "/") for other in hits):

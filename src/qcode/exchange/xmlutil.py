@@ -13,7 +13,7 @@ import uuid
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 from xml.etree import ElementTree as ET
 
 from ..errors import ExchangeError
@@ -141,14 +141,16 @@ class SafeZip:
     header and again while reading, because a hostile header can lie.
     """
 
-    def __init__(self, path: str | Path):
-        self.path = str(path)
+    def __init__(self, path: str | Path | IO[bytes], *, kind: str = ".qdpx"):
+        """``path`` is a file or an open binary stream (bytes held in memory, a database
+        blob); ``kind`` names what the archive should be in the message when it is no zip."""
+        self.path = str(path) if isinstance(path, (str, Path)) else str(getattr(path, "name", "(bytes)"))
         try:
             self._zip = zipfile.ZipFile(path)
         except FileNotFoundError:
             raise ExchangeError("no such file", path=self.path) from None
         except (zipfile.BadZipFile, OSError) as err:
-            raise ExchangeError(f"not a .qdpx (zip) archive ({err})", path=self.path) from None
+            raise ExchangeError(f"not a {kind} (zip) archive ({err})", path=self.path) from None
         infos = self._zip.infolist()
         if len(infos) > MAX_MEMBERS:
             raise ExchangeError(f"refused: {len(infos)} members (limit {MAX_MEMBERS})", path=self.path)
