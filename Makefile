@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine with Python >= 3.11 and make:
 #   make demo   -> .venv, install, tag the demo transcripts, write reports to out/
-#   make test   -> .venv, install with dev extras, run the whole pytest suite
+#   make test   -> .venv, install with dev extras, ruff, mypy, then the whole pytest suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -41,8 +41,13 @@ demo: install
 		-o out/en/crosstab.html --plot out/en/crosstab.png
 	$(QCODE) check-privacy --db $(DEMO_DB) out/
 
+LINTED := src tests benchmarks scripts
+
 test: install-dev
-	$(BIN)/python -m pytest -q --durations=10
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -n auto --durations=10
 
 bench: install-dev
 	$(BIN)/python benchmarks/bench_tag.py --repeat 3

@@ -12,6 +12,7 @@ and the first contentful paint; then the time to store an accept and redraw the 
 
 Needs sockets on 127.0.0.1 (the benchmark talks to its own server) and nothing else.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,13 +51,17 @@ SMALL_TALK = [
 def long_transcript(words: int, seed: int = 7) -> str:
     """A fictional interview of about ``words`` words: short questions, longer answers."""
     rng = random.Random(seed)
-    turns = ["---\nid: lang-intervju\ntitle: Samordnare, Testkommun\ngroup: kommuner\n"
-             "main_group: myndigheter\n---\n"]
+    turns = [
+        "---\nid: lang-intervju\ntitle: Samordnare, Testkommun\ngroup: kommuner\n"
+        "main_group: myndigheter\n---\n"
+    ]
     count = 0
     while count < words:
         question = rng.choice(QUESTIONS)
-        answer = " ".join(rng.choice(ANSWERS if rng.random() < 0.25 else SMALL_TALK)
-                          for _ in range(rng.randint(3, 9)))
+        answer = " ".join(
+            rng.choice(ANSWERS if rng.random() < 0.25 else SMALL_TALK)
+            for _ in range(rng.randint(3, 9))
+        )
         turns.append(f"I: {question}\n\nIP: {answer}\n")
         count += len(question.split()) + len(answer.split())
     return "\n".join(turns)
@@ -69,8 +74,11 @@ def build_project(folder: Path, words: int, codings: int) -> tuple[Project, int]
     project.tag([folder / "t"], jobs=1)
     store = project.store
     text = store.document_text("lang-intervju")
-    have = store.counts().get("codings_rule", 0) + store.counts().get("codings_companion", 0) + \
-        store.counts().get("codings_model", 0)
+    have = (
+        store.counts().get("codings_rule", 0)
+        + store.counts().get("codings_companion", 0)
+        + store.counts().get("codings_model", 0)
+    )
     rng = random.Random(11)
     codes = store.codes_frame()["path"].tolist()
     segments = [(i, s, e) for (d, i), (s, e) in store.segment_spans().items()]
@@ -82,8 +90,18 @@ def build_project(folder: Path, words: int, codings: int) -> tuple[Project, int]
         b = min(end, a + rng.randint(8, 80))
         while b < end and text[b - 1] != " " and text[b] != " ":
             b += 1
-        extra.append(Coding("lang-intervju", idx, a, b, rng.choice(codes), "human", 1.0,
-                            rng.choice(["eva", "ali"])))
+        extra.append(
+            Coding(
+                "lang-intervju",
+                idx,
+                a,
+                b,
+                rng.choice(codes),
+                "human",
+                1.0,
+                rng.choice(["eva", "ali"]),
+            )
+        )
     store.add_human_codings(extra)
     total = len(store.document_codings("lang-intervju"))
     project.close()
@@ -101,8 +119,15 @@ def chromium():
         sys.exit("needs chromium and chromedriver (apt-get install chromium chromium-driver)")
     options = Options()
     options.binary_location = browser
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,1000", "--hide-scrollbars", "--force-device-scale-factor=1"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1",
+    ):
         options.add_argument(arg)
     return webdriver.Chrome(service=Service(driver), options=options)
 
@@ -133,8 +158,10 @@ def measure(repeat: int, words: int, codings: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         project, total = build_project(Path(tmp), words, codings)
-        print(f"project: {words} words, {total} codings on one transcript "
-              f"(built in {time.perf_counter() - started:.1f} s)")
+        print(
+            f"project: {words} words, {total} codings on one transcript "
+            f"(built in {time.perf_counter() - started:.1f} s)"
+        )
         driver = chromium()
         try:
             with running(project, coder="eva") as url:
@@ -145,10 +172,12 @@ def measure(repeat: int, words: int, codings: int) -> None:
                     driver.get(base + "/doc/lang-intervju")
                     runs.append(driver.execute_script(TIMING))
                 best = min(runs, key=lambda r: r[2])
-                print(f"document view, best of {repeat}: server {best[0]:.0f} ms, "
-                      f"DOMContentLoaded {best[1]:.0f} ms, load {best[2]:.0f} ms, "
-                      f"first contentful paint {best[3]:.0f} ms ({best[4]} text pieces, "
-                      f"{best[5]} margin entries)")
+                print(
+                    f"document view, best of {repeat}: server {best[0]:.0f} ms, "
+                    f"DOMContentLoaded {best[1]:.0f} ms, load {best[2]:.0f} ms, "
+                    f"first contentful paint {best[3]:.0f} ms ({best[4]} text pieces, "
+                    f"{best[5]} margin entries)"
+                )
                 print(f"target < 1000 ms: {'met' if max(best[2], best[3]) < 1000 else 'NOT met'}")
                 driver.set_script_timeout(30)
                 accept = min(driver.execute_async_script(ACCEPT) for _ in range(min(repeat, 3)))
@@ -177,21 +206,29 @@ def screenshots(folder: Path) -> None:
         phrase = " ".join(words[3:7])
         at = text.index(phrase, start)
         bench.add(document, at, at + len(phrase), "kunskap/utbildningsbehov")
-        bench.memo("coding", "Gäller hela kommunen, inte bara IFO.", document_id=document,
-                   code=auto[0]["code"], start=start, end=end)
+        bench.memo(
+            "coding",
+            "Gäller hela kommunen, inte bara IFO.",
+            document_id=document,
+            code=auto[0]["code"],
+            start=start,
+            end=end,
+        )
         project.close()
         driver = chromium()
         try:
-            with running(Project(tmp, db=Path(tmp) / "demo.db", codebook=CODEBOOK),
-                         coder="eva") as url:
+            with running(
+                Project(tmp, db=Path(tmp) / "demo.db", codebook=CODEBOOK), coder="eva"
+            ) as url:
                 driver.get(url)
                 base = url.split("?")[0].rstrip("/")
                 driver.get(f"{base}/doc/{document}")
+                segment = auto[0]["segment"]
                 driver.execute_script(
-                    "const s = document.querySelector('#seg-%d');"
+                    f"const s = document.querySelector('#seg-{segment}');"
                     "window.scrollTo(0, s.getBoundingClientRect().top + window.scrollY - 120);"
                     "const e = s.querySelector('.cd'); e.classList.add('current');"
-                    % auto[0]["segment"])
+                )
                 time.sleep(0.3)
                 driver.save_screenshot(str(folder / "serve-document.png"))
                 driver.get(f"{base}/codes/samverkan")
@@ -207,8 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--words", type=int, default=15000)
     parser.add_argument("--codings", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--screenshots", type=Path, default=None,
-                        help="write serve-document.png and serve-codes.png here instead")
+    parser.add_argument(
+        "--screenshots",
+        type=Path,
+        default=None,
+        help="write serve-document.png and serve-codes.png here instead",
+    )
     args = parser.parse_args(argv)
     if args.screenshots is not None:
         screenshots(args.screenshots)

@@ -17,6 +17,7 @@ Each command runs in a fresh process, ``--repeat`` times, and the fastest wall t
 temporary database first, from the repository root so ``qcode.yaml`` applies as in
 ``make demo``. Nothing downloads.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,8 +65,10 @@ def fastest(command: list[str], repeat: int) -> float:
 def coded_segment(database: Path) -> tuple[str, int]:
     """A document and segment of the demo that has a rule coding, for ``explain``."""
     with sqlite3.connect(database) as conn:
-        row = conn.execute("SELECT document_id, segment_idx FROM codings WHERE source = 'rule' "
-                           "ORDER BY document_id, segment_idx LIMIT 1").fetchone()
+        row = conn.execute(
+            "SELECT document_id, segment_idx FROM codings WHERE source = 'rule' "
+            "ORDER BY document_id, segment_idx LIMIT 1"
+        ).fetchone()
     if row is None:
         sys.exit(f"{database}: the demo project has no rule codings to explain")
     return str(row[0]), int(row[1])
@@ -88,15 +91,21 @@ def commands(database: Path) -> dict[str, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="runs per command; the fastest counts")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="runs per command; the fastest counts"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     os.environ.setdefault("NO_COLOR", "1")
 
     with tempfile.TemporaryDirectory(prefix="qcode-startup-") as folder:
         database = Path(folder) / "demo.db"
-        tagged = subprocess.run([*qcode_command(), "tag", "transcripts/", "--db", str(database)],
-                                cwd=REPO, capture_output=True, text=True)
+        tagged = subprocess.run(
+            [*qcode_command(), "tag", "transcripts/", "--db", str(database)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
         if tagged.returncode != 0:
             sys.exit(f"tagging the demo failed: {tagged.stderr.strip()}")
         floor = fastest([sys.executable, "-c", "import pandas"], args.repeat)
@@ -113,11 +122,19 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "" if target is None else ("met" if ratio <= target else "missed")
         shown_target = f"{target:.1f}" if target is not None else ""
         print(f"{name:<24}{seconds:>9.3f}{ratio:>9.2f}{shown_target:>9}  {verdict}")
-        rows.append({"command": name, "seconds": round(seconds, 4), "ratio": round(ratio, 3),
-                     "target": target, "verdict": verdict or None})
+        rows.append(
+            {
+                "command": name,
+                "seconds": round(seconds, 4),
+                "ratio": round(ratio, 3),
+                "target": target,
+                "verdict": verdict or None,
+            }
+        )
     if args.json:
-        args.json.write_text(json.dumps({"repeat": args.repeat, "rows": rows}, indent=2) + "\n",
-                             encoding="utf-8")
+        args.json.write_text(
+            json.dumps({"repeat": args.repeat, "rows": rows}, indent=2) + "\n", encoding="utf-8"
+        )
     return 0
 
 

@@ -25,6 +25,7 @@ measurement N times (a new database each time; each changed re-run changes anoth
 keeps the fastest, the usual guard against a shared machine's noise; ``--json FILE`` keeps
 the figures of every run. Nothing downloads; the corpus is generated from the repository.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,9 +41,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CODEBOOK = REPO / "codebooks" / "kronoberg.yaml"
@@ -74,12 +76,56 @@ QUESTIONS = [
 
 #: first halves and heads of compounds, so the vocabulary keeps growing as it does in real
 #: interviews ("samverkansrutinerna", "hotellpersonalen").
-FIRST = ["kommun", "polis", "samverkans", "kunskaps", "utbildnings", "hotell", "taxi", "vård",
-         "läns", "familje", "ungdoms", "kvinno", "flykting", "arbets", "region", "skol", "hyres",
-         "stöd", "rätts", "trygghets", "integrations", "migrations", "jour", "kyrko", "förenings"]
-HEADS = ["plan", "planen", "gruppen", "grupper", "frågor", "frågan", "insatser", "arbetet",
-         "ärenden", "personalen", "rutiner", "rutinerna", "nätverket", "mötet", "samtalen",
-         "kontakten", "ansvaret", "chefen", "verksamheten", "träffarna", "uppdraget"]
+FIRST = [
+    "kommun",
+    "polis",
+    "samverkans",
+    "kunskaps",
+    "utbildnings",
+    "hotell",
+    "taxi",
+    "vård",
+    "läns",
+    "familje",
+    "ungdoms",
+    "kvinno",
+    "flykting",
+    "arbets",
+    "region",
+    "skol",
+    "hyres",
+    "stöd",
+    "rätts",
+    "trygghets",
+    "integrations",
+    "migrations",
+    "jour",
+    "kyrko",
+    "förenings",
+]
+HEADS = [
+    "plan",
+    "planen",
+    "gruppen",
+    "grupper",
+    "frågor",
+    "frågan",
+    "insatser",
+    "arbetet",
+    "ärenden",
+    "personalen",
+    "rutiner",
+    "rutinerna",
+    "nätverket",
+    "mötet",
+    "samtalen",
+    "kontakten",
+    "ansvaret",
+    "chefen",
+    "verksamheten",
+    "träffarna",
+    "uppdraget",
+]
 #: spoken openings put before a sentence now and then.
 FILLERS = ["Alltså", "Eh", "Ja", "Jo", "Nej men", "Ja, alltså", "Men", "Och"]
 #: how a made-up compound is worked into a sentence.
@@ -132,7 +178,7 @@ def load_sources() -> Sources:
                     header[key.strip()] = value.strip().strip("'\"")
             if header:
                 headers.append(header)
-            text = text[front.end():]
+            text = text[front.end() :]
         for label, body in _TURN.findall(text):
             body = body.strip()
             if not body:
@@ -167,8 +213,10 @@ class SentenceMaker:
         self.by_ending = {k: sorted(set(v)) for k, v in by_ending.items() if len(set(v)) > 1}
         # first parts for new compounds: the source's own words with a plural or definite
         # ending taken off, so "kommunernas" gives "kommun" and "rutinerna" "rutin"
-        stems = {re.sub(r"(erna|arna|orna|en|et|na|er|ar|or|s)$", "", w)
-                 for w in re.findall(r"\b[a-zåäö]{5,}\b", " ".join(self.sentences))}
+        stems = {
+            re.sub(r"(erna|arna|orna|en|et|na|er|ar|or|s)$", "", w)
+            for w in re.findall(r"\b[a-zåäö]{5,}\b", " ".join(self.sentences))
+        }
         self.stems = sorted({s for s in stems if len(s) >= 4} | set(FIRST))
 
     def _compound(self, match: re.Match[str]) -> str:
@@ -176,7 +224,11 @@ class SentenceMaker:
         word = match.group(0)
         if self.rng.random() < COMPOUNDS:
             stem = self.rng.choice(self.stems)
-            return stem + ("s" if self.rng.random() < 0.3 and stem[-1] not in "aeiouyåäös" else "") + word
+            return (
+                stem
+                + ("s" if self.rng.random() < 0.3 and stem[-1] not in "aeiouyåäös" else "")
+                + word
+            )
         return word
 
     def _swap(self, match: re.Match[str]) -> str:
@@ -198,8 +250,9 @@ class SentenceMaker:
         if rng.random() < 0.15 and text[1:2].islower():
             text = rng.choice(FILLERS) + ", " + text[:1].lower() + text[1:]
         if rng.random() < 0.2 and text[-1:] in ".!?":
-            tail = rng.choice(TAILS).format(c=rng.choice(FIRST) + rng.choice(HEADS),
-                                            n=rng.randint(2, 2010))
+            tail = rng.choice(TAILS).format(
+                c=rng.choice(FIRST) + rng.choice(HEADS), n=rng.randint(2, 2010)
+            )
             text = text[:-1] + tail + text[-1]
         return text
 
@@ -225,7 +278,11 @@ class SentenceMaker:
 def write_document(maker: SentenceMaker, header: dict[str, str], doc_id: str, words: int) -> str:
     """A transcript with front matter and alternating ``I:``/``IP:`` turns of ~``words`` words."""
     rng = maker.rng
-    front = {"id": doc_id, **header, "date": f"2010-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"}
+    front = {
+        "id": doc_id,
+        **header,
+        "date": f"2010-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+    }
     out = ["---", *(f"{k}: {v}" for k, v in front.items()), "---", ""]
     count = 0
     while count < words:
@@ -292,6 +349,7 @@ def iter_turn_texts(folder: Path) -> Iterator[str]:
 # measurements, each run in its own process (``--measure``)
 # ---------------------------------------------------------------------------------------------
 
+
 def _rss() -> dict[str, int]:
     """Peak RSS in MB of this process (VmHWM) and of its largest finished child process."""
     peak = 0
@@ -299,7 +357,10 @@ def _rss() -> dict[str, int]:
         for line in status:
             if line.startswith("VmHWM:"):
                 peak = int(line.split()[1]) // 1024
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
     return {"rss_mb": peak, "worker_rss_mb": kids.ru_maxrss // 1024, "cpu_seconds": cpu}
 
@@ -331,8 +392,12 @@ def measure_tag(corpus: Path, project: Path, codebook: str, jobs: int) -> dict[s
     start = time.perf_counter()
     with _project(project, codebook) as proj:
         result = proj.tag([corpus], jobs=jobs)
-    return {"seconds": time.perf_counter() - start, "tagged": result.documents_tagged,
-            "unchanged": result.documents_unchanged, "segments": result.segments}
+    return {
+        "seconds": time.perf_counter() - start,
+        "tagged": result.documents_tagged,
+        "unchanged": result.documents_unchanged,
+        "segments": result.segments,
+    }
 
 
 def measure_report(project: Path, codebook: str, which: str) -> dict[str, Any]:
@@ -401,12 +466,15 @@ def fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
 # the run
 # ---------------------------------------------------------------------------------------------
 
+
 def machine() -> dict[str, str]:
     """What the figures were measured on."""
     cpu = platform.processor() or "?"
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         pass
     from importlib.metadata import PackageNotFoundError, version
@@ -417,9 +485,14 @@ def machine() -> dict[str, str]:
             packages.append(f"{name} {version(name)}")
         except PackageNotFoundError:
             packages.append(f"{name} (not installed)")
-    return {"cpus": str(os.cpu_count()), "cpu": cpu, "python": platform.python_version(),
-            "sqlite": __import__("sqlite3").sqlite_version, "packages": ", ".join(packages),
-            "platform": platform.platform()}
+    return {
+        "cpus": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlite": __import__("sqlite3").sqlite_version,
+        "packages": ", ".join(packages),
+        "platform": platform.platform(),
+    }
 
 
 def _has_lookups() -> bool:
@@ -433,8 +506,10 @@ def _has_lookups() -> bool:
 def _line(name: str, r: dict[str, Any], words: int, ratio: str) -> str:
     rate = f"{words / r['seconds']:>12,.0f}" if words else f"{'-':>12}"
     workers = f" (workers {r['worker_rss_mb']} MB)" if r.get("worker_rss_mb") else ""
-    return (f"| {name:<28} | {r['seconds']:>9.2f} | {rate} | {ratio:<24} | "
-            f"{r['rss_mb']:>5} MB{workers} |")
+    return (
+        f"| {name:<28} | {r['seconds']:>9.2f} | {rate} | {ratio:<24} | "
+        f"{r['rss_mb']:>5} MB{workers} |"
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -449,21 +524,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     jobs = args.jobs or os.cpu_count() or 1
     codebook = str(Path(args.codebook).resolve())
     words = corpus.words
-    print(f"corpus: {words:,} words in {corpus.files:,} files under {corpus_dir} "
-          f"(built in {built:.1f} s from {len(corpus.sources)} source files)", flush=True)
+    print(
+        f"corpus: {words:,} words in {corpus.files:,} files under {corpus_dir} "
+        f"(built in {built:.1f} s from {len(corpus.sources)} source files)",
+        flush=True,
+    )
     info = machine()
-    print(f"machine: {info['cpus']} cpus, {info['cpu']}, Python {info['python']}, "
-          f"SQLite {info['sqlite']}; {info['packages']}", flush=True)
+    print(
+        f"machine: {info['cpus']} cpus, {info['cpu']}, Python {info['python']}, "
+        f"SQLite {info['sqlite']}; {info['packages']}",
+        flush=True,
+    )
     print(f"command: {' '.join(['benchmarks/bench_tag.py', *sys.argv[1:]])}", flush=True)
-    print(f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine skews "
-          "wall times; cpu_seconds in --json include start-up)", flush=True)
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine skews "
+        "wall times; cpu_seconds in --json include start-up)",
+        flush=True,
+    )
     repeat = max(args.repeat, 1)
     if repeat > 1:
         print(f"each figure: the fastest of {repeat} runs (all runs in --json)", flush=True)
 
     figures: dict[str, dict[str, Any]] = {}
-    lines = ["| measurement | seconds | words/s | ratio | peak RSS |",
-             "|---|---:|---:|---|---:|"]
+    lines = ["| measurement | seconds | words/s | ratio | peak RSS |", "|---|---:|---:|---|---:|"]
 
     def record(key: str, name: str, r: dict[str, Any], counted: int, ratio: str) -> None:
         figures[key] = r
@@ -477,17 +560,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     floor_rate = words / floor["seconds"]
     if _has_lookups():
         piped = fastest([_measure("floor+pipes", corpus=corpus_dir) for _ in range(repeat)])
-        record("floor+pipes", "sv + sentencizer + lemmatizer", piped, words,
-               f"{words / piped['seconds'] / floor_rate:.2f} x floor")
+        record(
+            "floor+pipes",
+            "sv + sentencizer + lemmatizer",
+            piped,
+            words,
+            f"{words / piped['seconds'] / floor_rate:.2f} x floor",
+        )
 
-    def tag(key: str, name: str, project: Path, n_jobs: int, vs: str | None = None) -> dict[str, Any]:
+    def tag(
+        key: str, name: str, project: Path, n_jobs: int, vs: str | None = None
+    ) -> dict[str, Any]:
         runs = []
         for _ in range(repeat):
             if project.exists():
                 shutil.rmtree(project)
             project.mkdir(parents=True)
-            runs.append(_measure("tag", corpus=corpus_dir, project=project, codebook=codebook,
-                                 jobs=n_jobs))
+            runs.append(
+                _measure("tag", corpus=corpus_dir, project=project, codebook=codebook, jobs=n_jobs)
+            )
         r = fastest(runs)
         rate = words / r["seconds"]
         ratio = f"{rate / floor_rate:.2f} x floor"
@@ -506,11 +597,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for i in range(repeat):
             if change:  # another 1 % each time, so every run re-codes as much
                 changed = change_documents(corpus, seed=99 + i)
-            runs.append(_measure("tag", corpus=corpus_dir, project=many, codebook=codebook,
-                                 jobs=jobs))
+            runs.append(
+                _measure("tag", corpus=corpus_dir, project=many, codebook=codebook, jobs=jobs)
+            )
         r = fastest(runs)
-        record(key, name.format(changed=changed), r, 0,
-               f"{r['seconds'] / full['seconds']:.1%} of full run")
+        record(
+            key,
+            name.format(changed=changed),
+            r,
+            0,
+            f"{r['seconds'] / full['seconds']:.1%} of full run",
+        )
 
     rerun("rerun_unchanged", f"re-run unchanged, {jobs} jobs")
     rerun("rerun_changed", "re-run {changed} changed docs (1 %)", change=True)
@@ -518,10 +615,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         r = fastest([_measure(which, project=many, codebook=codebook) for _ in range(repeat)])
         record(which, f"{name}", r, 0, f"{r['seconds'] / full['seconds']:.1%} of full run")
     print(f"load average after: {os.getloadavg()[0]:.2f}", flush=True)
-    print(f"reports via {figures['frequencies']['how']}, {figures['quotes']['how']}; "
-          f"tag: {full['tagged']} documents, {full['segments']:,} segments", flush=True)
-    result = {"words": words, "files": corpus.files, "jobs": jobs, "machine": info,
-              "figures": figures, "command": " ".join(sys.argv), "table": lines}
+    print(
+        f"reports via {figures['frequencies']['how']}, {figures['quotes']['how']}; "
+        f"tag: {full['tagged']} documents, {full['segments']:,} segments",
+        flush=True,
+    )
+    result = {
+        "words": words,
+        "files": corpus.files,
+        "jobs": jobs,
+        "machine": info,
+        "figures": figures,
+        "command": " ".join(sys.argv),
+        "table": lines,
+    }
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2), encoding="utf-8")
     if not args.out:
@@ -532,14 +639,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--words", type=int, default=1_000_000, help="corpus size (default 1M)")
-    parser.add_argument("--jobs", type=int, default=0,
-                        help="jobs for the parallel run (default: every core)")
-    parser.add_argument("--out", help="keep corpus and databases here (default: a temporary "
-                                      "folder, removed afterwards)")
+    parser.add_argument(
+        "--jobs", type=int, default=0, help="jobs for the parallel run (default: every core)"
+    )
+    parser.add_argument(
+        "--out",
+        help="keep corpus and databases here (default: a temporary folder, removed afterwards)",
+    )
     parser.add_argument("--codebook", default=str(DEFAULT_CODEBOOK))
     parser.add_argument("--seed", type=int, default=2010)
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run each measurement this many times and keep the fastest")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each measurement this many times and keep the fastest",
+    )
     parser.add_argument("--json", help="also write the figures to this JSON file")
     # internal: one measurement in this process
     parser.add_argument("--measure", help=argparse.SUPPRESS)

@@ -11,11 +11,12 @@ nouns in definite/plural forms, compounds with and without a linking -s-, verbs 
 past, supine and passive, adjectives with comparison, participles and a few spoken forms.
 The results are recorded in docs/lemmas.md.
 """
+
 from __future__ import annotations
 
 import argparse
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 # form  expected-lemma[|accepted alternative...]
 GOLD_TEXT = """
@@ -294,7 +295,9 @@ def main() -> None:
             if guesses & expected:
                 right += 1
             else:
-                fails.append(f"{word} -> {'/'.join(sorted(guesses))} (want {'|'.join(sorted(expected))})")
+                fails.append(
+                    f"{word} -> {'/'.join(sorted(guesses))} (want {'|'.join(sorted(expected))})"
+                )
             # guesses that are neither the word nor an accepted lemma: possible false hits
             extra += len(guesses - expected - {word})
         speed = words_per_second(fn, words)

@@ -2,6 +2,7 @@
 (no external corpus). ``bench_tag.py`` adds them to its sentence pool and varies them with
 made-up compounds, so the vocabulary keeps growing as in real material.
 """
+
 from __future__ import annotations
 
 SENTENCES = [

@@ -17,6 +17,7 @@ This script makes a table of the same *shape* so the crosstab can be shown and t
 
 Seeded, so every run writes the same bytes: ``python scripts/make_synthetic_survey.py``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,10 +33,22 @@ OUTPUT = ROOT / "data" / "survey" / "synthetic-respondents.csv"
 
 # (answer value, overall probability); "" is no answer.
 Q1 = [("ja", 0.12), ("nej", 0.78), ("vet_ej", 0.07), ("", 0.03)]
-Q8 = [("ingen", 0.30), ("liten", 0.438), ("god", 0.10), ("mycket_god", 0.021),
-      ("vet_ej", 0.091), ("", 0.05)]
-Q11 = [("inte_alls", 0.35), ("i_viss_mån", 0.36), ("i_stor_mån", 0.12), ("i_högsta_grad", 0.05),
-       ("vet_ej", 0.08), ("", 0.04)]
+Q8 = [
+    ("ingen", 0.30),
+    ("liten", 0.438),
+    ("god", 0.10),
+    ("mycket_god", 0.021),
+    ("vet_ej", 0.091),
+    ("", 0.05),
+]
+Q11 = [
+    ("inte_alls", 0.35),
+    ("i_viss_mån", 0.36),
+    ("i_stor_mån", 0.12),
+    ("i_högsta_grad", 0.05),
+    ("vet_ej", 0.08),
+    ("", 0.04),
+]
 LIKELY = ["mycket_sannolikt", "sannolikt", "mindre_sannolikt", "inte_sannolikt", "vet_ej", ""]
 Q12 = list(zip(LIKELY, [0.22, 0.38, 0.17, 0.08, 0.11, 0.04]))
 Q13 = list(zip(LIKELY, [0.25, 0.45, 0.07, 0.03, 0.16, 0.04]))
@@ -48,13 +61,19 @@ def read_groups(path: Path = AGGREGATES) -> list[tuple[str, str, int]]:
     """(group, main_group, respondents) for every actor group, respondents = recipients × rate."""
     with path.open(encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle) if r["level"] == "group"]
-    return [(r["group"], r["main_group"],
-             int(round(int(r["recipients"]) * float(r["response_rate_pct"]) / 100)))
-            for r in rows]
+    return [
+        (
+            r["group"],
+            r["main_group"],
+            int(round(int(r["recipients"]) * float(r["response_rate_pct"]) / 100)),
+        )
+        for r in rows
+    ]
 
 
-def _draw(rng: np.random.Generator, scale: list[tuple[str, float]], n: int,
-          weights: np.ndarray) -> list[str]:
+def _draw(
+    rng: np.random.Generator, scale: list[tuple[str, float]], n: int, weights: np.ndarray
+) -> list[str]:
     values = [v for v, _ in scale]
     p = np.array([p for _, p in scale]) * weights
     return list(rng.choice(values, size=n, p=p / p.sum()))
@@ -68,11 +87,21 @@ def make_rows(seed: int = SEED) -> list[dict[str, str]]:
         concern = rng.normal(0.0, 1.0)  # invented: how affected the group feels
         informed = 0.8 if main_group == "myndigheter" else rng.normal(0.0, 0.4)
         answers = {
-            "q1_met_victims": _draw(rng, Q1, n, np.exp(SHIFT * concern * np.array([1, -0.3, 0, 0]))),
-            "q8_knowledge": _draw(rng, Q8, n, np.exp(informed * np.array([-1, -0.3, 1, 1.2, -0.5, 0]))),
-            "q11_affected": _draw(rng, Q11, n, np.exp(SHIFT * concern * np.array([-1, 0, 1, 1.3, 0, 0]))),
-            "q12_would_report": _draw(rng, Q12, n, np.exp(informed * np.array([0.8, 0.4, -0.4, -0.8, -0.5, 0]))),
-            "q13_taken_seriously": _draw(rng, Q13, n, np.exp(-SHIFT * concern * np.array([1, 0.5, -0.8, -1, 0, 0]))),
+            "q1_met_victims": _draw(
+                rng, Q1, n, np.exp(SHIFT * concern * np.array([1, -0.3, 0, 0]))
+            ),
+            "q8_knowledge": _draw(
+                rng, Q8, n, np.exp(informed * np.array([-1, -0.3, 1, 1.2, -0.5, 0]))
+            ),
+            "q11_affected": _draw(
+                rng, Q11, n, np.exp(SHIFT * concern * np.array([-1, 0, 1, 1.3, 0, 0]))
+            ),
+            "q12_would_report": _draw(
+                rng, Q12, n, np.exp(informed * np.array([0.8, 0.4, -0.4, -0.8, -0.5, 0]))
+            ),
+            "q13_taken_seriously": _draw(
+                rng, Q13, n, np.exp(-SHIFT * concern * np.array([1, 0.5, -0.8, -1, 0, 0]))
+            ),
         }
         for i in range(n):
             number += 1

@@ -20,13 +20,13 @@ codebook is left out at tag time with a warning (tests/test_companion.py checks 
 one is current). Inside a project, `qcode companion train` does the same from the project's
 own human codings (qcode.companion holds the training for both).
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 import tempfile
 from pathlib import Path
-
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
@@ -45,23 +45,31 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
-        project = Project(folder, codebook=args.codebook, db=Path(folder) / "train.db",
-                          id_column=args.id_column)
+        project = Project(
+            folder, codebook=args.codebook, db=Path(folder) / "train.db", id_column=args.id_column
+        )
         project.tag([args.transcripts], companion=False)
         project.import_codings(args.coding, "hand")
         result = train_companion(
-            project.store, project.codebook, ["hand"],
-            trained_on=f"{Path(args.transcripts).name}/ + {Path(args.coding).name}")
+            project.store,
+            project.codebook,
+            ["hand"],
+            trained_on=f"{Path(args.transcripts).name}/ + {Path(args.coding).name}",
+        )
 
     companion = result.companion
     target = companion_path(args.codebook)
     save_companion(companion, target)
     table = result.examples
-    print("positives per theme: "
-          + ", ".join(f"{c} {n}" for c, n in zip(table["code"], table["passages"])))
-    print(f"cross-validated macro-F1 per turn: rules {result.rules_f1:.3f} (recall "
-          f"{result.rules_recall:.3f}), combined {result.combined_f1:.3f} (confirm >= "
-          f"{companion.confirm}, add >= {companion.add}, keep_best {companion.keep_best})")
+    print(
+        "positives per theme: "
+        + ", ".join(f"{c} {n}" for c, n in zip(table["code"], table["passages"]))
+    )
+    print(
+        f"cross-validated macro-F1 per turn: rules {result.rules_f1:.3f} (recall "
+        f"{result.rules_recall:.3f}), combined {result.combined_f1:.3f} (confirm >= "
+        f"{companion.confirm}, add >= {companion.add}, keep_best {companion.keep_best})"
+    )
     print(f"wrote {target}")
 
 

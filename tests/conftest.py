@@ -1,4 +1,5 @@
 """Shared fixtures: a repository root, NO_COLOR for stable output, golden-file updating."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true", default=False,
-                     help="Rewrite golden files from the current output instead of comparing.")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite golden files from the current output instead of comparing.",
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,14 @@
 """Binary transcript fixtures (.docx, .odt, .pdf) for tests/test_formats.py, built at test
 time so that no office file is committed. Every text is fictional."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 
-def docx_paragraphs(path: Path, paragraphs: list[list[tuple[str, bool]]],
-                    heading: str | None = None) -> Path:
+def docx_paragraphs(
+    path: Path, paragraphs: list[list[tuple[str, bool]]], heading: str | None = None
+) -> Path:
     """A .docx with an optional heading and paragraphs of (run text, bold) pairs."""
     import docx
 
@@ -60,20 +62,28 @@ def pdf(path: Path, pages: list[list[str]]) -> Path:
     font_id = 3
     objects.append(b"")  # 1: catalog, filled in below
     objects.append(b"")  # 2: pages
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
-                   b"/Encoding /WinAnsiEncoding >>")
+    objects.append(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+    )
     for lines in pages:
-        stream = b"BT /F1 11 Tf 14 TL 50 780 Td " + b" ".join(
-            _pdf_string(line) + b" Tj T*" for line in lines) + b" ET"
+        stream = (
+            b"BT /F1 11 Tf 14 TL 50 780 Td "
+            + b" ".join(_pdf_string(line) + b" Tj T*" for line in lines)
+            + b" ET"
+        )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
         content_id = len(objects)
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-                       b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>"
-                       % (font_id, content_id))
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>" % (font_id, content_id)
+        )
         page_ids.append(len(objects))
     objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
-    objects[1] = (b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % i for i in page_ids)
-                  + b"] /Count %d >>" % len(page_ids))
+    objects[1] = (
+        b"<< /Type /Pages /Kids ["
+        + b" ".join(b"%d 0 R" % i for i in page_ids)
+        + b"] /Count %d >>" % len(page_ids)
+    )
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -83,7 +93,9 @@ def pdf(path: Path, pages: list[list[str]]) -> Path:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
+        len(objects) + 1,
+        xref,
+    )
     path.write_bytes(bytes(out))
     return path
 

@@ -13,6 +13,7 @@ Sources of the reference numbers:
   tables with equal agreement (60 %) but different kappa: 45/15/25/15 gives 0.1304 and
   25/35/5/35 gives 0.2593 (the usual textbook warning that kappa depends on the marginals).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -52,10 +53,12 @@ def two_by_two(yes_yes: int, yes_no: int, no_yes: int, no_no: int) -> tuple[list
 
 
 def test_krippendorff_package_reproduces_the_published_example():
-    assert krippendorff.alpha(reliability_data=KRIPPENDORFF_2011,
-                              level_of_measurement="nominal") == pytest.approx(0.743, abs=5e-4)
-    assert krippendorff.alpha(reliability_data=KRIPPENDORFF_2011,
-                              level_of_measurement="interval") == pytest.approx(0.849, abs=5e-4)
+    assert krippendorff.alpha(
+        reliability_data=KRIPPENDORFF_2011, level_of_measurement="nominal"
+    ) == pytest.approx(0.743, abs=5e-4)
+    assert krippendorff.alpha(
+        reliability_data=KRIPPENDORFF_2011, level_of_measurement="interval"
+    ) == pytest.approx(0.849, abs=5e-4)
 
 
 def test_our_alpha_wrapper_gives_the_published_values():
@@ -64,11 +67,14 @@ def test_our_alpha_wrapper_gives_the_published_values():
     assert math.isnan(krippendorff_alpha([[1, 1, 1], [1, 1, 1]]))  # no variation: undefined
 
 
-@pytest.mark.parametrize("table, p_o, kappa", [
-    ((20, 5, 10, 15), 0.70, 0.40),
-    ((45, 15, 25, 15), 0.60, 0.1304),
-    ((25, 35, 5, 35), 0.60, 0.2593),
-])
+@pytest.mark.parametrize(
+    "table, p_o, kappa",
+    [
+        ((20, 5, 10, 15), 0.70, 0.40),
+        ((45, 15, 25, 15), 0.60, 0.1304),
+        ((25, 35, 5, 35), 0.60, 0.2593),
+    ],
+)
 def test_cohen_kappa_reproduces_the_worked_tables(table, p_o, kappa):
     a, b = two_by_two(*table)
     assert cohen_kappa(a, b) == pytest.approx(kappa, abs=5e-5)
@@ -85,14 +91,26 @@ def store(tmp_path):
     with fixture.build_review_store(tmp_path / "p.db") as s:
         spans = s.segment_spans()
         respondent = [(d, i) for (d, i) in sorted(spans) if i > 0]
-        anna = {("polis-01", 1): {"beredskap/saknas"}, ("polis-01", 2): {"samverkan"},
-                ("kommun-02", 1): {"samverkan"}, ("kommun-02", 2): {"beredskap"}}
-        bob = {("polis-01", 1): {"beredskap"}, ("polis-01", 2): {"samverkan"},
-               ("kommun-02", 1): set(), ("kommun-02", 2): {"beredskap", "samverkan"}}
+        anna = {
+            ("polis-01", 1): {"beredskap/saknas"},
+            ("polis-01", 2): {"samverkan"},
+            ("kommun-02", 1): {"samverkan"},
+            ("kommun-02", 2): {"beredskap"},
+        }
+        bob = {
+            ("polis-01", 1): {"beredskap"},
+            ("polis-01", 2): {"samverkan"},
+            ("kommun-02", 1): set(),
+            ("kommun-02", 2): {"beredskap", "samverkan"},
+        }
         for coder, chosen in (("anna", anna), ("bob", bob)):
-            decisions = {key: {code: code in chosen.get(key, set())
-                               for code in ("beredskap", "beredskap/saknas", "samverkan")}
-                         for key in respondent}
+            decisions = {
+                key: {
+                    code: code in chosen.get(key, set())
+                    for code in ("beredskap", "beredskap/saknas", "samverkan")
+                }
+                for key in respondent
+            }
             s.replace_human_decisions(coder, decisions)
         yield s
 
@@ -110,8 +128,9 @@ def test_agreement_per_code_on_segments(store):
     row = table.loc["samverkan"]
     assert row["agreement"] == pytest.approx(5 / 7)
     assert row["kappa"] == pytest.approx(cohen_kappa(a, b))
-    assert row["alpha"] == pytest.approx(krippendorff.alpha(reliability_data=[a, b],
-                                                            level_of_measurement="nominal"))
+    assert row["alpha"] == pytest.approx(
+        krippendorff.alpha(reliability_data=[a, b], level_of_measurement="nominal")
+    )
     assert row["positives"] == 3 and bool(row["rare"])  # fewer than 5 positive units
     assert math.isnan(table.loc["nattbuss", "kappa"])  # nobody used it
     assert table.loc["pooled", "units"] == 21  # 3 codes x 7 units
@@ -143,11 +162,31 @@ def test_units_are_the_documents_every_coder_reviewed(store):
 
 def test_cli_agreement(store, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    out = CliRunner().invoke(cli, ["agreement", "--db", str(tmp_path / "p.db"), "--coder", "anna",
-                                   "--coder", "bob", "-o", "agreement.csv"])
+    out = CliRunner().invoke(
+        cli,
+        [
+            "agreement",
+            "--db",
+            str(tmp_path / "p.db"),
+            "--coder",
+            "anna",
+            "--coder",
+            "bob",
+            "-o",
+            "agreement.csv",
+        ],
+    )
     assert out.exit_code == 0, out.output
-    assert out.output.splitlines()[0].split() == ["code", "units", "positives", "prevalence",
-                                                  "agreement", "kappa", "alpha", "rare"]
+    assert out.output.splitlines()[0].split() == [
+        "code",
+        "units",
+        "positives",
+        "prevalence",
+        "agreement",
+        "kappa",
+        "alpha",
+        "rare",
+    ]
     assert "too rare for a stable figure" in out.output and "samverkan" in out.output
     written = (tmp_path / "agreement.csv").read_text(encoding="utf-8").splitlines()
     assert written[0] == "code,units,positives,prevalence,agreement,kappa,alpha,rare"

@@ -1,4 +1,5 @@
 """Edits keep their codings: human codings re-anchored to a changed text, the rest stale."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,13 +29,20 @@ def make_document(text: str, doc_id: str = "soc-01") -> Document:
         start = offset + len(label) + 2
         turns.append(Turn(start, start + len(rest), label, label == "I"))
         offset += len(line) + 1
-    return Document(doc_id, text, f"{doc_id}.md", tuple(turns),
-                    frozen_mapping({"title": "Socialtjänst", "group": "socialtjanst"}))
+    return Document(
+        doc_id,
+        text,
+        f"{doc_id}.md",
+        tuple(turns),
+        frozen_mapping({"title": "Socialtjänst", "group": "socialtjanst"}),
+    )
 
 
 def segments_of(doc: Document) -> list[Segment]:
-    return [Segment(doc.id, i, t.start, t.end, t.speaker, t.is_interviewer,
-                    doc.text[t.start:t.end]) for i, t in enumerate(doc.turns)]
+    return [
+        Segment(doc.id, i, t.start, t.end, t.speaker, t.is_interviewer, doc.text[t.start : t.end])
+        for i, t in enumerate(doc.turns)
+    ]
 
 
 def span_of(doc: Document, text: str, occurrence: int = 0) -> tuple[int, int]:
@@ -47,7 +55,9 @@ def span_of(doc: Document, text: str, occurrence: int = 0) -> tuple[int, int]:
 @pytest.fixture
 def store(tmp_path):
     with Store(tmp_path / "p.db") as s:
-        s.save_codes([Code(c, c, c) for c in ("beredskap", "samverkan", "erfarenhet", "kunskap")], "cb")
+        s.save_codes(
+            [Code(c, c, c) for c in ("beredskap", "samverkan", "erfarenhet", "kunskap")], "cb"
+        )
         yield s
 
 
@@ -57,14 +67,14 @@ def code_fixture(store: Store, doc: Document) -> list[tuple[str, str]]:
     segs = segments_of(doc)
     store.save_document(doc, "sha1", segs, [], tag_key="k")
     wanted = [
-        ("beredskap", segs[1].text, 0),                            # a whole turn
-        ("beredskap", "inget har blivit skrivet", 0),              # a phrase inside it
+        ("beredskap", segs[1].text, 0),  # a whole turn
+        ("beredskap", "inget har blivit skrivet", 0),  # a phrase inside it
         ("samverkan", segs[3].text, 0),
-        ("samverkan", "polisen", 0),                               # one word
+        ("samverkan", "polisen", 0),  # one word
         ("erfarenhet", "Vi misstänkte att hon inte var där frivilligt.", 0),
         ("kunskap", "Utbildning.", 0),
-        ("kunskap", "Ja.", 1),                                     # the second "Ja." in the text
-        ("erfarenhet", "Ja.", 0),                                  # the first one
+        ("kunskap", "Ja.", 1),  # the second "Ja." in the text
+        ("erfarenhet", "Ja.", 0),  # the first one
     ]
     codings = []
     for code, text, occurrence in wanted:
@@ -83,21 +93,25 @@ def coded_texts(store: Store) -> list[tuple[str, str]]:
 def test_a_typo_edit_keeps_every_human_coding(store):
     doc = make_document(INTERVIEW)
     wanted = code_fixture(store, doc)
-    edited = (INTERVIEW.replace("Kan du berätta", "Kan du beskriva")           # before every coding
-              .replace("handlingsplan för", "handlingsplan kring")           # inside a coded turn
-              .replace("socialtjänsten när", "socialtjänsten direkt när")    # a word added in a turn
-              .replace("där frivilligt", "där frivillligt")                  # a typo in a coded phrase
-              .replace("Vad behöver ni?", "Vad skulle ni behöva?"))          # before the two "Ja."
+    edited = (
+        INTERVIEW.replace("Kan du berätta", "Kan du beskriva")  # before every coding
+        .replace("handlingsplan för", "handlingsplan kring")  # inside a coded turn
+        .replace("socialtjänsten när", "socialtjänsten direkt när")  # a word added in a turn
+        .replace("där frivilligt", "där frivillligt")  # a typo in a coded phrase
+        .replace("Vad behöver ni?", "Vad skulle ni behöva?")
+    )  # before the two "Ja."
     changed = make_document(edited)
     result = store.save_document(changed, "sha2", segments_of(changed), [], tag_key="k")
     assert result.human_stale == []
     assert result.human_moved == len(wanted)
     frame = store.codings_frame(source="human")
-    assert len(frame) == len(wanted)                                            # 100 % kept
+    assert len(frame) == len(wanted)  # 100 % kept
     texts = dict(zip(zip(frame["code"], frame["start"]), frame["text"]))
     assert "Vi misstänkte att hon inte var där frivillligt." in texts.values()  # fuzzy, ≥ 0.9
-    assert "Vi ringer socialtjänsten direkt när något händer. Ibland kontaktar vi polisen " \
-           "också, men det är sällan." in texts.values()                        # whole turn followed
+    assert (
+        "Vi ringer socialtjänsten direkt när något händer. Ibland kontaktar vi polisen "
+        "också, men det är sällan." in texts.values()
+    )  # whole turn followed
     # the repeated "Ja." codings stay on their own occurrence
     ja = frame[frame["text"] == "Ja."].set_index("code")["start"]
     assert ja["erfarenhet"] == changed.text.index("Ja.")
@@ -115,18 +129,23 @@ def test_a_typo_edit_keeps_every_human_coding(store):
 def test_a_rewrite_marks_exactly_the_lost_codings_stale(store):
     doc = make_document(INTERVIEW)
     code_fixture(store, doc)
-    rewritten = (INTERVIEW
-                 .replace("Vi ringer socialtjänsten när något händer. Ibland kontaktar vi polisen "
-                          "också, men det är sällan.",
-                          "Det beror på. Oftast löser vi det själva i arbetsgruppen.")
-                 .replace("Utbildning. Vi behöver", "Tid. Vi saknar"))
+    rewritten = INTERVIEW.replace(
+        "Vi ringer socialtjänsten när något händer. Ibland kontaktar vi polisen "
+        "också, men det är sällan.",
+        "Det beror på. Oftast löser vi det själva i arbetsgruppen.",
+    ).replace("Utbildning. Vi behöver", "Tid. Vi saknar")
     changed = make_document(rewritten)
     result = store.save_document(changed, "sha2", segments_of(changed), [], tag_key="k")
     lost = sorted((code, INTERVIEW[start:end]) for _doc, start, end, code in result.human_stale)
-    assert lost == [("kunskap", "Utbildning."),
-                    ("samverkan", "Vi ringer socialtjänsten när något händer. Ibland kontaktar "
-                                  "vi polisen också, men det är sällan."),
-                    ("samverkan", "polisen")]
+    assert lost == [
+        ("kunskap", "Utbildning."),
+        (
+            "samverkan",
+            "Vi ringer socialtjänsten när något händer. Ibland kontaktar "
+            "vi polisen också, men det är sällan.",
+        ),
+        ("samverkan", "polisen"),
+    ]
     assert len(store.codings_frame(source="human")) == 5
     stale = store.stale_codings_frame()
     assert sorted(stale["old_text"]) == sorted(text for _code, text in lost)
@@ -142,9 +161,12 @@ def test_duplicate_text_and_one_word_spans_survive_an_earlier_edit(store):
     store.save_document(doc, "s1", segs, [], tag_key="k")
     second_ja = span_of(doc, "Ja.", 1)
     second_polis = span_of(doc, "Polisen", 1)
-    store.add_human_codings([
-        Coding("dup", 2, *second_ja, "kunskap", "human", coder="eva"),
-        Coding("dup", 3, *second_polis, "samverkan", "human", coder="eva")])
+    store.add_human_codings(
+        [
+            Coding("dup", 2, *second_ja, "kunskap", "human", coder="eva"),
+            Coding("dup", 3, *second_polis, "samverkan", "human", coder="eva"),
+        ]
+    )
     edited = make_document(text.replace("Och sen?", "Och vad hände sen, tror du?"), "dup")
     result = store.save_document(edited, "s2", segments_of(edited), [], tag_key="k")
     assert result.human_stale == [] and result.human_moved == 2
@@ -157,8 +179,10 @@ def test_duplicate_text_and_one_word_spans_survive_an_earlier_edit(store):
 def test_stale_codings_are_accepted_at_their_candidate_or_dropped(store):
     doc = make_document(INTERVIEW)
     code_fixture(store, doc)
-    rewritten = INTERVIEW.replace("Vi misstänkte att hon inte var där frivilligt.",
-                                  "Vi trodde att hon kanske inte var där av egen vilja.")
+    rewritten = INTERVIEW.replace(
+        "Vi misstänkte att hon inte var där frivilligt.",
+        "Vi trodde att hon kanske inte var där av egen vilja.",
+    )
     rewritten = rewritten.replace("Utbildning.", "Tid.")
     changed = make_document(rewritten)
     store.save_document(changed, "sha2", segments_of(changed), [], tag_key="k")
@@ -166,8 +190,10 @@ def test_stale_codings_are_accepted_at_their_candidate_or_dropped(store):
     keep = int(stale.loc["Vi misstänkte att hon inte var där frivilligt.", "id"])
     drop = int(stale.loc["Utbildning.", "id"])
     document, start, end, code = store.resolve_stale(keep, accept=True)
-    assert changed.text[start:end] == stale.loc["Vi misstänkte att hon inte var där frivilligt.",
-                                                "candidate_text"]
+    assert (
+        changed.text[start:end]
+        == stale.loc["Vi misstänkte att hon inte var där frivilligt.", "candidate_text"]
+    )
     assert store.resolve_stale(drop, accept=False) is None
     assert store.stale_codings_frame().empty
     frame = store.codings_frame(source="human")
@@ -177,8 +203,8 @@ def test_stale_codings_are_accepted_at_their_candidate_or_dropped(store):
 
 def test_text_edit_carries_positions_around_inserts_and_deletes():
     edit = TextEdit("abc def ghi", "abc XX def gh")
-    assert edit.carry(4, 7) == (7, 10)                     # "def" after an insert
-    assert reanchor(edit, 8, 11).how == "stale"            # "ghi" lost a letter: 0.8 < 0.9
+    assert edit.carry(4, 7) == (7, 10)  # "def" after an insert
+    assert reanchor(edit, 8, 11).how == "stale"  # "ghi" lost a letter: 0.8 < 0.9
     assert reanchor(edit, 0, 3).how == "kept"
 
 
@@ -190,20 +216,29 @@ def test_cli_tag_edit_retag_then_stale_lists_and_resolves(tmp_path, monkeypatch,
     monkeypatch.chdir(tmp_path)
     (tmp_path / "t").mkdir()
     transcript = tmp_path / "t" / "soc-01.md"
-    transcript.write_text("---\nid: soc-01\ngroup: socialtjanst\n---\n" + INTERVIEW + "\n", encoding="utf-8")
+    transcript.write_text(
+        "---\nid: soc-01\ngroup: socialtjanst\n---\n" + INTERVIEW + "\n", encoding="utf-8"
+    )
     codebook = str(repo_root / "codebooks" / "kronoberg.yaml")
     runner = CliRunner()
     tag = ["tag", "t", "--db", "p.db", "--codebook", codebook, "-j", "1", "--no-companion"]
     assert runner.invoke(cli, tag).exit_code == 0
     codings = tmp_path / "codings.csv"
-    codings.write_text("document,segment,code\nsoc-01,3,samverkan\nsoc-01,7,kunskap\n"
-                       "soc-01,5,erfarenhet\n", encoding="utf-8")
+    codings.write_text(
+        "document,segment,code\nsoc-01,3,samverkan\nsoc-01,7,kunskap\nsoc-01,5,erfarenhet\n",
+        encoding="utf-8",
+    )
     out = runner.invoke(cli, ["import", "codings", str(codings), "--coder", "eva", "--db", "p.db"])
     assert out.exit_code == 0, out.output
-    transcript.write_text(transcript.read_text(encoding="utf-8")
-                          .replace("Kan du berätta", "Kan du beskriva")
-                          .replace("Utbildning. Vi behöver mer kunskap om tecknen, och någon att fråga.",
-                                   "Mest tid, ärligt talat."), encoding="utf-8")
+    transcript.write_text(
+        transcript.read_text(encoding="utf-8")
+        .replace("Kan du berätta", "Kan du beskriva")
+        .replace(
+            "Utbildning. Vi behöver mer kunskap om tecknen, och någon att fråga.",
+            "Mest tid, ärligt talat.",
+        ),
+        encoding="utf-8",
+    )
     out = runner.invoke(cli, tag)
     assert out.exit_code == 0
     assert "human coding kunskap" in out.stderr and "marked stale (see `qcode stale`)" in out.stderr
@@ -222,11 +257,13 @@ def test_cli_tag_edit_retag_then_stale_lists_and_resolves(tmp_path, monkeypatch,
     assert out.exit_code == 2 and f"no stale human coding with id {coding_id}" in out.output
     with Store(tmp_path / "p.db") as store:
         human = store.codings_frame(source="human")
-        assert sorted(human["text"]) == ["Ja. Det var en kvinna som bodde i en lägenhet där det kom "
-                                         "många män. Vi misstänkte att hon inte var där frivilligt.",
-                                         "Mest tid, ärligt talat.",
-                                         "Vi ringer socialtjänsten när något händer. Ibland "
-                                         "kontaktar vi polisen också, men det är sällan."]
+        assert sorted(human["text"]) == [
+            "Ja. Det var en kvinna som bodde i en lägenhet där det kom "
+            "många män. Vi misstänkte att hon inte var där frivilligt.",
+            "Mest tid, ärligt talat.",
+            "Vi ringer socialtjänsten när något händer. Ibland "
+            "kontaktar vi polisen också, men det är sällan.",
+        ]
 
 
 def test_stale_codings_show_in_review_sheets(store, tmp_path):
@@ -240,7 +277,10 @@ def test_stale_codings_show_in_review_sheets(store, tmp_path):
     frame = review_frame(store)
     row = frame[frame["stale"] != ""].iloc[0]
     assert row["segment"] == "soc-01#7"
-    assert row["stale"] == f"kunskap (eva, stale #{stale_id}): «Utbildning.» — qcode stale --accept {stale_id}"
+    assert (
+        row["stale"]
+        == f"kunskap (eva, stale #{stale_id}): «Utbildning.» — qcode stale --accept {stale_id}"
+    )
     for suffix in ("xlsx", "csv"):
         path = write_review(frame, tmp_path / f"review.{suffix}")
         _decisions, _notes, problems = read_review_decisions(path, store)
@@ -254,12 +294,14 @@ def test_a_long_single_line_text_is_diffed_in_bounded_time():
     import time
 
     rng = random.Random(1)
-    words = ("och det att som en på är av för med till den har de inte om ett men var jag sig "
-             "från vi så kan man när år hon under också efter eller nu där vid mot ska").split()
+    words = (
+        "och det att som en på är av för med till den har de inte om ett men var jag sig "
+        "från vi så kan man när år hon under också efter eller nu där vid mot ska"
+    ).split()
     old = " ".join(rng.choice(words) for _ in range(60000))
     new = "Ja. " + old[:100000] + " extra ord " + old[100000:200000] + old[200010:] + " slut"
     started = time.process_time()
     edit = TextEdit(old, new)
     anchor = reanchor(edit, 150000, 150200)
     assert time.process_time() - started < 5.0
-    assert anchor.moved and new[anchor.start:anchor.end] == old[150000:150200]
+    assert anchor.moved and new[anchor.start : anchor.end] == old[150000:150200]

@@ -9,6 +9,7 @@ was counted by hand from them:
   -> dubbla_roller (one segment, two themes).
 * taxi-01 (no title): #0 samverka -> samverkan; #1 about coffee, no code.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -99,11 +100,40 @@ total,total,,558,12
 THEMES = ["beredskap", "samverkan", "dubbla_roller"]
 
 # the documented columns (docs/api.md)
-CODING_COLUMNS = ["document", "segment", "start", "end", "speaker", "title", "group",
-                  "main_group", "kind", "code", "source", "coder", "score", "evidence", "text",
-                  "created", "stale"]
-QUOTE_COLUMNS = ["code", "label", "kind", "document", "segment", "start", "end", "score", "group",
-                 "attribution", "attributed_by", "words", "text"]
+CODING_COLUMNS = [
+    "document",
+    "segment",
+    "start",
+    "end",
+    "speaker",
+    "title",
+    "group",
+    "main_group",
+    "kind",
+    "code",
+    "source",
+    "coder",
+    "score",
+    "evidence",
+    "text",
+    "created",
+    "stale",
+]
+QUOTE_COLUMNS = [
+    "code",
+    "label",
+    "kind",
+    "document",
+    "segment",
+    "start",
+    "end",
+    "score",
+    "group",
+    "attribution",
+    "attributed_by",
+    "words",
+    "text",
+]
 CORRELATION_COLUMNS = ["theme", "indicator", "n", "rho", "p_value", "p_adjusted", "note"]
 
 
@@ -124,8 +154,9 @@ def project_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def project(project_dir: Path):
-    with qcode.Project(project_dir, codebook=project_dir / "codebook.yaml",
-                       db=project_dir / "api.db") as opened:
+    with qcode.Project(
+        project_dir, codebook=project_dir / "codebook.yaml", db=project_dir / "api.db"
+    ) as opened:
         yield opened
 
 
@@ -163,32 +194,50 @@ def test_codings_have_the_documented_columns_and_exact_spans(project: Project) -
     codings = project.codings()
     assert list(codings.columns) == CODING_COLUMNS
     assert sorted(zip(codings["document"], codings["segment"], codings["code"])) == [
-        ("polis-01", 1, "beredskap"), ("polis-01", 2, "samverkan"),
-        ("polis-02", 0, "dubbla_roller"), ("polis-02", 1, "beredskap/rutin"),
-        ("polis-02", 1, "dubbla_roller"), ("taxi-01", 0, "samverkan")]
+        ("polis-01", 1, "beredskap"),
+        ("polis-01", 2, "samverkan"),
+        ("polis-02", 0, "dubbla_roller"),
+        ("polis-02", 1, "beredskap/rutin"),
+        ("polis-02", 1, "dubbla_roller"),
+        ("taxi-01", 0, "samverkan"),
+    ]
     assert set(codings["source"]) == {"rule"}
     segments = project.segments()
-    assert list(segments.columns) == ["document", "segment", "start", "end", "speaker",
-                                      "is_interviewer", "metadata", "text"]
+    assert list(segments.columns) == [
+        "document",
+        "segment",
+        "start",
+        "end",
+        "speaker",
+        "is_interviewer",
+        "metadata",
+        "text",
+    ]
     assert segments.loc[segments["is_interviewer"], "text"].tolist() == ["Hur ser beredskapen ut?"]
     for row in codings.itertuples():
         text = project.store.document_text(row.document)
-        assert text[row.start:row.end] == row.text
+        assert text[row.start : row.end] == row.text
     assert project.codings(source="human").empty
 
 
 def test_documents_frame(project: Project) -> None:
     documents = project.documents()
     assert list(documents.columns[:4]) == ["document", "kind", "path", "n_segments"]
-    assert {"title", "organisation", "group", "main_group", "date", "interviewer"} <= set(documents.columns)
+    assert {"title", "organisation", "group", "main_group", "date", "interviewer"} <= set(
+        documents.columns
+    )
     assert dict(zip(documents["document"], documents["n_segments"])) == {
-        "polis-01": 3, "polis-02": 2, "taxi-01": 2}
+        "polis-01": 3,
+        "polis-02": 2,
+        "taxi-01": 2,
+    }
     assert documents.set_index("document").loc["polis-01", "title"] == "Polis i Kronobergs län"
 
 
 def test_ingest_returns_the_documents_frame(project_dir: Path, tmp_path: Path) -> None:
-    with qcode.Project(project_dir, codebook=project_dir / "codebook.yaml",
-                       db=tmp_path / "ingest.db") as fresh:
+    with qcode.Project(
+        project_dir, codebook=project_dir / "codebook.yaml", db=tmp_path / "ingest.db"
+    ) as fresh:
         documents = fresh.ingest([project_dir / "transcripts"])
         assert sorted(documents["document"]) == ["polis-01", "polis-02", "taxi-01"]
         assert fresh.codings().empty  # read and segmented, not coded
@@ -202,10 +251,18 @@ def test_frequencies_by_group(project: Project) -> None:
     assert list(dict.fromkeys(c[0] for c in freq.columns)) == ["polis", "taxi", "total"]
     assert list(dict.fromkeys(c[1] for c in freq.columns)) == ["documents", "share", "segments"]
     assert freq[("polis", "documents")].to_dict() == {
-        "beredskap": 2, "samverkan": 1, "dubbla_roller": 1, "total": 2}
+        "beredskap": 2,
+        "samverkan": 1,
+        "dubbla_roller": 1,
+        "total": 2,
+    }
     # polis-02 has two dubbla_roller segments: one respondent, two segments
     assert freq[("polis", "segments")].to_dict() == {
-        "beredskap": 2, "samverkan": 1, "dubbla_roller": 2, "total": 4}
+        "beredskap": 2,
+        "samverkan": 1,
+        "dubbla_roller": 2,
+        "total": 4,
+    }
     assert freq.loc["samverkan", ("polis", "share")] == 0.5
     assert freq.loc["samverkan", ("total", "share")] == round(2 / 3, 4)
     assert freq.attrs["group_sizes"] == {("polis",): 2, ("taxi",): 1, ("total",): 3}
@@ -228,20 +285,28 @@ def test_quotes_are_attributed_by_role(project: Project) -> None:
     quotes = project.quotes(code="samverkan", max_quotes=3)
     assert list(quotes.columns) == QUOTE_COLUMNS
     assert sorted(zip(quotes["document"], quotes["attribution"], quotes["attributed_by"])) == [
-        ("polis-01", "Polis i Kronobergs län", "title"), ("taxi-01", "taxi", "group")]
+        ("polis-01", "Polis i Kronobergs län", "title"),
+        ("taxi-01", "taxi", "group"),
+    ]
     assert set(quotes["code"]) == {"samverkan"}
     for row in quotes.itertuples():
-        assert row.text == project.store.document_text(row.document)[row.start:row.end]
+        assert row.text == project.store.document_text(row.document)[row.start : row.end]
     every_theme = project.quotes(max_quotes=1)
     assert list(every_theme["code"]) == THEMES
 
 
 def test_crosstab_uses_the_group_rows_of_the_survey(project: Project, project_dir: Path) -> None:
-    result = project.crosstab(survey=project_dir / "survey.csv",
-                              indicators=["respondents", "strong_suspicion"])
+    result = project.crosstab(
+        survey=project_dir / "survey.csv", indicators=["respondents", "strong_suspicion"]
+    )
     table = result.table
-    assert list(table.columns[:5]) == ["group", "documents", "theme:beredskap", "theme:samverkan",
-                                       "theme:dubbla_roller"]
+    assert list(table.columns[:5]) == [
+        "group",
+        "documents",
+        "theme:beredskap",
+        "theme:samverkan",
+        "theme:dubbla_roller",
+    ]
     assert list(table["group"]) == ["polis", "taxi", "hotell"]  # no main-group or total row
     polis = table.set_index("group").loc["polis"]
     assert (polis["documents"], polis["theme:samverkan"], polis["respondents"]) == (2, 0.5, 5)
@@ -250,8 +315,10 @@ def test_crosstab_uses_the_group_rows_of_the_survey(project: Project, project_di
     assert list(result.correlations.columns) == CORRELATION_COLUMNS
     assert set(result.correlations["indicator"]) == {"respondents", "strong_suspicion"}
     assert set(result.correlations["note"]) == {"too few groups"}
-    same = project.crosstab(survey=pd.read_csv(project_dir / "survey.csv"),
-                            indicators=["respondents", "strong_suspicion"])
+    same = project.crosstab(
+        survey=pd.read_csv(project_dir / "survey.csv"),
+        indicators=["respondents", "strong_suspicion"],
+    )
     pd.testing.assert_frame_equal(same.table, table)
 
 
@@ -277,18 +344,30 @@ NO_EXAMPLE_NEEDED = {"store", "codebook", "open_existing_store", "close", "tag_k
 
 def test_every_public_project_method_has_a_docstring_with_an_example() -> None:
     members = public_members()
-    assert {"tag", "ingest", "codings", "frequencies", "cooccurrence", "quotes", "crosstab",
-            "agreement", "export_qdpx"} <= set(members)
+    assert {
+        "tag",
+        "ingest",
+        "codings",
+        "frequencies",
+        "cooccurrence",
+        "quotes",
+        "crosstab",
+        "agreement",
+        "export_qdpx",
+    } <= set(members)
     missing = [name for name, f in members.items() if not (f.__doc__ or "").strip()]
     assert not missing, f"Project members without a docstring: {missing}"
-    without_example = [name for name, f in members.items()
-                       if name not in NO_EXAMPLE_NEEDED and ">>>" not in (f.__doc__ or "")]
+    without_example = [
+        name
+        for name, f in members.items()
+        if name not in NO_EXAMPLE_NEEDED and ">>>" not in (f.__doc__ or "")
+    ]
     assert not without_example, f"Project methods whose docstring has no example: {without_example}"
 
 
 def test_every_public_project_method_is_on_the_api_page() -> None:
     page = API_DOC.read_text(encoding="utf-8")
-    for name, member in public_members().items():
+    for name in public_members():
         if isinstance(vars(Project)[name], property):
             assert f"project.{name}`" in page, f"docs/api.md does not mention project.{name}"
         else:
@@ -299,14 +378,18 @@ def test_the_api_page_names_only_methods_that_exist() -> None:
     page = API_DOC.read_text(encoding="utf-8")
     named = set(re.findall(r"\bproject\.(\w+)", page)) | set(re.findall(r"\bProject\.(\w+)", page))
     assert named, "the API page names no methods"
-    assert not named - set(public_members()), f"docs/api.md names what Project lacks: {named - set(public_members())}"
+    assert not named - set(public_members()), (
+        f"docs/api.md names what Project lacks: {named - set(public_members())}"
+    )
     import qcode.reports
 
     section = page.split("## `qcode.reports`", 1)[1].split("\n## ", 1)[0]
     listed = set(re.findall(r"`(\w+)\(", section))
     reports_functions = {n for n in qcode.reports.__all__ if n[0].islower()}
     assert listed <= reports_functions | {"plot_frequencies", "render_quotes"}
-    assert not reports_functions - listed, f"qcode.reports functions not on the API page: {reports_functions - listed}"
+    assert not reports_functions - listed, (
+        f"qcode.reports functions not on the API page: {reports_functions - listed}"
+    )
 
 
 def cli_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[str]:

@@ -3,6 +3,7 @@
 Speed is not asserted (that is what ``benchmarks/RESULTS.md`` records); the run must finish and
 print every figure the issue asks for, and the generated corpus must look like transcripts.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,15 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "benchmarks" / "bench_tag.py"
 
-FIGURES = ["floor: blank sv tokenizer", "qcode tag, 1 job", "qcode tag, 2 jobs",
-           "re-run unchanged", "changed docs (1 %)", "report frequencies", "quotes"]
+FIGURES = [
+    "floor: blank sv tokenizer",
+    "qcode tag, 1 job",
+    "qcode tag, 2 jobs",
+    "re-run unchanged",
+    "changed docs (1 %)",
+    "report frequencies",
+    "quotes",
+]
 
 
 @pytest.mark.slow
@@ -25,9 +33,22 @@ def test_small_benchmark_run_prints_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "bench"
     figures = tmp_path / "figures.json"
     done = subprocess.run(
-        [sys.executable, str(BENCH), "--words", "5000", "--jobs", "2", "--out", str(out),
-         "--json", str(figures)],
-        capture_output=True, text=True, timeout=900, cwd=tmp_path,  # a hang guard, not a timing
+        [
+            sys.executable,
+            str(BENCH),
+            "--words",
+            "5000",
+            "--jobs",
+            "2",
+            "--out",
+            str(out),
+            "--json",
+            str(figures),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,  # a hang guard, not a timing
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -59,7 +80,9 @@ def test_repeated_runs_keep_the_fastest_and_every_time() -> None:
         from bench_tag import fastest
     finally:
         sys.path.remove(str(BENCH.parent))
-    best = fastest([{"seconds": 2.5, "rss": 10}, {"seconds": 1.25, "rss": 12}, {"seconds": 3.0, "rss": 9}])
+    best = fastest(
+        [{"seconds": 2.5, "rss": 10}, {"seconds": 1.25, "rss": 12}, {"seconds": 3.0, "rss": 9}]
+    )
     assert best == {"seconds": 1.25, "rss": 12, "runs": [2.5, 1.25, 3.0]}
 
 
@@ -74,19 +97,26 @@ def test_corpus_is_varied_transcripts_with_front_matter(tmp_path: Path) -> None:
     assert corpus.files == len(files) >= 4 and corpus.words >= 12000
     text = files[0].read_text(encoding="utf-8")
     assert text.startswith("---\nid: b000001\n") and "\nI: " in text and "\nIP: " in text
-    answers = [line for f in files for line in f.read_text(encoding="utf-8").split("\n\n")
-               if line.startswith("IP: ")]
+    answers = [
+        line
+        for f in files
+        for line in f.read_text(encoding="utf-8").split("\n\n")
+        if line.startswith("IP: ")
+    ]
     assert len(set(answers)) == len(answers)  # never the same paragraph twice
     # the same seed gives the same corpus
     again = bench_tag.build_corpus(tmp_path / "d", 12000, seed=1)
     assert again.words == corpus.words
-    assert (tmp_path / "d" / files[-1].name).read_text(encoding="utf-8") == files[-1].read_text(encoding="utf-8")
+    assert (tmp_path / "d" / files[-1].name).read_text(encoding="utf-8") == files[-1].read_text(
+        encoding="utf-8"
+    )
 
 
 def _write(folder: Path, name: str, body: str) -> Path:
     path = folder / name
-    path.write_text(f"---\nid: {path.stem}\ngroup: polis\n---\nI: Hur gör ni?\n\nIP: {body}\n",
-                    encoding="utf-8")
+    path.write_text(
+        f"---\nid: {path.stem}\ngroup: polis\n---\nI: Hur gör ni?\n\nIP: {body}\n", encoding="utf-8"
+    )
     return path
 
 
@@ -99,13 +129,18 @@ def test_unchanged_files_are_not_read_again(tmp_path: Path, monkeypatch) -> None
     folder.mkdir()
     _write(folder, "a.md", "Vi har ingen handlingsplan.")
     b = _write(folder, "b.md", "Polisen hörde av sig.")
-    with qcode.Project(tmp_path, db=tmp_path / "p.db", codebook=REPO / "codebooks" / "kronoberg.yaml") as p:
+    with qcode.Project(
+        tmp_path, db=tmp_path / "p.db", codebook=REPO / "codebooks" / "kronoberg.yaml"
+    ) as p:
         first = p.tag([folder])
         assert first.documents_tagged == 2
         read: list[str] = []
         original = ingest.read_path
-        monkeypatch.setattr(ingest, "read_path",
-                            lambda path, config=None: read.append(path.name) or original(path, config))
+        monkeypatch.setattr(
+            ingest,
+            "read_path",
+            lambda path, config=None: read.append(path.name) or original(path, config),
+        )
         again = p.tag([folder])
         assert (again.documents_tagged, again.documents_unchanged, read) == (0, 2, [])
         assert again.summary.equals(first.summary)

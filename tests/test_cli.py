@@ -1,4 +1,5 @@
 """The command line end to end: init, tag, re-runs, exports and one-line errors on bad input."""
+
 from __future__ import annotations
 
 import csv
@@ -6,12 +7,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from samples import SMALL_CODEBOOK, SMALL_INTERVIEW
 
 from qcode.cli import cli
 from qcode.models import Coding
 from qcode.store import CODING_COLUMNS, Store
-
-from samples import SMALL_CODEBOOK, SMALL_INTERVIEW
 
 CODEBOOK = SMALL_CODEBOOK
 
@@ -22,8 +22,9 @@ INTERVIEW = SMALL_INTERVIEW + "\nIP: Kaffet här är gott.\n"
 def project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "cb.yaml").write_text(CODEBOOK, encoding="utf-8")
-    (tmp_path / "qcode.yaml").write_text("codebook: cb.yaml\ntranscripts: t\ndatabase: p.db\n",
-                                         encoding="utf-8")
+    (tmp_path / "qcode.yaml").write_text(
+        "codebook: cb.yaml\ntranscripts: t\ndatabase: p.db\n", encoding="utf-8"
+    )
     (tmp_path / "t").mkdir()
     for doc_id in ("polis-01", "polis-02"):
         (tmp_path / "t" / f"{doc_id}.md").write_text(INTERVIEW.format(id=doc_id), encoding="utf-8")
@@ -47,14 +48,16 @@ def test_tag_writes_codings_csv_with_the_documented_columns(project):
         assert handle.readline().strip() == ",".join(CODING_COLUMNS)
     rows = read_csv(project / "x.csv")
     assert {(r["document"], r["code"], r["segment"]) for r in rows} == {
-        ("polis-01", "beredskap", "1"), ("polis-01", "samverkan", "2"),
-        ("polis-02", "beredskap", "1"), ("polis-02", "samverkan", "2"),
+        ("polis-01", "beredskap", "1"),
+        ("polis-01", "samverkan", "2"),
+        ("polis-02", "beredskap", "1"),
+        ("polis-02", "samverkan", "2"),
     }
     first = rows[0]
     assert first["text"] == "Vi har ingen handlingsplan alls."
     assert first["speaker"] == "IP" and first["title"] == "Polis i Kronobergs län"
     text = Store(project / "p.db").document_text("polis-01")
-    assert text[int(first["start"]):int(first["end"])] == first["text"]
+    assert text[int(first["start"]) : int(first["end"])] == first["text"]
 
 
 def test_interviewer_turns_are_stored_but_not_coded(project):
@@ -69,26 +72,43 @@ def test_rerun_skips_unchanged_and_recodes_changed_documents_keeping_human_codin
     invoke("tag", "t")
     store = Store(project / "p.db")
     segment = store.segments_frame(document="polis-02").iloc[3]
-    store.add_codings([Coding("polis-02", 3, int(segment.start), int(segment.end), "samverkan",
-                              "human", coder="eva")])
+    store.add_codings(
+        [
+            Coding(
+                "polis-02",
+                3,
+                int(segment.start),
+                int(segment.end),
+                "samverkan",
+                "human",
+                coder="eva",
+            )
+        ]
+    )
     again = invoke("tag", "t")
     assert "0 tagged, 2 unchanged" in again.output
     path = project / "t" / "polis-02.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("ingen handlingsplan", "ingen plan"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("ingen handlingsplan", "ingen plan"),
+        encoding="utf-8",
+    )
     changed = invoke("tag", "t")
     assert "1 tagged, 1 unchanged" in changed.output
     codings = store.codings_frame()
     polis2 = codings[codings["document"] == "polis-02"]
-    assert sorted(zip(polis2["code"], polis2["source"])) == [("samverkan", "human"), ("samverkan", "rule")]
+    assert sorted(zip(polis2["code"], polis2["source"])) == [
+        ("samverkan", "human"),
+        ("samverkan", "rule"),
+    ]
     human = polis2[polis2["source"] == "human"].iloc[0]
     assert human["text"] == "Kaffet här är gott."
 
 
 def test_changed_codebook_recodes_everything(project):
     invoke("tag", "t")
-    (project / "cb.yaml").write_text(CODEBOOK.replace("[beredskap, handlingsplan]", "[beredskap]"),
-                                     encoding="utf-8")
+    (project / "cb.yaml").write_text(
+        CODEBOOK.replace("[beredskap, handlingsplan]", "[beredskap]"), encoding="utf-8"
+    )
     result = invoke("tag", "t")
     assert "2 tagged, 0 unchanged" in result.output
     assert set(Store(project / "p.db").codings_frame()["code"]) == {"samverkan"}
@@ -108,7 +128,8 @@ def test_init_writes_a_project_that_tags(tmp_path, monkeypatch):
     assert (tmp_path / "proj" / "qcode.yaml").exists()
     assert (tmp_path / "proj" / "codebooks" / "kronoberg.yaml").exists()
     (tmp_path / "proj" / "transcripts" / "a.md").write_text(
-        "IP: Vi har ingen handlingsplan och vi samverkar inte med polisen.\n", encoding="utf-8")
+        "IP: Vi har ingen handlingsplan och vi samverkar inte med polisen.\n", encoding="utf-8"
+    )
     monkeypatch.chdir(tmp_path / "proj")
     result = invoke("tag")
     assert result.exit_code == 0, result.output
@@ -117,12 +138,15 @@ def test_init_writes_a_project_that_tags(tmp_path, monkeypatch):
     assert again.exit_code == 2 and "already exists" in again.output
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("empty.md", b"", "empty"),
-    ("binary.md", b"\x00\x01\x02PK\x00\x00binary", "binary"),
-    ("front.md", b"---\nid: [unclosed\n---\nIP: hej\n", "front.md:2"),
-    ("notes.pdf", b"%PDF-1.4", "notes.pdf"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.md", b"", "empty"),
+        ("binary.md", b"\x00\x01\x02PK\x00\x00binary", "binary"),
+        ("front.md", b"---\nid: [unclosed\n---\nIP: hej\n", "front.md:2"),
+        ("notes.pdf", b"%PDF-1.4", "notes.pdf"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_and_nothing_lost(project, name, content, message):
     invoke("tag", "t")
     before = Store(project / "p.db").codings_frame()
@@ -185,8 +209,11 @@ def test_tag_uses_every_available_core_unless_told(project, monkeypatch):
     asked = []
     real_run = qcode.project._run_tag_job
     monkeypatch.setattr(qcode.project, "available_cores", lambda: 3)
-    monkeypatch.setattr(qcode.project, "_run_tag_job",
-                        lambda job, files, jobs: asked.append(jobs) or real_run(job, files, 1))
+    monkeypatch.setattr(
+        qcode.project,
+        "_run_tag_job",
+        lambda job, files, jobs: asked.append(jobs) or real_run(job, files, 1),
+    )
     invoke("tag", "t", "--db", "a.db")
     invoke("tag", "t", "--db", "b.db", "-j", "1")
     invoke("tag", "t", "--db", "c.db", "--jobs", "2")
@@ -211,4 +238,5 @@ def test_report_group_lists_quotes_and_crosstab_as_the_same_commands(project):
     for name in ("frequencies", "cooccurrence", "quotes", "crosstab"):
         assert f"  {name}" in listed.output
     assert invoke("report", "quotes", "--help").output == invoke("quotes", "--help").output.replace(
-        "cli quotes", "cli report quotes")
+        "cli quotes", "cli report quotes"
+    )

@@ -1,5 +1,6 @@
 """Codebook loading and validation: every problem with its line, unsafe YAML refused,
 round-trips, and the value objects' walk order and lookups."""
+
 from __future__ import annotations
 
 import textwrap
@@ -8,8 +9,14 @@ from pathlib import Path
 import pytest
 
 from qcode.codebook import (
-    Codebook, Term, codebook_from_yaml_text, codebook_to_yaml_text, format_codebook_tree,
-    load_codebook, validate_codebook, validate_codebook_text,
+    Codebook,
+    Term,
+    codebook_from_yaml_text,
+    codebook_to_yaml_text,
+    format_codebook_tree,
+    load_codebook,
+    validate_codebook,
+    validate_codebook_text,
 )
 from qcode.errors import CodebookError, InvalidCodebook
 
@@ -28,6 +35,7 @@ def one_problem(text: str):
 
 
 # ---------------------------------------------------------------------------------- loading
+
 
 def test_small_codebook_loads_into_value_objects() -> None:
     cb = load_codebook(SMALL)
@@ -58,12 +66,16 @@ def test_walk_is_depth_first_in_file_order() -> None:
     cb = load_codebook(SMALL)
     assert [c.id for c in cb.walk()] == ["beredskap", "handlingsplan", "saknas", "samverkan"]
     assert [c.path for c in cb.get("beredskap").walk()] == [
-        "beredskap", "beredskap/handlingsplan", "beredskap/saknas"]
+        "beredskap",
+        "beredskap/handlingsplan",
+        "beredskap/saknas",
+    ]
 
 
 def test_text_is_nfc_and_terms_lower_case() -> None:
     decomposed = "Sa\u0308kerhet"  # "Säkerhet" with a combining diaeresis
-    cb = codebook_from_yaml_text(textwrap.dedent(f"""
+    cb = codebook_from_yaml_text(
+        textwrap.dedent(f"""
         name: x
         codes:
           - id: a
@@ -71,7 +83,8 @@ def test_text_is_nfc_and_terms_lower_case() -> None:
             patterns:
               terms: [{decomposed.upper()}]
               phrases: [TAS PÅ Allvar]
-        """))
+        """)
+    )
     code = cb.get("a")
     assert code.label == "Säkerhet"
     assert code.patterns.terms == (Term("säkerhet"),)
@@ -91,8 +104,11 @@ def test_round_trip_yaml_codebook_yaml_codebook() -> None:
     text = codebook_to_yaml_text(first)
     second = codebook_from_yaml_text(text)
     assert second.codes == first.codes
-    assert (second.name, second.version, second.language) == (first.name, first.version,
-                                                              first.language)
+    assert (second.name, second.version, second.language) == (
+        first.name,
+        first.version,
+        first.language,
+    )
     assert codebook_to_yaml_text(second) == text
     assert "å" in text or "ä" in text  # written as UTF-8, not \u escapes
 
@@ -104,7 +120,9 @@ def test_missing_file_names_the_file(tmp_path: Path) -> None:
 
 def test_non_utf8_file_is_refused_with_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
-    path.write_bytes("name: x\ncodes:\n  - id: a\n    label: Beredskap för nödläge\n".encode("latin-1"))
+    path.write_bytes(
+        "name: x\ncodes:\n  - id: a\n    label: Beredskap för nödläge\n".encode("latin-1")
+    )
     with pytest.raises(CodebookError) as info:
         load_codebook(path)
     assert str(info.value).startswith(f"{path}:4: not UTF-8")
@@ -122,14 +140,19 @@ def test_invalid_codebook_lists_every_problem(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------- unsafe YAML
 
+
 def test_python_object_tag_is_refused_naming_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "evil.yaml"
-    path.write_text("name: x\ncodes:\n  - id: a\n    label: !!python/object/apply:os.system ['echo hi']\n",
-                    encoding="utf-8")
+    path.write_text(
+        "name: x\ncodes:\n  - id: a\n    label: !!python/object/apply:os.system ['echo hi']\n",
+        encoding="utf-8",
+    )
     with pytest.raises(CodebookError) as info:
         load_codebook(path)
     message = str(info.value)
-    assert message.startswith(f"{path}:4: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'")
+    assert message.startswith(
+        f"{path}:4: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'"
+    )
     assert "\n" not in message
     assert "not allowed" in message
 
@@ -170,6 +193,7 @@ def test_validate_reports_unsafe_yaml_as_one_problem(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------- schema problems
+
 
 def test_unknown_key_at_top_level() -> None:
     p = one_problem("""
@@ -217,7 +241,9 @@ def test_missing_id_and_label() -> None:
           - patterns: {terms: [a]}
         """)
     assert [(p.line, p.where) for p in problems] == [
-        (3, "codes -> 0 -> id"), (3, "codes -> 0 -> label")]
+        (3, "codes -> 0 -> id"),
+        (3, "codes -> 0 -> label"),
+    ]
     assert "missing" in problems[0].message
 
 
@@ -248,7 +274,8 @@ def test_duplicate_sibling_ids_nested_location() -> None:
 
 
 def test_same_id_in_different_branches_is_fine() -> None:
-    assert problems_of("""
+    assert (
+        problems_of("""
         name: x
         codes:
           - id: a
@@ -257,7 +284,9 @@ def test_same_id_in_different_branches_is_fine() -> None:
           - id: b
             label: B
             codes: [{id: polis, label: P, patterns: {terms: [polis]}}]
-        """) == []
+        """)
+        == []
+    )
 
 
 def test_child_with_parents_id() -> None:
@@ -301,8 +330,9 @@ def test_regex_that_does_not_compile() -> None:
     assert "does not compile" in p.message
 
 
-@pytest.mark.parametrize("regex", [r"(a+)+", r"(\w*)*", r"(a|aa)+", r"(?:\d+\s?)+$",
-                                   r"(soc|socialen)*"])
+@pytest.mark.parametrize(
+    "regex", [r"(a+)+", r"(\w*)*", r"(a|aa)+", r"(?:\d+\s?)+$", r"(soc|socialen)*"]
+)
 def test_catastrophic_regex_is_rejected(regex: str) -> None:
     p = one_problem(f"""
         name: x
@@ -316,17 +346,22 @@ def test_catastrophic_regex_is_rejected(regex: str) -> None:
     assert "catastrophically" in p.message
 
 
-@pytest.mark.parametrize("regex", [r"\bpolis\w*", r"(polis|politi)+", r"(?:\w+\s){0,3}allvar",
-                                   r"(?>a+)+", r"\b(soc|bup)\b"])
+@pytest.mark.parametrize(
+    "regex",
+    [r"\bpolis\w*", r"(polis|politi)+", r"(?:\w+\s){0,3}allvar", r"(?>a+)+", r"\b(soc|bup)\b"],
+)
 def test_ordinary_regex_is_accepted(regex: str) -> None:
-    assert problems_of(f"""
+    assert (
+        problems_of(f"""
         name: x
         codes:
           - id: a
             label: A
             patterns:
               regex: ['{regex}']
-        """) == []
+        """)
+        == []
+    )
 
 
 def test_leaf_without_patterns_but_parent_may_have_none() -> None:
@@ -397,7 +432,9 @@ def test_term_with_space_and_one_word_phrase() -> None:
               phrases: [allvar]
         """)
     assert [(p.where, p.line) for p in problems] == [
-        ("codes -> 0 -> patterns -> terms[1]", 6), ("codes -> 0 -> patterns -> phrases[0]", 7)]
+        ("codes -> 0 -> patterns -> terms[1]", 6),
+        ("codes -> 0 -> patterns -> phrases[0]", 7),
+    ]
 
 
 def test_empty_not_entries_each_reported() -> None:
@@ -411,7 +448,9 @@ def test_empty_not_entries_each_reported() -> None:
               not: [brand, "", ~]
         """)
     assert [(p.where, p.line) for p in problems] == [
-        ("codes -> 0 -> patterns -> not[1]", 7), ("codes -> 0 -> patterns -> not[2]", 7)]
+        ("codes -> 0 -> patterns -> not[1]", 7),
+        ("codes -> 0 -> patterns -> not[2]", 7),
+    ]
     assert all("empty" in p.message for p in problems)
 
 
@@ -445,16 +484,19 @@ def test_problem_str_has_line_column_and_location() -> None:
 
 # ---------------------------------------------------------------------------- show
 
+
 def test_format_codebook_tree() -> None:
     out = format_codebook_tree(load_codebook(SMALL))
     lines = out.splitlines()
     assert lines[0] == "Liten testkodbok (version 2, language sv): 2 themes, 4 codes"
     assert lines[1] == "beredskap  Beredskap  [terms 2, phrases 0, regex 0, not 0]"
     assert lines[2] == "    Planer, rutiner och vem som tar hand om ett ärende."
-    assert lines[3] == ("  beredskap/handlingsplan  Handlingsplan  "
-                        "[terms 2, phrases 1, regex 0, not 2]")
-    assert lines[4] == ("  beredskap/saknas  Beredskap saknas  "
-                        "[terms 0, phrases 2, regex 1, not 0, min_matches 2]")
+    assert lines[3] == (
+        "  beredskap/handlingsplan  Handlingsplan  [terms 2, phrases 1, regex 0, not 2]"
+    )
+    assert lines[4] == (
+        "  beredskap/saknas  Beredskap saknas  [terms 0, phrases 2, regex 1, not 0, min_matches 2]"
+    )
 
 
 # ------------------------------------------------------------------ the default codebook
@@ -468,16 +510,37 @@ def test_kronoberg_validates_with_zero_problems() -> None:
 
 def test_kronoberg_themes_and_subcodes() -> None:
     cb = load_codebook(KRONOBERG)
-    assert [c.id for c in cb.codes] == ["erfarenhet", "beredskap", "samverkan", "kunskap",
-                                         "dubbla_roller", "rapportering"]
-    for path in ["beredskap/handlingsplan", "beredskap/samverkansplan", "beredskap/utbildning",
-                 "beredskap/diskuterat", "beredskap/saknas", "samverkan/befintlig",
-                 "samverkan/onskad", "samverkan/partner/polis", "samverkan/partner/socialtjanst",
-                 "samverkan/partner/migrationsverket", "samverkan/partner/sjukvard",
-                 "kunskap/niva", "kunskap/kannetecken", "kunskap/utbildningsbehov",
-                 "rapportering/anmalan", "rapportering/bevis", "rapportering/tas_pa_allvar",
-                 "erfarenhet/misstanke", "erfarenhet/omfattning",
-                 "dubbla_roller/sekretess_tystnadsplikt", "dubbla_roller/fortroende"]:
+    assert [c.id for c in cb.codes] == [
+        "erfarenhet",
+        "beredskap",
+        "samverkan",
+        "kunskap",
+        "dubbla_roller",
+        "rapportering",
+    ]
+    for path in [
+        "beredskap/handlingsplan",
+        "beredskap/samverkansplan",
+        "beredskap/utbildning",
+        "beredskap/diskuterat",
+        "beredskap/saknas",
+        "samverkan/befintlig",
+        "samverkan/onskad",
+        "samverkan/partner/polis",
+        "samverkan/partner/socialtjanst",
+        "samverkan/partner/migrationsverket",
+        "samverkan/partner/sjukvard",
+        "kunskap/niva",
+        "kunskap/kannetecken",
+        "kunskap/utbildningsbehov",
+        "rapportering/anmalan",
+        "rapportering/bevis",
+        "rapportering/tas_pa_allvar",
+        "erfarenhet/misstanke",
+        "erfarenhet/omfattning",
+        "dubbla_roller/sekretess_tystnadsplikt",
+        "dubbla_roller/fortroende",
+    ]:
         assert cb.get(path).label
 
 

@@ -6,6 +6,7 @@ data, not report words, and are left out of the check.
 The recipe is read from the Makefile and run through the CLI in a copy of the demo project, so
 the test follows the Makefile as it changes.
 """
+
 from __future__ import annotations
 
 import html
@@ -75,14 +76,18 @@ def report_words(path: Path) -> str:
         return "\n".join(l for l in lines if not l.startswith(">") and not re.match(r"^\(.*\)$", l))
     if path.suffix == ".html":
         text = path.read_text(encoding="utf-8")
-        text = re.sub(r"<blockquote>.*?</blockquote>|<p class=\"attribution\">.*?</p>", " ", text,
-                      flags=re.S)
+        text = re.sub(
+            r"<blockquote>.*?</blockquote>|<p class=\"attribution\">.*?</p>", " ", text, flags=re.S
+        )
         return html.unescape(re.sub(r"<[^>]+>", " ", text))
     if path.suffix == ".docx":
         from docx import Document
 
-        return "\n".join(p.text for p in Document(str(path)).paragraphs
-                         if p.style.name not in ("Quote", "Quote Attribution"))
+        return "\n".join(
+            p.text
+            for p in Document(str(path)).paragraphs
+            if p.style.name not in ("Quote", "Quote Attribution")
+        )
     if path.suffix == ".xlsx":
         from openpyxl import load_workbook
 
@@ -123,8 +128,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_demo_outputs_speak_one_language(demo: Path) -> None:
-    outputs = [p for p in (demo / "out").rglob("*")
-               if p.suffix in (".md", ".html", ".docx", ".xlsx")]
+    outputs = [
+        p for p in (demo / "out").rglob("*") if p.suffix in (".md", ".html", ".docx", ".xlsx")
+    ]
     assert len(outputs) >= 9
     assert any(p.parent.name == "en" for p in outputs)
     data = data_strings(demo)
@@ -135,7 +141,9 @@ def test_demo_outputs_speak_one_language(demo: Path) -> None:
             text = text.replace(value, " ")
         foreign = catalogue_words("sv" if lang == "en" else "en")
         found = sorted({w for w in _WORD.findall(text) if w.casefold() in foreign})
-        assert not found, f"{path.relative_to(demo)} ({lang}) has words of the other language: {found}"
+        assert not found, (
+            f"{path.relative_to(demo)} ({lang}) has words of the other language: {found}"
+        )
 
 
 @pytest.mark.slow
@@ -154,7 +162,9 @@ def test_demo_writes_labels_swedish_headings_and_the_new_crosstab(demo: Path) ->
     with zipfile.ZipFile(out / "quotes.docx") as archive:
         document = archive.read("word/document.xml").decode("utf-8")
     assert 'w:val="sv-SE"' in document and "en-US" not in document
-    assert "# Theme frequencies by group" in (out / "en" / "frequencies.md").read_text(encoding="utf-8")
+    assert "# Theme frequencies by group" in (out / "en" / "frequencies.md").read_text(
+        encoding="utf-8"
+    )
     import pandas as pd
 
     excel = pd.read_csv(out / "frequencies-excel.csv", sep=";", decimal=",", encoding="utf-8-sig")

@@ -3,6 +3,7 @@
 A docstring that points at a command, a document or a function that is not there sends the
 next engineer looking for nothing; these checks keep every such pointer in ``src/qcode`` true.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -24,15 +25,18 @@ SOURCES = sorted((REPO / "src" / "qcode").rglob("*.py"))
 NOT_COMMANDS = {"rule", "model", "companion"}
 
 COMMAND = re.compile(r"`{1,2}qcode ((?:[a-z][a-z-]*)(?: [a-z][a-z-]*)?)")
-PATH = re.compile(r"\b((?:docs|benchmarks|scripts|codebooks|tests|data|notebooks)/[\w./-]+\.\w+"
-                  r"|[A-Z]+\.md)\b")
+PATH = re.compile(
+    r"\b((?:docs|benchmarks|scripts|codebooks|tests|data|notebooks)/[\w./-]+\.\w+"
+    r"|[A-Z]+\.md)\b"
+)
 ROLE = re.compile(r":(?:func|class|mod|meth|attr|data):`~?([A-Za-z_][\w.]*)`")
 
 
 def _modules() -> list[object]:
     names = [m.name for m in pkgutil.walk_packages(qcode.__path__, "qcode.")]
-    return [importlib.import_module(name) for name in ["qcode", *names]
-            if not name.endswith("__main__")]
+    return [
+        importlib.import_module(name) for name in ["qcode", *names] if not name.endswith("__main__")
+    ]
 
 
 MODULES = _modules()
@@ -69,8 +73,9 @@ def test_every_command_named_in_the_code_exists(where: str, words: str) -> None:
 @pytest.mark.parametrize("where, path", _mentions(PATH))
 def test_every_file_named_in_the_code_exists(where: str, path: str) -> None:
     # a path is from the repository root, or inside the package (its data/ files)
-    assert (REPO / path).exists() or (REPO / "src" / "qcode" / path).exists(), \
+    assert (REPO / path).exists() or (REPO / "src" / "qcode" / path).exists(), (
         f"{where} names {path}, which is not in the repository"
+    )
 
 
 def _resolves(dotted: str, home: object) -> bool:

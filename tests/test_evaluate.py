@@ -1,4 +1,5 @@
 """qcode.evaluate: reading gold CSVs, per-code precision/recall/F1/kappa, main theme rates."""
+
 from __future__ import annotations
 
 import math
@@ -37,8 +38,8 @@ def test_kappa_textbook_examples():
 def test_kappa_column_matches_the_2x2_table():
     # 50 documents laid out as the Wikipedia example: gold = rater A, predicted = rater B
     documents = [f"d{i:02}" for i in range(50)]
-    gold_yes = documents[:25]                      # 20 both yes + 5 A-only
-    pred_yes = documents[:20] + documents[25:35]   # 20 both yes + 10 B-only
+    gold_yes = documents[:25]  # 20 both yes + 5 A-only
+    pred_yes = documents[:20] + documents[25:35]  # 20 both yes + 10 B-only
     gold = pd.DataFrame({"document": gold_yes, "code": "kunskap"})
     predicted = pd.DataFrame({"document": pred_yes, "code": "kunskap/behov"})
     table = evaluate_codings(predicted, gold, documents, codes=["kunskap"])
@@ -52,20 +53,38 @@ def test_kappa_column_matches_the_2x2_table():
 
 # -- document-level evaluation ------------------------------------------------------------
 def test_document_level_rolls_up_and_orders_codes():
-    gold = pd.DataFrame({"document": ["a", "a", "b", "c"],
-                         "code": ["beredskap/saknas", "samverkan", "beredskap", "kunskap"]})
-    predicted = pd.DataFrame({"document": ["a", "a", "b", "d", "zz"],
-                              "code": ["beredskap", "beredskap", "samverkan/polis", "kunskap",
-                                       "kunskap"]})
-    table = evaluate_codings(predicted, gold, ["a", "b", "c", "d"],
-                             codes=["samverkan", "beredskap", "kunskap"])
-    assert list(table.columns) == ["code", "support", "predicted", "tp", "fp", "fn",
-                                   "precision", "recall", "f1", "kappa"]
+    gold = pd.DataFrame(
+        {
+            "document": ["a", "a", "b", "c"],
+            "code": ["beredskap/saknas", "samverkan", "beredskap", "kunskap"],
+        }
+    )
+    predicted = pd.DataFrame(
+        {
+            "document": ["a", "a", "b", "d", "zz"],
+            "code": ["beredskap", "beredskap", "samverkan/polis", "kunskap", "kunskap"],
+        }
+    )
+    table = evaluate_codings(
+        predicted, gold, ["a", "b", "c", "d"], codes=["samverkan", "beredskap", "kunskap"]
+    )
+    assert list(table.columns) == [
+        "code",
+        "support",
+        "predicted",
+        "tp",
+        "fp",
+        "fn",
+        "precision",
+        "recall",
+        "f1",
+        "kappa",
+    ]
     assert table["code"].tolist() == ["samverkan", "beredskap", "kunskap", "macro"]
     counts = table.set_index("code")[["support", "predicted", "tp", "fp", "fn"]]
     assert counts.loc["samverkan"].tolist() == [1, 1, 0, 1, 1]
     assert counts.loc["beredskap"].tolist() == [2, 1, 1, 0, 1]  # duplicate rows count once
-    assert counts.loc["kunskap"].tolist() == [1, 1, 0, 1, 1]     # "zz" is not a project document
+    assert counts.loc["kunskap"].tolist() == [1, 1, 0, 1, 1]  # "zz" is not a project document
     macro = table.iloc[-1]
     assert macro.tp == 1 and macro.fp == 2
     # precision: samverkan 0, beredskap 1, kunskap 0 -> mean 1/3
@@ -75,9 +94,12 @@ def test_document_level_rolls_up_and_orders_codes():
 
 def test_level_two_keeps_subcodes_apart():
     gold = pd.DataFrame({"document": ["a", "b"], "code": ["beredskap/saknas", "beredskap"]})
-    predicted = pd.DataFrame({"document": ["a", "b"], "code": ["beredskap/saknas/helt", "beredskap/saknas"]})
-    table = evaluate_codings(predicted, gold, ["a", "b"], codes=["beredskap", "beredskap/saknas"],
-                             level=2).set_index("code")
+    predicted = pd.DataFrame(
+        {"document": ["a", "b"], "code": ["beredskap/saknas/helt", "beredskap/saknas"]}
+    )
+    table = evaluate_codings(
+        predicted, gold, ["a", "b"], codes=["beredskap", "beredskap/saknas"], level=2
+    ).set_index("code")
     assert table.loc["beredskap/saknas", ["tp", "fp", "fn"]].tolist() == [1, 1, 0]
     assert table.loc["beredskap", ["tp", "fp", "fn"]].tolist() == [2, 0, 0]
 
@@ -99,22 +121,37 @@ def test_undefined_scores_are_nan_and_skipped_in_macro():
 
 
 # -- span gold ----------------------------------------------------------------------------
-SEGMENTS = pd.DataFrame({
-    "document": ["a", "a", "a", "b"],
-    "segment": [0, 1, 2, 0],
-    "start": [0, 20, 50, 0],
-    "end": [19, 49, 80, 30],
-})
+SEGMENTS = pd.DataFrame(
+    {
+        "document": ["a", "a", "a", "b"],
+        "segment": [0, 1, 2, 0],
+        "start": [0, 20, 50, 0],
+        "end": [19, 49, 80, 30],
+    }
+)
 
 
 def test_span_gold_marks_every_overlapping_segment():
-    gold = pd.DataFrame({"document": ["a", "b"], "start": [10, 5], "end": [25, 6],
-                         "code": ["beredskap", "samverkan"]})
-    predicted = pd.DataFrame({"document": ["a", "a", "b"], "segment": [1, 2, 0],
-                              "start": [20, 50, 0], "end": [49, 80, 30],
-                              "code": ["beredskap", "beredskap", "samverkan"]})
-    table = evaluate_codings(predicted, gold, ["a", "b"], codes=["beredskap", "samverkan"],
-                             segments=SEGMENTS).set_index("code")
+    gold = pd.DataFrame(
+        {
+            "document": ["a", "b"],
+            "start": [10, 5],
+            "end": [25, 6],
+            "code": ["beredskap", "samverkan"],
+        }
+    )
+    predicted = pd.DataFrame(
+        {
+            "document": ["a", "a", "b"],
+            "segment": [1, 2, 0],
+            "start": [20, 50, 0],
+            "end": [49, 80, 30],
+            "code": ["beredskap", "beredskap", "samverkan"],
+        }
+    )
+    table = evaluate_codings(
+        predicted, gold, ["a", "b"], codes=["beredskap", "samverkan"], segments=SEGMENTS
+    ).set_index("code")
     # gold beredskap covers segments a#0 and a#1; predicted a#1 and a#2
     assert table.loc["beredskap", ["support", "tp", "fp", "fn"]].tolist() == [2, 1, 1, 1]
     assert table.loc["samverkan", ["support", "tp", "fp", "fn"]].tolist() == [1, 1, 0, 0]
@@ -130,35 +167,50 @@ def test_span_gold_needs_segments():
 
 # -- reading gold -------------------------------------------------------------------------
 def test_read_document_gold_keeps_extra_columns(tmp_path):
-    path = write(tmp_path, "Document,Code,main\nintervju_åsa,beredskap,1\nintervju_åsa,samverkan,\n")
+    path = write(
+        tmp_path, "Document,Code,main\nintervju_åsa,beredskap,1\nintervju_åsa,samverkan,\n"
+    )
     gold = read_gold(path)
     assert gold.columns.tolist() == ["document", "code", "main"]
-    assert gold.values.tolist() == [["intervju_åsa", "beredskap", "1"], ["intervju_åsa", "samverkan", ""]]
+    assert gold.values.tolist() == [
+        ["intervju_åsa", "beredskap", "1"],
+        ["intervju_åsa", "samverkan", ""],
+    ]
 
 
 def test_read_span_gold_with_semicolons_and_bom(tmp_path):
     path = tmp_path / "gold.csv"
-    path.write_bytes("\ufeffdocument;start;end;code\nd1;0;12;kunskap\nd1;;;beredskap\n".encode("utf-8"))
+    path.write_bytes(
+        "\ufeffdocument;start;end;code\nd1;0;12;kunskap\nd1;;;beredskap\n".encode("utf-8")
+    )
     gold = read_gold(path)
     assert gold.columns.tolist() == ["document", "start", "end", "code"]
     assert gold["start"].tolist()[0] == 0 and gold["end"].tolist()[0] == 12
     assert gold["start"].isna().tolist() == [False, True]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("document,theme\nd1,x\n", "gold.csv:1: gold file lacks column(s) code"),
-    ("document,start,code\nd1,3,x\n", "gold.csv:1: gold file needs both `start` and `end`"),
-    ("document,code\nd1,x\n,y\n", "gold.csv:3: empty `document`"),
-    ("document,code\nd1,x\nd2\n", "gold.csv:3: row has 1 fields, the header 2"),
-    ("document,start,end,code\nd1,0,5,x\nd1,tolv,20,x\n", "gold.csv:3: start 'tolv' is not a whole number"),
-    ("document,start,end,code\nd1,9,5,x\n", "gold.csv:2: end 5 must be greater than start 9"),
-    ("", "gold.csv:1: gold file is empty"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("document,theme\nd1,x\n", "gold.csv:1: gold file lacks column(s) code"),
+        ("document,start,code\nd1,3,x\n", "gold.csv:1: gold file needs both `start` and `end`"),
+        ("document,code\nd1,x\n,y\n", "gold.csv:3: empty `document`"),
+        ("document,code\nd1,x\nd2\n", "gold.csv:3: row has 1 fields, the header 2"),
+        (
+            "document,start,end,code\nd1,0,5,x\nd1,tolv,20,x\n",
+            "gold.csv:3: start 'tolv' is not a whole number",
+        ),
+        ("document,start,end,code\nd1,9,5,x\n", "gold.csv:2: end 5 must be greater than start 9"),
+        ("", "gold.csv:1: gold file is empty"),
+    ],
+)
 def test_read_gold_errors_name_file_and_line(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(QcodeError) as err:
         read_gold(path)
-    assert str(err.value).startswith(str(tmp_path / message.split(":")[0]) + message[len("gold.csv"):])
+    assert str(err.value).startswith(
+        str(tmp_path / message.split(":")[0]) + message[len("gold.csv") :]
+    )
     assert "\n" not in str(err.value)
 
 
@@ -169,17 +221,27 @@ def test_read_gold_missing_file(tmp_path):
 
 # -- main theme and background ------------------------------------------------------------
 def test_main_theme_hit_rate_with_flag_column():
-    gold = pd.DataFrame({"document": ["p1", "p1", "p2", "p3"],
-                         "code": ["beredskap", "samverkan", "kunskap", "rapportering"],
-                         "main": ["", "ja", "1", "x"]})
-    predicted = pd.DataFrame({"document": ["p1", "p2", "p3"],
-                              "code": ["samverkan/polis", "beredskap", "rapportering"]})
+    gold = pd.DataFrame(
+        {
+            "document": ["p1", "p1", "p2", "p3"],
+            "code": ["beredskap", "samverkan", "kunskap", "rapportering"],
+            "main": ["", "ja", "1", "x"],
+        }
+    )
+    predicted = pd.DataFrame(
+        {"document": ["p1", "p2", "p3"], "code": ["samverkan/polis", "beredskap", "rapportering"]}
+    )
     assert main_theme_hit_rate(predicted, gold) == pytest.approx(2 / 3)
 
 
 def test_main_theme_hit_rate_with_code_column():
-    gold = pd.DataFrame({"document": ["p1", "p2"], "code": ["beredskap", "kunskap"],
-                         "main": ["beredskap", "samverkan"]})
+    gold = pd.DataFrame(
+        {
+            "document": ["p1", "p2"],
+            "code": ["beredskap", "kunskap"],
+            "main": ["beredskap", "samverkan"],
+        }
+    )
     predicted = pd.DataFrame({"document": ["p1", "p2"], "code": ["beredskap/saknas", "kunskap"]})
     assert main_theme_hit_rate(predicted, gold) == pytest.approx(0.5)
     assert math.isnan(main_theme_hit_rate(predicted, gold.drop(columns="main")))
@@ -187,12 +249,17 @@ def test_main_theme_hit_rate_with_code_column():
 
 def test_background_false_positive_rate():
     gold = pd.DataFrame({"document": ["p1"], "code": ["beredskap"]})
-    predicted = pd.DataFrame({"document": ["p1", "b1", "b2", "b2", "b3"],
-                              "code": ["beredskap", "beredskap", "beredskap/saknas", "kunskap",
-                                       "samverkan"]})
+    predicted = pd.DataFrame(
+        {
+            "document": ["p1", "b1", "b2", "b2", "b3"],
+            "code": ["beredskap", "beredskap", "beredskap/saknas", "kunskap", "samverkan"],
+        }
+    )
     documents = ["p1", "b1", "b2", "b3", "b4"]
     rates = background_false_positive_rate(predicted, gold, documents)
     assert rates.to_dict() == {"beredskap": 0.5, "kunskap": 0.25, "samverkan": 0.25}
-    fixed = background_false_positive_rate(predicted, gold, documents, codes=["kunskap", "dubbla_roller"])
+    fixed = background_false_positive_rate(
+        predicted, gold, documents, codes=["kunskap", "dubbla_roller"]
+    )
     assert fixed.to_dict() == {"kunskap": 0.25, "dubbla_roller": 0.0}
     assert background_false_positive_rate(predicted, gold, ["p1"]).empty

@@ -1,5 +1,6 @@
 """The Python API around exchange: ``Project.ingest`` stores texts without coding them, so
 material can be looked at, exported to another QDA tool and coded by hand there."""
+
 from __future__ import annotations
 
 import zipfile
@@ -45,8 +46,10 @@ def test_ingest_stores_documents_and_segments_without_codings(folder: Path) -> N
         assert list(documents["n_segments"]) == [2, 2]
         assert project.codings().empty
         segments = project.segments("polis_01")
-        assert segments["text"].tolist() == ["Har ni en handlingsplan?",
-                                             "Ja, vi har en handlingsplan sedan i fjol."]
+        assert segments["text"].tolist() == [
+            "Har ni en handlingsplan?",
+            "Ja, vi har en handlingsplan sedan i fjol.",
+        ]
         written = project.export_qdpx(folder / "out" / "p.qdpx")
     with zipfile.ZipFile(written) as archive:
         assert len([n for n in archive.namelist() if n.startswith("sources/")]) == 2
@@ -56,7 +59,8 @@ def test_ingest_again_keeps_unchanged_and_replaces_changed_texts(folder: Path) -
     with qcode.Project(folder, db=folder / "p.db") as project:
         project.ingest([folder / "transcripts"])
         (folder / "transcripts" / "polis_01.txt").write_text(
-            POLIS.replace("i fjol", "i år"), encoding="utf-8")
+            POLIS.replace("i fjol", "i år"), encoding="utf-8"
+        )
         project.ingest([folder / "transcripts"])
         assert "sedan i år." in project.store.document_text("polis_01")
 

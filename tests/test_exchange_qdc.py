@@ -1,5 +1,6 @@
 """REFI-QDA codebooks (.qdc): YAML -> QDC -> YAML round-trip, stable GUIDs, foreign codebooks,
 schema validity and hostile XML."""
+
 from __future__ import annotations
 
 import uuid
@@ -68,7 +69,8 @@ def refi_dir() -> Path | None:
 
 needs_refi = pytest.mark.skipif(
     refi_dir() is None,
-    reason="REFI-QDA schemas not found (../shared/refi next to the repo, or /work/shared/refi)")
+    reason="REFI-QDA schemas not found (../shared/refi next to the repo, or /work/shared/refi)",
+)
 
 
 @pytest.fixture
@@ -79,14 +81,24 @@ def codebook_file(tmp_path: Path) -> Path:
 
 
 def _fields(codebook) -> dict[str, tuple]:
-    return {c.path: (c.id, c.label, c.description.strip(), c.include.strip(), c.exclude.strip(),
-                     tuple(e.strip() for e in c.examples), c.color,
-                     tuple(ch.path for ch in c.children))
-            for c in codebook.walk()}
+    return {
+        c.path: (
+            c.id,
+            c.label,
+            c.description.strip(),
+            c.include.strip(),
+            c.exclude.strip(),
+            tuple(e.strip() for e in c.examples),
+            c.color,
+            tuple(ch.path for ch in c.children),
+        )
+        for c in codebook.walk()
+    }
 
 
 def test_yaml_qdc_yaml_round_trip_keeps_ids_labels_definitions_hierarchy_colours(
-        codebook_file: Path, tmp_path: Path) -> None:
+    codebook_file: Path, tmp_path: Path
+) -> None:
     original = load_codebook(codebook_file)
     qdc = write_qdc(original, tmp_path / "prov.qdc")
     back = import_qdc(qdc, tmp_path / "back.yaml")
@@ -98,7 +110,9 @@ def test_yaml_qdc_yaml_round_trip_keeps_ids_labels_definitions_hierarchy_colours
     assert "pärmen" in imported and "beredskap/handlingsplan" in " ".join(back.notes)
 
 
-def test_patterns_stay_in_the_yaml_when_importing_over_it(codebook_file: Path, tmp_path: Path) -> None:
+def test_patterns_stay_in_the_yaml_when_importing_over_it(
+    codebook_file: Path, tmp_path: Path
+) -> None:
     qdc = write_qdc(load_codebook(codebook_file), tmp_path / "prov.qdc")
     result = import_qdc(qdc, codebook_file)
     reloaded = load_codebook(codebook_file)  # valid: every leaf got its patterns back
@@ -131,8 +145,10 @@ def test_criteria_and_examples_are_readable_in_the_description(codebook_file: Pa
     assert "Exempel:\n- Vi har en handlingsplan sedan i fjol.\n" in text
     assert text.endswith("qcode-id: handlingsplan")
     parsed = parse_description(text)
-    assert parsed["examples"] == ["Vi har en handlingsplan sedan i fjol.",
-                                  "Planen ligger i pärmen: alla vet var."]
+    assert parsed["examples"] == [
+        "Vi har en handlingsplan sedan i fjol.",
+        "Planen ligger i pärmen: alla vet var.",
+    ]
 
 
 def test_a_description_from_another_tool_is_kept_whole() -> None:
@@ -159,8 +175,12 @@ def test_codes_from_other_tools_get_slug_ids_and_keep_their_names_as_labels(tmp_
     qdc.write_text(FOREIGN_QDC, encoding="utf-8")
     imported = read_qdc(qdc)
     by_path = {c.path: c for c in imported.walk()}
-    assert list(by_path) == ["forsta_kontakt", "forsta_kontakt/polis", "forsta_kontakt/polis_2",
-                             "rapportering"]
+    assert list(by_path) == [
+        "forsta_kontakt",
+        "forsta_kontakt/polis",
+        "forsta_kontakt/polis_2",
+        "rapportering",
+    ]
     assert by_path["forsta_kontakt"].label == "Första kontakt"
     assert by_path["forsta_kontakt"].description == "När man först möter en möjlig utsatt."
     assert by_path["forsta_kontakt/polis"].color == "#00aa00"
@@ -195,7 +215,9 @@ def test_xml_entities_and_dtds_are_refused(tmp_path: Path) -> None:
         '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>\n'
         '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
         '<Code guid="11111111-2222-3333-4444-555555555555" name="&lol2;" isCodable="true"/>'
-        "</Codes></CodeBook>", encoding="utf-8")
+        "</Codes></CodeBook>",
+        encoding="utf-8",
+    )
     with pytest.raises(ExchangeError, match="refused: the XML declares a DTD or entities"):
         read_qdc(bomb)
     external = tmp_path / "xxe.qdc"
@@ -203,8 +225,12 @@ def test_xml_entities_and_dtds_are_refused(tmp_path: Path) -> None:
         '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY secret SYSTEM "file:///etc/passwd">]>\n'
         '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
         '<Code guid="11111111-2222-3333-4444-555555555555" name="&secret;" isCodable="true"/>'
-        "</Codes></CodeBook>", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["codebook", "import", str(external), "-o", str(tmp_path / "x.yaml")])
+        "</Codes></CodeBook>",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli, ["codebook", "import", str(external), "-o", str(tmp_path / "x.yaml")]
+    )
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and "xxe.qdc: refused" in result.output
     assert not (tmp_path / "x.yaml").exists()
@@ -224,8 +250,9 @@ def test_malformed_and_wrong_files_give_one_line_errors(tmp_path: Path) -> None:
 def test_cli_export_and_import(codebook_file: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "prov.qdc"
-    result = runner.invoke(cli, ["codebook", "export", str(codebook_file), "--format", "qdc",
-                                 "-o", str(out)])
+    result = runner.invoke(
+        cli, ["codebook", "export", str(codebook_file), "--format", "qdc", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert result.output == f"wrote {out}\n"
     assert b'name="Dubbla roller"' in out.read_bytes()
@@ -241,21 +268,28 @@ def test_cli_export_and_import(codebook_file: Path, tmp_path: Path) -> None:
 def test_sets_are_reported_with_their_members_and_not_codable_is_kept(tmp_path: Path) -> None:
     g = "00000000-0000-4000-8000-0000000000{:02d}".format
     qdc = tmp_path / "sets.qdc"
-    qdc.write_text(f"""<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="Taguette">
+    qdc.write_text(
+        f"""<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="Taguette">
   <Codes><Code guid="{g(1)}" name="Teman" isCodable="false">
       <Code guid="{g(2)}" name="Polisen" isCodable="true"/></Code>
     <Code guid="{g(3)}" name="Skolan" isCodable="true"/></Codes>
   <Sets><Set guid="{g(9)}" name="Myndigheter"><MemberCode targetGUID="{g(2)}"/>
     <MemberCode targetGUID="{g(3)}"/></Set></Sets>
-</CodeBook>""", encoding="utf-8")
+</CodeBook>""",
+        encoding="utf-8",
+    )
     result = import_qdc(qdc, tmp_path / "out.yaml")
-    assert "set 'Myndigheter' not kept (qcode has no code groups); its 2 member(s): " \
-           "teman/polisen, skolan" in result.notes
+    assert (
+        "set 'Myndigheter' not kept (qcode has no code groups); its 2 member(s): "
+        "teman/polisen, skolan" in result.notes
+    )
     text = (tmp_path / "out.yaml").read_text(encoding="utf-8")
     assert "codable: false" in text
-    book = codebook_from_yaml_text(text.replace("codes:\n  - id: polisen", "codes:\n  - id: polisen")
-                                   .replace("label: Polisen", "label: Polisen\n    patterns: {terms: [polis]}")
-                                   .replace("label: Skolan", "label: Skolan\n  patterns: {terms: [skola]}"))
+    book = codebook_from_yaml_text(
+        text.replace("codes:\n  - id: polisen", "codes:\n  - id: polisen")
+        .replace("label: Polisen", "label: Polisen\n    patterns: {terms: [polis]}")
+        .replace("label: Skolan", "label: Skolan\n  patterns: {terms: [skola]}")
+    )
     assert [c.codable for c in book.walk()] == [False, True, True]
     assert b'name="Teman" isCodable="false"' in codebook_to_qdc_bytes(book)
 
@@ -264,13 +298,18 @@ def test_a_not_codable_code_takes_no_patterns() -> None:
     from qcode.codebook import validate_codebook_text
 
     problems = validate_codebook_text(
-        "name: x\ncodes:\n  - id: a\n    label: A\n    codable: false\n    patterns: {terms: [a]}\n")
+        "name: x\ncodes:\n  - id: a\n    label: A\n    codable: false\n    patterns: {terms: [a]}\n"
+    )
     assert any("codable: false" in str(p) and "takes no patterns" in str(p) for p in problems)
-    assert validate_codebook_text("name: x\ncodes:\n  - id: a\n    label: A\n    codable: false\n") == []
+    assert (
+        validate_codebook_text("name: x\ncodes:\n  - id: a\n    label: A\n    codable: false\n")
+        == []
+    )
 
 
 def test_importing_over_an_existing_yaml_keeps_a_backup_with_its_comments(
-        codebook_file: Path, tmp_path: Path) -> None:
+    codebook_file: Path, tmp_path: Path
+) -> None:
     qdc = write_qdc(load_codebook(codebook_file), tmp_path / "prov.qdc")
     codebook_file.write_text("# våra anteckningar om koderna\n" + CODEBOOK_YAML, encoding="utf-8")
     result = CliRunner().invoke(cli, ["codebook", "import", str(qdc), "-o", str(codebook_file)])
@@ -281,4 +320,6 @@ def test_importing_over_an_existing_yaml_keeps_a_backup_with_its_comments(
     codebook_file.write_text("# andra anteckningar\n" + CODEBOOK_YAML, encoding="utf-8")
     import_qdc(qdc, codebook_file)
     assert backup.read_text(encoding="utf-8").startswith("# våra anteckningar")  # never overwritten
-    assert codebook_file.with_name("prov.yaml.1.bak").read_text(encoding="utf-8").startswith("# andra")
+    assert (
+        codebook_file.with_name("prov.yaml.1.bak").read_text(encoding="utf-8").startswith("# andra")
+    )

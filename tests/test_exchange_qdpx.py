@@ -1,5 +1,6 @@
 """REFI-QDA projects (.qdpx): qcode -> qdpx -> qcode round-trip, schema validity, hand-built
 exports with the quirks of real tools, the shared sample exports, and hostile archives."""
+
 from __future__ import annotations
 
 import hashlib
@@ -46,7 +47,7 @@ codes:
 
 TEXTS = {
     "polis_01": "I: Hur ser det ut hos er?\nIP: Vi har en handlingsplan sedan 2009.\n\n"
-                "IP: Samverkan med socialtjänsten fungerar – oftast. 🙂 Åsa på länsstyrelsen vet mer.",
+    "IP: Samverkan med socialtjänsten fungerar – oftast. 🙂 Åsa på länsstyrelsen vet mer.",
     "kyrka_02": "IP: Ingen beredskap här, ärligt talat.\nIP: Men vi pratar om det, på fika.",
 }
 
@@ -61,15 +62,25 @@ def refi_dir() -> Path | None:
 
 needs_refi = pytest.mark.skipif(
     refi_dir() is None,
-    reason="REFI-QDA schemas and samples not found (../shared/refi next to the repo, or /work/shared/refi)")
+    reason="REFI-QDA schemas and samples not found (../shared/refi next to the repo, or /work/shared/refi)",
+)
 
 
 def _segments(doc_id: str, text: str) -> list[Segment]:
     segments, pos = [], 0
-    for index, line in enumerate(text.split("\n")):
+    for line in text.split("\n"):
         if line:
-            segments.append(Segment(doc_id, len(segments), pos, pos + len(line), line.split(":")[0],
-                                    line.startswith("I:"), line))
+            segments.append(
+                Segment(
+                    doc_id,
+                    len(segments),
+                    pos,
+                    pos + len(line),
+                    line.split(":")[0],
+                    line.startswith("I:"),
+                    line,
+                )
+            )
         pos += len(line) + 1
     return segments
 
@@ -84,38 +95,82 @@ def project_store(tmp_path: Path) -> Store:
     """A small project built through the Store: two documents, rule and human codings."""
     store = Store(tmp_path / "source.db")
     store.save_codes(CODEBOOK.walk(), CODEBOOK.sha256)
-    metadata = {"polis_01": {"title": "Polis i Kronobergs län", "group": "polis", "interviews": 2},
-                "kyrka_02": {"title": "Präst", "group": "kyrkor", "consent": True}}
+    metadata = {
+        "polis_01": {"title": "Polis i Kronobergs län", "group": "polis", "interviews": 2},
+        "kyrka_02": {"title": "Präst", "group": "kyrkor", "consent": True},
+    }
     for doc_id, text in TEXTS.items():
         segments = _segments(doc_id, text)
-        doc = Document(doc_id, text, f"transcripts/{doc_id}.txt",
-                       tuple(Turn(s.start, s.end, s.speaker) for s in segments), metadata[doc_id])
-        rule = [Coding(doc_id, s.index, s.start, s.end, "beredskap/handlingsplan", "rule", 0.9)
-                for s in segments if "handlingsplan" in s.text]
-        store.save_document(doc, hashlib.sha256(text.encode()).hexdigest(), segments, rule,
-                            tag_key="k")
+        doc = Document(
+            doc_id,
+            text,
+            f"transcripts/{doc_id}.txt",
+            tuple(Turn(s.start, s.end, s.speaker) for s in segments),
+            metadata[doc_id],
+        )
+        rule = [
+            Coding(doc_id, s.index, s.start, s.end, "beredskap/handlingsplan", "rule", 0.9)
+            for s in segments
+            if "handlingsplan" in s.text
+        ]
+        store.save_document(
+            doc, hashlib.sha256(text.encode()).hexdigest(), segments, rule, tag_key="k"
+        )
     a = TEXTS["polis_01"]
     k = TEXTS["kyrka_02"]
-    store.add_codings([
-        Coding("polis_01", 2, *_span(a, "Samverkan med socialtjänsten fungerar – oftast. 🙂"),
-               "samverkan", "human", coder="anna"),
-        Coding("polis_01", 1, *_span(a, "handlingsplan"), "beredskap/handlingsplan", "human",
-               coder="anna"),
-        Coding("polis_01", 1, *_span(a, "handlingsplan"), "beredskap/handlingsplan", "human",
-               coder="björn"),
-        Coding("kyrka_02", 0, *_span(k, "Ingen beredskap"), "beredskap", "human", coder="björn"),
-    ])
+    store.add_codings(
+        [
+            Coding(
+                "polis_01",
+                2,
+                *_span(a, "Samverkan med socialtjänsten fungerar – oftast. 🙂"),
+                "samverkan",
+                "human",
+                coder="anna",
+            ),
+            Coding(
+                "polis_01",
+                1,
+                *_span(a, "handlingsplan"),
+                "beredskap/handlingsplan",
+                "human",
+                coder="anna",
+            ),
+            Coding(
+                "polis_01",
+                1,
+                *_span(a, "handlingsplan"),
+                "beredskap/handlingsplan",
+                "human",
+                coder="björn",
+            ),
+            Coding(
+                "kyrka_02", 0, *_span(k, "Ingen beredskap"), "beredskap", "human", coder="björn"
+            ),
+        ]
+    )
     return store
 
 
 def _codings(store: Store) -> set[tuple]:
     frame = store.codings_frame()
-    return {(r.document, int(r.start), int(r.end), r.code, r.source,
-             r.coder if isinstance(r.coder, str) else None, r.text)
-            for r in frame.itertuples(index=False)}
+    return {
+        (
+            r.document,
+            int(r.start),
+            int(r.end),
+            r.code,
+            r.source,
+            r.coder if isinstance(r.coder, str) else None,
+            r.text,
+        )
+        for r in frame.itertuples(index=False)
+    }
 
 
-def test_round_trip_preserves_documents_codes_and_spans_exactly(project_store: Store, tmp_path: Path) -> None:
+def test_round_trip_preserves_documents_codes_and_spans_exactly(
+    project_store: Store, tmp_path: Path
+) -> None:
     archive = write_qdpx(project_store, tmp_path / "p.qdpx", codebook=CODEBOOK)
     target = Store(tmp_path / "target.db")
     result = import_qdpx(archive, target)
@@ -125,8 +180,11 @@ def test_round_trip_preserves_documents_codes_and_spans_exactly(project_store: S
     assert set(target.codes_frame()["path"]) == set(project_store.codes_frame()["path"])
     assert _codings(target) == _codings(project_store)
     assert result.codings_added == 5 and result.notes == []  # 1 rule + 4 human
-    assert target.document_metadata("polis_01") == {"title": "Polis i Kronobergs län",
-                                                    "group": "polis", "interviews": 2}
+    assert target.document_metadata("polis_01") == {
+        "title": "Polis i Kronobergs län",
+        "group": "polis",
+        "interviews": 2,
+    }
     assert target.document_metadata("kyrka_02")["consent"] is True
     # codings point at the segment holding them
     human = target.codings_frame(source="human")
@@ -140,7 +198,9 @@ def test_reimporting_the_same_file_changes_nothing(project_store: Store, tmp_pat
     assert list(again.documents["status"]) == ["existing", "existing"]
 
 
-def test_export_is_deterministic_and_texts_are_lf_only_utf8(project_store: Store, tmp_path: Path) -> None:
+def test_export_is_deterministic_and_texts_are_lf_only_utf8(
+    project_store: Store, tmp_path: Path
+) -> None:
     one = write_qdpx(project_store, tmp_path / "one.qdpx").read_bytes()
     two = write_qdpx(project_store, tmp_path / "one.qdpx").read_bytes()
     assert one == two
@@ -154,8 +214,10 @@ def test_export_is_deterministic_and_texts_are_lf_only_utf8(project_store: Store
     # every selection indexes exactly its stored file, in code points
     source = root.find("q:Sources/q:TextSource[@name='polis_01']", NS)
     text = texts["sources/" + source.get("plainTextPath").removeprefix("internal://")]
-    spans = {text[int(s.get("startPosition")):int(s.get("endPosition"))]
-             for s in source.findall("q:PlainTextSelection", NS)}
+    spans = {
+        text[int(s.get("startPosition")) : int(s.get("endPosition"))]
+        for s in source.findall("q:PlainTextSelection", NS)
+    }
     assert "Samverkan med socialtjänsten fungerar – oftast. 🙂" in spans
 
 
@@ -172,10 +234,20 @@ def test_users_name_coders_and_automatic_sources(project_store: Store, tmp_path:
 
 def test_cases_carry_metadata_as_variables(project_store: Store) -> None:
     root = ET.fromstring(build_project(project_store)[0])
-    variables = {v.get("name"): v.get("typeOfVariable") for v in root.findall("q:Variables/q:Variable", NS)}
-    assert variables == {"consent": "Boolean", "group": "Text", "interviews": "Integer", "title": "Text"}
+    variables = {
+        v.get("name"): v.get("typeOfVariable") for v in root.findall("q:Variables/q:Variable", NS)
+    }
+    assert variables == {
+        "consent": "Boolean",
+        "group": "Text",
+        "interviews": "Integer",
+        "title": "Text",
+    }
     case = root.find("q:Cases/q:Case[@name='polis_01']", NS)
-    assert [v.text for v in case.findall("q:VariableValue/q:TextValue", NS)] == ["polis", "Polis i Kronobergs län"]
+    assert [v.text for v in case.findall("q:VariableValue/q:TextValue", NS)] == [
+        "polis",
+        "Polis i Kronobergs län",
+    ]
     assert case.find("q:SourceRef", NS) is not None
 
 
@@ -218,12 +290,12 @@ QUIRKY_QDE = f"""<?xml version="1.0" encoding="utf-8"?>
   </Case></Cases>
   <Sources>
     <TextSource guid="{G(20)}" name="intervju_crlf" plainTextPath="internal://{G(20)}.txt">
-      <PlainTextSelection guid="{G(30)}" startPosition="{CRLF_TEXT.index('Rad två')}"
-          endPosition="{CRLF_TEXT.index('Rad två') + len('Rad två om handlingsplanen.')}" creatingUser="{G(1)}">
+      <PlainTextSelection guid="{G(30)}" startPosition="{CRLF_TEXT.index("Rad två")}"
+          endPosition="{CRLF_TEXT.index("Rad två") + len("Rad två om handlingsplanen.")}" creatingUser="{G(1)}">
         <Coding guid="{G(31)}" creatingUser="{G(1)}"><CodeRef targetGUID="{G(11)}"/></Coding>
         <Coding guid="{G(32)}" creatingUser="{G(2)}"><CodeRef targetGUID="{G(10)}"/></Coding>
       </PlainTextSelection>
-      <PlainTextSelection guid="{G(33)}" startPosition="{CRLF_TEXT.index('Slut')}" endPosition="9999">
+      <PlainTextSelection guid="{G(33)}" startPosition="{CRLF_TEXT.index("Slut")}" endPosition="9999">
         <Coding guid="{G(34)}" creatingUser="{G(1)}"><CodeRef targetGUID="{G(12)}"/></Coding>
       </PlainTextSelection>
       <PlainTextSelection guid="{G(35)}" startPosition="5" endPosition="7">
@@ -249,12 +321,16 @@ QUIRKY_QDE = f"""<?xml version="1.0" encoding="utf-8"?>
 
 @pytest.fixture
 def quirky(tmp_path: Path) -> Path:
-    return make_qdpx(tmp_path / "quirky.qdpx", QUIRKY_QDE, {
-        f"Sources/{G(20)}.txt": CRLF_TEXT.encode("utf-8"),
-        "Sources/enkat.txt": "\ufeffEnkätsvar: vi vet inte vem vi ska ringa.\n".encode("utf-8"),
-        f"Sources/{G(23)}.docx": b"PK fake docx",
-        f"Sources/{G(23)}.txt": b"\n",
-    })
+    return make_qdpx(
+        tmp_path / "quirky.qdpx",
+        QUIRKY_QDE,
+        {
+            f"Sources/{G(20)}.txt": CRLF_TEXT.encode("utf-8"),
+            "Sources/enkat.txt": "\ufeffEnkätsvar: vi vet inte vem vi ska ringa.\n".encode("utf-8"),
+            f"Sources/{G(23)}.docx": b"PK fake docx",
+            f"Sources/{G(23)}.txt": b"\n",
+        },
+    )
 
 
 def test_import_tolerates_real_world_quirks(quirky: Path, tmp_path: Path) -> None:
@@ -290,25 +366,30 @@ def test_crlf_offsets_map_onto_the_lf_text() -> None:
     raw = "a\r\nbå\r\nc"
     text, where = normalise_with_offsets(raw)
     assert text == "a\nbå\nc"
-    assert text[where[raw.index("bå")]:where[raw.index("bå") + 2]] == "bå"
+    assert text[where[raw.index("bå")] : where[raw.index("bå") + 2]] == "bå"
     decomposed = "e\u0301\r\nx"  # é as e + combining acute: NFC makes it one code point
     text, where = normalise_with_offsets(decomposed)
     assert text == "\u00e9\nx" and where[2] == where[3] == 1 and where[4] == 2 and where[5] == 3
 
 
 def test_an_existing_document_id_with_another_text_is_imported_under_a_new_id(
-        quirky: Path, tmp_path: Path) -> None:
+    quirky: Path, tmp_path: Path
+) -> None:
     store = Store(tmp_path / "q.db")
     other = Document("inline", "Helt annan text.", "x.txt", ())
     store.save_document(other, "x", [], [], tag_key=None)
     result = import_qdpx(quirky, store)
     assert "inline-2" in set(result.documents["document"])
     assert store.document_text("inline") == "Helt annan text."
-    assert any("'inline' already exists with another text; imported as 'inline-2'" in n
-               for n in result.notes)
+    assert any(
+        "'inline' already exists with another text; imported as 'inline-2'" in n
+        for n in result.notes
+    )
     again = import_qdpx(quirky, store)
     assert again.codings_added == 0
-    assert dict(zip(again.documents["document"], again.documents["status"]))["inline-2"] == "renamed"
+    assert (
+        dict(zip(again.documents["document"], again.documents["status"]))["inline-2"] == "renamed"
+    )
 
 
 # -- the sample exports of other tools (shared, never copied into the repo) ----------------------
@@ -334,16 +415,26 @@ def test_sample_from_nvivo_with_docx_only_sources_is_reported_not_guessed(tmp_pa
     assert sum("has only rich text" in n for n in result.notes) == 2
     # nested duplicate names ("programming" twice) become distinct paths
     paths = set(store.codes_frame()["path"])
-    assert {"rq1_definition/competencies/programming",
-            "rq1_definition/framings/cs_as_programming/programming"} <= paths
+    assert {
+        "rq1_definition/competencies/programming",
+        "rq1_definition/framings/cs_as_programming/programming",
+    } <= paths
 
 
 # -- hostile archives ------------------------------------------------------------------------------
 MINIMAL_QDE = '<Project xmlns="urn:QDA-XML:project:1.0" name="p"/>'
 
 
-@pytest.mark.parametrize("member", ["../../evil.txt", "/etc/evil.txt", "sources/../../x.txt",
-                                    "C:/Windows/x.txt", "sources\\..\\..\\x.txt"])
+@pytest.mark.parametrize(
+    "member",
+    [
+        "../../evil.txt",
+        "/etc/evil.txt",
+        "sources/../../x.txt",
+        "C:/Windows/x.txt",
+        "sources\\..\\..\\x.txt",
+    ],
+)
 def test_zip_slip_members_are_refused(tmp_path: Path, member: str) -> None:
     archive = make_qdpx(tmp_path / "slip.qdpx", MINIMAL_QDE, {member: b"boom"})
     with pytest.raises(ExchangeError, match="outside the project folder"):
@@ -351,16 +442,22 @@ def test_zip_slip_members_are_refused(tmp_path: Path, member: str) -> None:
 
 
 def test_xml_entity_attacks_are_refused_with_one_line(tmp_path: Path) -> None:
-    qde = ('<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-           '<Project xmlns="urn:QDA-XML:project:1.0" name="&x;"/>')
+    qde = (
+        '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        '<Project xmlns="urn:QDA-XML:project:1.0" name="&x;"/>'
+    )
     archive = make_qdpx(tmp_path / "xxe.qdpx", qde, {})
-    result = CliRunner().invoke(cli, ["import", "qdpx", str(archive), "--db", str(tmp_path / "x.db")])
+    result = CliRunner().invoke(
+        cli, ["import", "qdpx", str(archive), "--db", str(tmp_path / "x.db")]
+    )
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0
     assert "xxe.qdpx:project.qde: refused: the XML declares a DTD or entities" in result.output
 
 
-def test_size_limits_and_zip_bombs_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_size_limits_and_zip_bombs_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bomb = tmp_path / "bomb.qdpx"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("project.qde", MINIMAL_QDE)
@@ -393,8 +490,9 @@ def test_not_a_qdpx(tmp_path: Path) -> None:
 
 
 # -- command line ----------------------------------------------------------------------------------
-def test_cli_export_and_import_qdpx(project_store: Store, tmp_path: Path,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_export_and_import_qdpx(
+    project_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # no qcode.yaml here: the command works from --db alone
     runner = CliRunner()
     db = str(project_store.path)
@@ -403,7 +501,9 @@ def test_cli_export_and_import_qdpx(project_store: Store, tmp_path: Path,
     assert result.exit_code == 0, result.output
     assert result.output == f"wrote {out}\n"
     target = tmp_path / "t.db"
-    result = runner.invoke(cli, ["import", "qdpx", str(out), "--db", str(target), "--coder-prefix", "p:"])
+    result = runner.invoke(
+        cli, ["import", "qdpx", str(out), "--db", str(target), "--coder-prefix", "p:"]
+    )
     assert result.exit_code == 0, result.output
     assert "documents: 2; codes added: 3; codings added: 4" in result.output
     with Store(target) as store:
@@ -450,7 +550,8 @@ def qualcoder_style(archive: Path, target: Path) -> Path:
 
 
 def test_qualcoder_style_round_trip_adds_no_codings_to_the_original_project(
-        project_store: Store, tmp_path: Path) -> None:
+    project_store: Store, tmp_path: Path
+) -> None:
     before = _codings(project_store)
     archive = qualcoder_style(write_qdpx(project_store, tmp_path / "p.qdpx"), tmp_path / "qc.qdpx")
     result = import_qdpx(archive, project_store)
@@ -463,7 +564,8 @@ def test_qualcoder_style_round_trip_adds_no_codings_to_the_original_project(
 
 
 def test_qualcoder_style_file_into_a_new_project_keeps_sources_and_metadata(
-        project_store: Store, tmp_path: Path) -> None:
+    project_store: Store, tmp_path: Path
+) -> None:
     archive = qualcoder_style(write_qdpx(project_store, tmp_path / "p.qdpx"), tmp_path / "qc.qdpx")
     target = Store(tmp_path / "new.db")
     import_qdpx(archive, target)
@@ -471,8 +573,11 @@ def test_qualcoder_style_file_into_a_new_project_keeps_sources_and_metadata(
     assert _codings(target) == _codings(project_store)  # rule stays rule, humans by name
     assert set(target.codings_frame(source="human")["coder"]) == {"anna", "björn"}
     # metadata from the cases (matched by name) and the title from TextSource/Description
-    assert target.document_metadata("polis_01") == {"title": "Polis i Kronobergs län",
-                                                    "group": "polis", "interviews": 2}
+    assert target.document_metadata("polis_01") == {
+        "title": "Polis i Kronobergs län",
+        "group": "polis",
+        "interviews": 2,
+    }
 
 
 def test_users_named_as_automatic_sources_come_back_as_those_sources(tmp_path: Path) -> None:
@@ -490,8 +595,10 @@ def test_users_named_as_automatic_sources_come_back_as_those_sources(tmp_path: P
 </Project>"""
     store = Store(tmp_path / "u.db")
     import_qdpx(make_qdpx(tmp_path / "u.qdpx", qde, {}), store)
-    rows = {(r.source, r.coder if isinstance(r.coder, str) else None)
-            for r in store.codings_frame().itertuples(index=False)}
+    rows = {
+        (r.source, r.coder if isinstance(r.coder, str) else None)
+        for r in store.codings_frame().itertuples(index=False)
+    }
     assert rows == {("rule", None), ("companion", None), ("model", None), ("human", "Qcode-fan")}
 
 
@@ -528,18 +635,25 @@ def test_atlas_ti_origin_counts_crlf_as_one_and_every_cr_source_is_noted(tmp_pat
     <PlainTextSelection guid="{G(30)}" startPosition="{start}" endPosition="{end}">
       <Coding guid="{G(31)}" creatingUser="{G(1)}"><CodeRef targetGUID="{G(10)}"/></Coding>
     </PlainTextSelection></TextSource></Sources></Project>"""
-        return make_qdpx(tmp_path / f"{origin[:5]}.qdpx", qde, {f"sources/{G(20)}.txt": raw.encode()})
+        return make_qdpx(
+            tmp_path / f"{origin[:5]}.qdpx", qde, {f"sources/{G(20)}.txt": raw.encode()}
+        )
 
     atlas = read_qdpx(project("ATLAS.ti 23.1", lf.index("Slut"), lf.index("Slut") + 5))
     sel = atlas.selections[0]
-    assert atlas.sources[0].text[sel.start:sel.end] == "Slut."
-    assert any("'crlf' has CR line ends; positions read with CRLF counted as one position "
-               "(Project/@origin 'ATLAS.ti 23.1' is ATLAS.ti)" in n for n in atlas.notes)
+    assert atlas.sources[0].text[sel.start : sel.end] == "Slut."
+    assert any(
+        "'crlf' has CR line ends; positions read with CRLF counted as one position "
+        "(Project/@origin 'ATLAS.ti 23.1' is ATLAS.ti)" in n
+        for n in atlas.notes
+    )
     other = read_qdpx(project("MAXQDA 2022", raw.index("Slut"), raw.index("Slut") + 5))
     sel = other.selections[0]
-    assert other.sources[0].text[sel.start:sel.end] == "Slut."
-    assert any("'crlf' has CR line ends; positions read with CRLF counted as two positions"
-               in n for n in other.notes)
+    assert other.sources[0].text[sel.start : sel.end] == "Slut."
+    assert any(
+        "'crlf' has CR line ends; positions read with CRLF counted as two positions" in n
+        for n in other.notes
+    )
 
 
 def test_not_codable_categories_are_kept_in_the_store_and_exported(tmp_path: Path) -> None:
@@ -551,8 +665,10 @@ def test_not_codable_categories_are_kept_in_the_store_and_exported(tmp_path: Pat
     codable = dict(zip(store.codes_frame()["path"], store.codes_frame()["codable"]))
     assert codable == {"teman": False, "teman/tema": True}
     root = ET.fromstring(build_project(store)[0])
-    assert {c.get("name"): c.get("isCodable") for c in root.iter(f"{{{NS['q']}}}Code")} == \
-        {"Teman": "false", "tema": "true"}
+    assert {c.get("name"): c.get("isCodable") for c in root.iter(f"{{{NS['q']}}}Code")} == {
+        "Teman": "false",
+        "tema": "true",
+    }
 
 
 def test_codes_imported_from_a_qdpx_survive_the_next_tag(quirky: Path, tmp_path: Path) -> None:
@@ -576,27 +692,35 @@ def test_thousands_of_nested_codes_are_one_line_error(tmp_path: Path, member: st
     codes = f"<Codes>{nested}{'</Code>' * 3000}</Codes>"
     if member == "project.qde":
         qde = f'<Project xmlns="urn:QDA-XML:project:1.0" name="p"><CodeBook>{codes}</CodeBook></Project>'
-        with pytest.raises(ExchangeError, match=r"nested more than 20 levels deep \(at code 'k20'\)"):
+        with pytest.raises(
+            ExchangeError, match=r"nested more than 20 levels deep \(at code 'k20'\)"
+        ):
             read_qdpx(make_qdpx(tmp_path / "deep.qdpx", qde, {}))
     else:
         path = tmp_path / "deep.qdc"
-        path.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0">{codes}</CodeBook>', encoding="utf-8")
+        path.write_text(
+            f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0">{codes}</CodeBook>', encoding="utf-8"
+        )
         with pytest.raises(ExchangeError, match="nested more than 20 levels deep"):
             read_qdc(path)
 
 
 def test_a_damaged_member_is_a_one_line_error(tmp_path: Path) -> None:
     text = " ".join(f"ord{i}" for i in range(400)).encode()
-    qde = (f'<Project xmlns="urn:QDA-XML:project:1.0" name="p"><Sources><TextSource guid="{G(20)}" '
-           f'name="a" plainTextPath="internal://a.txt"/></Sources></Project>')
+    qde = (
+        f'<Project xmlns="urn:QDA-XML:project:1.0" name="p"><Sources><TextSource guid="{G(20)}" '
+        f'name="a" plainTextPath="internal://a.txt"/></Sources></Project>'
+    )
     archive = make_qdpx(tmp_path / "damaged.qdpx", qde, {})
     with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as z:
         z.writestr("sources/a.txt", text)
     data = bytearray(archive.read_bytes())
     at = data.index(b"sources/a.txt") + len("sources/a.txt") + 20  # inside its deflated data
-    data[at:at + 8] = b"\xff" * 8
+    data[at : at + 8] = b"\xff" * 8
     archive.write_bytes(bytes(data))
-    with pytest.raises(ExchangeError, match=r"member 'sources/a.txt' cannot be read: the archive is damaged"):
+    with pytest.raises(
+        ExchangeError, match=r"member 'sources/a.txt' cannot be read: the archive is damaged"
+    ):
         read_qdpx(archive)
 
 
@@ -609,5 +733,7 @@ def test_project_sets_are_reported_with_their_codes_and_sources(tmp_path: Path) 
     <MemberSource targetGUID="{G(20)}"/></Set></Sets>
 </Project>"""
     result = import_qdpx(make_qdpx(tmp_path / "s.qdpx", qde, {}), Store(tmp_path / "s.db"))
-    assert "set 'Myndigheter' not kept (qcode has no code groups); its 2 member(s): polisen, " \
-           "intervju 3" in result.notes
+    assert (
+        "set 'Myndigheter' not kept (qcode has no code groups); its 2 member(s): polisen, "
+        "intervju 3" in result.notes
+    )

@@ -1,4 +1,5 @@
 """`qcode explain` tells the truth: its verdicts are the codings `tag` stored."""
+
 from __future__ import annotations
 
 import time
@@ -17,8 +18,12 @@ REPO = Path(__file__).resolve().parents[1]
 def demo(tmp_path_factory):
     """The demo corpus tagged as `make demo` does: rules with the shipped companion."""
     folder = tmp_path_factory.mktemp("demo")
-    project = Project(folder, codebook=REPO / "codebooks" / "kronoberg.yaml", db=folder / "demo.db",
-                      id_column="respondent_id")
+    project = Project(
+        folder,
+        codebook=REPO / "codebooks" / "kronoberg.yaml",
+        db=folder / "demo.db",
+        id_column="respondent_id",
+    )
     project.tag([REPO / "transcripts"], jobs=1)
     yield project
     project.close()
@@ -26,14 +31,20 @@ def demo(tmp_path_factory):
 
 def test_explain_verdicts_equal_the_stored_codings_on_the_whole_demo(demo):
     stored = demo.codings(source=["rule", "companion", "model"])
-    want = {(d, int(s), c, src) for d, s, c, src in
-            zip(stored["document"], stored["segment"], stored["code"], stored["source"])}
+    want = {
+        (d, int(s), c, src)
+        for d, s, c, src in zip(
+            stored["document"], stored["segment"], stored["code"], stored["source"]
+        )
+    }
     got, dropped = set(), 0
     for document in demo.store.document_ids():
         frame = demo.decisions(document)
         hits = frame[frame["verdict"] == "stored"]
-        got |= {(d, int(s), c, src) for d, s, c, src in
-                zip(hits["document"], hits["segment"], hits["code"], hits["source"])}
+        got |= {
+            (d, int(s), c, src)
+            for d, s, c, src in zip(hits["document"], hits["segment"], hits["code"], hits["source"])
+        }
         dropped += int((frame["verdict"] == "dropped").sum())
     assert got == want
     assert len(want) == len(stored) > 300 and {src for *_x, src in want} == {"rule", "companion"}
@@ -50,15 +61,19 @@ def test_a_dropped_coding_is_shown_as_dropped_with_the_companion_vote(demo):
     assert row["source"] == "rule" and row["reason"].startswith("companion p=")
     assert " < 0.35" in row["reason"]
     stored = demo.codings()
-    assert stored[(stored["document"] == row["document"]) & (stored["segment"] == row["segment"])
-                  & (stored["code"] == row["code"])].empty
+    assert stored[
+        (stored["document"] == row["document"])
+        & (stored["segment"] == row["segment"])
+        & (stored["code"] == row["code"])
+    ].empty
     text = demo.explain(row["document"], int(row["segment"]))
     assert f"{row['code']}  dropped ({row['reason']})" in text
 
 
 def test_explaining_one_segment_reads_and_scans_only_that_segment(demo, monkeypatch):
-    fresh = Project(demo.root, codebook=REPO / "codebooks" / "kronoberg.yaml",
-                    db=demo.config.database)
+    fresh = Project(
+        demo.root, codebook=REPO / "codebooks" / "kronoberg.yaml", db=demo.config.database
+    )
     started = time.process_time()  # CPU time: the machine running the suite may be busy
     fresh.explain("polis-01", 13)  # loads the codebook, tagger and companion, once
     first = time.process_time() - started
@@ -77,8 +92,15 @@ def test_explaining_one_segment_reads_and_scans_only_that_segment(demo, monkeypa
 
 
 def test_cli_explain_colours_only_when_asked(demo):
-    base = ["explain", "polis-01", "13", "--db", str(demo.config.database),
-            "--codebook", str(REPO / "codebooks" / "kronoberg.yaml")]
+    base = [
+        "explain",
+        "polis-01",
+        "13",
+        "--db",
+        str(demo.config.database),
+        "--codebook",
+        str(REPO / "codebooks" / "kronoberg.yaml"),
+    ]
     plain = CliRunner().invoke(cli, base)
     assert plain.exit_code == 0 and "\033[" not in plain.output
     assert plain.output.startswith("[polis-01 #13] IP\n")

@@ -9,6 +9,7 @@ anything but their documented errors.
   :class:`~qcode.errors.CodebookError` (``InvalidCodebook`` included), and
   ``validate_codebook_text`` returns problems instead of raising.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,8 +20,14 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from qcode.codebook import (CODE_KEYS, PATTERN_KEYS, TOP_KEYS, Codebook, codebook_from_yaml_text,
-                            validate_codebook_text)
+from qcode.codebook import (
+    CODE_KEYS,
+    PATTERN_KEYS,
+    TOP_KEYS,
+    Codebook,
+    codebook_from_yaml_text,
+    validate_codebook_text,
+)
 from qcode.errors import CodebookError, TranscriptError
 from qcode.ingest.common import decode_text
 from qcode.ingest.text import parse_text
@@ -30,19 +37,72 @@ from qcode.segment import segment_document
 # pulls in through requests) creates a socket at import time to probe for IPv6. It never
 # connects; importing it inside a test would only print a blocked-socket warning.
 REPO = Path(__file__).resolve().parents[1]
-FUZZ = settings(max_examples=200, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 # -- transcripts -------------------------------------------------------------------------------
 
-LABELS = ["I", "IP", "Intervjuare", "Respondent 2", "Anna Svensson", "Fråga", "Svar", "**I**",
-          "Det var så här", "R (kvinna, 45 år)", "Polis 1", "F", "ÅÄÖ", "x" * 45]
+LABELS = [
+    "I",
+    "IP",
+    "Intervjuare",
+    "Respondent 2",
+    "Anna Svensson",
+    "Fråga",
+    "Svar",
+    "**I**",
+    "Det var så här",
+    "R (kvinna, 45 år)",
+    "Polis 1",
+    "F",
+    "ÅÄÖ",
+    "x" * 45,
+]
 PIECES = [
-    "---\n", "---", "...\n", "id: ", "title: Polis\n", "group: [a, b]\n", "date: 2010-01-12\n",
-    "id: 007\n", "{", "}", "[", "]", ": ", ":", "\n", "\r\n", "\r", "\n\n", " ", "\t",
-    "[00:12:34] ", "(12:34)", "00:01:02 ", "**", "&a ", "*a", "!!python/object:os.system ",
-    "\x00", "\x0b", "\x0c", "\x1c", "\u2028", "\u2029", "\ufeff", "\u0085", "e\u0301", "Å",
-    "Vi har ingen handlingsplan.", "Jag vet inte: kanske.", "beredskap", "🙂",
+    "---\n",
+    "---",
+    "...\n",
+    "id: ",
+    "title: Polis\n",
+    "group: [a, b]\n",
+    "date: 2010-01-12\n",
+    "id: 007\n",
+    "{",
+    "}",
+    "[",
+    "]",
+    ": ",
+    ":",
+    "\n",
+    "\r\n",
+    "\r",
+    "\n\n",
+    " ",
+    "\t",
+    "[00:12:34] ",
+    "(12:34)",
+    "00:01:02 ",
+    "**",
+    "&a ",
+    "*a",
+    "!!python/object:os.system ",
+    "\x00",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\u2028",
+    "\u2029",
+    "\ufeff",
+    "\u0085",
+    "e\u0301",
+    "Å",
+    "Vi har ingen handlingsplan.",
+    "Jag vet inte: kanske.",
+    "beredskap",
+    "🙂",
 ]
 text_piece = st.one_of(
     st.sampled_from(PIECES),
@@ -57,13 +117,13 @@ def check_document_offsets(doc) -> None:
     previous_end = 0
     for turn in doc.turns:
         assert 0 <= previous_end <= turn.start < turn.end <= len(text)
-        span = text[turn.start:turn.end]
+        span = text[turn.start : turn.end]
         assert span == span.strip() and span
         previous_end = turn.end
     for unit in ("turn", "paragraph", "sentence"):
         for segment in segment_document(doc, unit):
             assert 0 <= segment.start < segment.end <= len(text)
-            assert segment.text == text[segment.start:segment.end]
+            assert segment.text == text[segment.start : segment.end]
             assert segment.text == segment.text.strip()
 
 
@@ -89,20 +149,56 @@ def test_transcript_parser_gives_documents_or_transcript_errors(text):
 
 # -- codebooks ---------------------------------------------------------------------------------
 
+
 def codebook_lines() -> list[str]:
     lines: list[str] = []
-    for path in (REPO / "codebooks" / "kronoberg.yaml",
-                 REPO / "tests" / "data" / "codebook" / "small.yaml"):
+    for path in (
+        REPO / "codebooks" / "kronoberg.yaml",
+        REPO / "tests" / "data" / "codebook" / "small.yaml",
+    ):
         if path.exists():
             lines.extend(path.read_text(encoding="utf-8").splitlines())
     return [line for line in lines if line.strip()] or ["name: x", "codes:", "  - id: a"]
 
 
 LINES = codebook_lines()
-YAML_NOISE = ["-", ":", " ", "  ", "'", '"', "[", "]", "{", "}", "&a", "*a", "!!str", "!!int",
-              "!!python/name:os.system", "|", ">", "#", "?", ",", "\t", "\n", "\x00", "\ufeff",
-              "~", "null", "yes", "0x1F", "1e9", "2010-01-12", "<<: *a", "%YAML 1.1", "(a+)+",
-              "[", "\\"]
+YAML_NOISE = [
+    "-",
+    ":",
+    " ",
+    "  ",
+    "'",
+    '"',
+    "[",
+    "]",
+    "{",
+    "}",
+    "&a",
+    "*a",
+    "!!str",
+    "!!int",
+    "!!python/name:os.system",
+    "|",
+    ">",
+    "#",
+    "?",
+    ",",
+    "\t",
+    "\n",
+    "\x00",
+    "\ufeff",
+    "~",
+    "null",
+    "yes",
+    "0x1F",
+    "1e9",
+    "2010-01-12",
+    "<<: *a",
+    "%YAML 1.1",
+    "(a+)+",
+    "[",
+    "\\",
+]
 
 
 @st.composite
@@ -110,7 +206,7 @@ def mutated_codebook(draw) -> str:
     """A run of real codebook lines, then a few insertions, deletions and re-indentations."""
     start = draw(st.integers(0, len(LINES) - 1))
     length = draw(st.integers(1, 30))
-    lines = LINES[start:start + length]
+    lines = LINES[start : start + length]
     if draw(st.booleans()):
         lines = ["name: fuzz", "codes:"] + lines
     for _ in range(draw(st.integers(0, 6))):
@@ -119,11 +215,15 @@ def mutated_codebook(draw) -> str:
         action = draw(st.sampled_from(["insert", "delete", "indent", "dedent", "drop", "dup"]))
         at = draw(st.integers(0, len(line)))
         if action == "insert":
-            noise = draw(st.one_of(st.sampled_from(YAML_NOISE),
-                                   st.text(st.characters(exclude_categories=("Cs",)), max_size=4)))
+            noise = draw(
+                st.one_of(
+                    st.sampled_from(YAML_NOISE),
+                    st.text(st.characters(exclude_categories=("Cs",)), max_size=4),
+                )
+            )
             lines[index] = line[:at] + noise + line[at:]
         elif action == "delete":
-            lines[index] = line[:at] + line[at + draw(st.integers(1, 5)):]
+            lines[index] = line[:at] + line[at + draw(st.integers(1, 5)) :]
         elif action == "indent":
             lines[index] = "  " + line
         elif action == "dedent":
@@ -136,10 +236,16 @@ def mutated_codebook(draw) -> str:
 
 
 KEYS = list(TOP_KEYS + CODE_KEYS + PATTERN_KEYS) + ["term", "compound", "x", "<<"]
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
-                    st.text(st.characters(exclude_categories=("Cs",)), max_size=10),
-                    st.sampled_from(["beredskap", "stöd*", "ta på allvar", r"\bpolis\w*",
-                                     "(a+)+$", "#1f77b4", "sv", "a_b", ""]))
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=10),
+    st.sampled_from(
+        ["beredskap", "stöd*", "ta på allvar", r"\bpolis\w*", "(a+)+$", "#1f77b4", "sv", "a_b", ""]
+    ),
+)
 nested = st.recursive(
     scalars,
     lambda children: st.one_of(
@@ -150,13 +256,24 @@ nested = st.recursive(
 )
 top_level = st.one_of(
     nested,
-    st.fixed_dictionaries({"name": scalars, "codes": st.lists(nested, max_size=3)},
-                          optional={k: nested for k in ("version", "language", "description")}),
-    st.fixed_dictionaries({"name": st.just("fuzz"), "codes": st.lists(
-        st.fixed_dictionaries({"id": scalars, "label": scalars},
-                              optional={k: nested for k in ("patterns", "codes", "examples",
-                                                            "color", "description")}),
-        max_size=3)}),
+    st.fixed_dictionaries(
+        {"name": scalars, "codes": st.lists(nested, max_size=3)},
+        optional={k: nested for k in ("version", "language", "description")},
+    ),
+    st.fixed_dictionaries(
+        {
+            "name": st.just("fuzz"),
+            "codes": st.lists(
+                st.fixed_dictionaries(
+                    {"id": scalars, "label": scalars},
+                    optional={
+                        k: nested for k in ("patterns", "codes", "examples", "color", "description")
+                    },
+                ),
+                max_size=3,
+            ),
+        }
+    ),
 )
 
 
@@ -189,11 +306,14 @@ def test_codebook_loader_on_arbitrary_yaml_data(data):
     check_loader(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
 
 
-@pytest.mark.parametrize("anchor_text", [
-    # "billion laughs": nine aliases per level, nine levels
-    "a0: &a0 [x]\n" + "".join(
-        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10)),
-])
+@pytest.mark.parametrize(
+    "anchor_text",
+    [
+        # "billion laughs": nine aliases per level, nine levels
+        "a0: &a0 [x]\n"
+        + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10)),
+    ],
+)
 def test_codebook_loader_refuses_alias_bombs(anchor_text):
     with pytest.raises(CodebookError, match="alias bomb"):
         codebook_from_yaml_text(anchor_text, "fuzz.yaml")

@@ -6,6 +6,7 @@ a 200 MB single-line file, NUL bytes, 10 000-deep YAML, spreadsheet formulas in 
 in exports, awkward file names, and the network staying untouched. (Zip/qdpx bombs are in the
 exchange tests.)
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,6 +22,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
+from samples import SMALL_CODEBOOK, SMALL_INTERVIEW
 
 import qcode.tag
 from qcode.cli import cli
@@ -29,8 +31,6 @@ from qcode.errors import CodebookError
 from qcode.ingest import read_path
 from qcode.models import Segment
 from qcode.store import Store
-
-from samples import SMALL_CODEBOOK, SMALL_INTERVIEW
 
 REPO = Path(__file__).resolve().parents[1]
 KRONOBERG = REPO / "codebooks" / "kronoberg.yaml"
@@ -96,8 +96,7 @@ OBJECT_TAGS = [
 @pytest.mark.parametrize("line", OBJECT_TAGS)
 def test_codebook_with_python_object_tags_is_refused_and_never_executed(project, line):
     marker = project / "PWNED"
-    (project / "evil.yaml").write_text(f"name: x\n{line.format(marker=marker)}\n",
-                                       encoding="utf-8")
+    (project / "evil.yaml").write_text(f"name: x\n{line.format(marker=marker)}\n", encoding="utf-8")
     validated = invoke("codebook", "validate", "evil.yaml")
     assert validated.exit_code == 2
     assert "evil.yaml:line 2: YAML tag" in validated.output and "not allowed" in validated.output
@@ -115,7 +114,9 @@ def test_front_matter_with_python_object_tag_is_refused_and_never_executed(proje
     marker = project / "PWNED"
     (project / "evil.md").write_text(
         f'---\nid: x\ngroup: !!python/object/apply:os.system ["touch {marker}"]\n---\n'
-        "IP: Vi har ingen handlingsplan.\n", encoding="utf-8")
+        "IP: Vi har ingen handlingsplan.\n",
+        encoding="utf-8",
+    )
     assert_one_line_error(invoke("tag", "evil.md"), "evil.md:3:", "front matter")
     assert not marker.exists()
 
@@ -127,8 +128,10 @@ CATASTROPHIC = [r"(a+)+$", r"(\w+\s?)*$", r"(a|aa)+$", r"(.*a){20}"]
 
 def regex_codebook(pattern: str) -> str:
     quoted = pattern.replace("'", "''")
-    return ("name: test\ncodes:\n  - id: beredskap\n    label: Beredskap\n    patterns:\n"
-            f"      terms: [beredskap]\n      regex: ['{quoted}']\n")
+    return (
+        "name: test\ncodes:\n  - id: beredskap\n    label: Beredskap\n    patterns:\n"
+        f"      terms: [beredskap]\n      regex: ['{quoted}']\n"
+    )
 
 
 @pytest.mark.parametrize("pattern", CATASTROPHIC)
@@ -195,7 +198,10 @@ def test_regex_time_limit_is_skipped_outside_the_main_thread():
     tagger = slow_tagger()
     found: list = []
     worker = threading.Thread(
-        target=lambda: found.append(tagger.tag_segment(Segment("d", 0, 0, 9, "IP", False, "aaaaaaaax"))))
+        target=lambda: found.append(
+            tagger.tag_segment(Segment("d", 0, 0, 9, "IP", False, "aaaaaaaax"))
+        )
+    )
     worker.start()
     worker.join(10)
     assert [c.code_path for c in found[0]] == ["x"]
@@ -215,8 +221,13 @@ finally:
 
 def run_measured(args: list[str], cwd: Path) -> tuple[int, str, str, int]:
     """Run qcode in a fresh process; return (exit code, stdout, stderr, peak RSS in MB)."""
-    done = subprocess.run([sys.executable, "-c", RSS_PROBE, *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", RSS_PROBE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     rss_line = [line for line in done.stdout.splitlines() if line.startswith("RSS_KB=")][-1]
     return done.returncode, done.stdout, done.stderr, int(rss_line.split("=")[1]) // 1024
 
@@ -247,18 +258,22 @@ def test_200_mb_single_line_file_is_refused_with_the_way_to_override(project):
 def test_file_size_limit_can_be_raised_on_the_command_line_and_in_qcode_yaml(project):
     line = project / "rad.txt"
     write_single_line(line, 0.3)
-    assert_one_line_error(invoke("tag", "--max-file-mb", "0.1", "rad.txt"),
-                          "rad.txt: file is 0.3 MB, more than the 0.1 MB limit")
+    assert_one_line_error(
+        invoke("tag", "--max-file-mb", "0.1", "rad.txt"),
+        "rad.txt: file is 0.3 MB, more than the 0.1 MB limit",
+    )
     result = invoke("tag", "--max-file-mb", "1", "rad.txt")
     assert result.exit_code == 0, result.output
     assert "documents: 1 tagged" in result.output
-    (project / "qcode.yaml").write_text("codebook: cb.yaml\ndatabase: p.db\nmax_file_mb: 0.1\n",
-                                        encoding="utf-8")
+    (project / "qcode.yaml").write_text(
+        "codebook: cb.yaml\ndatabase: p.db\nmax_file_mb: 0.1\n", encoding="utf-8"
+    )
     assert_one_line_error(invoke("tag", "rad.txt"), "rad.txt: file is 0.3 MB")
     result = invoke("tag", "--max-file-mb", "0", "rad.txt")  # 0: no limit
     assert result.exit_code == 0, result.output
-    (project / "qcode.yaml").write_text("codebook: cb.yaml\nmax_file_mb: mycket\n",
-                                        encoding="utf-8")
+    (project / "qcode.yaml").write_text(
+        "codebook: cb.yaml\nmax_file_mb: mycket\n", encoding="utf-8"
+    )
     assert_one_line_error(invoke("tag", "rad.txt"), "qcode.yaml", "max_file_mb")
 
 
@@ -275,11 +290,15 @@ def test_single_line_file_just_under_the_limit_is_coded_in_bounded_memory(projec
 
 # -- NUL bytes ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, data", [
-    ("nul.txt", b"IP: Vi har ingen handlingsplan.\x00\x00\x01\x02\n"),
-    ("nul.md", "---\nid: n\n---\nIP: Beredskapen är låg.\n".encode() + b"\x00" * 16),
-    ("nul.csv", b"id;svar\n1;Vi har ingen handlingsplan alls\x00 i kommunen\n"),
-])
+
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("nul.txt", b"IP: Vi har ingen handlingsplan.\x00\x00\x01\x02\n"),
+        ("nul.md", "---\nid: n\n---\nIP: Beredskapen är låg.\n".encode() + b"\x00" * 16),
+        ("nul.csv", b"id;svar\n1;Vi har ingen handlingsplan alls\x00 i kommunen\n"),
+    ],
+)
 def test_transcript_with_nul_bytes_is_a_one_line_binary_error(project, name, data):
     tag_good_first(project)
     (project / name).write_bytes(data)
@@ -300,6 +319,7 @@ def test_nul_file_under_keep_going_fails_alone(project):
 
 # -- deeply nested YAML ------------------------------------------------------------------------
 
+
 def nested_flow(depth: int = 10_000) -> str:
     return "[" * depth + "]" * depth
 
@@ -308,8 +328,9 @@ def nested_block(depth: int = 3_000) -> str:
     return "".join("  " * i + f"k{i}:\n" for i in range(1, depth))
 
 
-@pytest.mark.parametrize("metadata", [f"meta: {nested_flow()}\n", f"meta:\n{nested_block()}",
-                                      "a: &a [*a]\n"])
+@pytest.mark.parametrize(
+    "metadata", [f"meta: {nested_flow()}\n", f"meta:\n{nested_block()}", "a: &a [*a]\n"]
+)
 def test_deeply_nested_front_matter_is_a_one_line_error(project, metadata):
     tag_good_first(project)
     (project / "deep.md").write_text(f"---\nid: deep\n{metadata}---\nIP: Hej.\n", encoding="utf-8")
@@ -453,6 +474,7 @@ def test_awkward_file_and_folder_names_in_a_folder_and_in_outputs(project):
 
 # -- the network -------------------------------------------------------------------------------
 
+
 @pytest.mark.filterwarnings("ignore:A test tried to use socket:UserWarning")
 def test_the_suite_runs_with_sockets_blocked():
     from pytest_socket import SocketBlockedError
@@ -470,6 +492,7 @@ def test_tag_and_reports_never_reach_for_the_network(project, monkeypatch):
         def called(*args, **kwargs):
             calls.append(name)
             raise AssertionError(f"qcode called socket.{name}{args}")
+
         return called
 
     for name in ("connect", "connect_ex", "sendto"):
@@ -477,14 +500,16 @@ def test_tag_and_reports_never_reach_for_the_network(project, monkeypatch):
     for name in ("getaddrinfo", "gethostbyname", "create_connection"):
         monkeypatch.setattr(socket, name, refuse(name))
     (project / "qcode.yaml").write_text(
-        f"codebook: {KRONOBERG}\ndatabase: p.db\nprivate: [Anna Svensson]\n", encoding="utf-8")
+        f"codebook: {KRONOBERG}\ndatabase: p.db\nprivate: [Anna Svensson]\n", encoding="utf-8"
+    )
     folder = project / "t"
     folder.mkdir()
     for index in range(3):
         (folder / f"polis-{index}.md").write_text(
             INTERVIEW.format(id=f"polis-{index}") + "\nIP: Anna Svensson på socialtjänsten "
             "ringde oss om en flicka som tvingades sälja sex, och vi tog det på allvar.\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
     steps = [
         ["tag", "t", "-o", "out/codings.csv"],
         ["report", "frequencies", "--by", "group", "-o", "out/freq.md"],

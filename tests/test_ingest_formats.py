@@ -1,4 +1,5 @@
 """Word, subtitle and survey-table readers (fixtures are built inside the tests)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,11 +14,14 @@ from qcode.ingest import IngestConfig, read_path
 
 
 def turns_of(doc) -> list[tuple[str, bool, str, dict]]:
-    return [(t.speaker, t.is_interviewer, doc.text[t.start:t.end], dict(t.metadata))
-            for t in doc.turns]
+    return [
+        (t.speaker, t.is_interviewer, doc.text[t.start : t.end], dict(t.metadata))
+        for t in doc.turns
+    ]
 
 
 # -- docx ----------------------------------------------------------------------------------------
+
 
 def make_docx(path: Path, paragraphs: list[list[tuple[str, bool]]]) -> Path:
     """Each paragraph is a list of (run text, bold) pairs."""
@@ -31,34 +35,49 @@ def make_docx(path: Path, paragraphs: list[list[tuple[str, bool]]]) -> Path:
 
 
 def test_docx_bold_labels_with_and_without_colon(tmp_path: Path) -> None:
-    path = make_docx(tmp_path / "polis.docx", [
-        [("Intervjuare:", True), (" Hur ofta möter ni detta?", False)],
-        [("Polis", True), (": Kanske två gånger om året.", False)],
-        [("Det var i somras.", False)],
-        [("Intervjuare", True), (" Och beredskapen?", False)],
-        [("Aldrig", True), (" har vi haft en plan.", False)],
-    ])
+    path = make_docx(
+        tmp_path / "polis.docx",
+        [
+            [("Intervjuare:", True), (" Hur ofta möter ni detta?", False)],
+            [("Polis", True), (": Kanske två gånger om året.", False)],
+            [("Det var i somras.", False)],
+            [("Intervjuare", True), (" Och beredskapen?", False)],
+            [("Aldrig", True), (" har vi haft en plan.", False)],
+        ],
+    )
     [doc] = read_path(path)
     assert doc.id == "polis"
     assert turns_of(doc) == [
         ("Intervjuare", True, "Hur ofta möter ni detta?", {}),
         ("Polis", False, "Kanske två gånger om året.\n\nDet var i somras.", {}),
-        ("Intervjuare", True, "Och beredskapen? Aldrig har vi haft en plan.".replace(
-            "? Aldrig", "?\n\nAldrig"), {}),
+        (
+            "Intervjuare",
+            True,
+            "Och beredskapen? Aldrig har vi haft en plan.".replace("? Aldrig", "?\n\nAldrig"),
+            {},
+        ),
     ]
     assert doc.text.startswith("Intervjuare: Hur ofta")
 
 
 def test_docx_plain_labels_and_front_matter_paragraphs(tmp_path: Path) -> None:
-    path = make_docx(tmp_path / "k.docx", [
-        [("---", False)], [("id: kommun-2", False)], [("group: kommuner", False)], [("---", False)],
-        [("I: Har ni en handlingsplan?", False)],
-        [("R: Nej, inte än.", False)],
-    ])
+    path = make_docx(
+        tmp_path / "k.docx",
+        [
+            [("---", False)],
+            [("id: kommun-2", False)],
+            [("group: kommuner", False)],
+            [("---", False)],
+            [("I: Har ni en handlingsplan?", False)],
+            [("R: Nej, inte än.", False)],
+        ],
+    )
     [doc] = read_path(path)
     assert (doc.id, dict(doc.metadata)) == ("kommun-2", {"group": "kommuner"})
-    assert turns_of(doc) == [("I", True, "Har ni en handlingsplan?", {}),
-                             ("R", False, "Nej, inte än.", {})]
+    assert turns_of(doc) == [
+        ("I", True, "Har ni en handlingsplan?", {}),
+        ("R", False, "Nej, inte än.", {}),
+    ]
 
 
 def test_docx_two_column_table_of_speakers(tmp_path: Path) -> None:
@@ -68,8 +87,11 @@ def test_docx_two_column_table_of_speakers(tmp_path: Path) -> None:
         row.cells[0].text, row.cells[1].text = who, said
     document.save(str(tmp_path / "t.docx"))
     [doc] = read_path(tmp_path / "t.docx")
-    assert [t[:3] for t in turns_of(doc)] == [("I", True, "Fråga?"), ("R", False, "Svar ett."),
-                                              ("I", True, "Tack.")]
+    assert [t[:3] for t in turns_of(doc)] == [
+        ("I", True, "Fråga?"),
+        ("R", False, "Svar ett."),
+        ("I", True, "Tack."),
+    ]
 
 
 def test_docx_that_is_not_a_zip(tmp_path: Path) -> None:
@@ -109,10 +131,18 @@ def test_vtt_voice_tags_prefixes_and_merged_cues(tmp_path: Path) -> None:
     path.write_text(VTT, encoding="utf-8")
     [doc] = read_path(path)
     assert turns_of(doc) == [
-        ("Intervjuare", True, "Hur arbetar ni med det här?",
-         {"cue_start": "00:00:01.000", "cue_end": "00:00:03.500"}),
-        ("Anna Svensson", False, "Vi har en rutin. Den är ny sedan i höstas.",
-         {"cue_start": "00:00:04.000", "cue_end": "00:00:08.250"}),
+        (
+            "Intervjuare",
+            True,
+            "Hur arbetar ni med det här?",
+            {"cue_start": "00:00:01.000", "cue_end": "00:00:03.500"},
+        ),
+        (
+            "Anna Svensson",
+            False,
+            "Vi har en rutin. Den är ny sedan i höstas.",
+            {"cue_start": "00:00:04.000", "cue_end": "00:00:08.250"},
+        ),
         ("Int", True, "Och polisen?", {"cue_start": "00:01:10.000", "cue_end": "00:01:12.000"}),
     ]
     assert doc.text.splitlines()[0] == "Intervjuare: Hur arbetar ni med det här?"
@@ -143,10 +173,18 @@ def test_srt_prefix_speakers_and_unlabelled_cues_split_at_pauses(tmp_path: Path)
     assert turns_of(doc) == [
         ("I", True, "Hej och välkommen.", {"cue_start": "00:00:01.000", "cue_end": "00:00:02.000"}),
         ("R", False, "Tack.", {"cue_start": "00:00:02.500", "cue_end": "00:00:04.000"}),
-        ("respondent", False, "Vi kan börja.",
-         {"cue_start": "00:00:04.100", "cue_end": "00:00:05.000"}),
-        ("respondent", False, "Efter en paus.",
-         {"cue_start": "00:00:09.000", "cue_end": "00:00:10.000"}),
+        (
+            "respondent",
+            False,
+            "Vi kan börja.",
+            {"cue_start": "00:00:04.100", "cue_end": "00:00:05.000"},
+        ),
+        (
+            "respondent",
+            False,
+            "Efter en paus.",
+            {"cue_start": "00:00:09.000", "cue_end": "00:00:10.000"},
+        ),
     ]
 
 
@@ -173,16 +211,22 @@ def test_csv_rows_become_documents_with_question_turns(tmp_path: Path) -> None:
         "Respondent;group;main_group;Kunskap;Vilka samverkar ni med?;Övriga kommentarer\n"
         f"12;taxi;naringsbranscher;liten;{LONG_A};{LONG_B}\n"
         "13;hotell;naringsbranscher;ingen;;\n"
-        f"14;hotell;naringsbranscher;god;\"{LONG_B}\n\nmed flera rader\";\n",
-        encoding="utf-8-sig")
+        f'14;hotell;naringsbranscher;god;"{LONG_B}\n\nmed flera rader";\n',
+        encoding="utf-8-sig",
+    )
     docs = read_path(path)
     assert [d.id for d in docs] == ["12", "14"]  # 13 has no free text
     first = docs[0]
     assert first.text == f"{LONG_A}\n\n{LONG_B}"
-    assert dict(first.metadata) == {"group": "taxi", "main_group": "naringsbranscher",
-                                    "Kunskap": "liten"}
-    assert turns_of(first) == [("Vilka samverkar ni med?", False, LONG_A, {}),
-                               ("Övriga kommentarer", False, LONG_B, {})]
+    assert dict(first.metadata) == {
+        "group": "taxi",
+        "main_group": "naringsbranscher",
+        "Kunskap": "liten",
+    }
+    assert turns_of(first) == [
+        ("Vilka samverkar ni med?", False, LONG_A, {}),
+        ("Övriga kommentarer", False, LONG_B, {}),
+    ]
     assert docs[1].text == f"{LONG_B}\n\nmed flera rader"
     assert first.path == str(path)
 
@@ -192,7 +236,9 @@ def test_csv_explicit_columns_and_cp1252(tmp_path: Path) -> None:
     path.write_bytes(("nr,svar,grupp\n1,Självklart,kyrkor\n2,Nej,kyrkor\n").encode("cp1252"))
     docs = read_path(path, IngestConfig(id_column="NR", text_columns=("svar",)))
     assert [(d.id, d.text, dict(d.metadata)) for d in docs] == [
-        ("1", "Självklart", {"group": "kyrkor"}), ("2", "Nej", {"group": "kyrkor"})]
+        ("1", "Självklart", {"group": "kyrkor"}),
+        ("2", "Nej", {"group": "kyrkor"}),
+    ]
     assert len(docs[0].warnings) == 1 and "cp1252" in docs[0].warnings[0]
 
 
@@ -252,8 +298,9 @@ def test_zero_byte_files_of_every_format_are_empty(tmp_path: Path, name: str) ->
 
 
 @pytest.mark.parametrize("name", ["x.docx", "x.xlsx", "x.vtt", "x.csv"])
-def test_unreadable_files_of_every_format(tmp_path: Path, name: str,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_files_of_every_format(
+    tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / name
     path.write_bytes(b"x")
 

@@ -4,6 +4,7 @@ Every fixture is generated here: two folders with the same file, a FIFO, a spars
 a file name that is not UTF-8, a stray byte in UTF-8, control characters, a .docx zip bomb and
 damaged .docx XML.
 """
+
 from __future__ import annotations
 
 import io
@@ -25,13 +26,16 @@ from qcode.ingest import discover_inputs, read_path
 from qcode.store import Store
 
 CODEBOOK = str(Path(__file__).resolve().parents[1] / "codebooks" / "kronoberg.yaml")
-INTERVIEW = ("---\ntitle: Polis i Kronobergs län\ngroup: polis\n---\n"
-             "I: Har ni en handlingsplan?\nIP: {answer}\n")
+INTERVIEW = (
+    "---\ntitle: Polis i Kronobergs län\ngroup: polis\n---\n"
+    "I: Har ni en handlingsplan?\nIP: {answer}\n"
+)
 
 
 def tag(*args: str):
-    return CliRunner().invoke(cli, ["tag", *args, "--db", "p.db", "--codebook", CODEBOOK,
-                                    "-j", "1"])
+    return CliRunner().invoke(
+        cli, ["tag", *args, "--db", "p.db", "--codebook", CODEBOOK, "-j", "1"]
+    )
 
 
 @pytest.fixture
@@ -43,6 +47,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def time_limit():
     """Fail instead of hanging: SIGALRM after the given seconds."""
+
     def handler(signum, frame):
         raise TimeoutError("hung")
 
@@ -55,8 +60,9 @@ def time_limit():
 def test_the_same_id_from_another_folder_is_an_error_unless_replace(in_tmp: Path) -> None:
     for year, answer in (("2010", "Nej, ingen plan alls."), ("2011", "Ja, sedan i våras.")):
         (in_tmp / "t" / year).mkdir(parents=True)
-        (in_tmp / "t" / year / "polis-01.md").write_text(INTERVIEW.format(answer=answer),
-                                                         encoding="utf-8")
+        (in_tmp / "t" / year / "polis-01.md").write_text(
+            INTERVIEW.format(answer=answer), encoding="utf-8"
+        )
     assert tag("t/2010").exit_code == 0
     second = tag("t/2011")
     assert second.exit_code == 2
@@ -90,7 +96,7 @@ def test_a_huge_file_is_refused_by_its_size_before_anything_reads_it(in_tmp: Pat
     (in_tmp / "t").mkdir()
     (in_tmp / "t" / "a.md").write_text(INTERVIEW.format(answer="Nej."), encoding="utf-8")
     with open(in_tmp / "t" / "film.txt", "wb") as handle:  # sparse: takes no disk
-        handle.truncate(3 * 1024 ** 3)
+        handle.truncate(3 * 1024**3)
     tracemalloc.start()
     try:
         result = tag("t", "--keep-going")
@@ -99,7 +105,7 @@ def test_a_huge_file_is_refused_by_its_size_before_anything_reads_it(in_tmp: Pat
         tracemalloc.stop()
     assert result.exit_code == 1
     assert "film.txt: file is 3.07e+03 MB, more than the 20 MB limit" in result.output
-    assert peak < 200 * 1024 ** 2, f"peak {peak / 2**20:.0f} MB"
+    assert peak < 200 * 1024**2, f"peak {peak / 2**20:.0f} MB"
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="file names are bytes only on Linux")
@@ -120,9 +126,11 @@ def test_file_names_that_are_not_utf8_give_one_line_not_a_traceback(in_tmp: Path
 
 def test_one_bad_byte_in_utf8_keeps_the_file_utf8_and_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
-    path.write_bytes("I: Hur går det?\nIP: Det går bra, tack.\n".encode("utf-8")
-                     + b"IP: Sen kom han till v\xe4r mottagning.\n"
-                     + "IP: Så var det.\n".encode("utf-8"))
+    path.write_bytes(
+        "I: Hur går det?\nIP: Det går bra, tack.\n".encode()
+        + b"IP: Sen kom han till v\xe4r mottagning.\n"
+        + "IP: Så var det.\n".encode()
+    )
     [doc] = read_path(path)
     assert "går bra" in doc.text and "Så var det" in doc.text  # still UTF-8, not mojibake
     assert "v\ufffdr mottagning" in doc.text
@@ -138,13 +146,17 @@ def test_one_bad_byte_in_utf8_keeps_the_file_utf8_and_names_the_line(tmp_path: P
 def test_control_characters_are_replaced_at_ingest_and_exports_work(in_tmp: Path) -> None:
     (in_tmp / "t").mkdir()
     path = in_tmp / "t" / "ctrl.md"
-    path.write_text("---\ntitle: Polis\ngroup: polis\n---\nI: Har ni en handlingsplan?\n"
-                    "IP: Vi har ingen handlingsplan\x1b[31m alls\x0bför människohandel.\x0c\n"
-                    "IP: Vi\x07 samverkar inte med polisen\x01.\n", encoding="utf-8")
+    path.write_text(
+        "---\ntitle: Polis\ngroup: polis\n---\nI: Har ni en handlingsplan?\n"
+        "IP: Vi har ingen handlingsplan\x1b[31m alls\x0bför människohandel.\x0c\n"
+        "IP: Vi\x07 samverkar inte med polisen\x01.\n",
+        encoding="utf-8",
+    )
     [doc] = read_path(path)
     assert not any(ch in doc.text for ch in "\x1b\x0b\x0c\x07\x01")
     assert [w for w in doc.warnings if "control character" in w] == [
-        f"{path}:6: 5 control character(s) such as U+001B replaced (first on line 6)"]
+        f"{path}:6: 5 control character(s) such as U+001B replaced (first on line 6)"
+    ]
     assert tag("t").exit_code == 0
     for name in ("c.xlsx", "c.csv"):
         result = CliRunner().invoke(cli, ["export", "codings", "--db", "p.db", "-o", name])
@@ -173,7 +185,7 @@ def test_a_docx_zip_bomb_is_refused_with_bounded_memory(tmp_path: Path) -> None:
                         member.write(block)
             else:
                 bomb.writestr(info, original.read(info.filename))
-    assert path.stat().st_size < 2 * 1024 ** 2
+    assert path.stat().st_size < 2 * 1024**2
     tracemalloc.start()
     try:
         with pytest.raises(TranscriptError, match="zip bomb") as info:
@@ -182,24 +194,28 @@ def test_a_docx_zip_bomb_is_refused_with_bounded_memory(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert str(info.value).startswith(f"{path}: refused") and "\n" not in str(info.value)
-    assert peak < 20 * 1024 ** 2, f"peak {peak / 2**20:.0f} MB"
+    assert peak < 20 * 1024**2, f"peak {peak / 2**20:.0f} MB"
 
 
 @pytest.mark.parametrize("damage", ["truncated", "not xml", "wrong root", "no body"])
 def test_damaged_docx_xml_is_a_one_line_error(tmp_path: Path, damage: str) -> None:
     original = zipfile.ZipFile(io.BytesIO(_docx_bytes()))
     xml = original.read("word/document.xml")
-    broken = {"truncated": xml[: len(xml) // 2],
-              "not xml": b"\x00\xff garbage",
-              "wrong root": b'<?xml version="1.0"?><w:hdr xmlns:w="http://schemas.openxmlformats'
-                            b'.org/wordprocessingml/2006/main"/>',
-              "no body": b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxml'
-                         b'formats.org/wordprocessingml/2006/main"/>'}[damage]
+    broken = {
+        "truncated": xml[: len(xml) // 2],
+        "not xml": b"\x00\xff garbage",
+        "wrong root": b'<?xml version="1.0"?><w:hdr xmlns:w="http://schemas.openxmlformats'
+        b'.org/wordprocessingml/2006/main"/>',
+        "no body": b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxml'
+        b'formats.org/wordprocessingml/2006/main"/>',
+    }[damage]
     path = tmp_path / "trasig.docx"
     with zipfile.ZipFile(path, "w") as out:
         for info in original.infolist():
-            out.writestr(info, broken if info.filename == "word/document.xml"
-                         else original.read(info.filename))
+            out.writestr(
+                info,
+                broken if info.filename == "word/document.xml" else original.read(info.filename),
+            )
     with pytest.raises(TranscriptError) as info:
         read_path(path)
     assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)

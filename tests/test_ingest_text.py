@@ -1,4 +1,5 @@
 """Plain-text transcripts: speaker labels, timestamps, front matter, encodings, bad input."""
+
 from __future__ import annotations
 
 import os
@@ -22,18 +23,23 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
 
 
 def spans(text: str, **kwargs) -> list[tuple[str, bool, str, dict]]:
-    return [(t.speaker, t.is_interviewer, text[t.start:t.end], dict(t.metadata))
-            for t in parse_turns(text, **kwargs)]
+    return [
+        (t.speaker, t.is_interviewer, text[t.start : t.end], dict(t.metadata))
+        for t in parse_turns(text, **kwargs)
+    ]
 
 
 # -- speaker labels ------------------------------------------------------------------------------
 
+
 def test_labels_open_turns_and_continuation_lines_stay_in_the_turn() -> None:
-    text = ("Intervjuare: Hur ser samverkan ut hos er?\n"
-            "IP: Vi har ett nätverk med polisen.\n"
-            "Det träffas två gånger per år.\n"
-            "Intervjuare: Och socialtjänsten?\n"
-            "IP: Mindre.\n")
+    text = (
+        "Intervjuare: Hur ser samverkan ut hos er?\n"
+        "IP: Vi har ett nätverk med polisen.\n"
+        "Det träffas två gånger per år.\n"
+        "Intervjuare: Och socialtjänsten?\n"
+        "IP: Mindre.\n"
+    )
     assert spans(text) == [
         ("Intervjuare", True, "Hur ser samverkan ut hos er?", {}),
         ("IP", False, "Vi har ett nätverk med polisen.\nDet träffas två gånger per år.", {}),
@@ -42,8 +48,20 @@ def test_labels_open_turns_and_continuation_lines_stay_in_the_turn() -> None:
     ]
 
 
-@pytest.mark.parametrize("label", ["I", "i", "Int", "INTERVJUARE", "Interviewer", "F", "I2",
-                                   "Intervjuare (AS)", "Intervjuare Anna"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "I",
+        "i",
+        "Int",
+        "INTERVJUARE",
+        "Interviewer",
+        "F",
+        "I2",
+        "Intervjuare (AS)",
+        "Intervjuare Anna",
+    ],
+)
 def test_interviewer_labels_match_case_insensitively(label: str) -> None:
     turns = parse_turns(f"{label}: Fråga?\nR: Svar.")
     assert (turns[0].speaker, turns[0].is_interviewer) == (" ".join(label.split()), True)
@@ -51,10 +69,12 @@ def test_interviewer_labels_match_case_insensitively(label: str) -> None:
 
 
 def test_question_answer_transcripts_and_label_notes() -> None:
-    text = ("Fråga 3: Hur ser samverkan ut?\n"
-            "Svar: Vi ringer polisen.\n"
-            "Intervjuaren: Något mer?\n"
-            "Respondent 2 (kvinna, 45 år): Nej, inte nu.\n")
+    text = (
+        "Fråga 3: Hur ser samverkan ut?\n"
+        "Svar: Vi ringer polisen.\n"
+        "Intervjuaren: Något mer?\n"
+        "Respondent 2 (kvinna, 45 år): Nej, inte nu.\n"
+    )
     assert [(s[0], s[1], s[2]) for s in spans(text)] == [
         ("Fråga 3", True, "Hur ser samverkan ut?"),
         ("Svar", False, "Vi ringer polisen."),
@@ -64,39 +84,49 @@ def test_question_answer_transcripts_and_label_notes() -> None:
 
 
 def test_configured_interviewer_labels_replace_the_defaults() -> None:
-    turns = parse_turns("Moderator: Välkomna.\nI: Jag heter Ida.", interviewer_labels=("Moderator",))
+    turns = parse_turns(
+        "Moderator: Välkomna.\nI: Jag heter Ida.", interviewer_labels=("Moderator",)
+    )
     assert [(t.speaker, t.is_interviewer) for t in turns] == [("Moderator", True), ("I", False)]
 
 
 def test_names_as_labels_and_label_on_its_own_line() -> None:
     text = "Anna Svensson:\nVi ringde polisen.\n\nBo Ek: Det gjorde vi inte.\n"
-    assert spans(text) == [("Anna Svensson", False, "Vi ringde polisen.", {}),
-                           ("Bo Ek", False, "Det gjorde vi inte.", {})]
+    assert spans(text) == [
+        ("Anna Svensson", False, "Vi ringde polisen.", {}),
+        ("Bo Ek", False, "Det gjorde vi inte.", {}),
+    ]
 
 
 def test_colon_inside_speech_is_not_a_label() -> None:
-    text = ("I: Hur gick det till?\n"
-            "R: Det var så här: vi ringde.\n"
-            "Det var så här: vi ringde igen.\n"
-            "Ja, det är klart: vi vet.\n"
-            "Klockan 12:30 kom han.\n"
-            "Se https://example.org: där.\n"
-            "Jag menar: vi gjorde det.\n")
+    text = (
+        "I: Hur gick det till?\n"
+        "R: Det var så här: vi ringde.\n"
+        "Det var så här: vi ringde igen.\n"
+        "Ja, det är klart: vi vet.\n"
+        "Klockan 12:30 kom han.\n"
+        "Se https://example.org: där.\n"
+        "Jag menar: vi gjorde det.\n"
+    )
     turns = parse_turns(text)
     assert [t.speaker for t in turns] == ["I", "R"]
-    assert text[turns[1].start:turns[1].end].endswith("Jag menar: vi gjorde det.")
+    assert text[turns[1].start : turns[1].end].endswith("Jag menar: vi gjorde det.")
 
 
 def test_a_one_off_sentence_with_a_colon_in_unlabelled_text_is_a_paragraph() -> None:
     text = "Vi har ingen plan: ingen har frågat.\n\nMen vi borde ha en."
-    assert spans(text) == [("respondent", False, "Vi har ingen plan: ingen har frågat.", {}),
-                           ("respondent", False, "Men vi borde ha en.", {})]
+    assert spans(text) == [
+        ("respondent", False, "Vi har ingen plan: ingen har frågat.", {}),
+        ("respondent", False, "Men vi borde ha en.", {}),
+    ]
 
 
 def test_unlabelled_text_is_one_respondent_turn_per_paragraph() -> None:
     text = "\n\nFörsta stycket\nfortsätter här.\n  \t\nAndra stycket.\n\n\n"
-    assert spans(text) == [("respondent", False, "Första stycket\nfortsätter här.", {}),
-                           ("respondent", False, "Andra stycket.", {})]
+    assert spans(text) == [
+        ("respondent", False, "Första stycket\nfortsätter här.", {}),
+        ("respondent", False, "Andra stycket.", {}),
+    ]
 
 
 def test_markdown_bold_labels() -> None:
@@ -115,12 +145,15 @@ def test_text_before_the_first_label_is_the_preamble_not_a_turn() -> None:
 
 # -- timestamps ----------------------------------------------------------------------------------
 
+
 def test_timestamps_before_or_after_the_label_become_metadata() -> None:
-    text = ("[00:12:34] I: Fråga ett?\n"
-            "R: (12:40) Svar ett.\n"
-            "[00:13:05]\n"
-            "I: Fråga två?\n"
-            "R: [01:02:03.5] Svar två.\n")
+    text = (
+        "[00:12:34] I: Fråga ett?\n"
+        "R: (12:40) Svar ett.\n"
+        "[00:13:05]\n"
+        "I: Fråga två?\n"
+        "R: [01:02:03.5] Svar två.\n"
+    )
     assert spans(text) == [
         ("I", True, "Fråga ett?", {"timestamp": "00:12:34"}),
         ("R", False, "Svar ett.", {"timestamp": "12:40"}),
@@ -146,18 +179,29 @@ def test_timestamp_at_the_start_of_an_unlabelled_paragraph() -> None:
 
 # -- front matter and metadata -------------------------------------------------------------------
 
+
 def test_front_matter_sets_id_and_metadata_and_is_removed_from_the_text(tmp_path: Path) -> None:
-    path = write(tmp_path, "intervju.md", "---\nid: 007\ntitle: Polis i Kronobergs län\n"
-                 "group: polis\nmain_group: myndigheter\ndate: 2010-01-12\ninterviewer: AS\n"
-                 "kon: null\nantal: 3\n---\nI: Hej.\nR: Hej på dig.\n")
+    path = write(
+        tmp_path,
+        "intervju.md",
+        "---\nid: 007\ntitle: Polis i Kronobergs län\n"
+        "group: polis\nmain_group: myndigheter\ndate: 2010-01-12\ninterviewer: AS\n"
+        "kon: null\nantal: 3\n---\nI: Hej.\nR: Hej på dig.\n",
+    )
     [doc] = read_path(path)
     assert doc.id == "007"
-    assert dict(doc.metadata) == {"title": "Polis i Kronobergs län", "group": "polis",
-                                  "main_group": "myndigheter", "date": "2010-01-12",
-                                  "interviewer": "AS", "kon": None, "antal": "3"}
+    assert dict(doc.metadata) == {
+        "title": "Polis i Kronobergs län",
+        "group": "polis",
+        "main_group": "myndigheter",
+        "date": "2010-01-12",
+        "interviewer": "AS",
+        "kon": None,
+        "antal": "3",
+    }
     assert doc.text == "I: Hej.\nR: Hej på dig.\n"
     assert doc.path == str(path)
-    assert [doc.text[t.start:t.end] for t in doc.turns] == ["Hej.", "Hej på dig."]
+    assert [doc.text[t.start : t.end] for t in doc.turns] == ["Hej.", "Hej på dig."]
 
 
 def test_id_defaults_to_the_file_stem(tmp_path: Path) -> None:
@@ -166,8 +210,11 @@ def test_id_defaults_to_the_file_stem(tmp_path: Path) -> None:
 
 
 def test_object_tags_in_front_matter_are_refused_with_file_and_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "x.txt", "---\ntitle: ok\nevil: !!python/object/apply:os.system ['ls']\n"
-                 "---\nText.\n")
+    path = write(
+        tmp_path,
+        "x.txt",
+        "---\ntitle: ok\nevil: !!python/object/apply:os.system ['ls']\n---\nText.\n",
+    )
     with pytest.raises(TranscriptError) as info:
         read_path(path)
     assert info.value.line == 3
@@ -205,12 +252,16 @@ def test_unclosed_front_matter(tmp_path: Path) -> None:
 TEXT = "I: Hur mår du, Åsa?\r\nR: Bättre än förr, tack.\r\n"
 
 
-@pytest.mark.parametrize("data", [
-    TEXT.encode("utf-8"),
-    b"\xef\xbb\xbf" + TEXT.encode("utf-8"),
-    TEXT.encode("utf-16"),  # with BOM
-    "\ufeff".encode("utf-16-be") + TEXT.encode("utf-16-be"),
-], ids=["utf8", "utf8-bom", "utf16-le-bom", "utf16-be-bom"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        TEXT.encode("utf-8"),
+        b"\xef\xbb\xbf" + TEXT.encode("utf-8"),
+        TEXT.encode("utf-16"),  # with BOM
+        "\ufeff".encode("utf-16-be") + TEXT.encode("utf-16-be"),
+    ],
+    ids=["utf8", "utf8-bom", "utf16-le-bom", "utf16-be-bom"],
+)
 def test_unicode_encodings_read_without_warning(tmp_path: Path, data: bytes) -> None:
     [doc] = read_path(write(tmp_path, "a.txt", data))
     assert doc.text == "I: Hur mår du, Åsa?\nR: Bättre än förr, tack.\n"
@@ -226,19 +277,23 @@ def test_cp1252_falls_back_with_a_warning_naming_the_file(tmp_path: Path) -> Non
 
 
 def test_text_is_nfc_and_line_ends_are_normalised(tmp_path: Path) -> None:
-    decomposed = "R: Ta\u0308ckt a\u030A\rmen\r\nslut\n"
+    decomposed = "R: Ta\u0308ckt a\u030a\rmen\r\nslut\n"
     [doc] = read_path(write(tmp_path, "a.txt", decomposed))
     assert doc.text == "R: Täckt å\nmen\nslut\n"
 
 
 # -- bad input -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content, message", [
-    ("", "empty file"),
-    ("  \n\t\n", "empty file"),
-    ("---\ntitle: x\n---\n", "no text after it"),
-    ("---\ntitle: x\n---\n\n   \n", "no text after it"),
-])
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "empty file"),
+        ("  \n\t\n", "empty file"),
+        ("---\ntitle: x\n---\n", "no text after it"),
+        ("---\ntitle: x\n---\n\n   \n", "no text after it"),
+    ],
+)
 def test_empty_files(tmp_path: Path, content: str, message: str) -> None:
     path = write(tmp_path, "tom.txt", content)
     with pytest.raises(TranscriptError, match=message) as info:
@@ -267,8 +322,10 @@ def test_directory_and_missing_file(tmp_path: Path) -> None:
         read_path(tmp_path / "saknas.txt")
 
 
-@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0,
-                    reason="root can read files without read permission")
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() == 0,
+    reason="root can read files without read permission",
+)
 def test_unreadable_file(tmp_path: Path) -> None:
     path = write(tmp_path, "hemlig.txt", "R: hej")
     path.chmod(0)
@@ -314,7 +371,9 @@ def test_very_large_single_line_file(tmp_path: Path) -> None:
 def test_memory_stays_a_few_times_the_file_size(tmp_path: Path) -> None:
     import tracemalloc
 
-    path = write(tmp_path, "stor.txt", ("R: " + "vi samverkar: med polisen, åäö " * 100_000).encode())
+    path = write(
+        tmp_path, "stor.txt", ("R: " + "vi samverkar: med polisen, åäö " * 100_000).encode()
+    )
     size = path.stat().st_size
     tracemalloc.start()
     try:
@@ -332,18 +391,24 @@ DATA = Path(__file__).parent / "data" / "ingest"
 def test_a_realistic_transcript_with_header_lines_and_colons_in_speech() -> None:
     [doc] = read_path(DATA / "kommun-ifo.txt")
     assert [(t.speaker, t.is_interviewer, t.metadata.get("timestamp")) for t in doc.turns] == [
-        ("Intervjuare", True, "00:00:12"), ("IP", False, None),
-        ("Intervjuare", True, None), ("IP", False, "00:01:40"),
-        ("Intervjuare", True, "00:03:05"), ("IP", False, None),
-        ("Intervjuare", True, None), ("IP", False, None),
+        ("Intervjuare", True, "00:00:12"),
+        ("IP", False, None),
+        ("Intervjuare", True, None),
+        ("IP", False, "00:01:40"),
+        ("Intervjuare", True, "00:03:05"),
+        ("IP", False, None),
+        ("Intervjuare", True, None),
+        ("IP", False, None),
     ]
-    said = [doc.text[t.start:t.end] for t in doc.turns]
+    said = [doc.text[t.start : t.end] for t in doc.turns]
     start, end = doc.reading.preamble  # the title and header lines: kept, never a turn
     assert doc.text[start:end].startswith("Intervju med enhetschef")
     assert doc.text[start:end].endswith("kommunhuset")
     assert "Det var så här: en kvinna" in said[3] and said[3].endswith("något mer bakom.")
-    assert said[5] == ("Vi ordnade ett skyddat boende först.\nAlltså: det var det viktigaste "
-                       "just då.\nSen kontaktade vi polisen, kl 14:30 samma dag.")
+    assert said[5] == (
+        "Vi ordnade ett skyddat boende först.\nAlltså: det var det viktigaste "
+        "just då.\nSen kontaktade vi polisen, kl 14:30 samma dag."
+    )
 
 
 def test_focus_group_names_without_known_labels() -> None:
@@ -352,15 +417,25 @@ def test_focus_group_names_without_known_labels() -> None:
 
 
 def test_zoom_bracketed_names_with_a_time_before_the_speech() -> None:
-    text = ("[Helena Strand] 10:02:33 Hur länge har du jobbat här?\n"
-            "[Johan Berg] 10:02:40 Tio år, mest på natten och mest i centrala Växjö.\n"
-            "[Helena Strand] 10:03:00 Och polisen, hur ofta?\n"
-            "[Johan Berg] 10:03:05 Sällan, kanske en gång om året när något har hänt.\n")
+    text = (
+        "[Helena Strand] 10:02:33 Hur länge har du jobbat här?\n"
+        "[Johan Berg] 10:02:40 Tio år, mest på natten och mest i centrala Växjö.\n"
+        "[Helena Strand] 10:03:00 Och polisen, hur ofta?\n"
+        "[Johan Berg] 10:03:05 Sällan, kanske en gång om året när något har hänt.\n"
+    )
     assert spans(text) == [
         ("Helena Strand", True, "Hur länge har du jobbat här?", {"timestamp": "10:02:33"}),
-        ("Johan Berg", False, "Tio år, mest på natten och mest i centrala Växjö.",
-         {"timestamp": "10:02:40"}),
+        (
+            "Johan Berg",
+            False,
+            "Tio år, mest på natten och mest i centrala Växjö.",
+            {"timestamp": "10:02:40"},
+        ),
         ("Helena Strand", True, "Och polisen, hur ofta?", {"timestamp": "10:03:00"}),
-        ("Johan Berg", False, "Sällan, kanske en gång om året när något har hänt.",
-         {"timestamp": "10:03:05"}),
+        (
+            "Johan Berg",
+            False,
+            "Sällan, kanske en gång om året när något har hänt.",
+            {"timestamp": "10:03:05"},
+        ),
     ]

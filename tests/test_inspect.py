@@ -1,5 +1,6 @@
 """qcode inspect (golden output), the reading warnings of qcode tag, and folders with nothing
 or something unreadable in them."""
+
 from __future__ import annotations
 
 import re
@@ -29,10 +30,13 @@ def check_golden(name: str, produced: str, update_golden: bool) -> None:
     assert produced == golden.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("names, golden", [
-    (["otter-names.txt", "preamble-heading.md", "zoom-short-times.txt"], "three-files.txt"),
-    (["no-labels-guess.txt", "label-own-line.txt"], "guessed-and-labels.txt"),
-])
+@pytest.mark.parametrize(
+    "names, golden",
+    [
+        (["otter-names.txt", "preamble-heading.md", "zoom-short-times.txt"], "three-files.txt"),
+        (["no-labels-guess.txt", "label-own-line.txt"], "guessed-and-labels.txt"),
+    ],
+)
 def test_inspect_output_matches_golden(names, golden, tmp_path, monkeypatch, update_golden):
     for name in names:
         shutil.copy(FORMATS / name, tmp_path / name)
@@ -43,8 +47,7 @@ def test_inspect_output_matches_golden(names, golden, tmp_path, monkeypatch, upd
     assert not (tmp_path / "qcode.db").exists()  # nothing stored
 
 
-def test_inspect_a_folder_names_skipped_files_and_a_bad_file(tmp_path, monkeypatch,
-                                                             update_golden):
+def test_inspect_a_folder_names_skipped_files_and_a_bad_file(tmp_path, monkeypatch, update_golden):
     folder = tmp_path / "t"
     folder.mkdir()
     shutil.copy(FORMATS / "frontmatter-named.md", folder)
@@ -66,7 +69,9 @@ def test_tag_prints_reading_warnings_once_per_file_and_a_count(tmp_path, monkeyp
     shutil.copy(FORMATS / "frontmatter-named.md", folder / "intervju-08.md")
     (folder / "intervju-09.txt").write_text(
         "---\ntitle: Taxiförare\ngroup: taxi\n---\nIP: Vi kör mest på natten.\n"
-        "IP: Ingen har frågat oss om sådant.\n", encoding="utf-8")
+        "IP: Ingen har frågat oss om sådant.\n",
+        encoding="utf-8",
+    )
     monkeypatch.chdir(tmp_path)
     result = run("tag", "t", "--db", "p.db", "--codebook", CODEBOOK, "-j", "1")
     assert result.exit_code == 0, result.output
@@ -81,7 +86,9 @@ def test_tag_prints_reading_warnings_once_per_file_and_a_count(tmp_path, monkeyp
         "`interviewer_labels` in qcode.yaml)",
     ]
     assert re.search(r"warnings: \d+ \(see above\)", result.stderr)
-    again = run("tag", "t", "--db", "p.db", "--codebook", CODEBOOK, "-j", "1")  # unchanged files say it again
+    again = run(
+        "tag", "t", "--db", "p.db", "--codebook", CODEBOOK, "-j", "1"
+    )  # unchanged files say it again
     assert [l for l in again.stderr.splitlines() if l.startswith("warning: t/")] == warnings
 
 
@@ -90,14 +97,17 @@ def test_a_speaker_label_seen_once_is_a_warning(tmp_path, monkeypatch):
     from qcode.ingest.inspection import reading_warnings
 
     path = tmp_path / "fokus.txt"
-    path.write_text("---\ntitle: Fokusgrupp\ngroup: hotell\n---\n"
-                    "Intervjuare: Hur gör ni?\nAnna: Vi ringer polisen.\nBo: Vi gör inget.\n"
-                    "Intervjuare: Och sen?\nAnna: Inget mer.\nCecilia: Jag håller med.\n",
-                    encoding="utf-8")
+    path.write_text(
+        "---\ntitle: Fokusgrupp\ngroup: hotell\n---\n"
+        "Intervjuare: Hur gör ni?\nAnna: Vi ringer polisen.\nBo: Vi gör inget.\n"
+        "Intervjuare: Och sen?\nAnna: Inget mer.\nCecilia: Jag håller med.\n",
+        encoding="utf-8",
+    )
     [doc] = read_path(path)
     assert reading_warnings(doc) == [
         f"{path}: speaker label(s) seen only once: Bo, Cecilia (a typo of another label, or a "
-        "line that is not a speaker?)"]
+        "line that is not a speaker?)"
+    ]
 
 
 def test_tag_on_a_folder_without_transcripts_is_an_error(tmp_path, monkeypatch):

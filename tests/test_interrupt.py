@@ -1,5 +1,6 @@
 """Ctrl-C during a parallel `qcode tag`: the run stops within two seconds, says so in one line,
 prints no worker tracebacks and keeps everything already stored (issue 19)."""
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,10 @@ def children_of(pid: int) -> list[int]:
         return []
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists() or not hasattr(os, "killpg"),
-                    reason="needs Linux /proc and process groups to find the workers")
+@pytest.mark.skipif(
+    not Path("/proc/self/task").exists() or not hasattr(os, "killpg"),
+    reason="needs Linux /proc and process groups to find the workers",
+)
 def test_ctrl_c_during_parallel_tag_exits_quickly_without_tracebacks(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -41,9 +44,24 @@ def test_ctrl_c_during_parallel_tag_exits_quickly_without_tracebacks(tmp_path: P
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # its own session, so the SIGINT goes to the whole group as a terminal's Ctrl-C does
     process = subprocess.Popen(
-        [sys.executable, "-m", "qcode", "tag", str(corpus), "--codebook", str(CODEBOOK),
-         "--db", str(db), "-j2", "--no-companion"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env)
+        [
+            sys.executable,
+            "-m",
+            "qcode",
+            "tag",
+            str(corpus),
+            "--codebook",
+            str(CODEBOOK),
+            "--db",
+            str(db),
+            "-j2",
+            "--no-companion",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 120
         while len(children_of(process.pid)) < 2 and process.poll() is None:
@@ -65,14 +83,18 @@ def test_ctrl_c_during_parallel_tag_exits_quickly_without_tracebacks(tmp_path: P
     assert process.returncode == 130
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert stderr.strip().splitlines()[-1].startswith("interrupted, nothing lost")
-    assert all(not Path(f"/proc/{w}").exists() or "zombie" in Path(f"/proc/{w}/status").read_text()
-               for w in workers), "a worker outlived the run"
+    assert all(
+        not Path(f"/proc/{w}").exists() or "zombie" in Path(f"/proc/{w}/status").read_text()
+        for w in workers
+    ), "a worker outlived the run"
     # what was stored before the interrupt is a whole, readable project
     conn = sqlite3.connect(db)
     try:
         documents = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-        orphans = conn.execute("SELECT COUNT(*) FROM documents d WHERE NOT EXISTS "
-                               "(SELECT 1 FROM segments s WHERE s.document_id = d.id)").fetchone()[0]
+        orphans = conn.execute(
+            "SELECT COUNT(*) FROM documents d WHERE NOT EXISTS "
+            "(SELECT 1 FROM segments s WHERE s.document_id = d.id)"
+        ).fetchone()[0]
     finally:
         conn.close()
     assert documents < 400 and orphans == 0

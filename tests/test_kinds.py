@@ -16,6 +16,7 @@ enk-2      survey     bostad    beredskap (#0)
 enk-3      survey     bostad    samverkan (#0)
 =========  =========  ========  ===========================================
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -29,7 +30,7 @@ from qcode.cli import cli
 from qcode.codebook import Code
 from qcode.errors import ConfigError
 from qcode.models import Coding, Document, Segment, Turn, frozen_mapping
-from qcode.reports import cooccurrence, crosstab, frequencies, quotes, render_frequencies
+from qcode.reports import cooccurrence, crosstab, frequencies, quotes
 from qcode.reports._common import select_documents
 from qcode.store import Store
 
@@ -39,48 +40,87 @@ GOLDEN = Path(__file__).parent / "golden" / "demo"
 INTERVIEW_TURNS = [
     ("I", True, "Hur ser beredskapen ut hos er när något sådant händer på jobbet?"),
     ("R", False, "Vi har en beredskap och en handlingsplan som alla i gruppen har läst igenom."),
-    ("R", False, "Vi samverkar med socialtjänsten och med kommunen när det behövs, ofta varje vecka."),
+    (
+        "R",
+        False,
+        "Vi samverkar med socialtjänsten och med kommunen när det behövs, ofta varje vecka.",
+    ),
 ]
 DOCUMENTS = {
     # id: (kind, metadata, turns)
-    "polis-1": ("interview", {"title": "Polis i länet", "group": "polis", "study": "2010"},
-                INTERVIEW_TURNS),
-    "polis-2": ("interview", {"title": "Kriminalinspektör", "group": "polis", "study": "2012"},
-                INTERVIEW_TURNS[:1] + INTERVIEW_TURNS[2:]),
-    "kommun-1": ("interview", {"title": "Socialsekreterare", "group": "kommuner",
-                               "study": "2010"}, INTERVIEW_TURNS),
-    "enk-1": ("survey", {"group": "polis"},
-              [("Vad gör ni?", False, "Vi har beredskap för det, en plan finns sedan länge här.")]),
-    "enk-2": ("survey", {"group": "bostad"},
-              [("Vad gör ni?", False, "Ingen beredskap alls hos oss på bolaget, tyvärr inte.")]),
-    "enk-3": ("survey", {"group": "bostad"},
-              [("Vad gör ni?", False, "Vi samverkar med polisen ibland när det blir fel här.")]),
+    "polis-1": (
+        "interview",
+        {"title": "Polis i länet", "group": "polis", "study": "2010"},
+        INTERVIEW_TURNS,
+    ),
+    "polis-2": (
+        "interview",
+        {"title": "Kriminalinspektör", "group": "polis", "study": "2012"},
+        INTERVIEW_TURNS[:1] + INTERVIEW_TURNS[2:],
+    ),
+    "kommun-1": (
+        "interview",
+        {"title": "Socialsekreterare", "group": "kommuner", "study": "2010"},
+        INTERVIEW_TURNS,
+    ),
+    "enk-1": (
+        "survey",
+        {"group": "polis"},
+        [("Vad gör ni?", False, "Vi har beredskap för det, en plan finns sedan länge här.")],
+    ),
+    "enk-2": (
+        "survey",
+        {"group": "bostad"},
+        [("Vad gör ni?", False, "Ingen beredskap alls hos oss på bolaget, tyvärr inte.")],
+    ),
+    "enk-3": (
+        "survey",
+        {"group": "bostad"},
+        [("Vad gör ni?", False, "Vi samverkar med polisen ibland när det blir fel här.")],
+    ),
 }
 CODINGS = [  # (document, segment, code)
     ("polis-1", 0, "beredskap"),  # interviewer: never counted
-    ("polis-1", 1, "beredskap"), ("polis-1", 2, "samverkan"),
+    ("polis-1", 1, "beredskap"),
+    ("polis-1", 2, "samverkan"),
     ("polis-2", 1, "samverkan"),
-    ("enk-1", 0, "beredskap"), ("enk-2", 0, "beredskap"), ("enk-3", 0, "samverkan"),
+    ("enk-1", 0, "beredskap"),
+    ("enk-2", 0, "beredskap"),
+    ("enk-3", 0, "samverkan"),
 ]
 
 
 def build(path: Path) -> Path:
     store = Store(path)
-    store.save_codes([Code(id="beredskap", path="beredskap", label="Beredskap"),
-                      Code(id="samverkan", path="samverkan", label="Samverkan")], "kinds")
+    store.save_codes(
+        [
+            Code(id="beredskap", path="beredskap", label="Beredskap"),
+            Code(id="samverkan", path="samverkan", label="Samverkan"),
+        ],
+        "kinds",
+    )
     for doc_id, (kind, metadata, turns) in DOCUMENTS.items():
         text, spans = "", []
         for speaker, is_interviewer, said in turns:
             start = len(text) + (2 if text else 0)
             text = f"{text}\n\n{said}" if text else said
             spans.append((start, len(text), speaker, is_interviewer))
-        document = Document(doc_id, text, f"{doc_id}.{'csv' if kind == 'survey' else 'md'}",
-                            tuple(Turn(s, e, sp, i) for s, e, sp, i in spans),
-                            frozen_mapping(metadata), kind=kind)
-        segments = [Segment(doc_id, n, s, e, sp, i, text[s:e])
-                    for n, (s, e, sp, i) in enumerate(spans)]
-        codings = [Coding(doc_id, n, segments[n].start, segments[n].end, code, "rule")
-                   for d, n, code in CODINGS if d == doc_id]
+        document = Document(
+            doc_id,
+            text,
+            f"{doc_id}.{'csv' if kind == 'survey' else 'md'}",
+            tuple(Turn(s, e, sp, i) for s, e, sp, i in spans),
+            frozen_mapping(metadata),
+            kind=kind,
+        )
+        segments = [
+            Segment(doc_id, n, s, e, sp, i, text[s:e]) for n, (s, e, sp, i) in enumerate(spans)
+        ]
+        codings = [
+            Coding(doc_id, n, segments[n].start, segments[n].end, code, "rule")
+            for d, n, code in CODINGS
+            if d == doc_id
+        ]
         store.save_document(document, "sha-" + doc_id, segments, codings, tag_key="kinds")
     store.close()
     return path
@@ -94,21 +134,35 @@ def store(tmp_path: Path):
 
 def test_kind_is_stored_and_in_every_frame(store: Store) -> None:
     docs = store.documents_frame().set_index("document")
-    assert docs["kind"].to_dict() == {"enk-1": "survey", "enk-2": "survey", "enk-3": "survey",
-                                      "kommun-1": "interview", "polis-1": "interview",
-                                      "polis-2": "interview"}
+    assert docs["kind"].to_dict() == {
+        "enk-1": "survey",
+        "enk-2": "survey",
+        "enk-3": "survey",
+        "kommun-1": "interview",
+        "polis-1": "interview",
+        "polis-2": "interview",
+    }
     codings = store.codings_frame()
     assert set(zip(codings["document"], codings["kind"])) == {
-        ("polis-1", "interview"), ("polis-2", "interview"), ("enk-1", "survey"),
-        ("enk-2", "survey"), ("enk-3", "survey")}
+        ("polis-1", "interview"),
+        ("polis-2", "interview"),
+        ("enk-1", "survey"),
+        ("enk-2", "survey"),
+        ("enk-3", "survey"),
+    }
 
 
 def test_frequencies_keep_the_kinds_apart_each_with_its_own_n(store: Store) -> None:
     freq = frequencies(store, "group")
     assert freq.attrs["by"] == ["kind", "group"]
     assert freq.attrs["group_sizes"] == {
-        ("interview", "kommuner"): 1, ("interview", "polis"): 2, ("interview", "total"): 3,
-        ("survey", "bostad"): 2, ("survey", "polis"): 1, ("survey", "total"): 3}
+        ("interview", "kommuner"): 1,
+        ("interview", "polis"): 2,
+        ("interview", "total"): 3,
+        ("survey", "bostad"): 2,
+        ("survey", "polis"): 1,
+        ("survey", "total"): 3,
+    }
     # polis interviews: beredskap in polis-1 only (its interviewer segment does not count)
     assert freq.loc["beredskap", ("interview", "polis", "documents")] == 1
     assert freq.loc["beredskap", ("interview", "polis", "share")] == 0.5
@@ -130,8 +184,7 @@ def test_kind_and_where_filter_every_report(store: Store) -> None:
     assert sorted(either["document"]) == ["enk-2", "enk-3", "kommun-1"]
     matrix = cooccurrence(store, unit="document", kind="interview")
     assert matrix.loc["beredskap", "samverkan"] == 1  # polis-1 only
-    assert cooccurrence(store, unit="document", kind="survey").loc["beredskap",
-                                                                    "samverkan"] == 0
+    assert cooccurrence(store, unit="document", kind="survey").loc["beredskap", "samverkan"] == 0
     with pytest.raises(ConfigError, match="--where region=…: no document has this metadata key"):
         frequencies(store, "group", where=["region=syd"])
     with pytest.raises(ConfigError, match="expected KEY=VALUE"):
@@ -144,6 +197,7 @@ def test_quotes_give_each_kind_its_own_section(store: Store, tmp_path: Path) -> 
     assert list(frame["document"])[0] == "polis-1"
     output = tmp_path / "q.md"
     from qcode.reports import Presentation, render_quotes
+
     render_quotes(frame, output, style=Presentation("en"))
     text = output.read_text(encoding="utf-8")
     assert "## Beredskap – interviews" in text and "## Beredskap – survey answers" in text
@@ -154,8 +208,9 @@ def test_quotes_give_each_kind_its_own_section(store: Store, tmp_path: Path) -> 
     assert set(survey_only["kind"]) == {"survey"} and len(survey_only) == 2
 
 
-def test_crosstab_counts_interviews_and_puts_survey_answers_beside(store: Store,
-                                                                   tmp_path: Path) -> None:
+def test_crosstab_counts_interviews_and_puts_survey_answers_beside(
+    store: Store, tmp_path: Path
+) -> None:
     survey = tmp_path / "s.csv"
     survey.write_text("grupp;andel\npolis;0,5\nbostad;0,25\nkommuner;0,1\n", encoding="cp1252")
     table = crosstab(store, survey).table.set_index("group")
@@ -181,8 +236,21 @@ def test_cli_reports_and_export_take_kind_and_where(store: Store, tmp_path: Path
     text = out.read_text(encoding="utf-8")
     assert "## Intervjuer (n=3)" in text and "## Enkätsvar (n=3)" in text  # Swedish by default
     export = tmp_path / "c.csv"
-    result = runner.invoke(cli, ["export", "codings", "--db", db, "-o", str(export),
-                                 "--kind", "survey", "--where", "group=bostad"])
+    result = runner.invoke(
+        cli,
+        [
+            "export",
+            "codings",
+            "--db",
+            db,
+            "-o",
+            str(export),
+            "--kind",
+            "survey",
+            "--where",
+            "group=bostad",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = pd.read_csv(export)
     assert sorted(rows["document"]) == ["enk-2", "enk-3"] and set(rows["kind"]) == {"survey"}
@@ -212,10 +280,14 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("name", ["frequencies.md", "crosstab.md"])
-def test_demo_reports_match_golden_files(demo_db: Path, tmp_path: Path, name: str,
-                                         update_golden: bool) -> None:
-    args = (["report", "frequencies"] if name == "frequencies.md" else
-            ["crosstab", "--survey", str(REPO / "data" / "survey" / "synthetic-respondents.csv")])
+def test_demo_reports_match_golden_files(
+    demo_db: Path, tmp_path: Path, name: str, update_golden: bool
+) -> None:
+    args = (
+        ["report", "frequencies"]
+        if name == "frequencies.md"
+        else ["crosstab", "--survey", str(REPO / "data" / "survey" / "synthetic-respondents.csv")]
+    )
     output = tmp_path / name
     result = CliRunner().invoke(cli, [*args, "--db", str(demo_db), "-o", str(output)])
     assert result.exit_code == 0, result.output
@@ -237,8 +309,9 @@ def test_demo_numbers_checked_by_hand(demo_db: Path) -> None:
         assert sizes[("interview", "polis")] == 2 and sizes[("survey", "polis")] == 3
         assert sizes[("interview", "kommuner")] == 3 and sizes[("survey", "kommuner")] == 4
         assert ("interview", "bostadsbolag") not in sizes and sizes[("survey", "bostadsbolag")] == 3
-        table = crosstab(store, REPO / "data" / "survey" / "synthetic-respondents.csv"
-                         ).table.set_index("group")
+        table = crosstab(
+            store, REPO / "data" / "survey" / "synthetic-respondents.csv"
+        ).table.set_index("group")
     # "documents (interviews)": bostadsbolag has no interview, only 3 survey answers
     assert pd.isna(table.loc["bostadsbolag", "documents"])
     assert table.loc["bostadsbolag", "survey_documents"] == 3

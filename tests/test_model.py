@@ -6,6 +6,7 @@ rule for it is the bare word "buss" without compounds, which misses most of them
 on ordinary buses, so a model trained on human codes must do better on documents it has
 never seen.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -60,8 +61,12 @@ def planted(tmp_path, codebook):
 
 def code_by_hand(store, coder, corpus, documents):
     """``coder`` reviews ``documents``: nattbuss ticked exactly on the true segments."""
-    decisions = {(d.id, s.index): {CODE: s.index in positives}
-                 for d, segments, positives in corpus if d.id in documents for s in segments}
+    decisions = {
+        (d.id, s.index): {CODE: s.index in positives}
+        for d, segments, positives in corpus
+        if d.id in documents
+        for s in segments
+    }
     store.replace_human_decisions(coder, decisions)
 
 
@@ -124,26 +129,39 @@ def test_saved_model_round_trips_and_a_stale_one_is_refused(planted, codebook, t
     loaded = load_model(store, codebook)
     segments = corpus[0][1]
     assert loaded.predict_proba([s.text for s in segments]).equals(
-        model.predict_proba([s.text for s in segments]))
+        model.predict_proba([s.text for s in segments])
+    )
     row = store.load_model()
     assert row["codebook_sha256"] == codebook.sha256 and row["info"]["codes"] == [CODE]
     changed = tmp_path / "changed.yaml"
-    changed.write_text(fixture.CODEBOOK.read_text(encoding="utf-8").replace(
-        "label: Nattbussen", "label: Nattbussar"), encoding="utf-8")
+    changed.write_text(
+        fixture.CODEBOOK.read_text(encoding="utf-8").replace(
+            "label: Nattbussen", "label: Nattbussar"
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(ModelError, match="stale: codebook hash differs"):
         load_model(store, load_codebook(changed))
 
 
 def test_the_plain_array_model_predicts_what_scikit_learn_predicts(planted, codebook):
     store, corpus, _truth, _rules = planted
-    decisions = {(d.id, s.index): {CODE: s.index in positives, "samverkan": s.index % 3 == 0}
-                 for d, segments, positives in corpus for s in segments}
+    decisions = {
+        (d.id, s.index): {CODE: s.index in positives, "samverkan": s.index % 3 == 0}
+        for d, segments, positives in corpus
+        for s in segments
+    }
     store.replace_human_decisions("anna", decisions)
     model = train(store, codebook, ["anna"], codes=[CODE, "samverkan"])
     assert model.codes == [CODE, "samverkan"] and set(model.thresholds) == set(model.codes)
     texts = [s.text for s in corpus[0][1]] + [
-        "", "  \n ", "Å", "SAMVERKAN med polis- och socialtjänst, t.ex. 2010-talet!",
-        "ΣΣ İstanbul ﬁnns\u00a0här", "x" * 300]
+        "",
+        "  \n ",
+        "Å",
+        "SAMVERKAN med polis- och socialtjänst, t.ex. 2010-talet!",
+        "ΣΣ İstanbul ﬁnns\u00a0här",
+        "x" * 300,
+    ]
     matrix = model.features.transform(texts)  # what scikit-learn alone computes
     sklearn_p = np.column_stack([c.predict_proba(matrix)[:, 1] for c in model.classifiers.values()])
     expected = model.predict_proba(texts)
@@ -158,7 +176,8 @@ def test_the_plain_array_model_predicts_what_scikit_learn_predicts(planted, code
 
 
 def test_the_stored_model_is_npz_arrays_and_an_old_pickled_row_is_refused_unread(
-        planted, codebook, tmp_path):
+    planted, codebook, tmp_path
+):
     import io
     import pickle
     import zipfile
@@ -179,17 +198,30 @@ def test_the_stored_model_is_npz_arrays_and_an_old_pickled_row_is_refused_unread
 
     # what an older qcode stored: a pickle in the blob, info without a format
     info = {k: v for k, v in row["info"].items() if k != "format"}
-    store.save_model(pickle.dumps(Payload()), codebook_sha256=codebook.sha256,
-                     data_sha256=row["data_sha256"], info=info)
-    with pytest.raises(ModelError, match=r"older qcode.*retrain it: qcode train --coder anna$"
-                       ) as raised:
+    store.save_model(
+        pickle.dumps(Payload()),
+        codebook_sha256=codebook.sha256,
+        data_sha256=row["data_sha256"],
+        info=info,
+    )
+    with pytest.raises(
+        ModelError, match=r"older qcode.*retrain it: qcode train --coder anna$"
+    ) as raised:
         load_model(store, codebook)
     assert "\n" not in str(raised.value) and not witness.exists()
     # a pickle under a new-looking info is not unpickled either
-    store.save_model(pickle.dumps(Payload()), codebook_sha256=codebook.sha256,
-                     data_sha256=row["data_sha256"], info=row["info"], name="other")
-    with pytest.raises(ModelError, match=r"cannot be read .*not a \.npz \(zip\) archive.*"
-                                         r"retrain it: qcode train --coder anna --name other$"):
+    store.save_model(
+        pickle.dumps(Payload()),
+        codebook_sha256=codebook.sha256,
+        data_sha256=row["data_sha256"],
+        info=row["info"],
+        name="other",
+    )
+    with pytest.raises(
+        ModelError,
+        match=r"cannot be read .*not a \.npz \(zip\) archive.*"
+        r"retrain it: qcode train --coder anna --name other$",
+    ):
         load_model(store, codebook, "other")
     assert not witness.exists()
 
@@ -198,9 +230,11 @@ def test_loading_and_applying_a_model_does_not_import_scikit_learn():
     import subprocess
     import sys
 
-    code = ("import sys, qcode.model, qcode.project, qcode.vote, qcode.companion; "
-            "from qcode.model import load_model, load_companion, LinearTextModel; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'pickle')))")
+    code = (
+        "import sys, qcode.model, qcode.project, qcode.vote, qcode.companion; "
+        "from qcode.model import load_model, load_companion, LinearTextModel; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'pickle')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "sklearn" not in out.stdout
 
@@ -224,8 +258,9 @@ def test_cli_train_then_tag_with_model_then_stale(tmp_path, monkeypatch):
     base = ["--codebook", "cb.yaml", "--db", "p.db"]
     assert runner.invoke(cli, ["tag", "transcripts", *base]).exit_code == 0
     # the respondent turns are segments 1, 3, 5, ... (questions are 0, 2, 4, ...)
-    rows = ["document,segment,code"] + [f"{doc},{2 * i + 1},{CODE}"
-                                        for doc, positives in truth.items() for i in sorted(positives)]
+    rows = ["document,segment,code"] + [
+        f"{doc},{2 * i + 1},{CODE}" for doc, positives in truth.items() for i in sorted(positives)
+    ]
     (tmp_path / "hand.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     out = runner.invoke(cli, ["import", "codings", "hand.csv", "--coder", "anna", "--db", "p.db"])
     assert out.exit_code == 0, out.output
@@ -233,10 +268,21 @@ def test_cli_train_then_tag_with_model_then_stale(tmp_path, monkeypatch):
 
     out = runner.invoke(cli, ["train", *base, "--coder", "anna"])
     assert out.exit_code == 0, out.output
-    assert "too few examples, not trained: beredskap (0 coded passage(s) + 1 example(s) < 8)" in out.output
+    assert (
+        "too few examples, not trained: beredskap (0 coded passage(s) + 1 example(s) < 8)"
+        in out.output
+    )
     header, row = out.stdout.splitlines()[:2]
-    assert header.split() == ["code", "positives", "examples", "units", "precision", "recall",
-                              "f1", "threshold"]
+    assert header.split() == [
+        "code",
+        "positives",
+        "examples",
+        "units",
+        "precision",
+        "recall",
+        "f1",
+        "threshold",
+    ]
     assert row.split()[0] == CODE
 
     out = runner.invoke(cli, ["tag", "transcripts", *base, "--model"])
@@ -246,8 +292,12 @@ def test_cli_train_then_tag_with_model_then_stale(tmp_path, monkeypatch):
         assert len(model_codings) > 0 and set(model_codings["code"]) == {CODE}
         assert model_codings["score"].between(0, 1).all()
         assert len(store.codings_frame(source="rule")) > 0  # rules still there, told apart
-        assert len(store.codings_frame(source="human", coder="anna")) == sum(map(len, truth.values()))
-    out = runner.invoke(cli, ["export", "codings", "--db", "p.db", "--source", "model", "-o", "m.csv"])
+        assert len(store.codings_frame(source="human", coder="anna")) == sum(
+            map(len, truth.values())
+        )
+    out = runner.invoke(
+        cli, ["export", "codings", "--db", "p.db", "--source", "model", "-o", "m.csv"]
+    )
     assert out.exit_code == 0
     lines = (tmp_path / "m.csv").read_text().splitlines()
     source = lines[0].split(",").index("source")
@@ -267,12 +317,18 @@ def test_cli_train_then_tag_with_model_then_stale(tmp_path, monkeypatch):
         assert again["coder"].str.fullmatch(r"default@\d{4}-\d\d-\d\dT[\d:]+\+00:00").all()
         assert store.get_meta("model") == "default"
 
-    (tmp_path / "cb.yaml").write_text((tmp_path / "cb.yaml").read_text(encoding="utf-8")
-                                      .replace("label: Samverkan", "label: Samarbete"), encoding="utf-8")
+    (tmp_path / "cb.yaml").write_text(
+        (tmp_path / "cb.yaml")
+        .read_text(encoding="utf-8")
+        .replace("label: Samverkan", "label: Samarbete"),
+        encoding="utf-8",
+    )
     out = runner.invoke(cli, ["tag", "transcripts", *base, "--model"])
     assert out.exit_code == 2
     assert "stale: codebook hash differs" in out.output and "run `qcode train` again" in out.output
-    out = runner.invoke(cli, ["tag", "transcripts", *base])  # switched on but stale: said, not silent
+    out = runner.invoke(
+        cli, ["tag", "transcripts", *base]
+    )  # switched on but stale: said, not silent
     assert out.exit_code == 0
     assert "the project model 'default' is switched on but cannot be used" in out.stderr
     out = runner.invoke(cli, ["train", "--off", "--db", "p.db"])

@@ -1,4 +1,5 @@
 """qcode.nlp: the blank Swedish pipeline, lemma candidates and hyphenation."""
+
 from __future__ import annotations
 
 import os
@@ -20,20 +21,23 @@ def test_get_nlp_is_cached_and_blank():
     assert [s.text for s in doc.sents] == ["Vi har ingen plan.", "Polisen ringde."]
 
 
-@pytest.mark.parametrize("word, lemma", [
-    ("beredskapen", "beredskap"),
-    ("handlingsplanerna", "handlingsplan"),
-    ("samverkar", "samverka"),
-    ("samverkade", "samverka"),
-    ("rollerna", "roll"),
-    ("dubbla", "dubbel"),
-    ("tog", "ta"),
-    ("stött", "stöta"),
-    ("finns", "finnas"),
-    ("samverkansplanen", "samverkansplan"),   # greedy simplemma: unknown compound
-    ("anmälningar", "anmälan"),               # -ning plural of an -an noun
-    ("människohandeln", "människohandel"),
-])
+@pytest.mark.parametrize(
+    "word, lemma",
+    [
+        ("beredskapen", "beredskap"),
+        ("handlingsplanerna", "handlingsplan"),
+        ("samverkar", "samverka"),
+        ("samverkade", "samverka"),
+        ("rollerna", "roll"),
+        ("dubbla", "dubbel"),
+        ("tog", "ta"),
+        ("stött", "stöta"),
+        ("finns", "finnas"),
+        ("samverkansplanen", "samverkansplan"),  # greedy simplemma: unknown compound
+        ("anmälningar", "anmälan"),  # -ning plural of an -an noun
+        ("människohandeln", "människohandel"),
+    ],
+)
 def test_lemma_candidates_contain_the_lemma(word, lemma):
     found = lemma_candidates(word)
     assert lemma in found
@@ -57,7 +61,7 @@ def test_non_words_are_only_themselves():
 
 
 def _words(text):
-    return [(w[0], text[w[1]:w[2]]) for w in doc_words(get_nlp()(text))]
+    return [(w[0], text[w[1] : w[2]]) for w in doc_words(get_nlp()(text))]
 
 
 def test_line_break_hyphenation_is_joined_with_original_offsets():
@@ -69,7 +73,11 @@ def test_line_break_hyphenation_is_joined_with_original_offsets():
 
 def test_coordinated_compound_first_part_loses_its_hyphen():
     text = "Polis- och socialtjänst samarbetar."
-    assert _words(text)[:3] == [("polis", "Polis"), ("och", "och"), ("socialtjänst", "socialtjänst")]
+    assert _words(text)[:3] == [
+        ("polis", "Polis"),
+        ("och", "och"),
+        ("socialtjänst", "socialtjänst"),
+    ]
 
 
 def test_hyphen_before_capital_after_line_break_is_not_joined():
@@ -104,8 +112,11 @@ def test_the_dictionary_kept_in_the_cache_folder_is_simplemmas_own(tmp_path, mon
     assert again.get("människohandeln") == original_lemma(original, "människohandeln")
 
 
-SMALL = {"polisen".encode(): b"polis", "ärendet".encode(): "ärende".encode(),
-         "samverkansplanen".encode(): b"samverkansplan"}
+SMALL = {
+    b"polisen": b"polis",
+    "ärendet".encode(): "ärende".encode(),
+    b"samverkansplanen": b"samverkansplan",
+}
 
 
 @pytest.mark.parametrize("damage", ["truncated", "flipped byte", "empty", "foreign", "padded"])
@@ -113,11 +124,13 @@ def test_a_damaged_table_is_refused(tmp_path, damage):
     from qcode.lemma_table import LemmaTable, LemmaTableError, build_table
 
     data = build_table(SMALL)
-    spoiled = {"truncated": data[: len(data) // 2],
-               "flipped byte": data[:-3] + bytes([data[-3] ^ 0xFF]) + data[-2:],
-               "empty": b"",
-               "foreign": b"PK\x03\x04" + data[4:],
-               "padded": data + b"\0" * 8}[damage]
+    spoiled = {
+        "truncated": data[: len(data) // 2],
+        "flipped byte": data[:-3] + bytes([data[-3] ^ 0xFF]) + data[-2:],
+        "empty": b"",
+        "foreign": b"PK\x03\x04" + data[4:],
+        "padded": data + b"\0" * 8,
+    }[damage]
     (tmp_path / "t.table").write_bytes(spoiled)
     with pytest.raises(LemmaTableError):
         LemmaTable(tmp_path / "t.table")
@@ -147,11 +160,12 @@ def test_an_entry_pointing_outside_the_table_is_refused(tmp_path):
 
     blob = bytearray(build_table(SMALL))
     slots_at = _HEADER.size
-    used = next(i for i in range(slots_at, slots_at + 64, 4) if blob[i:i + 4] != bytes(4))
-    blob[used:used + 4] = struct.pack("<I", 10_000)  # past the end, checksum made to match
+    used = next(i for i in range(slots_at, slots_at + 64, 4) if blob[i : i + 4] != bytes(4))
+    blob[used : used + 4] = struct.pack("<I", 10_000)  # past the end, checksum made to match
     magic, entries, n_slots, length, _crc = _HEADER.unpack_from(blob)
-    blob[:_HEADER.size] = _HEADER.pack(magic, entries, n_slots, length,
-                                       zlib.crc32(bytes(blob[_HEADER.size:])))
+    blob[: _HEADER.size] = _HEADER.pack(
+        magic, entries, n_slots, length, zlib.crc32(bytes(blob[_HEADER.size :]))
+    )
     (tmp_path / "t.table").write_bytes(bytes(blob))
     with pytest.raises(LemmaTableError, match="outside the table"):
         LemmaTable(tmp_path / "t.table")
@@ -191,8 +205,11 @@ def test_two_installs_of_the_same_simplemma_share_one_table(fake_install, monkey
         raise AssertionError("the table was rebuilt")
 
     monkeypatch.setattr("qcode.lemma_table.build_table", never)
-    for name, mtime in [("project-b", 1_750_000_000), ("project-a", 1_700_000_000),
-                        ("project-b", 1_750_000_000)]:  # other path, other time, same bytes
+    for name, mtime in [
+        ("project-b", 1_750_000_000),
+        ("project-a", 1_700_000_000),
+        ("project-b", 1_750_000_000),
+    ]:  # other path, other time, same bytes
         fake_install(name, mtime=mtime)
         assert nlp._cached_dictionary("sv").get("ärendet") == "ärende"
     assert nlp.cached_tables() == [table] and table.stat().st_mtime_ns == written
@@ -276,8 +293,18 @@ def test_lemmas_through_the_cached_dictionary_equal_simplemmas_functions():
     from qcode.nlp import _simplemma
 
     plain, greedy, is_known = _simplemma()
-    words = ["handlingsplanerna", "samverkansplanen", "togs", "anmälningar", "polisen",
-             "socialtjänsten", "människohandeln", "utbildningarna", "kvinnojouren", "ärendena"]
+    words = [
+        "handlingsplanerna",
+        "samverkansplanen",
+        "togs",
+        "anmälningar",
+        "polisen",
+        "socialtjänsten",
+        "människohandeln",
+        "utbildningarna",
+        "kvinnojouren",
+        "ärendena",
+    ]
     for word in words:
         assert plain(word) == simplemma.lemmatize(word, lang="sv")
         assert greedy(word) == simplemma.lemmatize(word, lang="sv", greedy=True)

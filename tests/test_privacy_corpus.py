@@ -1,5 +1,6 @@
 """A corpus of planted personal data: every value is found, clean text stays clean, and
 ``qcode redact`` and ``qcode check-privacy`` agree line by line on every file (issue 14)."""
+
 from __future__ import annotations
 
 import pytest
@@ -90,7 +91,7 @@ PLANTED = [
     ("ANNA SVENSSON: Jag vet inte.", ["ANNA SVENSSON"]),
     ("Intervju med KARIN LUNDBERG, mars 2010.", ["KARIN LUNDBERG"]),
     # quoted and bracketed
-    ("Hon sa: \"Jonas vet var de bor.\"", ["Jonas"]),
+    ('Hon sa: "Jonas vet var de bor."', ["Jonas"]),
     ("Mannen (Dragan) körde henne dit.", ["Dragan"]),
     ("Det stod »Elin Ström« på dörren.", ["Elin Ström"]),
     # personnummer and samordningsnummer
@@ -116,7 +117,10 @@ PLANTED = [
     # e-mail
     ("Mejla anna.berg@kommun.example.se i stället.", ["anna.berg@kommun.example.se"]),
     ("Adressen är jour@example.org.", ["jour@example.org"]),
-    ("Skriv till k.nilsson+arende@post.region.example.se.", ["k.nilsson+arende@post.region.example.se"]),
+    (
+        "Skriv till k.nilsson+arende@post.region.example.se.",
+        ["k.nilsson+arende@post.region.example.se"],
+    ),
     # street addresses and postcodes
     ("Hon bodde på Storgatan 12 i Växjö.", ["Storgatan 12"]),
     ("Lägenheten låg på Linnévägen 4B.", ["Linnévägen 4B"]),
@@ -170,9 +174,15 @@ CLEAN = [
 def _covered(hits, sentence, value):
     start = sentence.index(value)
     end = start + len(value)
-    return any(h.start <= start and h.end >= end for h in hits) or \
-        any(h.start < end and h.end > start for h in hits) and \
-        all(any(h.start <= i < h.end for h in hits) for i in range(start, end) if sentence[i].isalnum())
+    return (
+        any(h.start <= start and h.end >= end for h in hits)
+        or any(h.start < end and h.end > start for h in hits)
+        and all(
+            any(h.start <= i < h.end for h in hits)
+            for i in range(start, end)
+            if sentence[i].isalnum()
+        )
+    )
 
 
 def test_the_corpus_is_big_enough():
@@ -199,7 +209,8 @@ def _write_corpus(folder):
     (folder / "corpus.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     # the same data as a CSV export would carry it: one sentence per cell
     csv_lines = ["document,speaker,text"] + [
-        f"d{i},IP,\"{s.replace(chr(34), chr(34) * 2)}\"" for i, s in enumerate(lines)]
+        f'd{i},IP,"{s.replace(chr(34), chr(34) * 2)}"' for i, s in enumerate(lines)
+    ]
     (folder / "corpus.csv").write_text("\n".join(csv_lines) + "\n", encoding="utf-8")
     return lines
 
@@ -209,18 +220,24 @@ def test_redact_and_check_privacy_agree_line_by_line(tmp_path, monkeypatch, name
     """Every line `redact` changes is reported by `check-privacy`, and every line reported is
     one `redact` changes: the two commands share one detector."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "qcode.yaml").write_text("database: p.db\nprivate: [Grace Okafor]\n",
-                                         encoding="utf-8")
+    (tmp_path / "qcode.yaml").write_text(
+        "database: p.db\nprivate: [Grace Okafor]\n", encoding="utf-8"
+    )
     _write_corpus(tmp_path)
     runner = CliRunner()
     redacted = runner.invoke(cli, ["redact", name])
     assert redacted.exit_code == 0, redacted.output
     original = (tmp_path / name).read_text(encoding="utf-8").splitlines()
-    changed = {i + 1 for i, (a, b) in enumerate(zip(original, redacted.output.splitlines())) if a != b}
+    changed = {
+        i + 1 for i, (a, b) in enumerate(zip(original, redacted.output.splitlines())) if a != b
+    }
     checked = runner.invoke(cli, ["check-privacy", name])
     assert checked.exit_code == 1
-    reported = {int(line.split(":")[1]) for line in checked.output.splitlines()
-                if line.startswith(f"{name}:")}
+    reported = {
+        int(line.split(":")[1])
+        for line in checked.output.splitlines()
+        if line.startswith(f"{name}:")
+    }
     assert changed == reported
     planted_lines = len(PLANTED) + (1 if name.endswith(".csv") else 0)
     assert len(changed) == len(PLANTED)

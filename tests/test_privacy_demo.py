@@ -1,6 +1,7 @@
 """check-privacy over every output of `make demo`: clean as shipped, and a hit for every name
 planted in a variant (transcript text, speaker label, metadata, survey name column, file name)
 when the redaction is switched off; with it on, the planted names appear in no output."""
+
 from __future__ import annotations
 
 import os
@@ -9,7 +10,6 @@ import shutil
 import zipfile
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from qcode import privacy
@@ -20,21 +20,55 @@ REPO = Path(__file__).resolve().parents[1]
 #: every step of `make demo` (Makefile), plus the exports that are not in it.
 DEMO_STEPS = [
     ["tag", "transcripts/", "--db", "out/demo.db", "-o", "out/codings.csv", "-j", "1"],
-    ["report", "frequencies", "--db", "out/demo.db", "-o", "out/frequencies.md",
-     "--plot", "out/frequencies.png"],
-    ["report", "cooccurrence", "--db", "out/demo.db", "-o", "out/cooccurrence.md",
-     "--plot", "out/cooccurrence.png"],
+    [
+        "report",
+        "frequencies",
+        "--db",
+        "out/demo.db",
+        "-o",
+        "out/frequencies.md",
+        "--plot",
+        "out/frequencies.png",
+    ],
+    [
+        "report",
+        "cooccurrence",
+        "--db",
+        "out/demo.db",
+        "-o",
+        "out/cooccurrence.md",
+        "--plot",
+        "out/cooccurrence.png",
+    ],
     ["quotes", "--db", "out/demo.db", "-o", "out/quotes.md"],
     ["quotes", "--db", "out/demo.db", "-o", "out/quotes.docx"],
-    ["crosstab", "--db", "out/demo.db", "--survey", "data/survey/synthetic-respondents.csv",
-     "-o", "out/crosstab.md", "--plot", "out/crosstab.png"],
+    [
+        "crosstab",
+        "--db",
+        "out/demo.db",
+        "--survey",
+        "data/survey/synthetic-respondents.csv",
+        "-o",
+        "out/crosstab.md",
+        "--plot",
+        "out/crosstab.png",
+    ],
 ]
 EXTRA_STEPS = [
     ["export", "review", "--db", "out/demo.db", "-o", "out/review.xlsx"],
     ["export", "qdpx", "--db", "out/demo.db", "-o", "out/demo.qdpx"],
     ["export", "codings", "--db", "out/demo.db", "-o", "out/codings.jsonl"],
     ["quotes", "--db", "out/demo.db", "-o", "out/quotes.html"],
-    ["report", "frequencies", "--by", "document", "--db", "out/demo.db", "-o", "out/by-document.md"],
+    [
+        "report",
+        "frequencies",
+        "--by",
+        "document",
+        "--db",
+        "out/demo.db",
+        "-o",
+        "out/by-document.md",
+    ],
 ]
 
 #: where each planted person is put in the variant.
@@ -92,7 +126,9 @@ def test_every_output_of_the_demo_passes_check_privacy(tmp_path):
     result = _check(tmp_path)
     assert result.exit_code == 0, result.output
     outputs = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert {"codings.csv", "frequencies.png", "quotes.docx", "demo.qdpx", "review.xlsx"} <= set(outputs)
+    assert {"codings.csv", "frequencies.png", "quotes.docx", "demo.qdpx", "review.xlsx"} <= set(
+        outputs
+    )
 
 
 def _plant(root: Path) -> None:
@@ -101,18 +137,26 @@ def _plant(root: Path) -> None:
     polis = folder / "polis-operativ.md"
     text = polis.read_text(encoding="utf-8")
     text = text.replace("interviewer: Intervjuare B", "interviewer: Signe Vallgren")
-    text = text.replace("title: Polis i yttre tjänst, Polisen i Kronobergs län",
-                        "title: Polis i yttre tjänst, Helmer Bjurling")
-    text = text.replace("IP: Nej, bra.", "IP: Nej, bra. Jag pratade med Gunnel Sjöberg om det här. "
-                        "Och du heter Signe Vallgren, sa du.", 1)
+    text = text.replace(
+        "title: Polis i yttre tjänst, Polisen i Kronobergs län",
+        "title: Polis i yttre tjänst, Helmer Bjurling",
+    )
+    text = text.replace(
+        "IP: Nej, bra.",
+        "IP: Nej, bra. Jag pratade med Gunnel Sjöberg om det här. "
+        "Och du heter Signe Vallgren, sa du.",
+        1,
+    )
     polis.write_text(text, encoding="utf-8")
     jour = folder / "jour-kvinnojour.md"
-    jour.write_text(jour.read_text(encoding="utf-8").replace("\nIP:", "\nZara Okafor:"),
-                    encoding="utf-8")
+    jour.write_text(
+        jour.read_text(encoding="utf-8").replace("\nIP:", "\nZara Okafor:"), encoding="utf-8"
+    )
     shutil.move(folder / "kyrka-diakon.md", folder / "Vilgot Enqvist.md")
     named = folder / "Vilgot Enqvist.md"
-    named.write_text(re.sub(r"(?m)^id: .*\n", "", named.read_text(encoding="utf-8"), count=1),
-                     encoding="utf-8")
+    named.write_text(
+        re.sub(r"(?m)^id: .*\n", "", named.read_text(encoding="utf-8"), count=1), encoding="utf-8"
+    )
     survey = folder / "survey_free_text.csv"
     lines = survey.read_text(encoding="utf-8").splitlines()
     lines[0] += ",namn"
@@ -121,16 +165,24 @@ def _plant(root: Path) -> None:
     survey.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-VARIANT_FILES = ["polis-operativ.md", "jour-kvinnojour.md", "kyrka-diakon.md", "survey_free_text.csv"]
+VARIANT_FILES = [
+    "polis-operativ.md",
+    "jour-kvinnojour.md",
+    "kyrka-diakon.md",
+    "survey_free_text.csv",
+]
 
 
 def _leaky(monkeypatch) -> None:
     """Every route as if it forgot to redact: the detector still finds, nothing is replaced."""
-    monkeypatch.setattr(privacy.Redactor, "redact_with_positions",
-                        lambda self, text: privacy.Redacted(text, ()))
+    monkeypatch.setattr(
+        privacy.Redactor, "redact_with_positions", lambda self, text: privacy.Redacted(text, ())
+    )
     monkeypatch.setattr(privacy, "redact_frame", lambda frame, redactor, columns: frame.copy())
     monkeypatch.setattr("qcode.exchange.qdpx._redacted_metadata", lambda meta, redactor: meta)
-    monkeypatch.setattr("qcode.project.private_ids", lambda documents, path, redactor: list(documents))
+    monkeypatch.setattr(
+        "qcode.project.private_ids", lambda documents, path, redactor: list(documents)
+    )
 
 
 def _all_text(folder: Path) -> str:

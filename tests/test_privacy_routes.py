@@ -1,5 +1,6 @@
 """Every output route is redacted by default and holds the name only with its documented
 opt-out; check-privacy reads every format qcode writes and never passes what it did not read."""
+
 from __future__ import annotations
 
 import json
@@ -57,7 +58,8 @@ def project_dir(tmp_path_factory):
     (root / "transcripts" / "socialtjanst-01.md").write_text(TRANSCRIPT, encoding="utf-8")
     (root / "transcripts" / "Helmer Bjurling.md").write_text(NAMED_FILE, encoding="utf-8")
     (root / "qcode.yaml").write_text(
-        f"codebook: {CODEBOOK}\ndatabase: p.db\ncompanion: false\n", encoding="utf-8")
+        f"codebook: {CODEBOOK}\ndatabase: p.db\ncompanion: false\n", encoding="utf-8"
+    )
     with Project(root) as project:
         result = project.tag([root / "transcripts"], jobs=1)
     assert result.documents_tagged == 2
@@ -108,9 +110,11 @@ def test_a_document_id_that_is_a_name_is_replaced_with_a_warning_naming_the_file
 def test_an_id_given_as_a_name_becomes_file_stem_and_number(tmp_path):
     (tmp_path / "intervju-07.md").write_text(
         "---\nid: Karin Lundberg\ngroup: polis\n---\nI: Fråga?\n\nIP: Vi har ingen plan alls.\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (tmp_path / "qcode.yaml").write_text(
-        f"codebook: {CODEBOOK}\ndatabase: p.db\ncompanion: false\n", encoding="utf-8")
+        f"codebook: {CODEBOOK}\ndatabase: p.db\ncompanion: false\n", encoding="utf-8"
+    )
     with Project(tmp_path) as project:
         result = project.tag([tmp_path / "intervju-07.md"], jobs=1)
         ids = sorted(project.documents()["document"])
@@ -119,11 +123,20 @@ def test_an_id_given_as_a_name_becomes_file_stem_and_number(tmp_path):
     assert "intervju-07.md" in warning and "Lundberg" not in warning and "Karin" not in warning
 
 
-@pytest.mark.parametrize("route,suffix,opt_out", [
-    ("codings", "csv", True), ("codings", "xlsx", True), ("codings", "jsonl", True),
-    ("review", "xlsx", True), ("review", "csv", True), ("qdpx", "qdpx", True),
-])
-def test_export_routes_are_redacted_unless_the_opt_out_is_given(project_dir, route, suffix, opt_out):
+@pytest.mark.parametrize(
+    "route,suffix,opt_out",
+    [
+        ("codings", "csv", True),
+        ("codings", "xlsx", True),
+        ("codings", "jsonl", True),
+        ("review", "xlsx", True),
+        ("review", "csv", True),
+        ("qdpx", "qdpx", True),
+    ],
+)
+def test_export_routes_are_redacted_unless_the_opt_out_is_given(
+    project_dir, route, suffix, opt_out
+):
     root, _ = project_dir
     out = root / f"{route}.{suffix}"
     result = _run(root, ["export", route, "-o", out.name])
@@ -142,8 +155,11 @@ def test_export_routes_are_redacted_unless_the_opt_out_is_given(project_dir, rou
 
 def test_the_opt_out_warns_on_stderr_in_one_line(project_dir):
     root, _ = project_dir
-    runner = CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames \
+    runner = (
+        CliRunner(mix_stderr=False)
+        if "mix_stderr" in CliRunner.__init__.__code__.co_varnames
         else CliRunner()
+    )
     import os
 
     old = os.getcwd()
@@ -164,8 +180,11 @@ def test_the_redacted_qdpx_keeps_selections_on_the_redacted_text(project_dir):
         codings = project.codings()
     with zipfile.ZipFile(root / "sel.qdpx") as archive:
         qde = archive.read("project.qde").decode("utf-8")
-        sources = {n: archive.read(n).decode("utf-8") for n in archive.namelist()
-                   if n.startswith("sources/")}
+        sources = {
+            n: archive.read(n).decode("utf-8")
+            for n in archive.namelist()
+            if n.startswith("sources/")
+        }
     import re
 
     assert "[NAMN-" in " ".join(sources.values())
@@ -189,23 +208,37 @@ def test_a_redacted_review_sheet_still_imports(project_dir):
 
 def test_quotes_reports_and_plots_hold_no_name(project_dir):
     root, _ = project_dir
-    for args in (["quotes", "--min-words", "3", "-o", "q.md"], ["quotes", "--min-words", "3", "-o", "q.html"],
-                 ["quotes", "--min-words", "3", "-o", "q.docx"],
-                 ["report", "frequencies", "--by", "document", "-o", "f.md", "--plot", "f.png"],
-                 ["report", "cooccurrence", "-o", "c.html", "--plot", "c.png"]):
+    for args in (
+        ["quotes", "--min-words", "3", "-o", "q.md"],
+        ["quotes", "--min-words", "3", "-o", "q.html"],
+        ["quotes", "--min-words", "3", "-o", "q.docx"],
+        ["report", "frequencies", "--by", "document", "-o", "f.md", "--plot", "f.png"],
+        ["report", "cooccurrence", "-o", "c.html", "--plot", "c.png"],
+    ):
         result = _run(root, args)
         assert result.exit_code == 0, (args, result.output)
     for name in ("q.md", "q.html", "q.docx", "f.md", "c.html"):
         assert _names_in(_contents(root / name)) == [], name
-    assert _run(root, ["check-privacy", "q.md", "q.html", "q.docx", "f.md", "f.png", "c.html",
-                       "c.png"]).exit_code == 0
+    assert (
+        _run(
+            root, ["check-privacy", "q.md", "q.html", "q.docx", "f.md", "f.png", "c.html", "c.png"]
+        ).exit_code
+        == 0
+    )
 
 
 def test_plot_labels_are_redacted_and_recorded_for_the_check(tmp_path):
     from qcode.reports.plots import heatmap
 
-    out = heatmap([[0.5]], [["1"]], ["Lena Holm"], ["grupp"], tmp_path / "p.png",
-                  title="Test", colorbar="andel")
+    out = heatmap(
+        [[0.5]],
+        [["1"]],
+        ["Lena Holm"],
+        ["grupp"],
+        tmp_path / "p.png",
+        title="Test",
+        colorbar="andel",
+    )
     data = out.read_bytes()
     assert PNG_LABELS_KEY.encode() in data and b"Holm" not in data
     assert check_files([out], Redactor()) == []
@@ -233,11 +266,15 @@ def test_reveal_restores_the_original_spelling(project_dir):
     root, _ = project_dir
     redacted = _run(root, ["redact"] + [])  # stdin empty: nothing to do
     assert redacted.exit_code == 0
-    result = CliRunner().invoke(cli, ["redact", "--db", str(root / "p.db")],
-                                input="Jag mötte Tove Ekdahl och ÅSA NORDLUND.\n")
+    result = CliRunner().invoke(
+        cli,
+        ["redact", "--db", str(root / "p.db")],
+        input="Jag mötte Tove Ekdahl och ÅSA NORDLUND.\n",
+    )
     assert result.exit_code == 0
-    back = CliRunner().invoke(cli, ["redact", "--db", str(root / "p.db"), "--reveal"],
-                              input=result.output)
+    back = CliRunner().invoke(
+        cli, ["redact", "--db", str(root / "p.db"), "--reveal"], input=result.output
+    )
     assert back.output == "Jag mötte Tove Ekdahl och ÅSA NORDLUND.\n"
 
 
@@ -274,38 +311,49 @@ def test_xlsx_sheet_names_cells_and_comments_are_read(tmp_path):
     assert "workbook.xml" in wheres and "comments" in wheres and "!C7" in wheres
 
 
-@pytest.mark.parametrize("name,content", [
-    ("a.json", json.dumps({"text": "Zara Okafor sa nej"}, ensure_ascii=False)),
-    ("a.jsonl", json.dumps({"text": "ring 0701234567"}) + "\n"),
-    ("a.tsv", "doc\ttext\nd1\tLena Holm\n"),
-    ("a.html", '<p title="Lena Holm">citat</p>'),
-    ("a.svg", '<svg xmlns="http://www.w3.org/2000/svg"><text>Zara Okafor</text></svg>'),
-    ("a.qdc", '<CodeBook><Codes><Code name="Okafor" guid="x"/></Codes></CodeBook>'),
-])
+@pytest.mark.parametrize(
+    "name,content",
+    [
+        ("a.json", json.dumps({"text": "Zara Okafor sa nej"}, ensure_ascii=False)),
+        ("a.jsonl", json.dumps({"text": "ring 0701234567"}) + "\n"),
+        ("a.tsv", "doc\ttext\nd1\tLena Holm\n"),
+        ("a.html", '<p title="Lena Holm">citat</p>'),
+        ("a.svg", '<svg xmlns="http://www.w3.org/2000/svg"><text>Zara Okafor</text></svg>'),
+        ("a.qdc", '<CodeBook><Codes><Code name="Okafor" guid="x"/></Codes></CodeBook>'),
+    ],
+)
 def test_text_formats_are_read(tmp_path, name, content):
     (tmp_path / name).write_text(content, encoding="utf-8")
     assert _check(tmp_path, name), name
 
 
 def test_qdpx_guids_offsets_and_dates_are_not_flagged(tmp_path):
-    qde = ('<Project xmlns="urn:QDA-XML:project:1.0" name="p" creationDateTime="2010-03-11T10:00:00Z">'
-           '<Sources><TextSource guid="3F2504E0-4F89-11D3-9A0C-0305E82C3301" name="polis-01" '
-           'plainTextPath="internal://3F2504E0-4F89-11D3-9A0C-0305E82C3301.txt">'
-           '<PlainTextSelection guid="07012345-6789-4567-8901-070123456789" startPosition="0701234567" '
-           'endPosition="8112189876"/></TextSource></Sources></Project>')
+    qde = (
+        '<Project xmlns="urn:QDA-XML:project:1.0" name="p" creationDateTime="2010-03-11T10:00:00Z">'
+        '<Sources><TextSource guid="3F2504E0-4F89-11D3-9A0C-0305E82C3301" name="polis-01" '
+        'plainTextPath="internal://3F2504E0-4F89-11D3-9A0C-0305E82C3301.txt">'
+        '<PlainTextSelection guid="07012345-6789-4567-8901-070123456789" startPosition="0701234567" '
+        'endPosition="8112189876"/></TextSource></Sources></Project>'
+    )
     with zipfile.ZipFile(tmp_path / "p.qdpx", "w") as archive:
         archive.writestr("project.qde", qde)
         archive.writestr("sources/3F2504E0-4F89-11D3-9A0C-0305E82C3301.txt", "Vi har ingen plan.\n")
     assert _check(tmp_path, "p.qdpx") == []
 
 
-@pytest.mark.parametrize("name,make", [
-    ("broken.docx", lambda p: p.write_bytes(b"PK\x03\x04 not really a zip")),
-    ("broken.xlsx", lambda p: _zip(p, {"xl/workbook.xml": b"<workbook><sheets><sheet name="})),
-    ("photo.png", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)),
-    ("data.bin", lambda p: p.write_bytes(b"\0\1\2")),
-    ("pic.docx", lambda p: _zip(p, {"word/document.xml": b"<d/>", "word/media/image1.png": b"x"})),
-])
+@pytest.mark.parametrize(
+    "name,make",
+    [
+        ("broken.docx", lambda p: p.write_bytes(b"PK\x03\x04 not really a zip")),
+        ("broken.xlsx", lambda p: _zip(p, {"xl/workbook.xml": b"<workbook><sheets><sheet name="})),
+        ("photo.png", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)),
+        ("data.bin", lambda p: p.write_bytes(b"\0\1\2")),
+        (
+            "pic.docx",
+            lambda p: _zip(p, {"word/document.xml": b"<d/>", "word/media/image1.png": b"x"}),
+        ),
+    ],
+)
 def test_what_cannot_be_read_is_never_passed(tmp_path, monkeypatch, name, make):
     make(tmp_path / name)
     monkeypatch.chdir(tmp_path)
@@ -313,8 +361,11 @@ def test_what_cannot_be_read_is_never_passed(tmp_path, monkeypatch, name, make):
     result = CliRunner().invoke(cli, ["check-privacy", name])
     assert result.exit_code == 1
     assert f"could not check {name}" in result.output
-    assert "Traceback" not in result.output and result.exception is None or \
-        isinstance(result.exception, SystemExit)
+    assert (
+        "Traceback" not in result.output
+        and result.exception is None
+        or isinstance(result.exception, SystemExit)
+    )
 
 
 def test_a_zip_member_over_the_limit_is_could_not_check(tmp_path, monkeypatch):

@@ -4,6 +4,7 @@ Every expected number below was counted by hand from the fixture's CODINGS table
 the interviewer segment (polis_01 #3) never count; a segment coded with a subcode counts for
 its parent; documents are counted once however many segments or codes they have.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -15,11 +16,23 @@ import pytest
 
 from qcode.config import ProjectConfig
 from qcode.errors import ConfigError
-from qcode.reports import (Presentation, cooccurrence, crosstab, frequencies, frequencies_table,
-                           plot_cooccurrence,
-                           plot_crosstab, plot_frequencies, quotes, render_cooccurrence,
-                           render_crosstab, render_frequencies, render_quotes, survey_by_group,
-                           trim_quote)
+from qcode.reports import (
+    Presentation,
+    cooccurrence,
+    crosstab,
+    frequencies,
+    frequencies_table,
+    plot_cooccurrence,
+    plot_crosstab,
+    plot_frequencies,
+    quotes,
+    render_cooccurrence,
+    render_crosstab,
+    render_frequencies,
+    render_quotes,
+    survey_by_group,
+    trim_quote,
+)
 from qcode.reports.crosstab import _correlations
 from qcode.store import Store
 
@@ -52,31 +65,76 @@ def cells(frame: pd.DataFrame, group: str, measure: str) -> dict[str, float]:
 # -- frequencies ------------------------------------------------------------------------------
 def test_frequencies_by_group_counts_respondents_not_matches(store: Store) -> None:
     freq = frequencies(store, "group")
-    assert list(freq.index) == ["erfarenhet", "beredskap", "beredskap/handlingsplan",
-                                "beredskap/saknas", "dubbla_roller", "rapportering",
-                                "rapportering/tas_pa_allvar", "total"]
-    assert list(dict.fromkeys(c[0] for c in freq.columns)) == ["hotell", "kommuner", "polis",
-                                                               "taxi", "total"]
-    assert freq.attrs["group_sizes"] == {("hotell",): 1, ("kommuner",): 2, ("polis",): 2,
-                                         ("taxi",): 1, ("total",): 6}
+    assert list(freq.index) == [
+        "erfarenhet",
+        "beredskap",
+        "beredskap/handlingsplan",
+        "beredskap/saknas",
+        "dubbla_roller",
+        "rapportering",
+        "rapportering/tas_pa_allvar",
+        "total",
+    ]
+    assert list(dict.fromkeys(c[0] for c in freq.columns)) == [
+        "hotell",
+        "kommuner",
+        "polis",
+        "taxi",
+        "total",
+    ]
+    assert freq.attrs["group_sizes"] == {
+        ("hotell",): 1,
+        ("kommuner",): 2,
+        ("polis",): 2,
+        ("taxi",): 1,
+        ("total",): 6,
+    }
     assert cells(freq, "polis", "documents") == {
-        "erfarenhet": 0, "beredskap": 2, "beredskap/handlingsplan": 1, "beredskap/saknas": 1,
-        "dubbla_roller": 2, "rapportering": 2, "rapportering/tas_pa_allvar": 1, "total": 2}
+        "erfarenhet": 0,
+        "beredskap": 2,
+        "beredskap/handlingsplan": 1,
+        "beredskap/saknas": 1,
+        "dubbla_roller": 2,
+        "rapportering": 2,
+        "rapportering/tas_pa_allvar": 1,
+        "total": 2,
+    }
     assert cells(freq, "polis", "segments") == {
-        "erfarenhet": 0, "beredskap": 2, "beredskap/handlingsplan": 1, "beredskap/saknas": 1,
-        "dubbla_roller": 2, "rapportering": 2, "rapportering/tas_pa_allvar": 1, "total": 4}
+        "erfarenhet": 0,
+        "beredskap": 2,
+        "beredskap/handlingsplan": 1,
+        "beredskap/saknas": 1,
+        "dubbla_roller": 2,
+        "rapportering": 2,
+        "rapportering/tas_pa_allvar": 1,
+        "total": 4,
+    }
     # kommun_02 #1 is coded beredskap and beredskap/handlingsplan: one document, one segment
     assert cells(freq, "kommuner", "documents") == {
-        "erfarenhet": 1, "beredskap": 1, "beredskap/handlingsplan": 1, "beredskap/saknas": 0,
-        "dubbla_roller": 1, "rapportering": 1, "rapportering/tas_pa_allvar": 0, "total": 2}
+        "erfarenhet": 1,
+        "beredskap": 1,
+        "beredskap/handlingsplan": 1,
+        "beredskap/saknas": 0,
+        "dubbla_roller": 1,
+        "rapportering": 1,
+        "rapportering/tas_pa_allvar": 0,
+        "total": 2,
+    }
     assert cells(freq, "kommuner", "segments")["total"] == 3
     # taxi_01: two segments coded rapportering, still one respondent
     assert freq.loc["rapportering", ("taxi", "documents")] == 1
     assert freq.loc["rapportering", ("taxi", "segments")] == 2
     assert freq.loc["total", ("hotell", "documents")] == 0
     assert cells(freq, "total", "documents") == {
-        "erfarenhet": 1, "beredskap": 3, "beredskap/handlingsplan": 2, "beredskap/saknas": 1,
-        "dubbla_roller": 3, "rapportering": 4, "rapportering/tas_pa_allvar": 1, "total": 5}
+        "erfarenhet": 1,
+        "beredskap": 3,
+        "beredskap/handlingsplan": 2,
+        "beredskap/saknas": 1,
+        "dubbla_roller": 3,
+        "rapportering": 4,
+        "rapportering/tas_pa_allvar": 1,
+        "total": 5,
+    }
     assert cells(freq, "total", "segments")["rapportering"] == 5
     assert cells(freq, "total", "segments")["total"] == 9
     assert freq.loc["beredskap", ("kommuner", "share")] == 0.5
@@ -101,8 +159,14 @@ def test_frequencies_two_keys_give_nested_columns(store: Store) -> None:
     freq = frequencies(store, ["study", "group"], level=1)
     assert freq.columns.names == ["study", "group", "measure"]
     keys = list(dict.fromkeys(c[:2] for c in freq.columns))
-    assert keys == [("2010", "kommuner"), ("2010", "polis"), ("2012", "hotell"),
-                    ("2012", "kommuner"), ("2012", "taxi"), ("total", "total")]
+    assert keys == [
+        ("2010", "kommuner"),
+        ("2010", "polis"),
+        ("2012", "hotell"),
+        ("2012", "kommuner"),
+        ("2012", "taxi"),
+        ("total", "total"),
+    ]
     assert freq.loc["beredskap", ("2010", "polis", "documents")] == 2
     assert freq.loc["beredskap", ("2010", "kommuner", "documents")] == 0
     assert freq.loc["beredskap", ("2012", "kommuner", "documents")] == 1
@@ -153,8 +217,10 @@ def test_cooccurrence_by_segment_and_document(store: Store) -> None:
 
 # -- quotes -----------------------------------------------------------------------------------
 def test_trim_quote_keeps_whole_sentences_around_the_evidence() -> None:
-    text = ("Det här är en inledning utan betydelse. Vi har aldrig fått någon utbildning om "
-            "människohandel här. Det vore bra. Sedan pratade vi om annat hela eftermiddagen.")
+    text = (
+        "Det här är en inledning utan betydelse. Vi har aldrig fått någon utbildning om "
+        "människohandel här. Det vore bra. Sedan pratade vi om annat hela eftermiddagen."
+    )
     at = text.index("utbildning")
     quote, start, end = trim_quote(text, [(at, at + 10)], min_words=5, max_words=20)
     assert quote == "… Vi har aldrig fått någon utbildning om människohandel här. …"
@@ -178,7 +244,10 @@ def test_quotes_rank_spread_attribute_and_redact(store: Store) -> None:
     assert first["attribution"] == "Kriminalinspektör, länskriminalpolisen"
     assert first["text"] == "När en anmälan kommer in tas den på stort allvar här. …"
     text = fixture.build_documents()["polis_02"][0].text
-    assert text[first["start"]:first["end"]] == "När en anmälan kommer in tas den på stort allvar här."
+    assert (
+        text[first["start"] : first["end"]]
+        == "När en anmälan kommer in tas den på stort allvar här."
+    )
     last = frame.iloc[-1]["text"]
     assert "Lena" not in last and "[NAMN-" in last
     beredskap = quotes(store, "beredskap", max_quotes=5)
@@ -197,8 +266,12 @@ def test_quotes_filters_and_duplicates(store: Store) -> None:
     for _code, rows in both.groupby("code"):
         assert not rows.duplicated(["document", "segment"]).any()
     every = quotes(store)
-    assert list(dict.fromkeys(every["code"])) == ["erfarenhet", "beredskap", "dubbla_roller",
-                                                  "rapportering"]
+    assert list(dict.fromkeys(every["code"])) == [
+        "erfarenhet",
+        "beredskap",
+        "dubbla_roller",
+        "rapportering",
+    ]
     assert (every["words"] >= 8).all()
     none = quotes(store, "erfarenhet", min_words=40, max_words=60)
     assert none.empty
@@ -225,7 +298,8 @@ def test_crosstab_merges_respondents_with_one_sided_groups(store: Store) -> None
     assert "note=test" not in table.columns and "main_group=myndigheter" not in table.columns
     assert result.warnings == [
         "1 group(s) only in the interviews, kept with empty survey cells: hotell",
-        "1 group(s) only in the survey, kept with empty interview cells: bostadsbolag"]
+        "1 group(s) only in the survey, kept with empty interview cells: bostadsbolag",
+    ]
     corr = result.correlations.set_index(["theme", "indicator"])
     row = corr.loc[("rapportering", "q13_taken_seriously=sannolikt")]
     assert row["n"] == 3 and row["note"] == "too few groups"
@@ -238,7 +312,10 @@ def test_crosstab_with_published_aggregates(store: Store) -> None:
     assert table.loc["polis", "strong_suspicion_lower"] == 2
     assert pd.isna(table.loc["polis", "strong_suspicion_upper"])
     assert table.loc["polis", "strong_suspicion_text"] == "≥2"
-    assert (table.loc["taxi", "strong_suspicion_lower"], table.loc["taxi", "strong_suspicion_upper"]) == (6, 8)
+    assert (
+        table.loc["taxi", "strong_suspicion_lower"],
+        table.loc["taxi", "strong_suspicion_upper"],
+    ) == (6, 8)
     assert table.loc["taxi", "theme:rapportering"] == 1.0
     assert table.loc["kommuner", "theme:beredskap/handlingsplan"] == 0.5
     assert "strong_suspicion_text" not in result.indicators
@@ -246,7 +323,8 @@ def test_crosstab_with_published_aggregates(store: Store) -> None:
     assert result.warnings == [
         "10 group(s) only in the survey, kept with empty interview cells: aklagare, "
         "migrationsverket, bostadsbolag, restauranger, landstinget, mottagande_asyl, "
-        "privatlakare, jourer, frivilligorganisationer, kyrkor"]
+        "privatlakare, jourer, frivilligorganisationer, kyrkor"
+    ]
 
 
 def test_aggregates_file_keeps_published_bounds() -> None:
@@ -257,19 +335,30 @@ def test_aggregates_file_keeps_published_bounds() -> None:
     assert groups.loc["mottagande_asyl", "strong_suspicion_text"] == "≥4"
     total = pd.read_csv(AGGREGATES).query("level == 'total'").iloc[0]
     assert total["strong_suspicion_text"] == "46–48 or more"
-    assert (total["knowledge_none_or_little_pct"], total["knowledge_good_or_very_good_pct"],
-            total["knowledge_dont_know_pct"], total["knowledge_no_answer_pct"]) == (73.8, 12.1, 9.1, 5.0)
+    assert (
+        total["knowledge_none_or_little_pct"],
+        total["knowledge_good_or_very_good_pct"],
+        total["knowledge_dont_know_pct"],
+        total["knowledge_no_answer_pct"],
+    ) == (73.8, 12.1, 9.1, 5.0)
     # counts and response rates describe the survey: never an automatic indicator
     assert "respondents" not in indicators and "recipients" not in indicators
     assert "response_rate_pct" not in indicators and "strong_suspicion_lower" not in indicators
 
 
 def test_correlation_flag_and_values() -> None:
-    table = pd.DataFrame({"theme:t": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
-                          "up": [1, 2, 3, 4, 5, 6], "down": [6, 5, 4, 3, 2, 1],
-                          "few": [1, 2, None, None, None, None]})
+    table = pd.DataFrame(
+        {
+            "theme:t": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+            "up": [1, 2, 3, 4, 5, 6],
+            "down": [6, 5, 4, 3, 2, 1],
+            "few": [1, 2, None, None, None, None],
+        }
+    )
     corr = _correlations(table, ["theme:t"], ["up", "down", "few"]).set_index("indicator")
-    assert corr.loc["up", "rho"] == 1.0 and corr.loc["up", "note"] == "" and corr.loc["up", "n"] == 6
+    assert (
+        corr.loc["up", "rho"] == 1.0 and corr.loc["up", "note"] == "" and corr.loc["up", "n"] == 6
+    )
     assert corr.loc["down", "rho"] == -1.0
     assert corr.loc["few", "n"] == 2 and pd.isna(corr.loc["few", "rho"])
     assert corr.loc["few", "note"] == "too few groups"
@@ -311,8 +400,15 @@ def render_all(store: Store, folder: Path, lang: str = "sv") -> list[Path]:
 
 
 #: display labels of the fixture's groups (as a project's groups.yaml would give them).
-LABELS = {"group": {"polis": "Polismyndigheten", "kommuner": "Kommunerna",
-                    "taxi": "Taxi", "hotell": "Hotell", "bostadsbolag": "Bostadsbolag"}}
+LABELS = {
+    "group": {
+        "polis": "Polismyndigheten",
+        "kommuner": "Kommunerna",
+        "taxi": "Taxi",
+        "hotell": "Hotell",
+        "bostadsbolag": "Bostadsbolag",
+    }
+}
 
 
 @pytest.fixture(scope="module")
@@ -327,17 +423,31 @@ def rendered_en(db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> list
         return render_all(opened, tmp_path_factory.mktemp("rendered_en"), "en")
 
 
-TEXT_GOLDEN = ["frequencies.md", "frequencies.csv", "frequencies.html", "frequencies-study.md",
-               "cooccurrence.md", "cooccurrence.csv", "cooccurrence.html",
-               "cooccurrence-jaccard.md", "quotes.md", "quotes.csv", "quotes.html",
-               "crosstab.md", "crosstab.csv", "crosstab.correlations.csv", "crosstab.html"]
+TEXT_GOLDEN = [
+    "frequencies.md",
+    "frequencies.csv",
+    "frequencies.html",
+    "frequencies-study.md",
+    "cooccurrence.md",
+    "cooccurrence.csv",
+    "cooccurrence.html",
+    "cooccurrence-jaccard.md",
+    "quotes.md",
+    "quotes.csv",
+    "quotes.html",
+    "crosstab.md",
+    "crosstab.csv",
+    "crosstab.correlations.csv",
+    "crosstab.html",
+]
 #: the English outputs for people (CSV is the same in both languages: ids).
 EN_GOLDEN = [n for n in TEXT_GOLDEN if n.endswith((".md", ".html"))]
 
 
 @pytest.mark.parametrize("name", EN_GOLDEN)
-def test_english_outputs_match_golden_files(rendered_en: list[Path], name: str,
-                                            update_golden: bool) -> None:
+def test_english_outputs_match_golden_files(
+    rendered_en: list[Path], name: str, update_golden: bool
+) -> None:
     produced = next(p for p in rendered_en if p.name == name).read_text(encoding="utf-8")
     golden = GOLDEN / "en" / name
     if update_golden:
@@ -348,8 +458,9 @@ def test_english_outputs_match_golden_files(rendered_en: list[Path], name: str,
 
 
 @pytest.mark.parametrize("name", TEXT_GOLDEN)
-def test_text_formats_match_golden_files(rendered: list[Path], name: str,
-                                         update_golden: bool) -> None:
+def test_text_formats_match_golden_files(
+    rendered: list[Path], name: str, update_golden: bool
+) -> None:
     produced = next(p for p in rendered if p.name == name).read_text(encoding="utf-8")
     golden = GOLDEN / name
     if update_golden:
@@ -387,8 +498,15 @@ def test_xlsx_cells_are_numbers_with_formats(rendered: list[Path]) -> None:
     value = groups.cell(row=2, column=column)
     assert (value.value, value.number_format) == (round(2 / 3, 4), "0%")
     corr = cross["Rangkorrelationer"]
-    assert [c.value for c in corr[1]] == ["Tema", "Indikator", "Grupper (n)", "ρ", "p", "p just.",
-                                          "Anmärkning"]
+    assert [c.value for c in corr[1]] == [
+        "Tema",
+        "Indikator",
+        "Grupper (n)",
+        "ρ",
+        "p",
+        "p just.",
+        "Anmärkning",
+    ]
     assert corr["D2"].number_format == "0.00" and corr["F2"].number_format == "0.000"
     co = load_workbook(by_name["cooccurrence.xlsx"])["Kod"]
     assert co["B2"].value == 1 and co.freeze_panes == "B2"
@@ -404,8 +522,12 @@ def test_docx_uses_real_paragraph_styles(rendered: list[Path]) -> None:
     assert document.paragraphs[0].text == "Citat"
     pairs = [(p.style.name, p.text) for p in document.paragraphs]
     headings = [t for s, t in pairs if s == "Heading 1"]
-    assert headings == ["Erfarenheter (erfarenhet)", "Beredskap (beredskap)",
-                        "Dubbla roller (dubbla_roller)", "Rapportering och anmälan (rapportering)"]
+    assert headings == [
+        "Erfarenheter (erfarenhet)",
+        "Beredskap (beredskap)",
+        "Dubbla roller (dubbla_roller)",
+        "Rapportering och anmälan (rapportering)",
+    ]
     quoted = [i for i, (s, _t) in enumerate(pairs) if s == "Quote"]
     assert quoted and all(pairs[i + 1][0] == "Quote Attribution" for i in quoted)
     assert pairs[quoted[0] + 1][1] == "(Enhetschef, individ- och familjeomsorgen)"
@@ -417,8 +539,9 @@ def test_docx_uses_real_paragraph_styles(rendered: list[Path]) -> None:
 
 
 @pytest.mark.parametrize("lang, tag", [("sv", "sv-SE"), ("en", "en-GB")])
-def test_docx_proofing_language_on_every_run(rendered: list[Path], rendered_en: list[Path],
-                                             lang: str, tag: str) -> None:
+def test_docx_proofing_language_on_every_run(
+    rendered: list[Path], rendered_en: list[Path], lang: str, tag: str
+) -> None:
     """Word checks spelling in the report's language: every run of text, every style and the
     document defaults carry it, so no Swedish word is red-underlined as English."""
     from docx import Document
@@ -465,7 +588,9 @@ def test_no_output_shows_a_name_from_metadata(rendered: list[Path]) -> None:
     for path in rendered:
         if path.suffix in (".xlsx", ".docx"):
             with zipfile.ZipFile(path) as archive:
-                text = "".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist())
+                text = "".join(
+                    archive.read(n).decode("utf-8", "replace") for n in archive.namelist()
+                )
         elif path.suffix == ".png":
             continue
         else:
@@ -491,8 +616,14 @@ def test_tables_turn_when_there_are_more_groups_than_codes(store: Store) -> None
     assert frequencies_table(themes, pretty=True).columns[0] == "Kod"
     by_document = frequencies(store, "document", level=1)  # 6 documents > 4 themes
     turned = frequencies_table(by_document, pretty=True, style=Presentation(labels=LABELS))
-    assert turned.columns.tolist() == ["Dokument", "Erfarenheter", "Beredskap", "Dubbla roller",
-                                       "Rapportering och anmälan", "Någon kod"]
+    assert turned.columns.tolist() == [
+        "Dokument",
+        "Erfarenheter",
+        "Beredskap",
+        "Dubbla roller",
+        "Rapportering och anmälan",
+        "Någon kod",
+    ]
     assert turned.iloc[-1, 0] == "Totalt (n=6)"
     forced = frequencies_table(themes, pretty=True, style=Presentation(transpose=True))
     assert forced.columns[0] == "Grupp" and forced.iloc[0, 0] == "hotell (n=1)"
@@ -507,16 +638,28 @@ def test_attribution_hides_private_names_but_keeps_place_names(tmp_path: Path) -
     with Store(tmp_path / "p.db") as store:
         store.save_codes([Code(id="beredskap", path="beredskap", label="Beredskap")], "x")
         for doc_id, title, place in (
-                ("a", "Hälso- och sjukvårdsdirektör, Landstinget Kronoberg", "kliniken"),
-                ("b", "Samordnare Berit Sjöholm, länsstyrelsen", "enheten på vårt kontor")):
-            text = (f"R: Vi har ingen handlingsplan här på {place} och det har vi aldrig haft.\n"
-                    "R: Vi ringde Berit Sjöholm på länsstyrelsen och frågade om en handlingsplan.\n")
-            document = Document(doc_id, text, f"{doc_id}.txt", (),
-                                frozen_mapping({"title": title, "group": "landstinget"}))
+            ("a", "Hälso- och sjukvårdsdirektör, Landstinget Kronoberg", "kliniken"),
+            ("b", "Samordnare Berit Sjöholm, länsstyrelsen", "enheten på vårt kontor"),
+        ):
+            text = (
+                f"R: Vi har ingen handlingsplan här på {place} och det har vi aldrig haft.\n"
+                "R: Vi ringde Berit Sjöholm på länsstyrelsen och frågade om en handlingsplan.\n"
+            )
+            document = Document(
+                doc_id,
+                text,
+                f"{doc_id}.txt",
+                (),
+                frozen_mapping({"title": title, "group": "landstinget"}),
+            )
             spans = [(3, text.index("\n")), (text.index("\n") + 4, len(text) - 1)]
-            segments = [Segment(doc_id, i, s, e, "R", False, text[s:e]) for i, (s, e) in enumerate(spans)]
-            codings = [Coding(doc_id, i, s, e, "beredskap", "rule", 0.9 - i / 10)
-                       for i, (s, e) in enumerate(spans)]
+            segments = [
+                Segment(doc_id, i, s, e, "R", False, text[s:e]) for i, (s, e) in enumerate(spans)
+            ]
+            codings = [
+                Coding(doc_id, i, s, e, "beredskap", "rule", 0.9 - i / 10)
+                for i, (s, e) in enumerate(spans)
+            ]
             store.save_document(document, "x" + doc_id, segments, codings, tag_key="x")
         config = ProjectConfig(root=tmp_path, private=("Berit Sjöholm",))
         frame = quotes(store, "beredskap", max_quotes=4, config=config)
@@ -548,15 +691,30 @@ def test_quotes_prefer_passages_a_rule_or_person_coded_over_model_only_ones(tmp_
 
     store = Store(tmp_path / "q.db")
     store.save_codes([Code("dubbla_roller", "dubbla_roller", "Dubbla roller")], "cb")
-    for doc_id, text in (("a", "Hon berättade det i förtroende och bad mig att inte säga något till polisen."),
-                         ("b", "Vi pratade länge om hur vintern hade varit och om nya lokaler.")):
-        doc = Document(doc_id, text, f"{doc_id}.md", (Turn(0, len(text), "IP"),),
-                       frozen_mapping({"title": f"Roll {doc_id}", "group": "jourer"}))
+    for doc_id, text in (
+        ("a", "Hon berättade det i förtroende och bad mig att inte säga något till polisen."),
+        ("b", "Vi pratade länge om hur vintern hade varit och om nya lokaler."),
+    ):
+        doc = Document(
+            doc_id,
+            text,
+            f"{doc_id}.md",
+            (Turn(0, len(text), "IP"),),
+            frozen_mapping({"title": f"Roll {doc_id}", "group": "jourer"}),
+        )
         seg = Segment(doc_id, 0, 0, len(text), "IP", False, text)
         if doc_id == "a":
             at = text.index("förtroende")
-            coding = Coding(doc_id, 0, 0, len(text), "dubbla_roller", "rule", 0.5,
-                            evidence=(Evidence(at, at + 10, "förtroende", "förtroende", "term"),))
+            coding = Coding(
+                doc_id,
+                0,
+                0,
+                len(text),
+                "dubbla_roller",
+                "rule",
+                0.5,
+                evidence=(Evidence(at, at + 10, "förtroende", "förtroende", "term"),),
+            )
         else:
             coding = Coding(doc_id, 0, 0, len(text), "dubbla_roller", "model", 0.97)
         store.save_document(doc, doc_id, [seg], [coding], tag_key="k")

@@ -1,5 +1,6 @@
 """`qcode report frequencies|cooccurrence`, `qcode quotes`, `qcode crosstab` on the fixture
 project, and the synthetic survey script."""
+
 from __future__ import annotations
 
 import csv
@@ -35,13 +36,23 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def run(*args: str) -> "click.testing.Result":  # noqa: F821
+def run(*args: str) -> click.testing.Result:  # noqa: F821
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def test_report_frequencies_writes_table_and_plot(project: Path) -> None:
-    result = run("report", "frequencies", "--db", "project.db", "--level", "1",
-                 "-o", "out/frequencies.md", "--plot", "out/frequencies.png")
+    result = run(
+        "report",
+        "frequencies",
+        "--db",
+        "project.db",
+        "--level",
+        "1",
+        "-o",
+        "out/frequencies.md",
+        "--plot",
+        "out/frequencies.png",
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == "wrote out/frequencies.md\nwrote out/frequencies.png\n"
     text = (project / "out" / "frequencies.md").read_text(encoding="utf-8")
@@ -50,18 +61,34 @@ def test_report_frequencies_writes_table_and_plot(project: Path) -> None:
 
 
 def test_report_frequencies_prints_without_output(project: Path) -> None:
-    result = run("report", "frequencies", "--db", "project.db", "--by", "study", "--by", "group",
-                 "--level", "1", "--source", "rule")
+    result = run(
+        "report",
+        "frequencies",
+        "--db",
+        "project.db",
+        "--by",
+        "study",
+        "--by",
+        "group",
+        "--level",
+        "1",
+        "--source",
+        "rule",
+    )
     assert result.exit_code == 0
     assert "2010 / polis (n=2)" in result.stdout
     assert "Rapportering och anmälan" in result.stdout
 
 
 def test_report_frequencies_refuses_a_name_key(project: Path) -> None:
-    result = CliRunner().invoke(cli, ["report", "frequencies", "--db", "project.db",
-                                      "--by", "interviewer"])
+    result = CliRunner().invoke(
+        cli, ["report", "frequencies", "--db", "project.db", "--by", "interviewer"]
+    )
     assert result.exit_code == 2
-    assert "Invalid value for '--by': interviewer: this metadata key holds personal names" in result.stderr
+    assert (
+        "Invalid value for '--by': interviewer: this metadata key holds personal names"
+        in result.stderr
+    )
     assert fixture.INTERVIEWER_NAME not in result.output
     assert "Traceback" not in result.output
 
@@ -74,8 +101,20 @@ def test_report_frequencies_format_by_suffix_and_bad_suffix(project: Path) -> No
 
 
 def test_report_cooccurrence(project: Path) -> None:
-    result = run("report", "cooccurrence", "--db", "project.db", "--unit", "document",
-                 "--measure", "jaccard", "-o", "co.csv", "--plot", "co.png")
+    result = run(
+        "report",
+        "cooccurrence",
+        "--db",
+        "project.db",
+        "--unit",
+        "document",
+        "--measure",
+        "jaccard",
+        "-o",
+        "co.csv",
+        "--plot",
+        "co.png",
+    )
     assert result.exit_code == 0
     table = pd.read_csv(project / "co.csv").set_index("code")
     assert table.loc["dubbla_roller", "rapportering"] == 0.75
@@ -87,26 +126,56 @@ def test_quotes_docx_and_untitled_note(project: Path) -> None:
     result = CliRunner().invoke(cli, ["quotes", "--db", "project.db", "-o", "quotes.docx"])
     assert result.exit_code == 0
     assert result.stdout == "wrote quotes.docx\n"
-    assert ("warning: 1 document(s) have no title; their quotes are attributed by group: "
-            "kommun_02") in result.stderr
+    assert (
+        "warning: 1 document(s) have no title; their quotes are attributed by group: kommun_02"
+    ) in result.stderr
     assert (project / "quotes.docx").stat().st_size > 0
 
 
 def test_quotes_to_stdout_with_options(project: Path) -> None:
-    result = run("quotes", "--db", "project.db", "--code", "rapportering", "--group", "taxi",
-                 "--max", "1", "--min-words", "5", "--max-words", "30")
+    result = run(
+        "quotes",
+        "--db",
+        "project.db",
+        "--code",
+        "rapportering",
+        "--group",
+        "taxi",
+        "--max",
+        "1",
+        "--min-words",
+        "5",
+        "--max-words",
+        "30",
+    )
     assert result.exit_code == 0
-    assert result.stdout == ("[rapportering] Jag skulle nog inte ringa polisen om jag inte var "
-                             "helt säker på vad jag hade sett i bilen.\n(Taxiförare)\n\n")
+    assert result.stdout == (
+        "[rapportering] Jag skulle nog inte ringa polisen om jag inte var "
+        "helt säker på vad jag hade sett i bilen.\n(Taxiförare)\n\n"
+    )
     missing = CliRunner().invoke(cli, ["quotes", "--db", "project.db", "--code", "nope"])
-    assert missing.exit_code == 2 and "Invalid value for '--code': nope: no such code" in missing.stderr
+    assert (
+        missing.exit_code == 2
+        and "Invalid value for '--code': nope: no such code" in missing.stderr
+    )
     assert len(missing.stderr.strip().splitlines()) == 1  # one line, no usage text
 
 
 def test_crosstab_warns_about_one_sided_groups(project: Path) -> None:
-    result = CliRunner().invoke(cli, [
-        "crosstab", "--db", "project.db", "--survey", str(DATA / "survey_respondents.csv"),
-        "-o", "crosstab.md", "--plot", "crosstab.png"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "crosstab",
+            "--db",
+            "project.db",
+            "--survey",
+            str(DATA / "survey_respondents.csv"),
+            "-o",
+            "crosstab.md",
+            "--plot",
+            "crosstab.png",
+        ],
+    )
     assert result.exit_code == 0
     assert result.stdout == "wrote crosstab.md\nwrote crosstab.png\n"
     assert "only in the interviews, kept with empty survey cells: hotell" in result.stderr
@@ -117,9 +186,19 @@ def test_crosstab_warns_about_one_sided_groups(project: Path) -> None:
 
 
 def test_crosstab_csv_writes_correlations_beside(project: Path) -> None:
-    result = run("crosstab", "--db", "project.db", "--survey",
-                 str(REPO / "data" / "survey" / "kronoberg-2010-aggregates.csv"),
-                 "--theme", "rapportering", "--indicator", "strong_suspicion_lower", "-o", "x.csv")
+    result = run(
+        "crosstab",
+        "--db",
+        "project.db",
+        "--survey",
+        str(REPO / "data" / "survey" / "kronoberg-2010-aggregates.csv"),
+        "--theme",
+        "rapportering",
+        "--indicator",
+        "strong_suspicion_lower",
+        "-o",
+        "x.csv",
+    )
     assert result.exit_code == 0
     assert result.stdout == "wrote x.csv\nwrote x.correlations.csv\n"
     groups = pd.read_csv(project / "x.csv")
@@ -148,8 +227,10 @@ def test_synthetic_survey_follows_response_rates_and_is_reproducible() -> None:
     with committed.open(encoding="utf-8") as handle:
         assert list(csv.DictReader(handle)) == rows
     aggregates = pd.read_csv(REPO / "data" / "survey" / "kronoberg-2010-aggregates.csv")
-    expected = {r.group: int(round(r.recipients * r.response_rate_pct / 100))
-                for r in aggregates.query("level == 'group'").itertuples()}
+    expected = {
+        r.group: int(round(r.recipients * r.response_rate_pct / 100))
+        for r in aggregates.query("level == 'group'").itertuples()
+    }
     sizes = pd.DataFrame(rows)["group"].value_counts().to_dict()
     assert sizes == expected
     assert sizes["taxi"] == 118 and sizes["aklagare"] == 1 and sum(sizes.values()) == 386

@@ -1,4 +1,5 @@
 """No lost work: a killed run resumes to the same database, concurrent writers never corrupt it."""
+
 from __future__ import annotations
 
 import os
@@ -38,15 +39,28 @@ def write_corpus(folder: Path, documents: int, turns_each: int = 12) -> None:
             turns.append(f"I: Fråga {j} till nummer {i}?\n\nIP: {sentence} Det var fall {i}-{j}.")
         (folder / f"intervju-{i:04d}.md").write_text(
             f"---\nid: d{i:04d}\ntitle: Handläggare\ngroup: kommuner\nmain_group: myndigheter\n---\n"
-            + "\n\n".join(turns) + "\n",
+            + "\n\n".join(turns)
+            + "\n",
             encoding="utf-8",
         )
 
 
 def run_tag(corpus: Path, db: Path, **kwargs) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "qcode", "tag", str(corpus), "--codebook", str(CODEBOOK), "--db", str(db)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs,
+        [
+            sys.executable,
+            "-m",
+            "qcode",
+            "tag",
+            str(corpus),
+            "--codebook",
+            str(CODEBOOK),
+            "--db",
+            str(db),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        **kwargs,
     )
 
 
@@ -55,7 +69,9 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
     conn = sqlite3.connect(db)
     try:
         return {
-            "documents": conn.execute("SELECT id, sha256, text, metadata, tag_key FROM documents ORDER BY id").fetchall(),
+            "documents": conn.execute(
+                "SELECT id, sha256, text, metadata, tag_key FROM documents ORDER BY id"
+            ).fetchall(),
             "segments": conn.execute("SELECT * FROM segments ORDER BY document_id, idx").fetchall(),
             "codings": conn.execute(
                 "SELECT document_id, segment_idx, start_offset, end_offset, code, source, coder, score, "
@@ -71,8 +87,9 @@ def stored_changed_documents(db: Path) -> int:
     try:
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2)
         try:
-            return conn.execute("SELECT count(*) FROM documents WHERE text LIKE '%Fråga nu%'"
-                                ).fetchone()[0]
+            return conn.execute(
+                "SELECT count(*) FROM documents WHERE text LIKE '%Fråga nu%'"
+            ).fetchone()[0]
         finally:
             conn.close()
     except sqlite3.OperationalError:
@@ -106,7 +123,9 @@ def test_killed_runs_resume_to_the_same_database_and_keep_human_codings(tmp_path
         store.add_codings([Coding("d0003", 1, 0, 10, "samverkan", "human", coder="eva")])
     changed = sorted(corpus.glob("*.md"))[::2]
     for path in changed:
-        path.write_text(path.read_text(encoding="utf-8").replace("Fråga", "Fråga nu"), encoding="utf-8")
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("Fråga", "Fråga nu"), encoding="utf-8"
+        )
     stored_at_kill = []
     for documents in (1, 4, 8):
         kill_after(corpus, db, documents)
@@ -133,17 +152,23 @@ def test_a_tag_run_and_a_concurrent_import_both_land(tmp_path):
     db = tmp_path / "p.db"
     assert run_tag(corpus, db).wait(timeout=300) == 0
     for path in corpus.glob("*.md"):  # every document changes, so the next run rewrites all
-        path.write_text(path.read_text(encoding="utf-8").replace("Fråga", "Frågan"), encoding="utf-8")
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("Fråga", "Frågan"), encoding="utf-8"
+        )
     process = run_tag(corpus, db)
     written = 0
     with Store(db, timeout=60) as store:
         while process.poll() is None and written < 20:
-            store.add_codings([Coding("d0001", None, 0, 5, "kunskap", "human", coder=f"c{written}")])
+            store.add_codings(
+                [Coding("d0001", None, 0, 5, "kunskap", "human", coder=f"c{written}")]
+            )
             written += 1
             time.sleep(0.05)
     assert process.wait(timeout=300) == 0, process.stderr.read().decode()
     with Store(db) as store:
-        humans = store.conn.execute("SELECT COUNT(*) FROM codings WHERE source = 'human'").fetchone()[0]
+        humans = store.conn.execute(
+            "SELECT COUNT(*) FROM codings WHERE source = 'human'"
+        ).fetchone()[0]
         assert humans == written
         assert store.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 60
 
@@ -153,10 +178,16 @@ def test_a_writer_that_cannot_get_the_lock_says_project_is_busy(tmp_path):
     holder = Store(db)
     with holder.transaction():
         result = subprocess.run(
-            [sys.executable, "-c",
-             "import sys; from qcode.cli import cli; sys.argv=['qcode']; "
-             f"cli(['redact', '--db', {str(db)!r}], standalone_mode=True)"],
-            input="Lena ringde.\n", capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                "-c",
+                "import sys; from qcode.cli import cli; sys.argv=['qcode']; "
+                f"cli(['redact', '--db', {str(db)!r}], standalone_mode=True)",
+            ],
+            input="Lena ringde.\n",
+            capture_output=True,
+            text=True,
+            timeout=600,
             env={**os.environ, "QCODE_BUSY_TIMEOUT": "0.5"},
         )
     assert result.returncode == 2
@@ -183,16 +214,27 @@ except QcodeError as error:
 
 @pytest.mark.parametrize("keep_going", [True, False])
 def test_parallel_workers_paced_by_the_writer_finish_or_stop_cleanly_on_a_bad_file(
-        tmp_path, keep_going):
+    tmp_path, keep_going
+):
     """Workers may run only a few files ahead of the writer; a bad file in the middle either
     is listed (--keep-going) or stops the run, and the pool shuts down instead of hanging."""
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 24, turns_each=40)  # long enough that a run is seen mid-way
     (corpus / "intervju-0009.md").write_text("", encoding="utf-8")  # empty: unreadable
     done = subprocess.run(
-        [sys.executable, "-c", PACED_RUN, str(corpus), str(tmp_path / "p.db"),
-         "yes" if keep_going else "no", str(CODEBOOK)],
-        capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-c",
+            PACED_RUN,
+            str(corpus),
+            str(tmp_path / "p.db"),
+            "yes" if keep_going else "no",
+            str(CODEBOOK),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     if keep_going:
         assert done.stdout.strip() == "tagged 23 failed 1"

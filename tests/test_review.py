@@ -6,6 +6,7 @@ replaces that coder's decisions on those segments and logs what changed; another
 codings are never touched; rows whose segment is gone are reported, not dropped silently;
 formulas in the workbook are never evaluated.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -54,7 +55,9 @@ def edit(path: Path, changes: dict[tuple[str, str], object], save_as: Path | Non
 
 def human(store, coder=None):
     frame = store.codings_frame(source="human", coder=coder, with_text=False)
-    return sorted(zip(frame["document"], frame["segment"].astype(int), frame["code"], frame["coder"]))
+    return sorted(
+        zip(frame["document"], frame["segment"].astype(int), frame["code"], frame["coder"])
+    )
 
 
 def test_sheet_layout_one_row_per_respondent_segment_with_suggestions(store, tmp_path):
@@ -84,16 +87,27 @@ def test_sheet_layout_one_row_per_respondent_segment_with_suggestions(store, tmp
 def test_round_trip_idempotence_and_replacement(store, tmp_path):
     path = export_xlsx(store, tmp_path / "review.xlsx")
     # another coder's codings must survive everything below
-    bob = Coding("polis-01", 1, *store.segment_spans()[("polis-01", 1)], "samverkan", "human", 1.0, "bob")
+    bob = Coding(
+        "polis-01", 1, *store.segment_spans()[("polis-01", 1)], "samverkan", "human", 1.0, "bob"
+    )
     store.add_codings([bob])
-    edit(path, {("polis-01#1", "beredskap/saknas"): 1,       # confirm the suggestion
-                ("polis-01#2", "samverkan"): None,            # clear a suggestion
-                ("hotell-03#2", "beredskap"): "1",            # add a code
-                ("hotell-03#2", "note"): "Vet inte vart hon ska vända sig."})
+    edit(
+        path,
+        {
+            ("polis-01#1", "beredskap/saknas"): 1,  # confirm the suggestion
+            ("polis-01#2", "samverkan"): None,  # clear a suggestion
+            ("hotell-03#2", "beredskap"): "1",  # add a code
+            ("hotell-03#2", "note"): "Vet inte vart hon ska vända sig.",
+        },
+    )
     first = import_review(path, store, "anna")
     assert (first.added, first.removed, first.segments, first.problems) == (4, 0, 7, [])
-    anna = [("hotell-03", 2, "beredskap", "anna"), ("kommun-02", 1, "samverkan", "anna"),
-            ("kommun-02", 2, "beredskap", "anna"), ("polis-01", 1, "beredskap/saknas", "anna")]
+    anna = [
+        ("hotell-03", 2, "beredskap", "anna"),
+        ("kommun-02", 1, "samverkan", "anna"),
+        ("kommun-02", 2, "beredskap", "anna"),
+        ("polis-01", 1, "beredskap/saknas", "anna"),
+    ]
     assert human(store, "anna") == sorted(anna)
     codings = store.codings_frame(source="human", coder="anna")
     assert set(codings["source"]) == {"human"} and codings["created"].notna().all()
@@ -105,16 +119,20 @@ def test_round_trip_idempotence_and_replacement(store, tmp_path):
     assert len(store.coding_log_frame()) == len(log_before)
 
     # a later sheet from anna: she changes her mind on two segments
-    edit(path, {("kommun-02#2", "beredskap"): None, ("kommun-02#2", "samverkan"): 1},
-         save_as=tmp_path / "review-2.xlsx")
+    edit(
+        path,
+        {("kommun-02#2", "beredskap"): None, ("kommun-02#2", "samverkan"): 1},
+        save_as=tmp_path / "review-2.xlsx",
+    )
     later = import_review(tmp_path / "review-2.xlsx", store, "anna")
     assert (later.added, later.removed) == (1, 1)
     assert ("kommun-02", 2, "samverkan", "anna") in human(store, "anna")
     assert ("kommun-02", 2, "beredskap", "anna") not in human(store, "anna")
     log = store.coding_log_frame("anna")
-    changes = log.iloc[len(log_before[log_before["coder"] == "anna"]):]
-    assert sorted(zip(changes["action"], changes["document"], changes["segment"], changes["code"])) \
-        == [("add", "kommun-02", 2, "samverkan"), ("remove", "kommun-02", 2, "beredskap")]
+    changes = log.iloc[len(log_before[log_before["coder"] == "anna"]) :]
+    assert sorted(
+        zip(changes["action"], changes["document"], changes["segment"], changes["code"])
+    ) == [("add", "kommun-02", 2, "samverkan"), ("remove", "kommun-02", 2, "beredskap")]
     assert human(store, "bob") == [("polis-01", 1, "samverkan", "bob")]
     notes = log[log["action"] == "note"]
     assert notes["detail"].tolist() == ["Vet inte vart hon ska vända sig."]
@@ -141,25 +159,33 @@ def test_rows_for_missing_or_changed_segments_are_reported(store, tmp_path):
 
 def test_formulas_are_never_evaluated(store, tmp_path):
     path = export_xlsx(store, tmp_path / "review.xlsx")
-    edit(path, {("hotell-03#1", "note"): "=HYPERLINK(\"http://example.org\",\"klicka\")"})
+    edit(path, {("hotell-03#1", "note"): '=HYPERLINK("http://example.org","klicka")'})
     import_review(path, store, "anna")
     note = store.coding_log_frame("anna").query("action == 'note'")["detail"].iloc[0]
     assert note.startswith("'=HYPERLINK")  # kept as inert text
     edit(path, {("hotell-03#1", "beredskap"): "=1+0"})
-    with pytest.raises(ReviewError, match=r"review.xlsx:\d+: column beredskap: '=1\+0' is not a decision"):
+    with pytest.raises(
+        ReviewError, match=r"review.xlsx:\d+: column beredskap: '=1\+0' is not a decision"
+    ):
         import_review(path, store, "anna")
 
 
 def test_csv_sheet_round_trip(store, tmp_path):
-    path = write_review(review_frame(store, codes=["samverkan"], groups=["polis"]), tmp_path / "r.csv")
+    path = write_review(
+        review_frame(store, codes=["samverkan"], groups=["polis"]), tmp_path / "r.csv"
+    )
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "segment,document,title,group,speaker,text,samverkan,score:samverkan,note"
     assert lines[2].startswith("polis-01#2,") and lines[2].endswith(",1,0.75,")
-    path.write_text("\n".join(lines[:2] + [lines[2].replace(",1,0.75,", ",,0.75,")] + lines[3:]) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(lines[:2] + [lines[2].replace(",1,0.75,", ",,0.75,")] + lines[3:]) + "\n",
+        encoding="utf-8",
+    )
     result = import_review(path, store, "anna")
     assert (result.added, result.removed, result.segments) == (0, 0, 3)
-    path.write_text(path.read_text(encoding="utf-8").replace(",,0.75,", ",x,0.75,"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(",,0.75,", ",x,0.75,"), encoding="utf-8"
+    )
     assert import_review(path, store, "anna").added == 1
 
 
@@ -179,16 +205,24 @@ def test_import_codings_by_span_and_segment(store, tmp_path):
         f"kommun-02,{word},{word + 13},beredskap\n"
         f"kommun-02,{word},{word + 13},okänd_kod\n"
         "saknas-99,0,4,beredskap\n"
-        f"kommun-02,{len(text) - 2},{len(text) + 5},beredskap\n", encoding="utf-8")
+        f"kommun-02,{len(text) - 2},{len(text) + 5},beredskap\n",
+        encoding="utf-8",
+    )
     result = import_codings(csv_path, store, "cecilia")
     assert result.added == 1
     assert [p.split(": ", 1)[1] for p in result.problems] == [
         "unknown code 'okänd_kod'; row skipped",
         "document 'saknas-99' is not in the project; row skipped",
         f"span {len(text) - 2}-{len(text) + 5} runs past the end of kommun-02 ({len(text)} "
-        "characters); row skipped"]
+        "characters); row skipped",
+    ]
     row = store.codings_frame(source="human", coder="cecilia").iloc[0]
-    assert (row["start"], row["end"], row["segment"], row["text"]) == (word, word + 13, 2, "handlingsplan")
+    assert (row["start"], row["end"], row["segment"], row["text"]) == (
+        word,
+        word + 13,
+        2,
+        "handlingsplan",
+    )
     assert import_codings(csv_path, store, "cecilia").added == 0  # idempotent
 
     snapped = import_codings(csv_path, store, "david", snap=True)
@@ -196,8 +230,11 @@ def test_import_codings_by_span_and_segment(store, tmp_path):
     assert snapped.added == 1 and (row["start"], row["end"]) == (start, end)
 
     by_segment = tmp_path / "segments.csv"
-    by_segment.write_text("document,segment,code\nhotell-03,2,samverkan\nhotell-03,hotell-03#1,nattbuss\n"
-                          "hotell-03,7,samverkan\n", encoding="utf-8")
+    by_segment.write_text(
+        "document,segment,code\nhotell-03,2,samverkan\nhotell-03,hotell-03#1,nattbuss\n"
+        "hotell-03,7,samverkan\n",
+        encoding="utf-8",
+    )
     result = import_codings(by_segment, store, "erik")
     assert result.added == 2 and "segment hotell-03#7 does not exist" in result.problems[0]
 
@@ -206,7 +243,9 @@ def test_cli_export_import_and_coders(store, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     db = str(tmp_path / "p.db")
-    out = runner.invoke(cli, ["export", "review", "--db", db, "--code", "samverkan", "-o", "r.xlsx"])
+    out = runner.invoke(
+        cli, ["export", "review", "--db", db, "--code", "samverkan", "-o", "r.xlsx"]
+    )
     assert out.exit_code == 0, out.output
     assert out.output.strip() == "wrote r.xlsx"
     edit(tmp_path / "r.xlsx", {("hotell-03#1", "samverkan"): 1})
@@ -218,5 +257,7 @@ def test_cli_export_import_and_coders(store, tmp_path, monkeypatch):
     lines = out.output.splitlines()
     assert lines[0].split()[:4] == ["coder", "codings", "segments", "documents"]
     assert lines[1].split()[:4] == ["anna", "3", "3", "3"]
-    bad = runner.invoke(cli, ["export", "review", "--db", db, "--code", "finns_inte", "-o", "x.xlsx"])
+    bad = runner.invoke(
+        cli, ["export", "review", "--db", db, "--code", "finns_inte", "-o", "x.xlsx"]
+    )
     assert bad.exit_code == 2 and "unknown code(s) finns_inte" in bad.output

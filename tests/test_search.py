@@ -1,5 +1,6 @@
 """`qcode search`: keyword in context with the codebook's lemma matcher, filters, outputs, and
 coding the results as a person's human codings."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,17 +40,33 @@ FORMS = [
 def build(path: Path) -> Path:
     """Two documents: every form in its own respondent turn, an interviewer question, a name."""
     with Store(path) as store:
-        store.save_codes([Code(id="beredskap", path="beredskap", label="Beredskap"),
-                          Code(id="handlingsplan", path="beredskap/handlingsplan",
-                               label="Handlingsplan")], "cb")
+        store.save_codes(
+            [
+                Code(id="beredskap", path="beredskap", label="Beredskap"),
+                Code(id="handlingsplan", path="beredskap/handlingsplan", label="Handlingsplan"),
+            ],
+            "cb",
+        )
         turns = [("I", True, "Har ni en handlingsplan?")]
-        turns += [("R", False, f"Vi har pratat mycket om {form} på sistone, sa Lena Berg.")
-                  for _term, form in FORMS]
+        turns += [
+            ("R", False, f"Vi har pratat mycket om {form} på sistone, sa Lena Berg.")
+            for _term, form in FORMS
+        ]
         turns += [("R", False, "Planerna för hösten handlar om annat, och handlingen likaså.")]
-        _save(store, "polis-01", {"title": "Polis i Kronobergs län", "group": "polis"}, turns,
-              coded={1: "beredskap"})
-        _save(store, "taxi-01", {"group": "taxi"},
-              [("R", False, "Någon handlingsplan har vi inte på taxibolaget, tyvärr.")], coded={})
+        _save(
+            store,
+            "polis-01",
+            {"title": "Polis i Kronobergs län", "group": "polis"},
+            turns,
+            coded={1: "beredskap"},
+        )
+        _save(
+            store,
+            "taxi-01",
+            {"group": "taxi"},
+            [("R", False, "Någon handlingsplan har vi inte på taxibolaget, tyvärr.")],
+            coded={},
+        )
     return path
 
 
@@ -60,8 +77,10 @@ def _save(store: Store, doc_id: str, meta: dict, turns: list, coded: dict) -> No
         spans.append((len(text) + len(line), len(text) + len(line) + len(said)))
         text += line + said + "\n"
     document = Document(doc_id, text, f"{doc_id}.txt", (), frozen_mapping(meta))
-    segments = [Segment(doc_id, i, s, e, sp, is_int, text[s:e])
-                for i, ((s, e), (sp, is_int, _)) in enumerate(zip(spans, turns))]
+    segments = [
+        Segment(doc_id, i, s, e, sp, is_int, text[s:e])
+        for i, ((s, e), (sp, is_int, _)) in enumerate(zip(spans, turns))
+    ]
     codings = [Coding(doc_id, i, *spans[i], code, "rule", 0.9) for i, code in coded.items()]
     store.save_document(document, "x" + doc_id, segments, codings, tag_key="k")
 
@@ -80,7 +99,7 @@ def test_lemma_search_finds_inflected_and_compound_forms(db: Path, term: str, fo
     assert row["left"].endswith("Vi har pratat mycket om") and row["right"].startswith("på sistone")
     assert row["role"] == "Polis i Kronobergs län"
     with Store(db, create=False) as store:
-        assert store.document_text(row["document"])[row["start"]:row["end"]] == form
+        assert store.document_text(row["document"])[row["start"] : row["end"]] == form
 
 
 def test_literal_search_matches_as_written(db: Path) -> None:
@@ -123,19 +142,40 @@ def test_search_outputs_md_csv_xlsx(db: Path, tmp_path: Path) -> None:
     assert "| Före | Träff | Efter | Dokument | Roll |" in md
     assert "| Har ni en | handlingsplan | ? | polis-01 | intervjuaren |" in md
     en = render_search(hits, tmp_path / "k.en.md", style=Presentation("en")).read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     assert "| Left | Match | Right | Document | Role |" in en and "| interviewer |" in en
     csv = pd.read_csv(render_search(hits, tmp_path / "k.csv"))
-    assert list(csv.columns)[:7] == ["document", "segment", "start", "end", "left", "match", "right"]
+    assert list(csv.columns)[:7] == [
+        "document",
+        "segment",
+        "start",
+        "end",
+        "left",
+        "match",
+        "right",
+    ]
     sheet = pd.read_excel(render_search(hits, tmp_path / "k.xlsx"))
     assert list(sheet.columns) == ["Före", "Träff", "Efter", "Dokument", "Roll"] and len(sheet) == 6
 
 
-def test_code_as_turns_hits_into_the_coders_human_codings(db: Path, tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_code_as_turns_hits_into_the_coders_human_codings(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
-    args = ["search", "handlingsplan", "--lemma", "--where", "group=polis", "--db", str(db),
-            "--code-as", "beredskap/handlingsplan", "--coder", "eva"]
+    args = [
+        "search",
+        "handlingsplan",
+        "--lemma",
+        "--where",
+        "group=polis",
+        "--db",
+        str(db),
+        "--code-as",
+        "beredskap/handlingsplan",
+        "--coder",
+        "eva",
+    ]
     refused = CliRunner().invoke(cli, args, input="n\n")
     assert refused.exit_code == 1  # aborted at the prompt
     with Store(db, create=False) as store:
@@ -150,20 +190,28 @@ def test_code_as_turns_hits_into_the_coders_human_codings(db: Path, tmp_path: Pa
         assert len(human) == 5
         spans = store.segment_spans()
         assert all((r.start, r.end) == spans[(r.document, r.segment)] for r in human.itertuples())
-        again = code_hits(store, search(store, ["handlingsplan"], lemma=True,
-                                        where=["group=polis"]), "beredskap/handlingsplan", "eva")
+        again = code_hits(
+            store,
+            search(store, ["handlingsplan"], lemma=True, where=["group=polis"]),
+            "beredskap/handlingsplan",
+            "eva",
+        )
         assert again == 0  # never twice
-    bad = CliRunner().invoke(cli, ["search", "x", "--db", str(db), "--code-as", "nope",
-                                   "--coder", "eva"])
+    bad = CliRunner().invoke(
+        cli, ["search", "x", "--db", str(db), "--code-as", "nope", "--coder", "eva"]
+    )
     assert bad.exit_code == 2 and "--code-as nope: no such code" in bad.stderr
     no_coder = CliRunner().invoke(cli, ["search", "x", "--db", str(db), "--code-as", "beredskap"])
     assert no_coder.exit_code == 2 and "--code-as needs --coder" in no_coder.stderr
 
 
-def test_search_prints_kwic_lines(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_search_prints_kwic_lines(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["search", "tystnadsplikt", "--lemma", "--db", str(db),
-                                      "--context", "20"])
+    result = CliRunner().invoke(
+        cli, ["search", "tystnadsplikt", "--lemma", "--db", str(db), "--context", "20"]
+    )
     assert result.exit_code == 0
     line = result.stdout.splitlines()[0]
     assert "[tystnadsplikten]" in line and line.endswith("polis-01 (Polis i Kronobergs län)")

@@ -1,4 +1,5 @@
 """Segmentation units and the offset invariant, with property tests over arbitrary Unicode."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -70,7 +71,9 @@ def test_whitespace_only_turns_give_no_segments() -> None:
     text = "a  \n\n  \n b"
     doc = Document("d", text, "d.txt", (Turn(1, 3, "x"), Turn(0, 4, "y"), Turn(4, 10, "z")))
     assert [(s.index, s.text, s.speaker) for s in segment_document(doc, "paragraph")] == [
-        (0, "a", "y"), (1, "b", "z")]
+        (0, "a", "y"),
+        (1, "b", "z"),
+    ]
 
 
 def test_long_paragraph_is_sentence_split_in_pieces() -> None:
@@ -85,11 +88,35 @@ def test_long_paragraph_is_sentence_split_in_pieces() -> None:
 # Arbitrary Unicode without surrogates or NUL (NUL makes a file binary), mixed with the
 # characters that matter here: line ends, combining marks, emoji, labels, timestamps.
 _pieces = st.one_of(
-    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-            max_size=20),
-    st.sampled_from(["\n", "\r\n", "\r", "\n\n", " ", "\t", "I: ", "R: ", "Anna Svensson: ",
-                     "**Int:** ", "[00:12:34] ", "(12:34)", ". ", "? ", "e\u0301", "\u0308",
-                     "👩‍👩‍👧", "\u2028", "\x0b", "\x1c", "\x85", "\ufeff", "å", "Ä"]),
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20),
+    st.sampled_from(
+        [
+            "\n",
+            "\r\n",
+            "\r",
+            "\n\n",
+            " ",
+            "\t",
+            "I: ",
+            "R: ",
+            "Anna Svensson: ",
+            "**Int:** ",
+            "[00:12:34] ",
+            "(12:34)",
+            ". ",
+            "? ",
+            "e\u0301",
+            "\u0308",
+            "👩‍👩‍👧",
+            "\u2028",
+            "\x0b",
+            "\x1c",
+            "\x85",
+            "\ufeff",
+            "å",
+            "Ä",
+        ]
+    ),
 )
 arbitrary_text = st.lists(_pieces, max_size=30).map("".join)
 
@@ -97,7 +124,7 @@ arbitrary_text = st.lists(_pieces, max_size=30).map("".join)
 def check_turns(text: str, turns: tuple[Turn, ...]) -> None:
     previous_end = 0
     for turn in turns:
-        span = text[turn.start:turn.end]
+        span = text[turn.start : turn.end]
         assert 0 <= turn.start < turn.end <= len(text)
         assert span == span.strip() and span
         assert turn.start >= previous_end
@@ -120,10 +147,10 @@ def test_segment_text_is_always_the_document_span(text: str, unit: str) -> None:
     segments = segment_document(doc, unit)
     for index, segment in enumerate(segments):
         assert segment.index == index
-        assert doc.text[segment.start:segment.end] == segment.text
+        assert doc.text[segment.start : segment.end] == segment.text
         assert segment.text and segment.text == segment.text.strip()
     # nothing said is lost: the segments hold every non-space character of the turns
-    said = "".join("".join(doc.text[t.start:t.end].split()) for t in doc.turns)
+    said = "".join("".join(doc.text[t.start : t.end].split()) for t in doc.turns)
     assert "".join("".join(s.text.split()) for s in segments) == said
 
 
@@ -135,7 +162,7 @@ def test_segments_of_arbitrary_turn_spans(text: str, spans: list[tuple[int, int]
     doc = Document("d", text, "d.txt", turns, frozen_mapping({}))
     for unit in UNITS:
         for segment in segment_document(doc, unit):
-            assert doc.text[segment.start:segment.end] == segment.text
+            assert doc.text[segment.start : segment.end] == segment.text
             assert segment.text == segment.text.strip() and segment.text
 
 

@@ -6,6 +6,7 @@ rebinding); nothing outside the static folder is ever served; each decision is s
 as the coder's human decision, in the same rows `qcode import review` / `import codings`
 write; a write waits for another qcode process's lock instead of getting lost.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -55,8 +56,9 @@ def tagged_db(tmp_path_factory) -> Path:
     (transcripts / "emoji.md").write_text(EMOJI_TRANSCRIPT, encoding="utf-8")
     shutil.copy(REPO / "transcripts" / "polis-operativ.md", transcripts)
     db = folder / "tagged.db"
-    result = CliRunner().invoke(cli, ["tag", str(transcripts), "--db", str(db),
-                                      "--codebook", str(CODEBOOK), "-j", "1"])
+    result = CliRunner().invoke(
+        cli, ["tag", str(transcripts), "--db", str(db), "--codebook", str(CODEBOOK), "-j", "1"]
+    )
     assert result.exit_code == 0, result.output
     return db
 
@@ -84,15 +86,25 @@ def served(db):
 
 
 def write(client, settings, action, body, **headers):
-    return client.post(f"/api/{action}", json=body,
-                       headers={"origin": ORIGIN, "x-csrf-token": settings.csrf, **headers})
+    return client.post(
+        f"/api/{action}",
+        json=body,
+        headers={"origin": ORIGIN, "x-csrf-token": settings.csrf, **headers},
+    )
 
 
 def human(db: Path, coder: str = "eva") -> list[tuple]:
     with Project(db.parent, db=db) as project:
         frame = project.codings(source="human", coder=coder)
-        return sorted(zip(frame["document"], frame["segment"].astype(int), frame["start"],
-                          frame["end"], frame["code"]))
+        return sorted(
+            zip(
+                frame["document"],
+                frame["segment"].astype(int),
+                frame["start"],
+                frame["end"],
+                frame["code"],
+            )
+        )
 
 
 def segment_of(db: Path, document: str, word: str) -> tuple[int, int, int]:
@@ -111,7 +123,13 @@ def test_every_request_needs_the_token(db):
 
 
 def requests_need_the_token(client, settings):
-    for path in ("/", "/doc/emoji-01", "/codes", "/static/app.js", "/api/explain?document=x&segment=1"):
+    for path in (
+        "/",
+        "/doc/emoji-01",
+        "/codes",
+        "/static/app.js",
+        "/api/explain?document=x&segment=1",
+    ):
         response = client.get(path)
         assert response.status_code == 403, path
         assert "token" in response.text
@@ -121,7 +139,10 @@ def requests_need_the_token(client, settings):
     first = client.get(f"/doc/emoji-01?token={settings.token}", follow_redirects=False)
     assert first.status_code == 303
     assert first.headers["location"] == "/doc/emoji-01"
-    assert "HttpOnly" in first.headers["set-cookie"] and "SameSite=Strict" in first.headers["set-cookie"]
+    assert (
+        "HttpOnly" in first.headers["set-cookie"]
+        and "SameSite=Strict" in first.headers["set-cookie"]
+    )
     assert client.get("/doc/emoji-01").status_code == 200
     assert client.get("/", headers={"x-qcode-token": settings.token}).status_code == 200
 
@@ -139,8 +160,9 @@ def test_writes_need_the_pages_origin_and_csrf_token(served):
     assert no_csrf.status_code == 403
     assert human(db) == []
     # a form post (what a foreign page could send without CORS) is refused too
-    form = client.post("/api/code", data=body, headers={"origin": ORIGIN,
-                                                        "x-csrf-token": settings.csrf})
+    form = client.post(
+        "/api/code", data=body, headers={"origin": ORIGIN, "x-csrf-token": settings.csrf}
+    )
     assert form.status_code == 415
     assert write(client, settings, "code", body).status_code == 200
     assert len(human(db)) == 1
@@ -159,17 +181,31 @@ def test_host_header_must_name_the_bound_port(db):
     app, settings = make_app(project, coder="eva", port=8765)
     client = TestClient(app, base_url="http://127.0.0.1:8765")
     assert client.get(f"/?token={settings.token}").status_code == 200
-    assert client.get(f"/?token={settings.token}", headers={"host": "localhost:8765"}).status_code == 200
-    assert client.get(f"/?token={settings.token}", headers={"host": "127.0.0.1:9999"}).status_code == 400
+    assert (
+        client.get(f"/?token={settings.token}", headers={"host": "localhost:8765"}).status_code
+        == 200
+    )
+    assert (
+        client.get(f"/?token={settings.token}", headers={"host": "127.0.0.1:9999"}).status_code
+        == 400
+    )
     assert client.get(f"/?token={settings.token}", headers={"host": "127.0.0.1"}).status_code == 400
     app.database.shutdown(wait=True)
 
 
 TRAVERSALS = [
-    "/static/../pyproject.toml", "/static/..%2F..%2F..%2Fpyproject.toml",
-    "/static/%2e%2e/app.py", "/static/%2e%2e%2fapp.py", "/static/app.py", "/static/",
-    "/static/..%5Capp.py", "/static/templates/base.html", "/static//etc/passwd",
-    "/static/%2Fetc%2Fpasswd", "/static/app.js%00.css", "/static/nothing.css",
+    "/static/../pyproject.toml",
+    "/static/..%2F..%2F..%2Fpyproject.toml",
+    "/static/%2e%2e/app.py",
+    "/static/%2e%2e%2fapp.py",
+    "/static/app.py",
+    "/static/",
+    "/static/..%5Capp.py",
+    "/static/templates/base.html",
+    "/static//etc/passwd",
+    "/static/%2Fetc%2Fpasswd",
+    "/static/app.js%00.css",
+    "/static/nothing.css",
 ]
 
 
@@ -184,7 +220,9 @@ def test_nothing_outside_the_static_folder_is_served(served):
 def test_static_files_and_security_headers(served):
     client, _settings, _db = served
     script = client.get("/static/app.js")
-    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert script.status_code == 200 and script.headers["content-type"].startswith(
+        "text/javascript"
+    )
     page = client.get("/")
     policy = page.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "script-src 'self'" in policy
@@ -205,16 +243,30 @@ def test_accept_reject_change_and_undo_are_stored_as_review_decisions(served):
     client, settings, db = served
     segment, code = suggestion(db, "emoji-01")
     start, end = segment_of(db, "emoji-01", "tröttsamt")[1:]
-    assert write(client, settings, "decide", {"document": "emoji-01", "segment": segment,
-                                              "code": code, "decision": "accept"}).status_code == 200
+    assert (
+        write(
+            client,
+            settings,
+            "decide",
+            {"document": "emoji-01", "segment": segment, "code": code, "decision": "accept"},
+        ).status_code
+        == 200
+    )
     assert human(db) == [("emoji-01", segment, start, end, code)]
     with Project(db.parent, db=db) as project:
         log = project.open_existing_store().coding_log_frame("eva")
         assert set(log["action"]) >= {"add", "reviewed"}  # the rows `import review` writes
         assert "emoji-01" in project.open_existing_store().reviewed_documents("eva")
     # reject: the coder's coding goes, the rejection is remembered, the page shows it
-    assert write(client, settings, "decide", {"document": "emoji-01", "segment": segment,
-                                              "code": code, "decision": "reject"}).status_code == 200
+    assert (
+        write(
+            client,
+            settings,
+            "decide",
+            {"document": "emoji-01", "segment": segment, "code": code, "decision": "reject"},
+        ).status_code
+        == 200
+    )
     assert human(db) == []
     page = client.get("/doc/emoji-01").text
     assert "✗ rejected" in page
@@ -224,8 +276,15 @@ def test_accept_reject_change_and_undo_are_stored_as_review_decisions(served):
     write(client, settings, "undo", {})
     assert human(db) == []
     # change: the suggestion rejected, another code coded on the segment
-    assert write(client, settings, "change", {"document": "emoji-01", "segment": segment,
-                                              "code": code, "to": "kunskap"}).status_code == 200
+    assert (
+        write(
+            client,
+            settings,
+            "change",
+            {"document": "emoji-01", "segment": segment, "code": code, "to": "kunskap"},
+        ).status_code
+        == 200
+    )
     assert human(db) == [("emoji-01", segment, start, end, "kunskap")]
     assert write(client, settings, "undo", {}).status_code == 200
     assert human(db) == []
@@ -254,27 +313,64 @@ def test_a_selected_span_is_stored_with_code_point_offsets(served):
         text = project.open_existing_store().document_text("emoji-01")
     start = text.index("tröttsamt")  # after an emoji: one code point, two UTF-16 units
     end = start + len("tröttsamt")
-    response = write(client, settings, "code", {"document": "emoji-01", "start": start,
-                                                "end": end, "code": "beredskap/saknas"})
+    response = write(
+        client,
+        settings,
+        "code",
+        {"document": "emoji-01", "start": start, "end": end, "code": "beredskap/saknas"},
+    )
     assert response.status_code == 200, response.text
     [(doc, _seg, s, e, code)] = human(db)
     assert (doc, text[s:e], code) == ("emoji-01", "tröttsamt", "beredskap/saknas")
     # the same again adds nothing; out-of-range spans and unknown codes are refused
-    write(client, settings, "code", {"document": "emoji-01", "start": start, "end": end,
-                                     "code": "beredskap/saknas"})
+    write(
+        client,
+        settings,
+        "code",
+        {"document": "emoji-01", "start": start, "end": end, "code": "beredskap/saknas"},
+    )
     assert len(human(db)) == 1
-    bad = write(client, settings, "code", {"document": "emoji-01", "start": 5, "end": 10 ** 6,
-                                           "code": "beredskap"})
+    bad = write(
+        client,
+        settings,
+        "code",
+        {"document": "emoji-01", "start": 5, "end": 10**6, "code": "beredskap"},
+    )
     assert bad.status_code == 400 and "outside" in bad.json()["error"]
-    assert write(client, settings, "code", {"document": "emoji-01", "start": start, "end": end,
-                                            "code": "nattbuss"}).status_code == 400
-    assert write(client, settings, "code", {"document": "nobody", "start": 0, "end": 1,
-                                            "code": "beredskap"}).status_code == 404
-    assert write(client, settings, "code", {"document": "emoji-01", "start": "0", "end": 1,
-                                            "code": "beredskap"}).status_code == 400
+    assert (
+        write(
+            client,
+            settings,
+            "code",
+            {"document": "emoji-01", "start": start, "end": end, "code": "nattbuss"},
+        ).status_code
+        == 400
+    )
+    assert (
+        write(
+            client,
+            settings,
+            "code",
+            {"document": "nobody", "start": 0, "end": 1, "code": "beredskap"},
+        ).status_code
+        == 404
+    )
+    assert (
+        write(
+            client,
+            settings,
+            "code",
+            {"document": "emoji-01", "start": "0", "end": 1, "code": "beredskap"},
+        ).status_code
+        == 400
+    )
     # remove, then undo the removal
-    write(client, settings, "remove", {"document": "emoji-01", "start": start, "end": end,
-                                       "code": "beredskap/saknas"})
+    write(
+        client,
+        settings,
+        "remove",
+        {"document": "emoji-01", "start": start, "end": end, "code": "beredskap/saknas"},
+    )
     assert human(db) == []
     write(client, settings, "undo", {})
     assert [text[s:e] for _d, _i, s, e, _c in human(db)] == ["tröttsamt"]
@@ -284,13 +380,25 @@ def test_memos_are_stored_shown_and_exported_as_notes(served, tmp_path):
     client, settings, db = served
     segment, code = suggestion(db, "emoji-01")
     _seg, start, end = segment_of(db, "emoji-01", "tröttsamt")
-    for body in ({"kind": "document", "document": "emoji-01", "text": "Läs om – åäö 😊"},
-                 {"kind": "code", "code": "beredskap", "text": "Gränsfall: diskuterat?"},
-                 {"kind": "coding", "document": "emoji-01", "code": code, "start": start,
-                  "end": end, "text": "Stämmer"}):
+    for body in (
+        {"kind": "document", "document": "emoji-01", "text": "Läs om – åäö 😊"},
+        {"kind": "code", "code": "beredskap", "text": "Gränsfall: diskuterat?"},
+        {
+            "kind": "coding",
+            "document": "emoji-01",
+            "code": code,
+            "start": start,
+            "end": end,
+            "text": "Stämmer",
+        },
+    ):
         assert write(client, settings, "memo", body).status_code == 200
-    assert write(client, settings, "memo", {"kind": "document", "document": "emoji-01",
-                                            "text": "   "}).status_code == 400
+    assert (
+        write(
+            client, settings, "memo", {"kind": "document", "document": "emoji-01", "text": "   "}
+        ).status_code
+        == 400
+    )
     assert "Läs om – åäö 😊" in client.get("/doc/emoji-01").text
     assert "Gränsfall: diskuterat?" in client.get("/codes/beredskap").text
     with Project(db.parent, db=db, codebook=CODEBOOK) as project:
@@ -306,7 +414,8 @@ def test_memos_are_stored_shown_and_exported_as_notes(served, tmp_path):
     import xmlschema
 
     xmlschema.XMLSchema(str(REPO.parent / "shared" / "refi" / "Project.xsd")).validate(
-        xml.encode("utf-8"))
+        xml.encode("utf-8")
+    )
 
 
 # -- views -------------------------------------------------------------------------------------
@@ -334,7 +443,7 @@ def test_document_view_pieces_carry_code_point_offsets(served):
     import html
 
     for start, shown in pieces:
-        assert text[int(start):int(start) + len(html.unescape(shown))] == html.unescape(shown)
+        assert text[int(start) : int(start) + len(html.unescape(shown))] == html.unescape(shown)
     assert 'class="seg iv"' in page  # interviewer turns are marked (greyed by the CSS)
 
 
@@ -373,8 +482,9 @@ def test_explain_gives_the_same_text_as_qcode_explain(served):
     client, _settings, db = served
     segment, _code = suggestion(db, "emoji-01")
     response = client.get(f"/api/explain?document=emoji-01&segment={segment}")
-    result = CliRunner().invoke(cli, ["explain", "emoji-01", str(segment), "--db", str(db),
-                                      "--codebook", str(CODEBOOK)])
+    result = CliRunner().invoke(
+        cli, ["explain", "emoji-01", str(segment), "--db", str(db), "--codebook", str(CODEBOOK)]
+    )
     assert response.json()["text"] == result.output.rstrip("\n")
 
 
@@ -397,8 +507,12 @@ def test_a_write_waits_for_another_writer_and_lands(served):
     release.start()
     started = time.monotonic()
     _seg, start, _end = segment_of(db, "emoji-01", "tröttsamt")
-    response = write(client, settings, "code", {"document": "emoji-01", "start": start,
-                                                "end": start + 2, "code": "beredskap"})
+    response = write(
+        client,
+        settings,
+        "code",
+        {"document": "emoji-01", "start": start, "end": start + 2, "code": "beredskap"},
+    )
     release.join()
     other.close()
     assert response.status_code == 200
@@ -413,8 +527,12 @@ def test_busy_past_the_timeout_answers_503_and_writes_nothing(db, monkeypatch):
     with TestClient(app, base_url=ORIGIN) as client:
         client.get(f"/?token={settings.token}")
         other.execute("BEGIN IMMEDIATE")
-        response = write(client, settings, "code", {"document": "emoji-01", "start": 40,
-                                                    "end": 42, "code": "beredskap"})
+        response = write(
+            client,
+            settings,
+            "code",
+            {"document": "emoji-01", "start": 40, "end": 42, "code": "beredskap"},
+        )
         other.execute("ROLLBACK")
         assert response.status_code == 503 and "busy" in response.json()["error"]
     other.close()
@@ -432,16 +550,39 @@ def test_writes_land_while_qcode_tag_runs_on_the_same_database(served, tmp_path)
     folder.mkdir()
     for name in sorted((REPO / "transcripts").glob("[a-z]*.md"))[:6]:
         shutil.copy(name, folder)
-    tag = subprocess.Popen([sys.executable, "-m", "qcode", "tag", str(folder),
-                            "--db", str(db), "--codebook", str(CODEBOOK), "-j", "1"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tag = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "qcode",
+            "tag",
+            str(folder),
+            "--db",
+            str(db),
+            "--codebook",
+            str(CODEBOOK),
+            "-j",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     written = []
     try:
         for word in words:
             start = text.index(word)
-            response = write(client, settings, "code", {"document": "emoji-01", "start": start,
-                                                        "end": start + len(word),
-                                                        "code": "kunskap"})
+            response = write(
+                client,
+                settings,
+                "code",
+                {
+                    "document": "emoji-01",
+                    "start": start,
+                    "end": start + len(word),
+                    "code": "kunskap",
+                },
+            )
             assert response.status_code == 200, response.text
             written.append((start, start + len(word)))
             if tag.poll() is not None and len(written) > 5:
@@ -460,9 +601,25 @@ def test_writes_land_while_qcode_tag_runs_on_the_same_database(served, tmp_path)
 def test_the_command_prints_a_loopback_address_with_a_token_and_ctrl_c_stops_it(db):
     # the server runs in a child process: this test itself opens no socket
     process = subprocess.Popen(
-        [sys.executable, "-m", "qcode", "serve", "--db", str(db), "--codebook", str(CODEBOOK),
-         "--port", "0", "--no-browser", "--coder", "eva"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "qcode",
+            "serve",
+            "--db",
+            str(db),
+            "--codebook",
+            str(CODEBOOK),
+            "--port",
+            "0",
+            "--no-browser",
+            "--coder",
+            "eva",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout.readline().startswith("qcode workbench for ")
         url = process.stdout.readline().strip()

@@ -6,6 +6,7 @@ Skipped, with the package named, when chromium or chromedriver is not installed 
 ever downloaded). The test talks to its own server on 127.0.0.1 only: sockets are enabled for
 it alone and restricted to loopback; the rest of the suite stays socket-free.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -14,12 +15,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_serve import CODEBOOK, EMOJI_TRANSCRIPT, REPO
 
 from qcode import Project
 from qcode.cli import cli
 from qcode.serve import running
-
-from test_serve import CODEBOOK, EMOJI_TRANSCRIPT, REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -39,9 +39,18 @@ def browser_or_skip():
 
     options = Options()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,1000", "--no-first-run", "--disable-extensions",
-                "--disable-background-networking", "--disable-sync", "--lang=sv-SE"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-sync",
+        "--lang=sv-SE",
+    ):
         options.add_argument(arg)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
@@ -54,8 +63,18 @@ def demo_db(tmp_path_factory) -> Path:
     extra.mkdir()
     (extra / "emoji.md").write_text(EMOJI_TRANSCRIPT, encoding="utf-8")
     db = folder / "demo.db"
-    result = CliRunner().invoke(cli, ["tag", str(REPO / "transcripts"), str(extra), "--db",
-                                      str(db), "--codebook", str(CODEBOOK)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "tag",
+            str(REPO / "transcripts"),
+            str(extra),
+            "--db",
+            str(db),
+            "--codebook",
+            str(CODEBOOK),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return db
 
@@ -100,7 +119,9 @@ def test_review_loop_in_a_real_browser(demo_db, tmp_path):
 
     def status(expected: str) -> None:
         """Wait until the action is stored and the page redrawn, then check its message."""
-        wait.until(lambda d: d.execute_script("return document.documentElement.dataset.busy") == "0")
+        wait.until(
+            lambda d: d.execute_script("return document.documentElement.dataset.busy") == "0"
+        )
         assert expected in driver.find_element(By.ID, "status").text
 
     def key(k: str) -> None:
@@ -125,27 +146,39 @@ def test_review_loop_in_a_real_browser(demo_db, tmp_path):
 
         # accept the first suggestion, reject the next (keyboard: j, a, j, r)
         key("j")
-        first = driver.execute_script("const e = document.querySelector('.cd.current');"
-                                      "return [Number(e.dataset.segment), e.dataset.code]")
+        first = driver.execute_script(
+            "const e = document.querySelector('.cd.current');"
+            "return [Number(e.dataset.segment), e.dataset.code]"
+        )
         key("a")
         status("accepted")
         key("j")
-        second = driver.execute_script("const e = document.querySelector('.cd.current');"
-                                       "return [Number(e.dataset.segment), e.dataset.code]")
+        second = driver.execute_script(
+            "const e = document.querySelector('.cd.current');"
+            "return [Number(e.dataset.segment), e.dataset.code]"
+        )
         assert second != first
         key("r")
         status("rejected")
 
         # code a word after an emoji and a word after an ö by selecting them
-        for word, after, code in (("tröttsamt", "😊", "kunskap"),
-                                  ("något", "höra", "samverkan/onskad")):
+        for word, after, code in (
+            ("tröttsamt", "😊", "kunskap"),
+            ("något", "höra", "samverkan/onskad"),
+        ):
             assert driver.execute_script(SELECT_WORD, word, after) == word
             key("c")
             picker = wait.until(ec.visibility_of_element_located((By.ID, "picker-filter")))
             picker.send_keys(code)
-            wait.until(lambda d: d.execute_script(
-                "const li = document.querySelector('#picker-list li.chosen');"
-                "return li && li.dataset.code") == code)
+            wait.until(
+                lambda d, code=code: (
+                    d.execute_script(
+                        "const li = document.querySelector('#picker-list li.chosen');"
+                        "return li && li.dataset.code"
+                    )
+                    == code
+                )
+            )
             picker.send_keys("\n")
             status("coded " + code)
 
@@ -161,9 +194,15 @@ def test_review_loop_in_a_real_browser(demo_db, tmp_path):
         # blind mode: the automatic codings disappear, this coder's own stay
         assert driver.find_elements(By.CSS_SELECTOR, ".cd.suggestion")
         driver.find_element(By.ID, "toggle-blind").click()
-        wait.until(lambda d: d.execute_script(
-            "const b = document.getElementById('toggle-blind');"
-            "return document.documentElement.dataset.ready === '1' && b && b.getAttribute('aria-pressed')") == "true")
+        wait.until(
+            lambda d: (
+                d.execute_script(
+                    "const b = document.getElementById('toggle-blind');"
+                    "return document.documentElement.dataset.ready === '1' && b && b.getAttribute('aria-pressed')"
+                )
+                == "true"
+            )
+        )
         assert driver.find_elements(By.CSS_SELECTOR, ".cd.suggestion") == []
         assert len(driver.find_elements(By.CSS_SELECTOR, ".cd.mine")) == 3
         assert driver.get_log("browser") == [] if hasattr(driver, "get_log") else True
@@ -177,21 +216,28 @@ def test_review_loop_in_a_real_browser(demo_db, tmp_path):
         text = store.document_text("emoji-01")
         spans = store.segment_spans()
         human = project.codings(source="human")
-        got = sorted((row.coder, int(row.segment), text[row.start:row.end], row.code)
-                     for row in human.itertuples())
+        got = sorted(
+            (row.coder, int(row.segment), text[row.start : row.end], row.code)
+            for row in human.itertuples()
+        )
         seg_start, seg_end = spans[("emoji-01", first[0])]
-        expected = sorted([
-            ("eva", first[0], text[seg_start:seg_end], first[1]),
-            ("eva", 1, "tröttsamt", "kunskap"),
-            ("eva", 1, "något", "samverkan/onskad"),
-        ])
+        expected = sorted(
+            [
+                ("eva", first[0], text[seg_start:seg_end], first[1]),
+                ("eva", 1, "tröttsamt", "kunskap"),
+                ("eva", 1, "något", "samverkan/onskad"),
+            ]
+        )
         assert got == expected
         start = text.index("tröttsamt")
-        assert ("emoji-01", start, start + 9) in set(zip(human["document"], human["start"], human["end"]))
+        assert ("emoji-01", start, start + 9) in set(
+            zip(human["document"], human["start"], human["end"])
+        )
         assert store.rejections("eva") == {("emoji-01", second[0], second[1])}
         memos = store.memos_frame()
         assert list(zip(memos["kind"], memos["document"], memos["text"])) == [
-            ("document", "emoji-01", "Samordnaren låter trött – följ upp 😊")]
+            ("document", "emoji-01", "Samordnaren låter trött – följ upp 😊")
+        ]
 
     # ...and the CLI sees them
     runner = CliRunner()

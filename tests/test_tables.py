@@ -4,6 +4,7 @@ Swedish Excel saves CSV with ``;`` and Windows-1252; every command that takes a 
 that: `tag` (survey tables and the metadata sidecar), `crosstab --survey`, `import review`,
 `import codings` and `evaluate --gold`. Hostile tables fail with one line naming the file.
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,14 +18,13 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from samples import SMALL_CODEBOOK, SMALL_INTERVIEW
 
 from qcode.cli import cli
 from qcode.errors import QcodeError, ReviewError, TranscriptError
 from qcode.ingest import read_path
 from qcode.store import Store
 from qcode.tables import read_table_file, sniff_separator, unique_header
-
-from samples import SMALL_CODEBOOK, SMALL_INTERVIEW
 
 LONG_A = "Vi samverkar med polisen och socialtjänsten i kommunen"
 LONG_B = "Vi har ingen handlingsplan för det här än så länge"
@@ -46,8 +46,9 @@ def invoke(*args: str):
 # -- the reader ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
 @pytest.mark.parametrize("separator", [",", ";", "\t"])
-def test_every_encoding_and_separator_reads_the_same(tmp_path: Path, encoding: str,
-                                                     separator: str) -> None:
+def test_every_encoding_and_separator_reads_the_same(
+    tmp_path: Path, encoding: str, separator: str
+) -> None:
     rows = [["id", "grupp", "svar"], ["1", "åklagare", "Ja, vi har; en plan"], ["2", "kör", "Nej"]]
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=separator, lineterminator="\r\n").writerows(rows)
@@ -92,14 +93,18 @@ def survey_lines(*answers: str) -> str:
     return "id;grupp;svar\n" + "".join(f"{i};polis;{a}\n" for i, a in enumerate(answers, 1))
 
 
-@pytest.mark.parametrize("text, line", [
-    # the quote is never closed: every later row would become part of respondent 2's answer
-    (survey_lines(LONG_A, '"' + LONG_B, LONG_C, LONG_A), 3),
-    # closed by a quote further down: the rows in between are swallowed
-    (survey_lines(LONG_A, '"' + LONG_B, LONG_C, 'Vi "vet" inte', LONG_A), 3),
-])
-def test_a_stray_quote_is_an_error_naming_file_and_line(tmp_path: Path, text: str,
-                                                        line: int) -> None:
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        # the quote is never closed: every later row would become part of respondent 2's answer
+        (survey_lines(LONG_A, '"' + LONG_B, LONG_C, LONG_A), 3),
+        # closed by a quote further down: the rows in between are swallowed
+        (survey_lines(LONG_A, '"' + LONG_B, LONG_C, 'Vi "vet" inte', LONG_A), 3),
+    ],
+)
+def test_a_stray_quote_is_an_error_naming_file_and_line(
+    tmp_path: Path, text: str, line: int
+) -> None:
     path = tmp_path / "enkat.csv"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(TranscriptError) as info:
@@ -118,19 +123,28 @@ def test_a_stray_quote_in_a_two_column_table_at_the_end(tmp_path: Path) -> None:
 
 def test_quoted_multi_line_answers_are_still_fine(tmp_path: Path) -> None:
     path = tmp_path / "enkat.csv"
-    path.write_text(f'id;grupp;svar\n1;polis;"{LONG_A};\noch sedan, på en ny rad"\n'
-                    f'2;taxi;"Hon sa ""nej"" till oss, {LONG_B}"\n', encoding="utf-8")
+    path.write_text(
+        f'id;grupp;svar\n1;polis;"{LONG_A};\noch sedan, på en ny rad"\n'
+        f'2;taxi;"Hon sa ""nej"" till oss, {LONG_B}"\n',
+        encoding="utf-8",
+    )
     docs = read_path(path)
-    assert [d.text for d in docs] == [f"{LONG_A};\noch sedan, på en ny rad",
-                                      f'Hon sa "nej" till oss, {LONG_B}']
+    assert [d.text for d in docs] == [
+        f"{LONG_A};\noch sedan, på en ny rad",
+        f'Hon sa "nej" till oss, {LONG_B}',
+    ]
 
 
 def test_a_multi_line_list_answer_in_a_comma_table_is_not_a_stray_quote(tmp_path: Path) -> None:
     path = tmp_path / "enkat.csv"
-    path.write_text(f'id,grupp,svar\n1,polis,"Vi samverkar med:\nPolisen, kommunen, soc"\n'
-                    f"2,taxi,{LONG_B}\n", encoding="utf-8")
-    assert [d.text for d in read_path(path)] == ["Vi samverkar med:\nPolisen, kommunen, soc",
-                                                 LONG_B]
+    path.write_text(
+        f'id,grupp,svar\n1,polis,"Vi samverkar med:\nPolisen, kommunen, soc"\n2,taxi,{LONG_B}\n',
+        encoding="utf-8",
+    )
+    assert [d.text for d in read_path(path)] == [
+        "Vi samverkar med:\nPolisen, kommunen, soc",
+        LONG_B,
+    ]
 
 
 def test_five_thousand_same_named_columns_are_named_in_linear_time(tmp_path: Path) -> None:
@@ -139,15 +153,17 @@ def test_five_thousand_same_named_columns_are_named_in_linear_time(tmp_path: Pat
     assert names[:3] == ("q", "q (2)", "q (3)") and len(set(names)) == 5001
     assert names[-1] == "q (3) (2)"
     path = tmp_path / "wide.csv"
-    path.write_text(",".join(["svar"] * 5000) + "\n" + ",".join([LONG_A] * 5000) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        ",".join(["svar"] * 5000) + "\n" + ",".join([LONG_A] * 5000) + "\n", encoding="utf-8"
+    )
     docs = read_path(path)
     assert len(docs) == 1 and len(docs[0].turns) == 5000
     assert time.perf_counter() - started < 10  # was 288 s (O(n³) renaming)
 
 
-def test_xlsx_with_a_cell_at_xfd1048576_is_refused_without_walking_the_sheet(tmp_path: Path
-                                                                              ) -> None:
+def test_xlsx_with_a_cell_at_xfd1048576_is_refused_without_walking_the_sheet(
+    tmp_path: Path,
+) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["id", "svar"])
@@ -174,8 +190,9 @@ def test_xlsx_far_empty_dimension_is_ignored(tmp_path: Path) -> None:
     with zipfile.ZipFile(path) as source:
         members = {i.filename: source.read(i.filename) for i in source.infolist()}
     name = "xl/worksheets/sheet1.xml"
-    members[name] = members[name].replace(b'<dimension ref="A1:B2"/>',
-                                          b'<dimension ref="A1:XFD1048576"/>')
+    members[name] = members[name].replace(
+        b'<dimension ref="A1:B2"/>', b'<dimension ref="A1:XFD1048576"/>'
+    )
     assert b"XFD1048576" in members[name]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for member, data in members.items():
@@ -209,11 +226,11 @@ def _mutations(data: bytes, count: int) -> list[bytes]:
         body = bytearray(members[name])
         position = (n * 7919) % len(body)
         if n % 3 == 0:
-            del body[position:position + 1 + n % 17]
+            del body[position : position + 1 + n % 17]
         elif n % 3 == 1:
-            body[position] = b"<>\"&/x\0"[n % 7]
+            body[position] = b'<>"&/x\0'[n % 7]
         else:
-            body[position:position] = b"<c r=\"ZZZ0\" t=\"s\"><v>99999</v></c>"
+            body[position:position] = b'<c r="ZZZ0" t="s"><v>99999</v></c>'
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
             for member, content in members.items():
@@ -234,8 +251,10 @@ def test_damaged_xlsx_xml_is_a_one_line_error_naming_the_file(tmp_path: Path) ->
     for n, data in enumerate(_mutations(source.read_bytes(), 60)):
         path = tmp_path / f"m{n}.xlsx"
         path.write_bytes(data)
-        for reader in (read_path, lambda p: read_table_file(p, error=ReviewError,
-                                                             keep_formulas=True)):
+        for reader in (
+            read_path,
+            lambda p: read_table_file(p, error=ReviewError, keep_formulas=True),
+        ):
             try:
                 reader(path)
             except QcodeError as err:
@@ -244,9 +263,13 @@ def test_damaged_xlsx_xml_is_a_one_line_error_naming_the_file(tmp_path: Path) ->
     assert failures > 0  # the mutations do break files, and every break is a QcodeError
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=400) | st.text(alphabet=';,\t"\n\r ab1åé', max_size=200).map(
-    lambda t: t.encode("utf-8")))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.binary(max_size=400)
+    | st.text(alphabet=';,\t"\n\r ab1åé', max_size=200).map(lambda t: t.encode("utf-8"))
+)
 def test_any_bytes_as_a_table_raise_only_qcode_errors(tmp_path: Path, data: bytes) -> None:
     for name in ("t.csv", "t.xlsx"):
         path = tmp_path / name
@@ -270,8 +293,11 @@ def test_swedish_headers_and_a_name_column_that_is_never_the_id(tmp_path: Path) 
     book.save(path)
     docs = read_path(path)
     assert [d.id for d in docs] == ["enkat-2", "enkat-3"]
-    assert dict(docs[0].metadata) == {"namn": "Helena Strand", "group": "polis",
-                                      "main_group": "myndigheter"}
+    assert dict(docs[0].metadata) == {
+        "namn": "Helena Strand",
+        "group": "polis",
+        "main_group": "myndigheter",
+    }
     assert {d.kind for d in docs} == {"survey"}
     warnings = " ".join(docs[0].warnings)
     assert "no id column" in warnings and "enkat-<line>" in warnings
@@ -279,12 +305,15 @@ def test_swedish_headers_and_a_name_column_that_is_never_the_id(tmp_path: Path) 
 
 
 def test_names_found_by_their_values_under_another_header(tmp_path: Path) -> None:
-    path = excel_csv(tmp_path / "enkat.csv", [
-        ["respondent", "aktörsgrupp", "löpnummer", "svar"],
-        ["Anna Lindqvist", "kyrkor", "7", LONG_A],
-        ["Lars Nilsson", "kyrkor", "8", LONG_B],
-        ["Eva Johansson", "kommuner", "9", LONG_C],
-    ])
+    path = excel_csv(
+        tmp_path / "enkat.csv",
+        [
+            ["respondent", "aktörsgrupp", "löpnummer", "svar"],
+            ["Anna Lindqvist", "kyrkor", "7", LONG_A],
+            ["Lars Nilsson", "kyrkor", "8", LONG_B],
+            ["Eva Johansson", "kommuner", "9", LONG_C],
+        ],
+    )
     docs = read_path(path)
     assert [d.id for d in docs] == ["7", "8", "9"]  # löpnummer, not the names
     assert dict(docs[0].metadata) == {"namn": "Anna Lindqvist", "group": "kyrkor"}
@@ -302,13 +331,18 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for doc_id in ("polis-01", "polis-02"):
         text = SMALL_INTERVIEW.format(id=doc_id).replace("group: polis\n", "")
         (folder / f"{doc_id}.md").write_text(text, encoding="utf-8")
-    excel_csv(folder / "metadata.csv", [["ID", "Grupp", "Ort"], ["polis-01", "polis", "Växjö"],
-                                        ["polis-02", "polis", "Ljungby"]])
-    excel_csv(folder / "enkät.csv", [
-        ["Löpnummer", "Aktörsgrupp", "Vad behöver ni för beredskap?"],
-        ["1", "taxi", "Vi behöver en handlingsplan och bättre beredskap"],
-        ["2", "hotell", "Vi samverkar redan med socialtjänsten i kommunen"],
-    ])
+    excel_csv(
+        folder / "metadata.csv",
+        [["ID", "Grupp", "Ort"], ["polis-01", "polis", "Växjö"], ["polis-02", "polis", "Ljungby"]],
+    )
+    excel_csv(
+        folder / "enkät.csv",
+        [
+            ["Löpnummer", "Aktörsgrupp", "Vad behöver ni för beredskap?"],
+            ["1", "taxi", "Vi behöver en handlingsplan och bättre beredskap"],
+            ["2", "hotell", "Vi samverkar redan med socialtjänsten i kommunen"],
+        ],
+    )
     return tmp_path
 
 
@@ -324,8 +358,10 @@ def test_tag_reads_excel_survey_and_sidecar(project: Path) -> None:
 
 
 def test_tag_says_when_a_survey_has_no_id_column(project: Path) -> None:
-    excel_csv(project / "t" / "enkät.csv", [["Namn", "Grupp", "Vad behöver ni?"],
-                                            ["Helena Strand", "taxi", LONG_A]])
+    excel_csv(
+        project / "t" / "enkät.csv",
+        [["Namn", "Grupp", "Vad behöver ni?"], ["Helena Strand", "taxi", LONG_A]],
+    )
     result = invoke("tag", "t")
     assert result.exit_code == 0, result.output
     assert "no id column" in result.output and "enkät-<line>" in result.output
@@ -337,8 +373,10 @@ def test_tag_says_when_a_survey_has_no_id_column(project: Path) -> None:
 
 def test_crosstab_reads_an_excel_survey_with_decimal_commas(project: Path) -> None:
     invoke("tag", "t")
-    excel_csv(project / "survey.csv", [["Grupp", "Andel med plan"], ["polis", "0,25"],
-                                       ["taxi", "0,5"], ["hotell", "1 000,75"]])
+    excel_csv(
+        project / "survey.csv",
+        [["Grupp", "Andel med plan"], ["polis", "0,25"], ["taxi", "0,5"], ["hotell", "1 000,75"]],
+    )
     result = invoke("crosstab", "--survey", "survey.csv", "-o", "x.csv")
     assert result.exit_code == 0, result.output
     text = (project / "x.csv").read_text(encoding="utf-8")
@@ -360,15 +398,21 @@ def test_import_review_reads_a_sheet_saved_by_swedish_excel(project: Path) -> No
     assert "r-excel.csv: not UTF-8; read as Windows-1252" in result.output
     with Store(project / "p.db") as store:
         human = store.codings_frame(source="human")
-    assert ("polis-01", 1, "samverkan") in set(zip(human["document"], human["segment"],
-                                                  human["code"]))
+    assert ("polis-01", 1, "samverkan") in set(
+        zip(human["document"], human["segment"], human["code"])
+    )
 
 
 def test_import_codings_reads_a_swedish_excel_csv(project: Path) -> None:
     invoke("tag", "t")
-    excel_csv(project / "c.csv", [["document", "segment", "code", "anteckning"],
-                                  ["polis-01", "2", "beredskap", "självklart"],
-                                  ["2", "0", "samverkan", "båda"]])
+    excel_csv(
+        project / "c.csv",
+        [
+            ["document", "segment", "code", "anteckning"],
+            ["polis-01", "2", "beredskap", "självklart"],
+            ["2", "0", "samverkan", "båda"],
+        ],
+    )
     result = invoke("import", "codings", "c.csv", "--coder", "AB")
     assert result.exit_code == 0, result.output
     assert "codings added: 2" in result.output and "rows skipped: 0" in result.output
@@ -377,9 +421,14 @@ def test_import_codings_reads_a_swedish_excel_csv(project: Path) -> None:
 
 def test_evaluate_reads_a_swedish_excel_gold_file(project: Path) -> None:
     invoke("tag", "t")
-    excel_csv(project / "gold.csv", [["document", "code", "kommentar"],
-                                     ["polis-01", "beredskap", "självklart"],
-                                     ["polis-02", "samverkan", "åtgärd"]])
+    excel_csv(
+        project / "gold.csv",
+        [
+            ["document", "code", "kommentar"],
+            ["polis-01", "beredskap", "självklart"],
+            ["polis-02", "samverkan", "åtgärd"],
+        ],
+    )
     result = invoke("evaluate", "--gold", "gold.csv")
     assert result.exit_code == 0, result.output
     assert "beredskap" in result.output and "gold.csv: not UTF-8" in result.output
@@ -389,10 +438,12 @@ def test_a_broken_table_is_one_line_in_every_command(project: Path) -> None:
     invoke("tag", "t")
     bad = project / "bad.csv"
     bad.write_text('document;code\n"polis-01;beredskap\npolis-02;samverkan\n', encoding="utf-8")
-    for args in (["import", "codings", "bad.csv", "--coder", "AB"],
-                 ["import", "review", "bad.csv", "--coder", "AB"],
-                 ["evaluate", "--gold", "bad.csv"],
-                 ["crosstab", "--survey", "bad.csv"]):
+    for args in (
+        ["import", "codings", "bad.csv", "--coder", "AB"],
+        ["import", "review", "bad.csv", "--coder", "AB"],
+        ["evaluate", "--gold", "bad.csv"],
+        ["crosstab", "--survey", "bad.csv"],
+    ):
         result = invoke(*args)
         assert result.exit_code == 2, (args, result.output)
         assert "bad.csv:2: a quote opened" in result.output, (args, result.output)

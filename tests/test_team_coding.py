@@ -7,6 +7,7 @@ human's accept/reject overrides the automatic coding of that segment and code in
 two humans who disagree are shown as a conflict, never silently unioned; and (issue 19) an
 import checks and writes under one lock, so a re-segmentation cannot move its decisions.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -34,8 +35,15 @@ fixture = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fixture)
 
 CODES = ["beredskap", "beredskap/saknas", "samverkan", "nattbuss"]
-RESPONDENT = [("hotell-03", 1), ("hotell-03", 2), ("kommun-02", 1), ("kommun-02", 2),
-              ("polis-01", 1), ("polis-01", 2), ("polis-01", 3)]
+RESPONDENT = [
+    ("hotell-03", 1),
+    ("hotell-03", 2),
+    ("kommun-02", 1),
+    ("kommun-02", 2),
+    ("polis-01", 1),
+    ("polis-01", 2),
+    ("polis-01", 3),
+]
 
 
 @pytest.fixture
@@ -44,11 +52,17 @@ def store(tmp_path):
         yield s
 
 
-def decide(store: Store, coder: str, ticked: dict[tuple[str, int], set[str]],
-           segments=RESPONDENT, codes=CODES) -> None:
+def decide(
+    store: Store,
+    coder: str,
+    ticked: dict[tuple[str, int], set[str]],
+    segments=RESPONDENT,
+    codes=CODES,
+) -> None:
     """A coder's sheet: every listed segment gets a decision on every code column."""
-    store.replace_human_decisions(coder, {key: {c: c in ticked.get(key, set()) for c in codes}
-                                          for key in segments})
+    store.replace_human_decisions(
+        coder, {key: {c: c in ticked.get(key, set()) for c in codes} for key in segments}
+    )
 
 
 def coded(frame: pd.DataFrame) -> set[tuple[str, int, str]]:
@@ -61,19 +75,31 @@ def test_five_coders_export_one_distinguishable_row_each(store, tmp_path, monkey
     pairs = [(key, code) for key in RESPONDENT for code in CODES]  # 28 segment x code pairs
     for coder, n in counts.items():
         chosen = pairs[:n]
-        store.add_human_codings([Coding(d, i, *store.segment_spans()[(d, i)], code, "human", 1.0, coder)
-                                 for (d, i), code in chosen])
+        store.add_human_codings(
+            [
+                Coding(d, i, *store.segment_spans()[(d, i)], code, "human", 1.0, coder)
+                for (d, i), code in chosen
+            ]
+        )
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     for suffix in ("csv", "jsonl", "xlsx"):
-        out = runner.invoke(cli, ["export", "codings", "--db", "p.db", "--source", "human",
-                                  "-o", f"codings.{suffix}"])
+        out = runner.invoke(
+            cli,
+            ["export", "codings", "--db", "p.db", "--source", "human", "-o", f"codings.{suffix}"],
+        )
         assert out.exit_code == 0, out.output
         if suffix == "csv":
             frame = pd.read_csv(tmp_path / "codings.csv")
         elif suffix == "jsonl":
-            frame = pd.DataFrame([json.loads(line) for line in
-                                  (tmp_path / "codings.jsonl").read_text(encoding="utf-8").splitlines()])
+            frame = pd.DataFrame(
+                [
+                    json.loads(line)
+                    for line in (tmp_path / "codings.jsonl")
+                    .read_text(encoding="utf-8")
+                    .splitlines()
+                ]
+            )
         else:
             frame = pd.read_excel(tmp_path / "codings.xlsx")
         assert list(frame.columns[8:12]) == ["kind", "code", "source", "coder"]
@@ -113,7 +139,10 @@ def test_blank_sheet_reveals_no_suggestion_anywhere(store, tmp_path):
     assert [v.formula1 for v in sheet.data_validations.dataValidation] == ['"1"']
 
     csv = write_review(review_frame(store, blank=True), tmp_path / "blank.csv").read_text("utf-8")
-    assert csv.splitlines()[0] == "segment,document,title,group,speaker,text," + ",".join(CODES) + ",note"
+    assert (
+        csv.splitlines()[0]
+        == "segment,document,title,group,speaker,text," + ",".join(CODES) + ",note"
+    )
     assert "score" not in csv and "0.75" not in csv and "0.4321" not in csv
     assert all(line.endswith(",,,,,") for line in csv.splitlines()[1:])
 
@@ -153,8 +182,22 @@ def test_blind_sample_agreement_runs_on_the_sampled_units(store, tmp_path):
     import_review(filled({sampled[0], sampled[1]}), store, "eva")
     import_review(filled({sampled[0]}), store, "ola")
     runner = CliRunner()
-    out = runner.invoke(cli, ["agreement", "--db", str(tmp_path / "p.db"), "--coder", "eva",
-                              "--coder", "ola", "--code", "samverkan", "-o", str(tmp_path / "a.csv")])
+    out = runner.invoke(
+        cli,
+        [
+            "agreement",
+            "--db",
+            str(tmp_path / "p.db"),
+            "--coder",
+            "eva",
+            "--coder",
+            "ola",
+            "--code",
+            "samverkan",
+            "-o",
+            str(tmp_path / "a.csv"),
+        ],
+    )
     assert out.exit_code == 0, out.output
     table = pd.read_csv(tmp_path / "a.csv").set_index("code")
     assert table.loc["samverkan", "units"] == 4  # the sample, not the 7 segments of the sheet
@@ -169,13 +212,23 @@ def test_blind_sample_agreement_runs_on_the_sampled_units(store, tmp_path):
 def test_human_accept_and_reject_override_the_automatic_coding(store):
     before = coded(final_codings(store))
     assert ("kommun-02", 1, "samverkan") in before and ("polis-01", 1, "beredskap/saknas") in before
-    decide(store, "anna", {("polis-01", 1): {"beredskap/saknas"}, ("polis-01", 2): {"samverkan"},
-                           ("hotell-03", 2): {"beredskap"}},
-           segments=[("polis-01", 1), ("polis-01", 2), ("kommun-02", 1), ("hotell-03", 2)])
+    decide(
+        store,
+        "anna",
+        {
+            ("polis-01", 1): {"beredskap/saknas"},
+            ("polis-01", 2): {"samverkan"},
+            ("hotell-03", 2): {"beredskap"},
+        },
+        segments=[("polis-01", 1), ("polis-01", 2), ("kommun-02", 1), ("hotell-03", 2)],
+    )
     final = final_codings(store)
-    assert coded(final) == {("polis-01", 1, "beredskap/saknas"), ("polis-01", 2, "samverkan"),
-                            ("hotell-03", 2, "beredskap"),
-                            ("kommun-02", 2, "beredskap")}  # anna never saw kommun-02#2: rule stands
+    assert coded(final) == {
+        ("polis-01", 1, "beredskap/saknas"),
+        ("polis-01", 2, "samverkan"),
+        ("hotell-03", 2, "beredskap"),
+        ("kommun-02", 2, "beredskap"),
+    }  # anna never saw kommun-02#2: rule stands
     # the accepted ones are anna's codings now, not the rule's
     assert set(final.loc[final["document"] == "polis-01", "source"]) == {"human"}
     assert final.attrs["conflicts"] == 0
@@ -193,7 +246,8 @@ def test_conflicts_are_shown_and_left_out_not_unioned(store, tmp_path, monkeypat
     decide(store, "bob", {("polis-01", 2): {"samverkan"}})  # bob: no samverkan in kommun-02#1
     table = conflicts(store)
     assert table[["document", "segment", "code", "accepted_by", "rejected_by"]].values.tolist() == [
-        ["kommun-02", 1, "samverkan", "anna", "bob"]]
+        ["kommun-02", 1, "samverkan", "anna", "bob"]
+    ]
     assert table.loc[0, "text"] == "Samverkan finns på papperet men inte i vardagen."
     final = final_codings(store)
     assert ("kommun-02", 1, "samverkan") not in coded(final)  # neither anna's nor the rule's
@@ -220,35 +274,50 @@ def test_conflicts_are_shown_and_left_out_not_unioned(store, tmp_path, monkeypat
 
 
 def test_a_rejected_parent_conflicts_with_another_coders_subcode(store):
-    decide(store, "anna", {("polis-01", 1): {"beredskap/saknas"}}, codes=["beredskap/saknas"],
-           segments=[("polis-01", 1)])
+    decide(
+        store,
+        "anna",
+        {("polis-01", 1): {"beredskap/saknas"}},
+        codes=["beredskap/saknas"],
+        segments=[("polis-01", 1)],
+    )
     decide(store, "bob", {}, codes=["beredskap"], segments=[("polis-01", 1)])
     assert conflicts(store)[["code", "accepted_by", "rejected_by"]].values.tolist() == [
-        ["beredskap/saknas", "anna", "bob"]]
+        ["beredskap/saknas", "anna", "bob"]
+    ]
 
 
 def test_coder_option_on_every_report(store, tmp_path, monkeypatch):
-    decide(store, "anna", {("hotell-03", 1): {"nattbuss"}, ("kommun-02", 1): {"samverkan"}},
-           segments=[("hotell-03", 1), ("kommun-02", 1)])
+    decide(
+        store,
+        "anna",
+        {("hotell-03", 1): {"nattbuss"}, ("kommun-02", 1): {"samverkan"}},
+        segments=[("hotell-03", 1), ("kommun-02", 1)],
+    )
     assert cooccurrence(store, level=None, coders=["anna"]).loc["nattbuss", "nattbuss"] == 1
     assert cooccurrence(store, level=None, coders=["auto"]).loc["nattbuss", "nattbuss"] == 0
     only_anna = frequencies(store, ["group"], level=1, coders=["anna"])
     assert only_anna.loc["beredskap", ("total", "documents")] == 0  # the rules' beredskap left out
     assert frequencies(store, ["group"], level=1).loc["beredskap", ("total", "documents")] == 2
-    assert quotes(store, "samverkan", coders=["anna"], min_words=1)["document"].tolist() == ["kommun-02"]
+    assert quotes(store, "samverkan", coders=["anna"], min_words=1)["document"].tolist() == [
+        "kommun-02"
+    ]
     with pytest.raises(ConfigError, match="--coder zorro: no such coder"):
         frequencies(store, ["group"], coders=["zorro"])
     with pytest.raises(ConfigError, match="selects no codings"):
         frequencies(store, ["group"], coders=["anna"], source="rule")
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "survey.csv").write_text("group,svar\npolis,0.5\nkommun,0.2\nhotell,0.1\n",
-                                         encoding="utf-8")
+    (tmp_path / "survey.csv").write_text(
+        "group,svar\npolis,0.5\nkommun,0.2\nhotell,0.1\n", encoding="utf-8"
+    )
     runner = CliRunner()
-    for args in (["report", "frequencies", "--level", "1"],
-                 ["report", "cooccurrence", "--level", "2"],
-                 ["crosstab", "--survey", "survey.csv"],
-                 ["quotes", "--code", "nattbuss", "--min-words", "1"]):
+    for args in (
+        ["report", "frequencies", "--level", "1"],
+        ["report", "cooccurrence", "--level", "2"],
+        ["crosstab", "--survey", "survey.csv"],
+        ["quotes", "--code", "nattbuss", "--min-words", "1"],
+    ):
         machine = runner.invoke(cli, [*args, "--db", "p.db", "--coder", "auto"])
         everyone = runner.invoke(cli, [*args, "--db", "p.db"])
         assert machine.exit_code == 0 and everyone.exit_code == 0, (args, machine.output)
@@ -263,16 +332,26 @@ def test_coder_option_on_every_report(store, tmp_path, monkeypatch):
 def test_rejections_follow_their_text_when_the_document_changes(store):
     decide(store, "anna", {}, segments=[("kommun-02", 1)], codes=["samverkan"])
     assert ("kommun-02", 1, "samverkan") not in coded(final_codings(store))
-    doc, segs = fixture.make_document("kommun-02", "Socialsekreterare i Ljungby", "kommun", [
-        ("I", True, "Först: hur länge har du arbetat här?"),
-        ("IP", False, "Sju år."),
-        *fixture.INTERVIEWS["kommun-02"][2]])
-    store.save_document(doc, "sha-new", segs,
-                        [Coding("kommun-02", 3, segs[3].start, segs[3].end, "samverkan", "rule", 0.8)],
-                        tag_key="k")
+    doc, segs = fixture.make_document(
+        "kommun-02",
+        "Socialsekreterare i Ljungby",
+        "kommun",
+        [
+            ("I", True, "Först: hur länge har du arbetat här?"),
+            ("IP", False, "Sju år."),
+            *fixture.INTERVIEWS["kommun-02"][2],
+        ],
+    )
+    store.save_document(
+        doc,
+        "sha-new",
+        segs,
+        [Coding("kommun-02", 3, segs[3].start, segs[3].end, "samverkan", "rule", 0.8)],
+        tag_key="k",
+    )
     rejection = store.rejections_frame("anna").iloc[0]
     assert (rejection["segment"], rejection["stale"]) == (3, False)
-    assert doc.text[rejection["start"]:rejection["end"]].startswith("Samverkan finns")
+    assert doc.text[rejection["start"] : rejection["end"]].startswith("Samverkan finns")
     assert ("kommun-02", 3, "samverkan") not in coded(final_codings(store))
 
 
@@ -309,10 +388,15 @@ def test_a_resegmentation_between_check_and_write_cannot_misplace_decisions(stor
     doc, segs = fixture.make_document("polis-01", "Polis i Kronobergs län", "polis", turns)
     cut = doc.text.index("det är helt")
     first = segs[1]
-    split = [segs[0], Segment("polis-01", 1, first.start, cut - 1, "IP", False, doc.text[first.start:cut - 1]),
-             Segment("polis-01", 2, cut, first.end, "IP", False, doc.text[cut:first.end])]
-    split += [Segment("polis-01", s.index + 1, s.start, s.end, s.speaker, s.is_interviewer, s.text)
-              for s in segs[2:]]
+    split = [
+        segs[0],
+        Segment("polis-01", 1, first.start, cut - 1, "IP", False, doc.text[first.start : cut - 1]),
+        Segment("polis-01", 2, cut, first.end, "IP", False, doc.text[cut : first.end]),
+    ]
+    split += [
+        Segment("polis-01", s.index + 1, s.start, s.end, s.speaker, s.is_interviewer, s.text)
+        for s in segs[2:]
+    ]
     original = store.transaction
     fired = []
 
@@ -326,8 +410,10 @@ def test_a_resegmentation_between_check_and_write_cannot_misplace_decisions(stor
     result = import_review(path, store, "anna")
     other.close()
     assert fired
-    stored = {(d, int(i)): t for d, i, t in zip(*[store.segments_frame()[c]
-                                                  for c in ("document", "segment", "text")])}
+    stored = {
+        (d, int(i)): t
+        for d, i, t in zip(*[store.segments_frame()[c] for c in ("document", "segment", "text")])
+    }
     for d, i, code in coded(store.codings_frame(source="human", coder="anna")):
         assert stored[(d, i)] == sheet_text[f"{d}#{i}"], (d, i, code)  # never another passage
     assert any("text of segment polis-01#2 has changed" in p for p in result.problems)
@@ -374,7 +460,8 @@ def test_export_codings_by_coder_and_final(store, tmp_path, monkeypatch):
     assert set(machine["source"]) == {"rule"} and len(machine) == 4
     final = export("--final")
     assert set(zip(final["document"], final["segment"], final["code"])) == {
-        ("polis-01", 2, "samverkan")}  # everything else rejected, kommun-02#1 in conflict
+        ("polis-01", 2, "samverkan")
+    }  # everything else rejected, kommun-02#1 in conflict
     assert len(export("--final", "--coder", "anna")) == 2
     bad = runner.invoke(cli, ["export", "codings", "--db", "p.db", "-o", "c.csv", "--coder", "x"])
     assert bad.exit_code == 2 and "no such coder" in bad.output
@@ -391,13 +478,21 @@ def test_conflicts_never_show_a_name(store, tmp_path, monkeypatch):
     """The conflicts listing prints segment text: it goes through the project's redactor."""
     from qcode.project import Project
 
-    doc, segs = fixture.make_document("namn-04", "Kurator", "kommun", [
-        ("I", True, "Vem ringer du?"), ("IP", False, "Jag ringer Birgitta Lindqvist på 070-123 45 67.")])
+    doc, segs = fixture.make_document(
+        "namn-04",
+        "Kurator",
+        "kommun",
+        [
+            ("I", True, "Vem ringer du?"),
+            ("IP", False, "Jag ringer Birgitta Lindqvist på 070-123 45 67."),
+        ],
+    )
     store.save_document(doc, "sha-namn", segs, [], tag_key="k")
     decide(store, "anna", {("namn-04", 1): {"samverkan"}}, segments=[("namn-04", 1)])
     decide(store, "bob", {}, segments=[("namn-04", 1)])
-    (tmp_path / "qcode.yaml").write_text(f"database: {tmp_path / 'p.db'}\nprivate: [Birgitta Lindqvist]\n",
-                                         encoding="utf-8")
+    (tmp_path / "qcode.yaml").write_text(
+        f"database: {tmp_path / 'p.db'}\nprivate: [Birgitta Lindqvist]\n", encoding="utf-8"
+    )
     with Project(tmp_path) as project:
         text = project.conflicts().loc[0, "text"]
     assert "Birgitta" not in text and "070" not in text and text.startswith("Jag ringer")

@@ -1,4 +1,5 @@
 """Outputs are written atomically, with ordinary permissions and formulas neutralised."""
+
 from __future__ import annotations
 
 import os

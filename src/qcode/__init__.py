@@ -7,6 +7,7 @@
 The public names are imported on first use (PEP 562), so ``qcode --help`` and
 ``import qcode.errors`` stay fast: pandas and spaCy load only when a project is opened.
 """
+
 from __future__ import annotations
 
 from typing import Any

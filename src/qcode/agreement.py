@@ -21,11 +21,13 @@ Cohen's kappas); alpha takes any number of coders.
 >>> round(cohen_kappa([1, 1, 0, 0], [1, 0, 0, 0]), 3)
 0.5
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from itertools import combinations
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -52,8 +54,10 @@ def cohen_kappa(a: Sequence[int], b: Sequence[int]) -> float:
     return float(cohen_kappa_score(list(a), list(b)))
 
 
-def krippendorff_alpha(data: Sequence[Sequence[float]] | np.ndarray,
-                       level: Literal["nominal", "ordinal", "interval", "ratio"] = "nominal") -> float:
+def krippendorff_alpha(
+    data: Sequence[Sequence[float]] | np.ndarray,
+    level: Literal["nominal", "ordinal", "interval", "ratio"] = "nominal",
+) -> float:
     """Krippendorff's alpha of a coders × units table (NaN marks a missing value).
     NaN when every pairable value is the same (alpha is undefined without variation)."""
     import krippendorff
@@ -95,9 +99,9 @@ def _stats(code: str, table: np.ndarray) -> dict[str, object]:
     }
 
 
-def agreement_tables(store: Store, coders: Sequence[str], *, unit: str = "segment",
-                     codes: Sequence[str] = ()) -> tuple[list[tuple[str, int | None]],
-                                                         dict[str, np.ndarray]]:
+def agreement_tables(
+    store: Store, coders: Sequence[str], *, unit: str = "segment", codes: Sequence[str] = ()
+) -> tuple[list[tuple[str, int | None]], dict[str, np.ndarray]]:
     """The units compared and, per code, a coders × units 0/1 table (rows in ``coders`` order)."""
     if unit not in ("segment", "document"):
         raise ReviewError(f"unit must be segment or document, not {unit!r}")
@@ -107,8 +111,11 @@ def agreement_tables(store: Store, coders: Sequence[str], *, unit: str = "segmen
     known_coders = set(store.coders_frame()["coder"])
     missing = [c for c in coders if c != AUTO and c not in known_coders]
     if missing:
-        raise ReviewError(f"no human codings by {', '.join(missing)}; coders in this project: "
-                          + (", ".join(sorted(known_coders)) or "(none)") + " and auto")
+        raise ReviewError(
+            f"no human codings by {', '.join(missing)}; coders in this project: "
+            + (", ".join(sorted(known_coders)) or "(none)")
+            + " and auto"
+        )
     code_frame = store.codes_frame()
     chosen = list(codes) or code_frame.loc[code_frame["level"] == 1, "path"].tolist()
     unknown = [c for c in chosen if c not in set(code_frame["path"])]
@@ -118,9 +125,14 @@ def agreement_tables(store: Store, coders: Sequence[str], *, unit: str = "segmen
     for coder in coders:
         if coder != AUTO:
             documents &= store.reviewed_documents(coder)
-    frames = {coder: store.codings_frame(
-        source=list(AUTO_SOURCES) if coder == AUTO else "human",
-        coder=None if coder == AUTO else coder, with_text=False) for coder in coders}
+    frames = {
+        coder: store.codings_frame(
+            source=list(AUTO_SOURCES) if coder == AUTO else "human",
+            coder=None if coder == AUTO else coder,
+            with_text=False,
+        )
+        for coder in coders
+    }
     if unit == "document":
         units: list[tuple[str, int | None]] = [(d, None) for d in sorted(documents)]
     else:
@@ -128,11 +140,18 @@ def agreement_tables(store: Store, coders: Sequence[str], *, unit: str = "segmen
         segments = segments[segments["document"].isin(documents)]
         coded = set()
         for frame in frames.values():
-            coded |= {(d, int(s)) for d, s in zip(frame["document"], frame["segment"])
-                      if not pd.isna(s) and d in documents}
-        units = [(d, int(s)) for d, s, i in zip(segments["document"], segments["segment"],
-                                                segments["is_interviewer"])
-                 if not i or (d, int(s)) in coded]
+            coded |= {
+                (d, int(s))
+                for d, s in zip(frame["document"], frame["segment"])
+                if not pd.isna(s) and d in documents
+            }
+        units = [
+            (d, int(s))
+            for d, s, i in zip(
+                segments["document"], segments["segment"], segments["is_interviewer"]
+            )
+            if not i or (d, int(s)) in coded
+        ]
         for coder in coders:
             if coder != AUTO:
                 seen = _sheet_segments(store, coder, frames[coder])
@@ -158,8 +177,9 @@ def agreement_tables(store: Store, coders: Sequence[str], *, unit: str = "segmen
     return units, tables
 
 
-def _sheet_segments(store: Store, coder: str, codings: pd.DataFrame
-                    ) -> dict[str, set[tuple[str, int]]]:
+def _sheet_segments(
+    store: Store, coder: str, codings: pd.DataFrame
+) -> dict[str, set[tuple[str, int]]]:
     """Per document where ``coder`` left sheet decisions (rejections), the segments they
     decided on: those are the only units they looked at there."""
     rejections = store.rejections_frame(coder)
@@ -173,8 +193,9 @@ def _sheet_segments(store: Store, coder: str, codings: pd.DataFrame
     return out
 
 
-def agreement(store: Store, coders: Sequence[str], *, unit: str = "segment",
-              codes: Sequence[str] = ()) -> pd.DataFrame:
+def agreement(
+    store: Store, coders: Sequence[str], *, unit: str = "segment", codes: Sequence[str] = ()
+) -> pd.DataFrame:
     """One row per code (default: the top-level themes, subcodes rolled up) plus ``pooled``:
     units, positives (units any coder marked), prevalence (share of yes judgements),
     percent agreement, kappa, alpha and ``rare`` (fewer than 5 positive units or prevalence

@@ -26,13 +26,14 @@ for ``qcode stale --accept``.
 >>> edit.carry(11, 21)
 (15, 25)
 """
+
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Sequence
 
 from .models import strip_span
 
@@ -75,8 +76,9 @@ def _tokens(text: str, level: int) -> list[str]:
     return list(text)
 
 
-def _opcodes(old: str, new: str, a0: int = 0, b0: int = 0, level: int = 0
-             ) -> list[tuple[str, int, int, int, int]]:
+def _opcodes(
+    old: str, new: str, a0: int = 0, b0: int = 0, level: int = 0
+) -> list[tuple[str, int, int, int, int]]:
     """Character-offset opcodes turning ``old`` into ``new`` (offsets shifted by a0/b0),
     refined line -> word -> character inside blocks that changed."""
     old_tokens, new_tokens = _tokens(old, level), _tokens(new, level)
@@ -91,7 +93,11 @@ def _opcodes(old: str, new: str, a0: int = 0, b0: int = 0, level: int = 0
     matcher = SequenceMatcher(None, old_tokens, new_tokens, autojunk=autojunk)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         s0, s1, t0, t1 = old_at[i1], old_at[i2], new_at[j1], new_at[j2]
-        if tag == "replace" and level < 2 and (level == 0 or max(s1 - s0, t1 - t0) <= MAX_CHAR_BLOCK):
+        if (
+            tag == "replace"
+            and level < 2
+            and (level == 0 or max(s1 - s0, t1 - t0) <= MAX_CHAR_BLOCK)
+        ):
             out.extend(_opcodes(old[s0:s1], new[t0:t1], a0 + s0, b0 + t0, level + 1))
         else:
             out.append((tag, a0 + s0, a0 + s1, b0 + t0, b0 + t1))
@@ -111,14 +117,14 @@ class TextEdit:
         while prefix < limit and old[prefix] == new[prefix]:
             prefix += 1
         suffix = 0
-        while (suffix < limit - prefix
-               and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]):
+        while suffix < limit - prefix and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
             suffix += 1
         # back to a line start, so the line-level diff sees whole lines
         prefix = old.rfind("\n", 0, prefix) + 1
         blocks = [("equal", 0, prefix, 0, prefix)] if prefix else []
-        blocks += _opcodes(old[prefix:len(old) - suffix], new[prefix:len(new) - suffix],
-                           prefix, prefix)
+        blocks += _opcodes(
+            old[prefix : len(old) - suffix], new[prefix : len(new) - suffix], prefix, prefix
+        )
         if suffix:
             blocks.append(("equal", len(old) - suffix, len(old), len(new) - suffix, len(new)))
         self.blocks = [b for b in blocks if b[1] < b[2]]  # inserts own no old text
@@ -160,10 +166,14 @@ def similarity(a: str, b: str) -> float:
     return fuzz.ratio(a, b) / 100.0
 
 
-def reanchor(edit: TextEdit, start: int, end: int,
-             neighbourhood: tuple[int, int] | None = None,
-             segments: Sequence[tuple[int, int]] = (),
-             whole_segment: bool = False) -> Anchor:
+def reanchor(
+    edit: TextEdit,
+    start: int,
+    end: int,
+    neighbourhood: tuple[int, int] | None = None,
+    segments: Sequence[tuple[int, int]] = (),
+    whole_segment: bool = False,
+) -> Anchor:
     """Find the span ``old[start:end]`` in the new text (see the module docstring).
 
     ``neighbourhood`` is the range of the new text the span may move within (its old segment

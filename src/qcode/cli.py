@@ -5,11 +5,13 @@ messages on stderr with exit code 2 (bad input or usage) or 1 (something was fou
 privacy hits or failures under ``--keep-going``); results go to stdout, progress and
 warnings to stderr.
 """
+
 from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -36,8 +38,11 @@ class QcodeGroup(click.Group):
             raise _cli_error(str(err), err.exit_code) from None
         except KeyboardInterrupt:
             # every write is one transaction: what finished is stored, the rest rolled back
-            click.echo("interrupted, nothing lost: finished work is saved; run the same "
-                       "command again to go on", err=True)
+            click.echo(
+                "interrupted, nothing lost: finished work is saved; run the same "
+                "command again to go on",
+                err=True,
+            )
             raise click.exceptions.Exit(INTERRUPTED) from None
         except OSError as err:
             # A file the user named or asked for could not be read or written (missing,
@@ -63,47 +68,85 @@ def _cli_error(message: str, exit_code: int) -> click.ClickException:
 
 # -- shared option bundles (every command spells them the same way) ---------------------------
 def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--db", "db", type=click.Path(dir_okay=False),
-                        help="Project database (default: from qcode.yaml, else qcode.db).")(func)
+    return click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False),
+        help="Project database (default: from qcode.yaml, else qcode.db).",
+    )(func)
 
 
 def codebook_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--codebook", "codebook", type=click.Path(dir_okay=False),
-                        help="YAML codebook (default: from qcode.yaml).")(func)
+    return click.option(
+        "--codebook",
+        "codebook",
+        type=click.Path(dir_okay=False),
+        help="YAML codebook (default: from qcode.yaml).",
+    )(func)
 
 
 def output_option(required: bool = False) -> Callable[..., Any]:
-    return click.option("-o", "--output", "output", type=click.Path(dir_okay=False),
-                        required=required, help="File to write (format from its suffix).")
+    return click.option(
+        "-o",
+        "--output",
+        "output",
+        type=click.Path(dir_okay=False),
+        required=required,
+        help="File to write (format from its suffix).",
+    )
 
 
 def format_option(choices: tuple[str, ...]) -> Callable[..., Any]:
-    return click.option("--format", "fmt", type=click.Choice(choices), default=None,
-                        help="Output format (default: from the output file's suffix).")
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=None,
+        help="Output format (default: from the output file's suffix).",
+    )
 
 
 def source_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--source", "source", type=click.Choice(["rule", "companion", "model", "human", "all"]),
-                        default="all", show_default=True,
-                        help="Which codings to use.")(func)
+    return click.option(
+        "--source",
+        "source",
+        type=click.Choice(["rule", "companion", "model", "human", "all"]),
+        default="all",
+        show_default=True,
+        help="Which codings to use.",
+    )(func)
 
 
 def coders_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--coder NAME`` (repeatable) on the reports: whose decisions the final coding uses."""
-    return click.option("--coder", "coders", multiple=True,
-                        help="Count only this coder's decisions (repeatable; `auto` = the "
-                             "automatic codings). Default: every coder's decisions over the "
-                             "automatic codings.")(func)
+    return click.option(
+        "--coder",
+        "coders",
+        multiple=True,
+        help="Count only this coder's decisions (repeatable; `auto` = the "
+        "automatic codings). Default: every coder's decisions over the "
+        "automatic codings.",
+    )(func)
 
 
 def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--kind`` and ``--where``: which documents a report or export covers."""
-    kind = click.option("--kind", "kind", type=click.Choice(["interview", "survey", "all"]),
-                        default="all", show_default=True,
-                        help="Interviews, survey answers, or both (kept apart).")
-    where = click.option("--where", "where", multiple=True, metavar="KEY=VALUE",
-                         help="Only documents whose metadata KEY is VALUE (repeatable; the "
-                              "same key twice matches either value).")
+    kind = click.option(
+        "--kind",
+        "kind",
+        type=click.Choice(["interview", "survey", "all"]),
+        default="all",
+        show_default=True,
+        help="Interviews, survey answers, or both (kept apart).",
+    )
+    where = click.option(
+        "--where",
+        "where",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Only documents whose metadata KEY is VALUE (repeatable; the "
+        "same key twice matches either value).",
+    )
     return kind(where(func))
 
 
@@ -140,15 +183,21 @@ def error_line(message: str) -> None:
 def no_redact_option(what: str) -> Callable[..., Any]:
     """``--no-redact``: the opt-out of an output route's default redaction (listed in the
     README); using it prints a one-line warning on stderr."""
-    return click.option("--no-redact", "no_redact", is_flag=True,
-                        help=f"Keep names and identifiers in {what} (team use only; "
-                             "prints a warning).")
+    return click.option(
+        "--no-redact",
+        "no_redact",
+        is_flag=True,
+        help=f"Keep names and identifiers in {what} (team use only; prints a warning).",
+    )
 
 
 def warn_unredacted(no_redact: bool, output: str) -> None:
     if no_redact:
-        click.echo(f"warning: {output} is NOT redacted: it holds names and identifiers; "
-                   "keep it inside the team", err=True)
+        click.echo(
+            f"warning: {output} is NOT redacted: it holds names and identifiers; "
+            "keep it inside the team",
+            err=True,
+        )
 
 
 @click.group(cls=QcodeGroup, context_settings=CONTEXT_SETTINGS)
@@ -160,8 +209,11 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("folder", type=click.Path(file_okay=False), default=".")
-@click.option("--codebook", type=click.Path(dir_okay=False),
-              help="Codebook to name in qcode.yaml (default: a copy of the bundled Kronoberg codebook).")
+@click.option(
+    "--codebook",
+    type=click.Path(dir_okay=False),
+    help="Codebook to name in qcode.yaml (default: a copy of the bundled Kronoberg codebook).",
+)
 def init(folder: str, codebook: str | None) -> None:
     """Start a project in FOLDER: qcode.yaml, transcripts/ and codebooks/."""
     from .project import Project
@@ -175,37 +227,79 @@ def init(folder: str, codebook: str | None) -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @codebook_option
 @db_option
-@click.option("--unit", type=click.Choice(["turn", "paragraph", "sentence"]), default=None,
-              help="Coding unit (default: from qcode.yaml, else turn).")
-@click.option("--code-interviewer", is_flag=True, default=None,
-              help="Also code what the interviewer says.")
+@click.option(
+    "--unit",
+    type=click.Choice(["turn", "paragraph", "sentence"]),
+    default=None,
+    help="Coding unit (default: from qcode.yaml, else turn).",
+)
+@click.option(
+    "--code-interviewer", is_flag=True, default=None, help="Also code what the interviewer says."
+)
 @click.option("--id-column", default=None, help="Survey tables: the respondent id column.")
-@click.option("--text-columns", default=None,
-              help="Survey tables: comma-separated free-text columns (default: detected).")
+@click.option(
+    "--text-columns",
+    default=None,
+    help="Survey tables: comma-separated free-text columns (default: detected).",
+)
 @click.option("--keep-going", is_flag=True, help="Code the other files when one fails (exit 1).")
-@click.option("--strict", is_flag=True,
-              help="Refuse files in a folder that qcode cannot read instead of skipping them.")
-@click.option("--replace", "replace_existing", is_flag=True,
-              help="Let a file replace a stored document of the same id read from another path.")
-@click.option("--model/--no-model", "model", default=None,
-              help="Apply the project's trained model (`qcode train`) and keep it switched on "
-                   "for later runs / leave it out of this run. Default: as switched on by "
-                   "`qcode train --use` (qcode.yaml `model:`).")
-@click.option("--no-companion", is_flag=True,
-              help="Rules only: ignore the model shipped beside the codebook.")
-@click.option("--max-file-mb", type=click.FloatRange(min=0), default=None,
-              help="Refuse input files larger than this many MB (default: from qcode.yaml, "
-                   "else 20; 0: no limit).")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), default=0,
-              help="Worker processes reading and coding files (default 0: one per available "
-                   "core; 1: all in this process).")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse files in a folder that qcode cannot read instead of skipping them.",
+)
+@click.option(
+    "--replace",
+    "replace_existing",
+    is_flag=True,
+    help="Let a file replace a stored document of the same id read from another path.",
+)
+@click.option(
+    "--model/--no-model",
+    "model",
+    default=None,
+    help="Apply the project's trained model (`qcode train`) and keep it switched on "
+    "for later runs / leave it out of this run. Default: as switched on by "
+    "`qcode train --use` (qcode.yaml `model:`).",
+)
+@click.option(
+    "--no-companion", is_flag=True, help="Rules only: ignore the model shipped beside the codebook."
+)
+@click.option(
+    "--max-file-mb",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Refuse input files larger than this many MB (default: from qcode.yaml, "
+    "else 20; 0: no limit).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Worker processes reading and coding files (default 0: one per available "
+    "core; 1: all in this process).",
+)
 @output_option()
 @format_option(("csv", "jsonl", "xlsx"))
-def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str | None,
-        code_interviewer: bool | None, id_column: str | None, text_columns: str | None,
-        keep_going: bool, max_file_mb: float | None, jobs: int, output: str | None,
-        fmt: str | None, model: bool | None = None, no_companion: bool = False,
-        strict: bool = False, replace_existing: bool = False) -> None:
+def tag(
+    paths: tuple[str, ...],
+    codebook: str | None,
+    db: str | None,
+    unit: str | None,
+    code_interviewer: bool | None,
+    id_column: str | None,
+    text_columns: str | None,
+    keep_going: bool,
+    max_file_mb: float | None,
+    jobs: int,
+    output: str | None,
+    fmt: str | None,
+    model: bool | None = None,
+    no_companion: bool = False,
+    strict: bool = False,
+    replace_existing: bool = False,
+) -> None:
     """Ingest, segment and code PATHS (files or folders) and store the codings.
 
     Unchanged documents are skipped on a re-run; human codings are never deleted. When the
@@ -215,15 +309,25 @@ def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str 
     from .project import available_cores
 
     project = open_project(
-        db, codebook, unit=unit, code_interviewer=code_interviewer, id_column=id_column,
+        db,
+        codebook,
+        unit=unit,
+        code_interviewer=code_interviewer,
+        id_column=id_column,
         text_columns=tuple(c.strip() for c in text_columns.split(",")) if text_columns else None,
         max_file_mb=max_file_mb,
     )
     with project:
-        result = project.tag(list(paths) or None, keep_going=keep_going,
-                             jobs=jobs or available_cores(), progress=_progress_bar,
-                             model=model, companion=False if no_companion else None,
-                             strict=strict, replace_existing=replace_existing)
+        result = project.tag(
+            list(paths) or None,
+            keep_going=keep_going,
+            jobs=jobs or available_cores(),
+            progress=_progress_bar,
+            model=model,
+            companion=False if no_companion else None,
+            strict=strict,
+            replace_existing=replace_existing,
+        )
         for message in result.warnings:
             warn(message)
         if result.warnings:
@@ -245,8 +349,11 @@ def tag(paths: tuple[str, ...], codebook: str | None, db: str | None, unit: str 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--id-column", default=None, help="Survey tables: the respondent id column.")
-@click.option("--text-columns", default=None,
-              help="Survey tables: comma-separated free-text columns (default: detected).")
+@click.option(
+    "--text-columns",
+    default=None,
+    help="Survey tables: comma-separated free-text columns (default: detected).",
+)
 def inspect(paths: tuple[str, ...], id_column: str | None, text_columns: str | None) -> None:
     """Show how PATHS (files or folders) are read, storing nothing: speakers and their turns,
     who the interviewer is and why, the preamble, first lines, metadata found and missing,
@@ -255,7 +362,8 @@ def inspect(paths: tuple[str, ...], id_column: str | None, text_columns: str | N
 
     project = open_project(
         id_column=id_column,
-        text_columns=tuple(c.strip() for c in text_columns.split(",")) if text_columns else None)
+        text_columns=tuple(c.strip() for c in text_columns.split(",")) if text_columns else None,
+    )
     with project:
         results, warnings = project.inspect(list(paths) or None)
     click.echo(format_inspection(results, warnings), nl=False)
@@ -268,8 +376,15 @@ def _progress_bar(items: Any) -> Any:
     """A progress bar on stderr that appears only on a terminal and only after two seconds."""
     from tqdm import tqdm
 
-    return tqdm(items, desc="tagging", unit="file", delay=2.0, leave=False,
-                disable=not sys.stderr.isatty(), file=sys.stderr)
+    return tqdm(
+        items,
+        desc="tagging",
+        unit="file",
+        delay=2.0,
+        leave=False,
+        disable=not sys.stderr.isatty(),
+        file=sys.stderr,
+    )
 
 
 @cli.group(cls=QcodeGroup)
@@ -283,24 +398,53 @@ def export() -> None:
 @format_option(("csv", "jsonl", "xlsx"))
 @source_option
 @filter_options
-@click.option("--coder", "coders", multiple=True,
-              help="Only this coder's rows (repeatable; `auto` = the automatic codings).")
-@click.option("--final", is_flag=True,
-              help="The final coding the reports count: human decisions over the automatic "
-                   "codings, conflicts left out.")
+@click.option(
+    "--coder",
+    "coders",
+    multiple=True,
+    help="Only this coder's rows (repeatable; `auto` = the automatic codings).",
+)
+@click.option(
+    "--final",
+    is_flag=True,
+    help="The final coding the reports count: human decisions over the automatic "
+    "codings, conflicts left out.",
+)
 @no_redact_option("the text columns")
-@click.option("--excel", "excel", is_flag=True, default=None,
-              help="CSV for Swedish Excel: UTF-8 with BOM, ';' and decimal comma "
-                   "(default: csv_dialect in qcode.yaml, else RFC 4180).")
-def export_codings(db: str | None, output: str, fmt: str | None, source: str, kind: str,
-                   where: tuple[str, ...], coders: tuple[str, ...], final: bool,
-                   no_redact: bool, excel: bool | None) -> None:
+@click.option(
+    "--excel",
+    "excel",
+    is_flag=True,
+    default=None,
+    help="CSV for Swedish Excel: UTF-8 with BOM, ';' and decimal comma "
+    "(default: csv_dialect in qcode.yaml, else RFC 4180).",
+)
+def export_codings(
+    db: str | None,
+    output: str,
+    fmt: str | None,
+    source: str,
+    kind: str,
+    where: tuple[str, ...],
+    coders: tuple[str, ...],
+    final: bool,
+    no_redact: bool,
+    excel: bool | None,
+) -> None:
     """Write every coding, one row per segment × code × coder, with its source and coder
     (names redacted unless --no-redact); the kind column tells interviews from survey answers."""
     with open_project(db) as project:
-        written = project.export_codings(output, fmt, source=source, redact=not no_redact,
-                                         kind=kind, where=list(where), coders=coders,
-                                         final=final, excel=excel)
+        written = project.export_codings(
+            output,
+            fmt,
+            source=source,
+            redact=not no_redact,
+            kind=kind,
+            where=list(where),
+            coders=coders,
+            final=final,
+            excel=excel,
+        )
     warn_unredacted(no_redact, str(written))
     click.echo(f"wrote {written}")
 
@@ -335,8 +479,14 @@ def codebook_show(file: str) -> None:
 
 @codebook_group.command("export")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["qdc"]), default="qdc", show_default=True,
-              help="Exchange format (REFI-QDA codebook).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["qdc"]),
+    default="qdc",
+    show_default=True,
+    help="Exchange format (REFI-QDA codebook).",
+)
 @output_option(required=True)
 def codebook_export(file: str, fmt: str, output: str) -> None:
     """Write the YAML codebook FILE as a REFI-QDA .qdc for NVivo, ATLAS.ti, MAXQDA, QualCoder."""
@@ -380,8 +530,11 @@ def import_group() -> None:
 @import_group.command("qdpx")
 @click.argument("file", type=click.Path(dir_okay=False))
 @db_option
-@click.option("--coder-prefix", default=None,
-              help="Prefix for the coders' names, e.g. 'nvivo:' (default: none).")
+@click.option(
+    "--coder-prefix",
+    default=None,
+    help="Prefix for the coders' names, e.g. 'nvivo:' (default: none).",
+)
 def import_qdpx(file: str, db: str | None, coder_prefix: str | None) -> None:
     """Import a REFI-QDA .qdpx: sources become documents, codes are merged by path,
     selections become human codings by their user."""
@@ -390,14 +543,17 @@ def import_qdpx(file: str, db: str | None, coder_prefix: str | None) -> None:
     for note in result.notes:
         warn(note)
     echo_frame(result.documents)
-    click.echo(f"documents: {len(result.documents)}; codes added: {result.codes_added}; "
-               f"codings added: {result.codings_added}")
+    click.echo(
+        f"documents: {len(result.documents)}; codes added: {result.codes_added}; "
+        f"codings added: {result.codings_added}"
+    )
 
 
 # -- human coding in the loop -------------------------------------------------------------------
 def coder_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--coder", "coder", required=True,
-                        help="Who made these decisions (a name or initials).")(func)
+    return click.option(
+        "--coder", "coder", required=True, help="Who made these decisions (a name or initials)."
+    )(func)
 
 
 def _echo_import(result: Any) -> None:
@@ -405,35 +561,65 @@ def _echo_import(result: Any) -> None:
         warn(message)
     for problem in result.problems:
         warn(problem)
-    click.echo(f"segments: {result.segments}; codings added: {result.added}; "
-               f"removed: {result.removed}; rows skipped: {len(result.problems)}")
+    click.echo(
+        f"segments: {result.segments}; codings added: {result.added}; "
+        f"removed: {result.removed}; rows skipped: {len(result.problems)}"
+    )
 
 
 @export.command("review")
-@click.option("--code", "codes", multiple=True,
-              help="Code path to review (repeatable; default: every code).")
+@click.option(
+    "--code", "codes", multiple=True, help="Code path to review (repeatable; default: every code)."
+)
 @click.option("--group", "groups", multiple=True, help="Only documents of this group (repeatable).")
-@click.option("--blank", is_flag=True,
-              help="Blind coding: no suggestions and no scores anywhere in the sheet.")
-@click.option("--sample", type=click.IntRange(min=1), default=None,
-              help="Only N segments, drawn at random and stratified by group.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Random seed of --sample: the same seed gives every coder the same segments.")
+@click.option(
+    "--blank",
+    is_flag=True,
+    help="Blind coding: no suggestions and no scores anywhere in the sheet.",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Only N segments, drawn at random and stratified by group.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed of --sample: the same seed gives every coder the same segments.",
+)
 @db_option
 @output_option(required=True)
 @format_option(("xlsx", "csv"))
 @no_redact_option("the text, speaker, title and note columns")
-def export_review(codes: tuple[str, ...], groups: tuple[str, ...], blank: bool,
-                  sample: int | None, seed: int, db: str | None, output: str,
-                  fmt: str | None, no_redact: bool = False) -> None:
+def export_review(
+    codes: tuple[str, ...],
+    groups: tuple[str, ...],
+    blank: bool,
+    sample: int | None,
+    seed: int,
+    db: str | None,
+    output: str,
+    fmt: str | None,
+    no_redact: bool = False,
+) -> None:
     """Write a review sheet: one row per segment, one column per code holding the
     automatic suggestion (1 or blank) to confirm, clear or add, and a note column.
     With --blank the code columns start empty, for coding blind. Names are redacted
     unless --no-redact (the sheet imports either way)."""
     with open_project(db) as project:
-        written = project.export_review(output, codes=codes, groups=groups, fmt=fmt,
-                                        blank=blank, sample=sample, seed=seed,
-                                        redact=not no_redact)
+        written = project.export_review(
+            output,
+            codes=codes,
+            groups=groups,
+            fmt=fmt,
+            blank=blank,
+            sample=sample,
+            seed=seed,
+            redact=not no_redact,
+        )
     warn_unredacted(no_redact, str(written))
     click.echo(f"wrote {written}")
 
@@ -464,15 +650,31 @@ def import_codings(file: str, coder: str, snap: bool, db: str | None) -> None:
 
 
 @cli.command("stale")
-@click.option("--accept", "accept", type=int, multiple=True, metavar="ID",
-              help="Re-attach stale coding ID at its best candidate passage (repeatable).")
-@click.option("--drop", "drop", type=int, multiple=True, metavar="ID",
-              help="Delete stale coding ID (repeatable).")
-@click.option("--coder", default=None, help="Who resolves them, for the coding log "
-                                            "(default: the coding's coder).")
+@click.option(
+    "--accept",
+    "accept",
+    type=int,
+    multiple=True,
+    metavar="ID",
+    help="Re-attach stale coding ID at its best candidate passage (repeatable).",
+)
+@click.option(
+    "--drop",
+    "drop",
+    type=int,
+    multiple=True,
+    metavar="ID",
+    help="Delete stale coding ID (repeatable).",
+)
+@click.option(
+    "--coder",
+    default=None,
+    help="Who resolves them, for the coding log (default: the coding's coder).",
+)
 @db_option
-def stale_command(accept: tuple[int, ...], drop: tuple[int, ...], coder: str | None,
-                  db: str | None) -> None:
+def stale_command(
+    accept: tuple[int, ...], drop: tuple[int, ...], coder: str | None, db: str | None
+) -> None:
     """List human codings whose text changed too much to re-anchor them (their old text and
     the best candidate passage), or resolve them with --accept ID / --drop ID."""
     with open_project(db) as project:
@@ -490,22 +692,28 @@ def stale_command(accept: tuple[int, ...], drop: tuple[int, ...], coder: str | N
         return
     for row in frame.itertuples(index=False):
         click.echo(f"#{row.id}  {row.document}  {row.code}  {row.coder or ''}".rstrip())
-        click.echo(f"  was:       {_one_line(row.old_text) if row.old_text else '(text not kept)'}"
-                   f"  [{row.old_start}-{row.old_end} of the old text]")
+        click.echo(
+            f"  was:       {_one_line(row.old_text) if row.old_text else '(text not kept)'}"
+            f"  [{row.old_start}-{row.old_end} of the old text]"
+        )
         if _is_missing(row.candidate_start):
             click.echo("  candidate: none")
         else:
-            click.echo(f"  candidate: {_one_line(row.candidate_text)}  [{row.candidate_start}-"
-                       f"{row.candidate_end}, similarity {row.similarity:.2f}]")
-    click.echo(f"{len(frame)} stale coding(s): `qcode stale --accept ID` re-attaches one at its "
-               "candidate, `--drop ID` deletes it")
+            click.echo(
+                f"  candidate: {_one_line(row.candidate_text)}  [{row.candidate_start}-"
+                f"{row.candidate_end}, similarity {row.similarity:.2f}]"
+            )
+    click.echo(
+        f"{len(frame)} stale coding(s): `qcode stale --accept ID` re-attaches one at its "
+        "candidate, `--drop ID` deletes it"
+    )
 
 
 def _one_line(text: str, width: int = 90) -> str:
     """A passage on one line, shortened in the middle: «start … end»."""
     flat = " ".join(str(text).split())
     if len(flat) > width:
-        flat = flat[: width // 2 - 1] + " … " + flat[-(width // 2 - 2):]
+        flat = flat[: width // 2 - 1] + " … " + flat[-(width // 2 - 2) :]
     return f"«{flat}»"
 
 
@@ -524,8 +732,12 @@ def coders_command(db: str | None) -> None:
 
 
 @cli.command("conflicts")
-@click.option("--coder", "coders", multiple=True,
-              help="Only conflicts among these coders (repeatable; default: every coder).")
+@click.option(
+    "--coder",
+    "coders",
+    multiple=True,
+    help="Only conflicts among these coders (repeatable; default: every coder).",
+)
 @db_option
 @output_option()
 def conflicts_command(coders: tuple[str, ...], db: str | None, output: str | None) -> None:
@@ -548,16 +760,31 @@ def conflicts_command(coders: tuple[str, ...], db: str | None, output: str | Non
 
 
 @cli.command("agreement")
-@click.option("--coder", "coders", multiple=True, required=True,
-              help="A coder to compare (repeat: at least two; `auto` = rule and model codings).")
-@click.option("--unit", type=click.Choice(["segment", "document"]), default="segment",
-              show_default=True, help="What one judgement is about.")
-@click.option("--code", "codes", multiple=True,
-              help="Code path (repeatable; default: every top-level theme, subcodes rolled up).")
+@click.option(
+    "--coder",
+    "coders",
+    multiple=True,
+    required=True,
+    help="A coder to compare (repeat: at least two; `auto` = rule and model codings).",
+)
+@click.option(
+    "--unit",
+    type=click.Choice(["segment", "document"]),
+    default="segment",
+    show_default=True,
+    help="What one judgement is about.",
+)
+@click.option(
+    "--code",
+    "codes",
+    multiple=True,
+    help="Code path (repeatable; default: every top-level theme, subcodes rolled up).",
+)
 @db_option
 @output_option()
-def agreement_command(coders: tuple[str, ...], unit: str, codes: tuple[str, ...],
-                      db: str | None, output: str | None) -> None:
+def agreement_command(
+    coders: tuple[str, ...], unit: str, codes: tuple[str, ...], db: str | None, output: str | None
+) -> None:
     """Intercoder agreement per code: units, percent agreement, Cohen's kappa,
     Krippendorff's alpha (nominal), a pooled row; rare codes are flagged."""
     with open_project(db) as project:
@@ -573,20 +800,46 @@ def agreement_command(coders: tuple[str, ...], unit: str, codes: tuple[str, ...]
 
 
 @cli.command("train")
-@click.option("--coder", "coders", multiple=True,
-              help="Learn from this coder's codings (repeatable; default: every human coder).")
-@click.option("--min-examples", type=click.IntRange(min=2), default=8, show_default=True,
-              help="Fewest positives (coded passages + codebook examples) a code needs.")
-@click.option("--name", default="default", show_default=True,
-              help="Save the model under this name (letters, digits, _ . -).")
-@click.option("--use", is_flag=True,
-              help="Switch the model on: every later `qcode tag` applies it (qcode.yaml `model:`).")
-@click.option("--off", is_flag=True,
-              help="Switch the project model off (train nothing); `tag` then codes without it.")
+@click.option(
+    "--coder",
+    "coders",
+    multiple=True,
+    help="Learn from this coder's codings (repeatable; default: every human coder).",
+)
+@click.option(
+    "--min-examples",
+    type=click.IntRange(min=2),
+    default=8,
+    show_default=True,
+    help="Fewest positives (coded passages + codebook examples) a code needs.",
+)
+@click.option(
+    "--name",
+    default="default",
+    show_default=True,
+    help="Save the model under this name (letters, digits, _ . -).",
+)
+@click.option(
+    "--use",
+    is_flag=True,
+    help="Switch the model on: every later `qcode tag` applies it (qcode.yaml `model:`).",
+)
+@click.option(
+    "--off",
+    is_flag=True,
+    help="Switch the project model off (train nothing); `tag` then codes without it.",
+)
 @codebook_option
 @db_option
-def train_command(coders: tuple[str, ...], min_examples: int, name: str, use: bool, off: bool,
-                  codebook: str | None, db: str | None) -> None:
+def train_command(
+    coders: tuple[str, ...],
+    min_examples: int,
+    name: str,
+    use: bool,
+    off: bool,
+    codebook: str | None,
+    db: str | None,
+) -> None:
     """Train a model per code on human codings and the codebook's examples; print
     cross-validated precision, recall and F1; save it in the project. With --use every later
     `qcode tag` applies it (as does one `qcode tag --model`) until `qcode train --off`."""
@@ -602,14 +855,19 @@ def train_command(coders: tuple[str, ...], min_examples: int, name: str, use: bo
         if use:
             project.use_model(name)
     if model.refused:
-        warn("too few examples, not trained: "
-             + "; ".join(f"{code} ({why})" for code, why in model.refused.items()))
-    echo_frame(metrics_table(model).drop(columns=["refused"], errors="ignore")
-               .dropna(subset=["f1"]))
+        warn(
+            "too few examples, not trained: "
+            + "; ".join(f"{code} ({why})" for code, why in model.refused.items())
+        )
+    echo_frame(
+        metrics_table(model).drop(columns=["refused"], errors="ignore").dropna(subset=["f1"])
+    )
     click.echo(f"trained {len(model.codes)} code(s); saved in the project database as {name!r}")
     if use:
-        click.echo(f"model {name} switched on: every `qcode tag` applies it "
-                   "(`qcode train --off` switches it off)")
+        click.echo(
+            f"model {name} switched on: every `qcode tag` applies it "
+            "(`qcode train --off` switches it off)"
+        )
 
 
 @cli.group(cls=QcodeGroup, name="companion")
@@ -618,14 +876,24 @@ def companion_group() -> None:
 
 
 @companion_group.command("train")
-@click.option("--coder", "coders", multiple=True,
-              help="Learn from this coder's codings (repeatable; default: every human coder).")
-@click.option("--min-examples", type=click.IntRange(min=2), default=8, show_default=True,
-              help="Fewest coded passages + codebook examples a theme needs to be voted on.")
+@click.option(
+    "--coder",
+    "coders",
+    multiple=True,
+    help="Learn from this coder's codings (repeatable; default: every human coder).",
+)
+@click.option(
+    "--min-examples",
+    type=click.IntRange(min=2),
+    default=8,
+    show_default=True,
+    help="Fewest coded passages + codebook examples a theme needs to be voted on.",
+)
 @codebook_option
 @db_option
-def companion_train(coders: tuple[str, ...], min_examples: int, codebook: str | None,
-                    db: str | None) -> None:
+def companion_train(
+    coders: tuple[str, ...], min_examples: int, codebook: str | None, db: str | None
+) -> None:
     """Retrain the companion from this project's human codings for the codebook as it is now
     (after a codebook edit, for instance); say how many examples each theme had."""
     from .model import companion_path
@@ -640,22 +908,29 @@ def companion_train(coders: tuple[str, ...], min_examples: int, codebook: str | 
     click.echo("examples per theme (coded passages from the project, examples from the codebook):")
     echo_frame(table)
     companion = result.companion
-    click.echo(f"cross-validated macro-F1 per segment: rules {result.rules_f1:.3f} (recall "
-               f"{result.rules_recall:.3f}), with the companion {result.combined_f1:.3f} "
-               f"(confirm >= {companion.confirm}, add >= {companion.add}, keep_best "
-               f"{companion.keep_best})")
+    click.echo(
+        f"cross-validated macro-F1 per segment: rules {result.rules_f1:.3f} (recall "
+        f"{result.rules_recall:.3f}), with the companion {result.combined_f1:.3f} "
+        f"(confirm >= {companion.confirm}, add >= {companion.add}, keep_best "
+        f"{companion.keep_best})"
+    )
     click.echo(f"wrote {target}; the next `qcode tag` re-codes every document with it")
 
 
 @cli.command()
 @click.argument("document")
 @click.argument("segment", type=int, required=False)
-@click.option("--color/--no-color", "color", default=None,
-              help="Colour the matches and verdicts (default: on a terminal, unless NO_COLOR is set).")
+@click.option(
+    "--color/--no-color",
+    "color",
+    default=None,
+    help="Colour the matches and verdicts (default: on a terminal, unless NO_COLOR is set).",
+)
 @codebook_option
 @db_option
-def explain(document: str, segment: int | None, color: bool | None, codebook: str | None,
-            db: str | None) -> None:
+def explain(
+    document: str, segment: int | None, color: bool | None, codebook: str | None, db: str | None
+) -> None:
     """Show why DOCUMENT (or one SEGMENT of it) was coded or not: matches marked, and per
     code the verdict `tag` reached (stored / dropped by the companion / not matched) with
     the patterns that fired."""
@@ -667,14 +942,24 @@ def explain(document: str, segment: int | None, color: bool | None, codebook: st
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     with open_project(db, codebook) as project:
         reports = project.explain_segments(document, segment)
-    click.echo("\n\n".join(
-        f"[{r.segment.document_id} #{r.segment.index}] {r.segment.speaker}\n"
-        + format_report(r, paint=_ansi if color else None) for r in reports), color=color)
+    click.echo(
+        "\n\n".join(
+            f"[{r.segment.document_id} #{r.segment.index}] {r.segment.speaker}\n"
+            + format_report(r, paint=_ansi if color else None)
+            for r in reports
+        ),
+        color=color,
+    )
 
 
 #: terminal colours of `qcode explain` (styles named by qcode.explain)
-_ANSI_STYLES = {"mark": "\033[1;33m", "veto": "\033[1;31m", "stored": "\033[1;32m",
-                "dropped": "\033[35m", "dim": "\033[2m"}
+_ANSI_STYLES = {
+    "mark": "\033[1;33m",
+    "veto": "\033[1;31m",
+    "stored": "\033[1;32m",
+    "dropped": "\033[35m",
+    "dim": "\033[2m",
+}
 
 
 def _ansi(text: str, style: str) -> str:
@@ -682,8 +967,12 @@ def _ansi(text: str, style: str) -> str:
 
 
 @cli.command()
-@click.option("--gold", required=True, type=click.Path(dir_okay=False),
-              help="Gold CSV: document,code or document,start,end,code.")
+@click.option(
+    "--gold",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Gold CSV: document,code or document,start,end,code.",
+)
 @db_option
 @source_option
 @click.option("--level", type=int, default=1, show_default=True, help="Code level to compare at.")
@@ -705,8 +994,11 @@ def evaluate(gold: str, db: str | None, source: str, level: int, output: str | N
 @click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
 @db_option
 @output_option()
-@click.option("--reveal", is_flag=True,
-              help="Put the original names back for this project's placeholders (team use only).")
+@click.option(
+    "--reveal",
+    is_flag=True,
+    help="Put the original names back for this project's placeholders (team use only).",
+)
 def redact(file: Any, db: str | None, output: str | None, reveal: bool) -> None:
     """Replace names, personal identity numbers, phone numbers, e-mail and street addresses
     in FILE (or stdin) with stable placeholders such as [NAMN-1] and [PNR]."""
@@ -754,15 +1046,29 @@ REPORT_FORMATS = ("md", "csv", "xlsx", "html")
 def presentation_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--lang``, ``--transpose`` and ``--excel``: how a report is shown to people."""
     for option in (
-        click.option("--excel", "excel", is_flag=True, default=None,
-                     help="CSV for Swedish Excel: UTF-8 with BOM, ';' and decimal comma "
-                          "(default: csv_dialect in qcode.yaml, else RFC 4180)."),
-        click.option("--transpose/--no-transpose", "transpose", default=None,
-                     help="Groups as rows and codes as columns (default: when there are more "
-                          "groups than codes)."),
-        click.option("--lang", "lang", type=click.Choice(["sv", "en"]), default=None,
-                     help="Language of headings, labels and notes (default: lang in qcode.yaml, "
-                          "else the codebook's language)."),
+        click.option(
+            "--excel",
+            "excel",
+            is_flag=True,
+            default=None,
+            help="CSV for Swedish Excel: UTF-8 with BOM, ';' and decimal comma "
+            "(default: csv_dialect in qcode.yaml, else RFC 4180).",
+        ),
+        click.option(
+            "--transpose/--no-transpose",
+            "transpose",
+            default=None,
+            help="Groups as rows and codes as columns (default: when there are more "
+            "groups than codes).",
+        ),
+        click.option(
+            "--lang",
+            "lang",
+            type=click.Choice(["sv", "en"]),
+            default=None,
+            help="Language of headings, labels and notes (default: lang in qcode.yaml, "
+            "else the codebook's language).",
+        ),
     ):
         func = option(func)
     return func
@@ -772,19 +1078,36 @@ def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--source``, ``--coder``, ``--kind``, ``--where``, ``--db``, ``-o``, ``--format``,
     ``--plot``, ``--lang``, ``--transpose`` and ``--excel``: what every table report
     (frequencies, cooccurrence, crosstab) takes."""
-    plot = click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
-                        help="Also draw a PNG heatmap to this file.")
+    plot = click.option(
+        "--plot",
+        "plot",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Also draw a PNG heatmap to this file.",
+    )
     func = presentation_options(func)
-    for option in (plot, format_option(REPORT_FORMATS), output_option(), db_option,
-                   filter_options, coders_option, source_option):  # innermost first, so --help lists them as above
+    for option in (
+        plot,
+        format_option(REPORT_FORMATS),
+        output_option(),
+        db_option,
+        filter_options,
+        coders_option,
+        source_option,
+    ):  # innermost first, so --help lists them as above
         func = option(func)
     return func
 
 
 def level_option(default: int | None) -> Callable[..., Any]:
-    return click.option("--level", "level", type=click.IntRange(min=1), default=default,
-                        show_default=default is not None,
-                        help="Deepest code level shown; subcodes are rolled up into it.")
+    return click.option(
+        "--level",
+        "level",
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=default is not None,
+        help="Deepest code level shown; subcodes are rolled up into it.",
+    )
 
 
 @cli.group(cls=QcodeGroup)
@@ -794,54 +1117,126 @@ def report() -> None:
 
 
 @report.command("frequencies")
-@click.option("--by", "by", multiple=True,
-              help="Group by document, speaker or a metadata key (group, main_group, study, …); "
-                   "give two for nested columns (default: group).")
+@click.option(
+    "--by",
+    "by",
+    multiple=True,
+    help="Group by document, speaker or a metadata key (group, main_group, study, …); "
+    "give two for nested columns (default: group).",
+)
 @level_option(None)
 @report_options
-def report_frequencies(by: tuple[str, ...], level: int | None, source: str,
-                       coders: tuple[str, ...], kind: str, where: tuple[str, ...],
-                       db: str | None, output: str | None, fmt: str | None,
-                       plot: str | None, lang: str | None, transpose: bool | None,
-                       excel: bool | None) -> None:
+def report_frequencies(
+    by: tuple[str, ...],
+    level: int | None,
+    source: str,
+    coders: tuple[str, ...],
+    kind: str,
+    where: tuple[str, ...],
+    db: str | None,
+    output: str | None,
+    fmt: str | None,
+    plot: str | None,
+    lang: str | None,
+    transpose: bool | None,
+    excel: bool | None,
+) -> None:
     """Respondents per theme and group: documents, share of the group, segments coded.
     Interviews and survey answers are counted apart, each with its own n."""
     from .reports import frequencies_table, plot_frequencies, render_frequencies
 
     with open_project(db) as project:
-        frame = project.frequencies(by=list(by) or ["group"], level=level, source=source,
-                                    coders=coders, kind=kind, where=list(where))
+        frame = project.frequencies(
+            by=list(by) or ["group"],
+            level=level,
+            source=source,
+            coders=coders,
+            kind=kind,
+            where=list(where),
+        )
         style = project.presentation(lang=lang, transpose=transpose, excel=excel)
-    _emit_report(frame, output, fmt, plot, render=render_frequencies, table=frequencies_table,
-                 draw=plot_frequencies, style=style)
+    _emit_report(
+        frame,
+        output,
+        fmt,
+        plot,
+        render=render_frequencies,
+        table=frequencies_table,
+        draw=plot_frequencies,
+        style=style,
+    )
 
 
 @report.command("cooccurrence")
-@click.option("--unit", type=click.Choice(["segment", "document"]), default="segment",
-              show_default=True, help="Count codes meeting in one passage or one interview.")
-@click.option("--measure", type=click.Choice(["count", "jaccard"]), default="count",
-              show_default=True, help="Off-diagonal cells: units with both, or Jaccard.")
+@click.option(
+    "--unit",
+    type=click.Choice(["segment", "document"]),
+    default="segment",
+    show_default=True,
+    help="Count codes meeting in one passage or one interview.",
+)
+@click.option(
+    "--measure",
+    type=click.Choice(["count", "jaccard"]),
+    default="count",
+    show_default=True,
+    help="Off-diagonal cells: units with both, or Jaccard.",
+)
 @level_option(1)
 @report_options
-def report_cooccurrence(unit: str, measure: str, level: int, source: str,
-                        coders: tuple[str, ...], kind: str, where: tuple[str, ...],
-                        db: str | None, output: str | None, fmt: str | None,
-                        plot: str | None, lang: str | None, transpose: bool | None,
-                        excel: bool | None) -> None:
+def report_cooccurrence(
+    unit: str,
+    measure: str,
+    level: int,
+    source: str,
+    coders: tuple[str, ...],
+    kind: str,
+    where: tuple[str, ...],
+    db: str | None,
+    output: str | None,
+    fmt: str | None,
+    plot: str | None,
+    lang: str | None,
+    transpose: bool | None,
+    excel: bool | None,
+) -> None:
     """Code × code matrix: how often two codes meet; the diagonal holds code totals."""
     from .reports import cooccurrence_table, plot_cooccurrence, render_cooccurrence
 
     with open_project(db) as project:
-        frame = project.cooccurrence(unit=unit, measure=measure, level=level, source=source,
-                                     coders=coders, kind=kind, where=list(where))
+        frame = project.cooccurrence(
+            unit=unit,
+            measure=measure,
+            level=level,
+            source=source,
+            coders=coders,
+            kind=kind,
+            where=list(where),
+        )
         style = project.presentation(lang=lang, transpose=transpose, excel=excel)
-    _emit_report(frame, output, fmt, plot, render=render_cooccurrence, table=cooccurrence_table,
-                 draw=plot_cooccurrence, style=style)
+    _emit_report(
+        frame,
+        output,
+        fmt,
+        plot,
+        render=render_cooccurrence,
+        table=cooccurrence_table,
+        draw=plot_cooccurrence,
+        style=style,
+    )
 
 
-def _emit_report(frame: pd.DataFrame, output: str | None, fmt: str | None, plot: str | None, *,
-                 render: Callable[..., Any], table: Callable[..., Any],
-                 draw: Callable[..., Any], style: Any) -> None:
+def _emit_report(
+    frame: pd.DataFrame,
+    output: str | None,
+    fmt: str | None,
+    plot: str | None,
+    *,
+    render: Callable[..., Any],
+    table: Callable[..., Any],
+    draw: Callable[..., Any],
+    style: Any,
+) -> None:
     """Write a report to OUTPUT (or print it as a table) and its plot, saying what was written."""
     from .reports.render import kind_sections
 
@@ -866,16 +1261,36 @@ def _warn_conflicts(frame: pd.DataFrame) -> None:
 
 
 @cli.command("quotes")
-@click.option("--code", "codes", multiple=True,
-              help="Code path, e.g. dubbla_roller (repeatable; default: every top-level theme).")
-@click.option("--group", "groups", multiple=True, help="Only respondents of this group (repeatable).")
-@click.option("--max", "max_quotes", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Quotes per code.")
+@click.option(
+    "--code",
+    "codes",
+    multiple=True,
+    help="Code path, e.g. dubbla_roller (repeatable; default: every top-level theme).",
+)
+@click.option(
+    "--group", "groups", multiple=True, help="Only respondents of this group (repeatable)."
+)
+@click.option(
+    "--max",
+    "max_quotes",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Quotes per code.",
+)
 @click.option("--min-words", type=click.IntRange(min=1), default=8, show_default=True)
-@click.option("--matrix", is_flag=True,
-              help="A code × group table with the best quote per cell (xlsx, docx, md, html, csv).")
-@click.option("--by", "by", default="group", show_default=True,
-              help="With --matrix: the metadata key of the columns (group, main_group, …).")
+@click.option(
+    "--matrix",
+    is_flag=True,
+    help="A code × group table with the best quote per cell (xlsx, docx, md, html, csv).",
+)
+@click.option(
+    "--by",
+    "by",
+    default="group",
+    show_default=True,
+    help="With --matrix: the metadata key of the columns (group, main_group, …).",
+)
 @click.option("--max-words", type=click.IntRange(min=1), default=60, show_default=True)
 @source_option
 @coders_option
@@ -884,11 +1299,25 @@ def _warn_conflicts(frame: pd.DataFrame) -> None:
 @output_option()
 @format_option(("md", "docx", "csv", "html", "xlsx"))
 @presentation_options
-def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: int,
-                   min_words: int, matrix: bool, by: str, max_words: int, source: str,
-                   coders: tuple[str, ...], kind: str, where: tuple[str, ...], db: str | None,
-                   output: str | None, fmt: str | None, lang: str | None,
-                   transpose: bool | None, excel: bool | None) -> None:
+def quotes_command(
+    codes: tuple[str, ...],
+    groups: tuple[str, ...],
+    max_quotes: int,
+    min_words: int,
+    matrix: bool,
+    by: str,
+    max_words: int,
+    source: str,
+    coders: tuple[str, ...],
+    kind: str,
+    where: tuple[str, ...],
+    db: str | None,
+    output: str | None,
+    fmt: str | None,
+    lang: str | None,
+    transpose: bool | None,
+    excel: bool | None,
+) -> None:
     """Respondents' own words per code, trimmed to whole sentences, attributed by role
     (the document's title) and never by name; interview quotes and survey answers apart.
     --matrix sets the best quote per code and group side by side."""
@@ -896,9 +1325,17 @@ def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: 
 
     if matrix:
         with open_project(db) as project:
-            frame = project.quote_matrix(list(codes) or None, by=by, groups=groups,
-                                         min_words=min_words, max_words=max_words, source=source,
-                                         coders=coders, kind=kind, where=list(where))
+            frame = project.quote_matrix(
+                list(codes) or None,
+                by=by,
+                groups=groups,
+                min_words=min_words,
+                max_words=max_words,
+                source=source,
+                coders=coders,
+                kind=kind,
+                where=list(where),
+            )
             style = project.presentation(lang=lang, transpose=transpose, excel=excel)
         if output:
             click.echo(f"wrote {render_quote_matrix(frame, output, fmt, style=style)}")
@@ -906,15 +1343,25 @@ def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: 
             echo_frame(quote_matrix_table(frame, style=style))
         return
     with open_project(db) as project:
-        frame = project.quotes(list(codes) or None, groups=groups, max_quotes=max_quotes,
-                               min_words=min_words, max_words=max_words, source=source,
-                               coders=coders, kind=kind, where=list(where))
+        frame = project.quotes(
+            list(codes) or None,
+            groups=groups,
+            max_quotes=max_quotes,
+            min_words=min_words,
+            max_words=max_words,
+            source=source,
+            coders=coders,
+            kind=kind,
+            where=list(where),
+        )
         style = project.presentation(lang=lang, transpose=transpose, excel=excel)
     _warn_conflicts(frame)
     untitled = sorted(set(frame.loc[frame["attributed_by"] != "title", "document"]))
     if untitled:
-        warn(f"{len(untitled)} document(s) have no title; their quotes are attributed by group: "
-             + ", ".join(untitled))
+        warn(
+            f"{len(untitled)} document(s) have no title; their quotes are attributed by group: "
+            + ", ".join(untitled)
+        )
     if output:
         click.echo(f"wrote {render_quotes(frame, output, fmt, style=style)}")
         return
@@ -927,31 +1374,64 @@ def quotes_command(codes: tuple[str, ...], groups: tuple[str, ...], max_quotes: 
 
 
 @cli.command("crosstab")
-@click.option("--survey", required=True, type=click.Path(dir_okay=False),
-              help="Survey CSV/XLSX: one row per respondent, or published figures per group.")
+@click.option(
+    "--survey",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Survey CSV/XLSX: one row per respondent, or published figures per group.",
+)
 @click.option("--by", default="group", show_default=True, help="The group column/metadata key.")
-@click.option("--theme", "themes", multiple=True,
-              help="Theme path to set beside the survey (repeatable; default: every theme).")
-@click.option("--indicator", "indicators", multiple=True,
-              help="Survey column to report (repeatable): a question (its shares, or as set in "
-                   "survey: questions: in qcode.yaml), COLUMN=ANSWER|ANSWER for the share of "
-                   "those answers, or a figure of a group-level table (default: the questions "
-                   "in qcode.yaml, else every answer's share or percentage column).")
+@click.option(
+    "--theme",
+    "themes",
+    multiple=True,
+    help="Theme path to set beside the survey (repeatable; default: every theme).",
+)
+@click.option(
+    "--indicator",
+    "indicators",
+    multiple=True,
+    help="Survey column to report (repeatable): a question (its shares, or as set in "
+    "survey: questions: in qcode.yaml), COLUMN=ANSWER|ANSWER for the share of "
+    "those answers, or a figure of a group-level table (default: the questions "
+    "in qcode.yaml, else every answer's share or percentage column).",
+)
 @level_option(1)
 @report_options
-def crosstab_command(survey: str, by: str, themes: tuple[str, ...], indicators: tuple[str, ...],
-                     level: int, source: str, coders: tuple[str, ...], kind: str,
-                     where: tuple[str, ...], db: str | None, output: str | None,
-                     fmt: str | None, plot: str | None, lang: str | None,
-                     transpose: bool | None, excel: bool | None) -> None:
+def crosstab_command(
+    survey: str,
+    by: str,
+    themes: tuple[str, ...],
+    indicators: tuple[str, ...],
+    level: int,
+    source: str,
+    coders: tuple[str, ...],
+    kind: str,
+    where: tuple[str, ...],
+    db: str | None,
+    output: str | None,
+    fmt: str | None,
+    plot: str | None,
+    lang: str | None,
+    transpose: bool | None,
+    excel: bool | None,
+) -> None:
     """Interviews beside the survey per group, with Spearman's rank correlations (only where
     at least 5 groups have both figures) and Benjamini–Hochberg adjusted p-values."""
     from .reports import crosstab_tables, plot_crosstab, render_crosstab
 
     with open_project(db) as project:
-        result = project.crosstab(survey, by=by, themes=themes, level=level, source=source,
-                                  coders=coders, kind=kind, where=list(where),
-                                  indicators=indicators)
+        result = project.crosstab(
+            survey,
+            by=by,
+            themes=themes,
+            level=level,
+            source=source,
+            coders=coders,
+            kind=kind,
+            where=list(where),
+            indicators=indicators,
+        )
         style = project.presentation(lang=lang, transpose=transpose, excel=excel)
     for message in result.warnings:
         warn(message)
@@ -998,18 +1478,37 @@ def cache_clean() -> None:
 @cli.command("serve")
 @db_option
 @codebook_option
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
-              help="Port to listen on (0: any free port).")
-@click.option("--host", default=None,
-              help="Address to listen on (default 127.0.0.1, this machine only). Another "
-                   "address lets other machines reach the project: think twice.")
-@click.option("--coder", default=None,
-              help="Whose decisions the browser stores (default: your login name).")
-@click.option("--blind", is_flag=True,
-              help="Hide automatic and other coders' codings, for independent coding.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--host",
+    default=None,
+    help="Address to listen on (default 127.0.0.1, this machine only). Another "
+    "address lets other machines reach the project: think twice.",
+)
+@click.option(
+    "--coder", default=None, help="Whose decisions the browser stores (default: your login name)."
+)
+@click.option(
+    "--blind",
+    is_flag=True,
+    help="Hide automatic and other coders' codings, for independent coding.",
+)
 @click.option("--no-browser", is_flag=True, help="Print the address; do not open a browser.")
-def serve_command(db: str | None, codebook: str | None, port: int, host: str | None,
-                  coder: str | None, blind: bool, no_browser: bool) -> None:
+def serve_command(
+    db: str | None,
+    codebook: str | None,
+    port: int,
+    host: str | None,
+    coder: str | None,
+    blind: bool,
+    no_browser: bool,
+) -> None:
     """Review and code in the browser: a local workbench over the project database.
 
     Prints an address with a one-run token; every accept, reject, coding and memo is stored
@@ -1018,11 +1517,20 @@ def serve_command(db: str | None, codebook: str | None, port: int, host: str | N
     from .serve import LOOPBACK, serve
 
     if host is not None and host not in ("127.0.0.1", "localhost", "::1"):
-        warn(f"listening on {host}: other machines that reach it and have the token can "
-             "read and change the project")
+        warn(
+            f"listening on {host}: other machines that reach it and have the token can "
+            "read and change the project"
+        )
     with open_project(db, codebook) as project:
-        serve(project, coder=coder, host=host or LOOPBACK, port=port, blind=blind,
-              open_browser=not no_browser, echo=click.echo)
+        serve(
+            project,
+            coder=coder,
+            host=host or LOOPBACK,
+            port=port,
+            blind=blind,
+            open_browser=not no_browser,
+            echo=click.echo,
+        )
 
 
 # Every report is also under `qcode report`, so `qcode report -h` lists them all; the short
@@ -1033,28 +1541,59 @@ report.add_command(crosstab_command, "crosstab")
 
 @cli.command("search")
 @click.argument("terms", nargs=-1, required=True)
-@click.option("--lemma", is_flag=True,
-              help="Match inflected and compound forms with the codebook's matcher "
-                   "(handlingsplan finds handlingsplanerna).")
-@click.option("--code", "codes", multiple=True,
-              help="Only passages coded with this code or a subcode (repeatable).")
-@click.option("--where", "where", multiple=True,
-              help="Only documents whose metadata KEY=VALUE, e.g. group=polis (repeatable).")
-@click.option("--context", type=click.IntRange(min=5), default=50, show_default=True,
-              help="Characters of context on each side (whole words).")
-@click.option("--code-as", "code_as", default=None,
-              help="Code every passage with a hit with this code, as --coder's human codings.")
+@click.option(
+    "--lemma",
+    is_flag=True,
+    help="Match inflected and compound forms with the codebook's matcher "
+    "(handlingsplan finds handlingsplanerna).",
+)
+@click.option(
+    "--code",
+    "codes",
+    multiple=True,
+    help="Only passages coded with this code or a subcode (repeatable).",
+)
+@click.option(
+    "--where",
+    "where",
+    multiple=True,
+    help="Only documents whose metadata KEY=VALUE, e.g. group=polis (repeatable).",
+)
+@click.option(
+    "--context",
+    type=click.IntRange(min=5),
+    default=50,
+    show_default=True,
+    help="Characters of context on each side (whole words).",
+)
+@click.option(
+    "--code-as",
+    "code_as",
+    default=None,
+    help="Code every passage with a hit with this code, as --coder's human codings.",
+)
 @click.option("--coder", default=None, help="Who codes the hits (with --code-as).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before coding with --code-as.")
 @db_option
 @output_option()
 @format_option(("md", "csv", "xlsx", "html"))
 @presentation_options
-def search_command(terms: tuple[str, ...], lemma: bool, codes: tuple[str, ...],
-                   where: tuple[str, ...], context: int, code_as: str | None,
-                   coder: str | None, yes: bool, db: str | None, output: str | None,
-                   fmt: str | None, lang: str | None, transpose: bool | None,
-                   excel: bool | None) -> None:
+def search_command(
+    terms: tuple[str, ...],
+    lemma: bool,
+    codes: tuple[str, ...],
+    where: tuple[str, ...],
+    context: int,
+    code_as: str | None,
+    coder: str | None,
+    yes: bool,
+    db: str | None,
+    output: str | None,
+    fmt: str | None,
+    lang: str | None,
+    transpose: bool | None,
+    excel: bool | None,
+) -> None:
     """Keyword in context: every place TERMS occur, with the words around them, the document
     and the speaker's role. A quoted "two words" is a phrase, stem* a prefix."""
     from .reports import render_search, search_table
@@ -1064,8 +1603,7 @@ def search_command(terms: tuple[str, ...], lemma: bool, codes: tuple[str, ...],
     with open_project(db) as project:
         if code_as and code_as not in set(project.open_existing_store().codes_frame()["path"]):
             raise _cli_error(f"--code-as {code_as}: no such code in the project's codebook", 2)
-        hits = project.search(list(terms), lemma=lemma, codes=codes, where=where,
-                              context=context)
+        hits = project.search(list(terms), lemma=lemma, codes=codes, where=where, context=context)
         style = project.presentation(lang=lang, transpose=transpose, excel=excel)
         if output:
             click.echo(f"wrote {render_search(hits, output, fmt, style=style)}")
@@ -1078,12 +1616,18 @@ def search_command(terms: tuple[str, ...], lemma: bool, codes: tuple[str, ...],
             for left, match, right, document, role in table.itertuples(index=False):
                 click.echo(f"{left:>{width}} [{match}] {right:<{right_width}}  {document} ({role})")
         passages = len(dict.fromkeys(zip(hits["document"], hits["segment"])))
-        click.echo(f"{len(hits)} hit(s) in {passages} passage(s) of "
-                   f"{hits['document'].nunique()} document(s)", err=True)
+        click.echo(
+            f"{len(hits)} hit(s) in {passages} passage(s) of "
+            f"{hits['document'].nunique()} document(s)",
+            err=True,
+        )
         if code_as and coder and passages:  # --coder is required with --code-as (checked above)
             if not yes:
-                click.confirm(f"Code {passages} passage(s) with {code_as} as {coder}'s human "
-                              "codings?", abort=True, err=True)
+                click.confirm(
+                    f"Code {passages} passage(s) with {code_as} as {coder}'s human codings?",
+                    abort=True,
+                    err=True,
+                )
             added = project.code_hits(hits, code_as, coder)
             click.echo(f"codings added: {added} ({passages - added} already there)")
 

@@ -15,6 +15,7 @@ The matching semantics of the patterns are described in the README ("Write and c
 codebook") and implemented in ``qcode.tag``; this module only checks and normalises them (NFC,
 lower case).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -22,9 +23,10 @@ import hashlib
 import re
 import textwrap
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -33,15 +35,24 @@ from .errors import CodebookError, CodebookProblem, InvalidCodebook
 from .regexes import regex_problem
 
 __all__ = [
-    "Term", "Patterns", "Code", "Codebook",
-    "load_codebook", "codebook_from_yaml_text", "validate_codebook", "validate_codebook_text",
-    "format_codebook_tree", "codebook_to_yaml_text", "normalise_text",
+    "Term",
+    "Patterns",
+    "Code",
+    "Codebook",
+    "load_codebook",
+    "codebook_from_yaml_text",
+    "validate_codebook",
+    "validate_codebook_text",
+    "format_codebook_tree",
+    "codebook_to_yaml_text",
+    "normalise_text",
 ]
 
 
 # --------------------------------------------------------------------------------------------
 # Value objects (the contract the tagger, reports and exchange code rely on)
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Term:
@@ -85,7 +96,7 @@ class Code:
     examples: tuple[str, ...] = ()
     color: str | None = None
     patterns: Patterns = field(default_factory=Patterns)
-    children: tuple["Code", ...] = ()
+    children: tuple[Code, ...] = ()
     #: False for a category that only groups its subcodes (REFI-QDA ``isCodable="false"``):
     #: it takes no patterns and keeps that flag through a .qdc/.qdpx round trip.
     codable: bool = True
@@ -98,7 +109,7 @@ class Code:
     def parent_path(self) -> str | None:
         return self.path.rsplit("/", 1)[0] if "/" in self.path else None
 
-    def walk(self) -> Iterator["Code"]:
+    def walk(self) -> Iterator[Code]:
         yield self
         for child in self.children:
             yield from child.walk()
@@ -135,8 +146,18 @@ class Codebook:
 # --------------------------------------------------------------------------------------------
 
 TOP_KEYS = ("name", "version", "language", "description", "codes")
-CODE_KEYS = ("id", "label", "description", "include", "exclude", "examples", "color",
-             "codable", "codes", "patterns")
+CODE_KEYS = (
+    "id",
+    "label",
+    "description",
+    "include",
+    "exclude",
+    "examples",
+    "color",
+    "codable",
+    "codes",
+    "patterns",
+)
 PATTERN_KEYS = ("terms", "phrases", "regex", "not", "min_matches")
 TERM_KEYS = ("term", "compound")
 
@@ -157,15 +178,24 @@ _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 #: the only tags a codebook may carry; anything else (``!!python/object``, ``!custom``) is refused.
-SAFE_TAGS = frozenset({
-    _STR, _NULL, _BOOL, _INT, _FLOAT, "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map",
-    "tag:yaml.org,2002:timestamp",
-})
+SAFE_TAGS = frozenset(
+    {
+        _STR,
+        _NULL,
+        _BOOL,
+        _INT,
+        _FLOAT,
+        "tag:yaml.org,2002:seq",
+        "tag:yaml.org,2002:map",
+        "tag:yaml.org,2002:timestamp",
+    }
+)
 
 
 # --------------------------------------------------------------------------------------------
 # Reading: decode, normalise, compose safely
 # --------------------------------------------------------------------------------------------
+
 
 def normalise_text(text: str) -> str:
     """The text whose SHA-256 identifies a codebook: no BOM, ``\\n`` line ends, NFC."""
@@ -186,7 +216,9 @@ def _read_text(path: Path) -> str:
         line = data.count(b"\n", 0, err.start) + 1
         raise CodebookError(
             f"not UTF-8 (byte 0x{data[err.start]:02x}); save the codebook as UTF-8",
-            path=str(path), line=line) from None
+            path=str(path),
+            line=line,
+        ) from None
 
 
 class _NodeLoader(yaml.SafeLoader):
@@ -206,8 +238,11 @@ class _NodeLoader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise CodebookError(f"YAML nested deeper than {MAX_DEPTH} levels; refused",
-                                    path=self._qcode_path, line=mark.line + 1)
+                raise CodebookError(
+                    f"YAML nested deeper than {MAX_DEPTH} levels; refused",
+                    path=self._qcode_path,
+                    line=mark.line + 1,
+                )
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -215,7 +250,9 @@ class _NodeLoader(yaml.SafeLoader):
             raise CodebookError(
                 f"YAML tag {node.tag!r} is not allowed in a codebook (only plain strings, "
                 "numbers, lists and mappings); remove the tag",
-                path=self._qcode_path, line=node.start_mark.line + 1)
+                path=self._qcode_path,
+                line=node.start_mark.line + 1,
+            )
         return node
 
 
@@ -225,15 +262,20 @@ def _compose(text: str, path: str | None) -> Node | None:
         loader = _NodeLoader(text, path)  # the reader checks every character here
     except yaml.reader.ReaderError as err:
         line = text.count("\n", 0, max(err.position, 0)) + 1
-        raise CodebookError(f"character U+{err.character:04X} is not allowed in YAML (a control "
-                            "character); remove it", path=path, line=line) from None
+        raise CodebookError(
+            f"character U+{err.character:04X} is not allowed in YAML (a control "
+            "character); remove it",
+            path=path,
+            line=line,
+        ) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "invalid YAML"
-        raise CodebookError(f"invalid YAML: {problem}", path=path,
-                            line=mark.line + 1 if mark else None) from None
+        raise CodebookError(
+            f"invalid YAML: {problem}", path=path, line=mark.line + 1 if mark else None
+        ) from None
     except yaml.YAMLError as err:
         raise CodebookError(f"invalid YAML: {err}", path=path) from None
     finally:
@@ -256,8 +298,9 @@ def _check_size(root: Node, path: str | None) -> None:
         if key in sizes:
             return sizes[key]
         if key in active:
-            raise CodebookError("YAML alias refers to itself; refused", path=path,
-                                line=node.start_mark.line + 1)
+            raise CodebookError(
+                "YAML alias refers to itself; refused", path=path, line=node.start_mark.line + 1
+            )
         active.add(key)
         total = 1
         if isinstance(node, SequenceNode):
@@ -268,7 +311,9 @@ def _check_size(root: Node, path: str | None) -> None:
         if total > MAX_NODES:
             raise CodebookError(
                 f"YAML expands to more than {MAX_NODES} values (alias bomb?); refused",
-                path=path, line=node.start_mark.line + 1)
+                path=path,
+                line=node.start_mark.line + 1,
+            )
         sizes[key] = total
         return total
 
@@ -278,6 +323,7 @@ def _check_size(root: Node, path: str | None) -> None:
 # --------------------------------------------------------------------------------------------
 # Validation: walk the node tree, collect problems, build value objects
 # --------------------------------------------------------------------------------------------
+
 
 class _Checker:
     """Walks a composed node tree against the schema, collecting every problem."""
@@ -292,12 +338,14 @@ class _Checker:
         column = node.start_mark.column + 1 if node is not None else None
         self.problems.append(CodebookProblem(where, message, line, column))
 
-    def mapping(self, node: Node, where: str, allowed: tuple[str, ...],
-                what: str) -> dict[str, tuple[Node, Node]] | None:
+    def mapping(
+        self, node: Node, where: str, allowed: tuple[str, ...], what: str
+    ) -> dict[str, tuple[Node, Node]] | None:
         """The mapping's entries by key (key node, value node); unknown/duplicate keys noted."""
         if not isinstance(node, MappingNode):
-            self.problem(where, f"{what} must be a mapping (key: value lines), "
-                                f"not {_kind(node)}", node)
+            self.problem(
+                where, f"{what} must be a mapping (key: value lines), not {_kind(node)}", node
+            )
             return None
         entries: dict[str, tuple[Node, Node]] = {}
         for key_node, value_node in node.value:
@@ -309,8 +357,11 @@ class _Checker:
             if key not in allowed:
                 hint = difflib.get_close_matches(key, allowed, n=1)
                 suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-                self.problem(key_where, f"unknown key {key!r} in {what} (allowed: "
-                                        f"{', '.join(allowed)}){suggestion}", key_node)
+                self.problem(
+                    key_where,
+                    f"unknown key {key!r} in {what} (allowed: {', '.join(allowed)}){suggestion}",
+                    key_node,
+                )
                 continue
             if key in entries:
                 self.problem(key_where, f"key {key!r} appears twice", key_node)
@@ -332,8 +383,9 @@ class _Checker:
                 return None
             return ""
         if isinstance(node, ScalarNode) and node.tag == _BOOL:
-            self.problem(where, f"must be text, not the boolean {node.value!r}; "
-                                "put it in quotes", node)
+            self.problem(
+                where, f"must be text, not the boolean {node.value!r}; put it in quotes", node
+            )
             return None
         self.problem(where, f"must be text, not {_kind(node)}", node)
         return None
@@ -342,8 +394,9 @@ class _Checker:
         if isinstance(node, ScalarNode) and node.tag == _NULL:
             return []
         if not isinstance(node, SequenceNode):
-            self.problem(where, f"{what} must be a list (lines starting with '- '), "
-                                f"not {_kind(node)}", node)
+            self.problem(
+                where, f"{what} must be a list (lines starting with '- '), not {_kind(node)}", node
+            )
             return None
         return list(node.value)
 
@@ -362,8 +415,11 @@ class _Checker:
         if "name" not in entries:
             self.problem("name", "missing: give the codebook a name", root)
         if out.get("language") and not LANGUAGE_RE.match(out["language"]):
-            self.problem("language", f"{out['language']!r} is not a language code like 'sv'",
-                         entries["language"][1])
+            self.problem(
+                "language",
+                f"{out['language']!r} is not a language code like 'sv'",
+                entries["language"][1],
+            )
         if "codes" not in entries:
             self.problem("codes", "missing: a codebook needs a list of codes", root)
             out["codes"] = []
@@ -371,8 +427,9 @@ class _Checker:
             out["codes"] = self.code_list(entries["codes"][1], "codes", None, root_level=True)
         return out
 
-    def code_list(self, node: Node, where: str, parent_id: str | None,
-                  root_level: bool = False) -> list[dict[str, Any]]:
+    def code_list(
+        self, node: Node, where: str, parent_id: str | None, root_level: bool = False
+    ) -> list[dict[str, Any]]:
         items = self.sequence(node, where, "codes")
         if items is None:
             return []
@@ -387,9 +444,12 @@ class _Checker:
             code_id = code.get("id")
             if code_id:
                 if code_id in seen:
-                    self.problem(f"{where} -> {index} -> id",
-                                 f"duplicate id {code_id!r}: already used by code {seen[code_id]} "
-                                 "at this level", code["_id_node"])
+                    self.problem(
+                        f"{where} -> {index} -> id",
+                        f"duplicate id {code_id!r}: already used by code {seen[code_id]} "
+                        "at this level",
+                        code["_id_node"],
+                    )
                 else:
                     seen[code_id] = index
             out.append(code)
@@ -408,14 +468,18 @@ class _Checker:
             code_id = self.text(id_node, _join(where, "id"), required=True)
             if code_id is not None and code_id:
                 if not ID_RE.match(code_id):
-                    self.problem(_join(where, "id"),
-                                 f"bad id {code_id!r}: use lower-case ASCII letters, digits and "
-                                 "underscores, starting with a letter (e.g. 'tas_pa_allvar')",
-                                 id_node)
+                    self.problem(
+                        _join(where, "id"),
+                        f"bad id {code_id!r}: use lower-case ASCII letters, digits and "
+                        "underscores, starting with a letter (e.g. 'tas_pa_allvar')",
+                        id_node,
+                    )
                 elif parent_id is not None and code_id == parent_id:
-                    self.problem(_join(where, "id"),
-                                 f"id {code_id!r} is the same as its parent's; give the child "
-                                 "its own id", id_node)
+                    self.problem(
+                        _join(where, "id"),
+                        f"id {code_id!r} is the same as its parent's; give the child its own id",
+                        id_node,
+                    )
                 else:
                     code["id"] = code_id
         if "label" not in entries:
@@ -426,15 +490,19 @@ class _Checker:
             if key in entries:
                 code[key] = self.text(entries[key][1], _join(where, key)) or ""
         if "examples" in entries:
-            code["examples"] = self.string_list(entries["examples"][1],
-                                                _join(where, "examples"), "examples")
+            code["examples"] = self.string_list(
+                entries["examples"][1], _join(where, "examples"), "examples"
+            )
         if "color" in entries:
             color_node = entries["color"][1]
             color = self.text(color_node, _join(where, "color"))
             if color and not COLOR_RE.match(color):
-                self.problem(_join(where, "color"),
-                             f"bad colour {color!r}: write it as #RRGGBB, e.g. '#1f77b4' "
-                             "(quote it: a bare # starts a YAML comment)", color_node)
+                self.problem(
+                    _join(where, "color"),
+                    f"bad colour {color!r}: write it as #RRGGBB, e.g. '#1f77b4' "
+                    "(quote it: a bare # starts a YAML comment)",
+                    color_node,
+                )
             elif color:
                 code["color"] = color.lower()
         if "codable" in entries:
@@ -445,11 +513,11 @@ class _Checker:
                 self.problem(_join(where, "codable"), "must be true or false", c_node)
         children: list[dict[str, Any]] = []
         if "codes" in entries:
-            children = self.code_list(entries["codes"][1], _join(where, "codes"),
-                                      code.get("id"))
+            children = self.code_list(entries["codes"][1], _join(where, "codes"), code.get("id"))
         code["codes"] = children
         has_children = "codes" in entries and bool(
-            isinstance(entries["codes"][1], SequenceNode) and entries["codes"][1].value)
+            isinstance(entries["codes"][1], SequenceNode) and entries["codes"][1].value
+        )
         patterns_where = _join(where, "patterns")
         if "patterns" in entries:
             code["patterns"] = self.patterns(entries["patterns"][1], patterns_where)
@@ -458,14 +526,19 @@ class _Checker:
             self._written = 0
         if code.get("codable", True) is False:
             if self._written:
-                self.problem(patterns_where, "a code with `codable: false` only groups its "
-                             "subcodes and takes no patterns; remove them or the flag",
-                             entries["patterns"][1])
+                self.problem(
+                    patterns_where,
+                    "a code with `codable: false` only groups its "
+                    "subcodes and takes no patterns; remove them or the flag",
+                    entries["patterns"][1],
+                )
         elif not has_children and not self._written:
-            self.problem(patterns_where,
-                         "a code without subcodes needs patterns (terms, phrases or regex); "
-                         "only parent codes may have none",
-                         entries["patterns"][1] if "patterns" in entries else node)
+            self.problem(
+                patterns_where,
+                "a code without subcodes needs patterns (terms, phrases or regex); "
+                "only parent codes may have none",
+                entries["patterns"][1] if "patterns" in entries else node,
+            )
         return code
 
     def string_list(self, node: Node, where: str, what: str) -> tuple[str, ...] | None:
@@ -517,26 +590,45 @@ class _Checker:
         if "min_matches" in entries:
             mm_node = entries["min_matches"][1]
             written = _int(mm_node.value) if isinstance(mm_node, ScalarNode) else None
-            if isinstance(mm_node, ScalarNode) and mm_node.tag == _INT and written is not None \
-                    and written >= 1:
+            if (
+                isinstance(mm_node, ScalarNode)
+                and mm_node.tag == _INT
+                and written is not None
+                and written >= 1
+            ):
                 min_matches = written
             else:
-                self.problem(_join(where, "min_matches"),
-                             f"must be a positive whole number, not {mm_node.value!r}"
-                             if isinstance(mm_node, ScalarNode) else
-                             f"must be a positive whole number, not {_kind(mm_node)}", mm_node)
-        return Patterns(tuple(terms), tuple(phrases), tuple(regexes), tuple(not_terms),
-                        tuple(not_phrases), min_matches)
+                self.problem(
+                    _join(where, "min_matches"),
+                    f"must be a positive whole number, not {mm_node.value!r}"
+                    if isinstance(mm_node, ScalarNode)
+                    else f"must be a positive whole number, not {_kind(mm_node)}",
+                    mm_node,
+                )
+        return Patterns(
+            tuple(terms),
+            tuple(phrases),
+            tuple(regexes),
+            tuple(not_terms),
+            tuple(not_phrases),
+            min_matches,
+        )
 
-    def written_list(self, entries: dict[str, tuple[Node, Node]], key: str, where: str,
-                     parse: Callable[[Node, str], Any]) -> list[Any]:
+    def written_list(
+        self,
+        entries: dict[str, tuple[Node, Node]],
+        key: str,
+        where: str,
+        parse: Callable[[Node, str], Any],
+    ) -> list[Any]:
         """The items of the ``key`` list that ``parse`` accepts (it reports the others).
         Every item written counts in ``_written``, valid or not, and so does a ``key`` that
         is not a list."""
         items = self.sequence(entries[key][1], _join(where, key), key)
         self._written += len(items) if items is not None else 1
-        parsed = (parse(item, f"{_join(where, key)}[{index}]")
-                  for index, item in enumerate(items or []))
+        parsed = (
+            parse(item, f"{_join(where, key)}[{index}]") for index, item in enumerate(items or [])
+        )
         return [value for value in parsed if value is not None]
 
     def regex(self, node: Node, where: str) -> str | None:
@@ -562,8 +654,9 @@ class _Checker:
             if entries is None:
                 return None
             if "term" not in entries:
-                self.problem(_join(where, "term"), "missing: write {term: word, compound: false}",
-                             node)
+                self.problem(
+                    _join(where, "term"), "missing: write {term: word, compound: false}", node
+                )
                 return None
             text_node = entries["term"][1]
             if "compound" in entries:
@@ -574,19 +667,27 @@ class _Checker:
                     self.problem(_join(where, "compound"), "must be true or false", c_node)
                     return None
         elif not isinstance(node, ScalarNode):
-            self.problem(where, f"a term must be a word or {{term: word, compound: false}}, "
-                                f"not {_kind(node)}", node)
+            self.problem(
+                where,
+                f"a term must be a word or {{term: word, compound: false}}, not {_kind(node)}",
+                node,
+            )
             return None
         value = self.text(text_node, where, required=True)
         if not value:
             return None
         value = value.lower()
         if " " in value:
-            self.problem(where, f"term {value!r} has several words; put it under phrases", text_node)
+            self.problem(
+                where, f"term {value!r} has several words; put it under phrases", text_node
+            )
             return None
         if not WORD_RE.match(value):
-            self.problem(where, f"term {value!r} must be one word of letters (a trailing * "
-                                "makes it a prefix)", text_node)
+            self.problem(
+                where,
+                f"term {value!r} must be one word of letters (a trailing * makes it a prefix)",
+                text_node,
+            )
             return None
         prefix = value.endswith("*")
         return Term(value.rstrip("*"), prefix=prefix, compound=compound)
@@ -601,8 +702,11 @@ class _Checker:
             return None
         bad = [w for w in words if not WORD_RE.match(w)]
         if bad:
-            self.problem(where, f"phrase word {bad[0]!r} must be letters (a trailing * makes "
-                                "it a prefix)", node)
+            self.problem(
+                where,
+                f"phrase word {bad[0]!r} must be letters (a trailing * makes it a prefix)",
+                node,
+            )
             return None
         return words
 
@@ -631,10 +735,15 @@ def _join(where: str, key: str) -> str:
 def _build_code(raw: dict[str, Any], parent: str | None) -> Code:
     path = f"{parent}/{raw['id']}" if parent else raw["id"]
     return Code(
-        id=raw["id"], path=path, label=raw["label"],
-        description=raw.get("description", ""), include=raw.get("include", ""),
-        exclude=raw.get("exclude", ""), examples=raw.get("examples") or (),
-        color=raw.get("color"), patterns=raw["patterns"],
+        id=raw["id"],
+        path=path,
+        label=raw["label"],
+        description=raw.get("description", ""),
+        include=raw.get("include", ""),
+        exclude=raw.get("exclude", ""),
+        examples=raw.get("examples") or (),
+        color=raw.get("color"),
+        patterns=raw["patterns"],
         children=tuple(_build_code(child, path) for child in raw["codes"]),
         codable=raw.get("codable", True),
     )
@@ -648,9 +757,12 @@ def _check_text(text: str, path: str | None) -> tuple[Codebook | None, list[Code
     if checker.problems or raw is None:
         return None, checker.problems
     codebook = Codebook(
-        name=raw["name"], version=raw.get("version") or "1", language=raw.get("language") or "sv",
+        name=raw["name"],
+        version=raw.get("version") or "1",
+        language=raw.get("language") or "sv",
         codes=tuple(_build_code(code, None) for code in raw["codes"]),
-        path=path, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        path=path,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         description=raw.get("description") or "",
     )
     return codebook, []
@@ -659,6 +771,7 @@ def _check_text(text: str, path: str | None) -> tuple[Codebook | None, list[Code
 # --------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------
+
 
 def codebook_from_yaml_text(text: str, path: str | None = None) -> Codebook:
     """Parse and validate a codebook given as YAML text; ``path`` is only used in messages.
@@ -722,21 +835,30 @@ def format_codebook_tree(codebook: Codebook, width: int = 88) -> str:
     ``width`` columns.
     """
     total = sum(1 for _ in codebook.walk())
-    lines = [f"{codebook.name} (version {codebook.version}, language {codebook.language}): "
-             f"{len(codebook.codes)} themes, {total} codes"]
+    lines = [
+        f"{codebook.name} (version {codebook.version}, language {codebook.language}): "
+        f"{len(codebook.codes)} themes, {total} codes"
+    ]
     for code in codebook.walk():
         indent = "  " * (code.level - 1)
         p = code.patterns
-        counts = (f"terms {len(p.terms)}, phrases {len(p.phrases)}, regex {len(p.regex)}, "
-                  f"not {len(p.not_terms) + len(p.not_phrases)}")
+        counts = (
+            f"terms {len(p.terms)}, phrases {len(p.phrases)}, regex {len(p.regex)}, "
+            f"not {len(p.not_terms) + len(p.not_phrases)}"
+        )
         if p.min_matches != 1:
             counts += f", min_matches {p.min_matches}"
         lines.append(f"{indent}{code.path}  {code.label}  [{counts}]")
         if code.description:
             body_indent = indent + "    "
-            lines.extend(textwrap.wrap(" ".join(code.description.split()), width=width,
-                                       initial_indent=body_indent,
-                                       subsequent_indent=body_indent))
+            lines.extend(
+                textwrap.wrap(
+                    " ".join(code.description.split()),
+                    width=width,
+                    initial_indent=body_indent,
+                    subsequent_indent=body_indent,
+                )
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -766,8 +888,9 @@ def _code_to_dict(code: Code) -> dict[str, Any]:
     if p.regex:
         patterns["regex"] = list(p.regex)
     if p.not_terms or p.not_phrases:
-        patterns["not"] = ([_term_to_yaml(t) for t in p.not_terms]
-                           + [" ".join(words) for words in p.not_phrases])
+        patterns["not"] = [_term_to_yaml(t) for t in p.not_terms] + [
+            " ".join(words) for words in p.not_phrases
+        ]
     if p.min_matches != 1:
         patterns["min_matches"] = p.min_matches
     if patterns:
@@ -782,13 +905,22 @@ def codebook_to_yaml_text(codebook: Codebook) -> str:
 
     Used by the REFI-QDA importer to write a codebook file; comments are not kept.
     """
-    data: dict[str, Any] = {"name": codebook.name, "version": codebook.version,
-                            "language": codebook.language}
+    data: dict[str, Any] = {
+        "name": codebook.name,
+        "version": codebook.version,
+        "language": codebook.language,
+    }
     if codebook.description:
         data["description"] = codebook.description
     data["codes"] = [_code_to_dict(code) for code in codebook.codes]
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100,
-                     default_flow_style=False)
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=100,
+        default_flow_style=False,
+    )
 
 
 class _Dumper(yaml.SafeDumper):

@@ -15,10 +15,12 @@ A theme with too few coded passages (fewer than ``min_examples`` passages + exam
 fewer than two coded and two uncoded passages for cross-validation) is left out of the
 companion; its rule codings are then stored without a vote.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,12 +70,19 @@ def _rule_hits(store: Store, codebook: Any, keys: pd.MultiIndex, themes: list[st
     wanted = set(keys)
     segments = store.segments_frame()
     found = pd.DataFrame(False, index=keys, columns=themes)
-    todo = [Segment(d, int(i), int(s), int(e), sp, bool(iv), t)
-            for d, i, s, e, sp, iv, t in zip(segments["document"], segments["segment"],
-                                             segments["start"], segments["end"],
-                                             segments["speaker"], segments["is_interviewer"],
-                                             segments["text"])
-            if (d, int(i)) in wanted]
+    todo = [
+        Segment(d, int(i), int(s), int(e), sp, bool(iv), t)
+        for d, i, s, e, sp, iv, t in zip(
+            segments["document"],
+            segments["segment"],
+            segments["start"],
+            segments["end"],
+            segments["speaker"],
+            segments["is_interviewer"],
+            segments["text"],
+        )
+        if (d, int(i)) in wanted
+    ]
     for segment, codings in tagger.tag_segments(todo):
         for coding in codings:
             theme = coding.code_path.split("/")[0]
@@ -82,8 +91,14 @@ def _rule_hits(store: Store, codebook: Any, keys: pd.MultiIndex, themes: list[st
     return found
 
 
-def train_companion(store: Store, codebook: Any, coders: Sequence[str] = (), *,
-                    min_examples: int = MIN_EXAMPLES, trained_on: str = "") -> CompanionTraining:
+def train_companion(
+    store: Store,
+    codebook: Any,
+    coders: Sequence[str] = (),
+    *,
+    min_examples: int = MIN_EXAMPLES,
+    trained_on: str = "",
+) -> CompanionTraining:
     """Train a companion for ``codebook`` on the human codings of ``coders`` (default: every
     human coder) in ``store``; does not save it (see :func:`qcode.model.save_companion`).
 
@@ -101,23 +116,41 @@ def train_companion(store: Store, codebook: Any, coders: Sequence[str] = (), *,
         if positives + examples < min_examples:
             why = f"{positives} coded passage(s) + {examples} example(s) < {min_examples}"
         elif positives < 2 or negatives < 2:
-            why = (f"{positives} coded and {negatives} uncoded passage(s); cross-validation "
-                   "needs at least 2 of each")
-        rows.append({"code": theme, "passages": positives, "examples": examples,
-                     "used": not why, "why": why})
+            why = (
+                f"{positives} coded and {negatives} uncoded passage(s); cross-validation "
+                "needs at least 2 of each"
+            )
+        rows.append(
+            {
+                "code": theme,
+                "passages": positives,
+                "examples": examples,
+                "used": not why,
+                "why": why,
+            }
+        )
         if not why:
             used.append(theme)
     table = pd.DataFrame(rows, columns=["code", "passages", "examples", "used", "why"])
     if not used:
-        raise ModelError("no theme has enough coded passages to train the companion on (need "
-                         f"{min_examples} passages + examples each, see --min-examples): "
-                         + "; ".join(f"{r['code']}: {r['why']}" for r in rows))
+        raise ModelError(
+            "no theme has enough coded passages to train the companion on (need "
+            f"{min_examples} passages + examples each, see --min-examples): "
+            + "; ".join(f"{r['code']}: {r['why']}" for r in rows)
+        )
     keys = pd.MultiIndex.from_tuples(data.keys, names=["document", "segment"])
     gold = pd.DataFrame({t: [t in labels for labels in data.labels] for t in used}, index=keys)
     # one fit: the classifiers and, from their cross-validation, the out-of-fold probabilities
     predicted: dict[str, np.ndarray] = {}
-    model = train(store, codebook, coders, codes=used, min_examples=min_examples,
-                  out_of_fold=predicted, data=data)
+    model = train(
+        store,
+        codebook,
+        coders,
+        codes=used,
+        min_examples=min_examples,
+        out_of_fold=predicted,
+        data=data,
+    )
     out_of_fold = pd.DataFrame({t: predicted[t] for t in used}, index=keys)
     rule_hits = _rule_hits(store, codebook, keys, used)
     rules_f1, rules_recall = macro_scores(rule_hits, gold)
@@ -127,19 +160,23 @@ def train_companion(store: Store, codebook: Any, coders: Sequence[str] = (), *,
     p, hits, truth = out_of_fold.to_numpy(), rule_hits.to_numpy(), gold.to_numpy()
     results = []
     for keep_best in KEEP_BEST_GRID:
-        protected = (is_best & (p >= keep_best) if keep_best is not None
-                     else np.zeros_like(hits))
+        protected = is_best & (p >= keep_best) if keep_best is not None else np.zeros_like(hits)
         for confirm in CONFIRM_GRID:
             kept = (hits & (p >= confirm)) | protected
             for add in ADD_GRID:
                 f1, recall = macro_scores(kept | (p >= add), truth)
                 if recall >= rules_recall:
-                    results.append((round(f1, 4), add, confirm,
-                                    -1 if keep_best is None else keep_best))
+                    results.append(
+                        (round(f1, 4), add, confirm, -1 if keep_best is None else keep_best)
+                    )
     if not results:  # nothing keeps the rules' recall: the companion may only confirm
         results = [(rules_f1, 1.0, 0.0, -1)]
     best_f1, add, confirm, keep_best = max(results)
-    companion = CompanionModel(model, confirm=confirm, add=add,
-                               keep_best=None if keep_best == -1 else keep_best,
-                               trained_on=trained_on)
+    companion = CompanionModel(
+        model,
+        confirm=confirm,
+        add=add,
+        keep_best=None if keep_best == -1 else keep_best,
+        trained_on=trained_on,
+    )
     return CompanionTraining(companion, table, rules_f1, rules_recall, best_f1)

@@ -3,6 +3,7 @@
 Every command reads ``qcode.yaml`` from the current folder when it is there; command-line
 flags override it. Paths in the file are relative to the folder holding it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -10,8 +11,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr,
-                      ValidationError)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+)
 
 from .errors import ConfigError
 
@@ -27,6 +35,7 @@ LANGS = ("sv", "en")
 DEFAULT_LANG = "sv"
 #: CSV for people: RFC 4180 (comma, UTF-8) or Swedish Excel (BOM, semicolon, decimal comma).
 CSV_DIALECTS = ("rfc4180", "excel-sv")
+
 
 @dataclass(frozen=True)
 class ProjectConfig:
@@ -57,14 +66,16 @@ class ProjectConfig:
     survey_questions: Any = None
     source_file: Path | None = field(default=None, compare=False)
 
-    def with_overrides(self, **overrides: Any) -> "ProjectConfig":
+    def with_overrides(self, **overrides: Any) -> ProjectConfig:
         """A copy with every override that is not None applied (command-line flags)."""
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("codebook", "transcripts", "database", "output"):
             if key in given:
                 given[key] = Path(given[key])
         if "unit" in given and given["unit"] not in UNITS:
-            raise ConfigError(f"unknown coding unit {given['unit']!r}; use one of {', '.join(UNITS)}")
+            raise ConfigError(
+                f"unknown coding unit {given['unit']!r}; use one of {', '.join(UNITS)}"
+            )
         return replace(self, **given)
 
 
@@ -87,8 +98,9 @@ def load_config(folder: str | Path = ".") -> ProjectConfig:
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read project file: {err}", path=str(path)) from None
     except RecursionError:  # thousands of nested [ or mappings: PyYAML composes recursively
-        raise ConfigError("YAML nested too deeply; settings are at most a few levels deep",
-                          path=str(path)) from None
+        raise ConfigError(
+            "YAML nested too deeply; settings are at most a few levels deep", path=str(path)
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError("the project file must be a mapping of settings", path=str(path))
     try:
@@ -219,8 +231,9 @@ def _node_at(node: yaml.Node | None, loc: tuple[Any, ...], *, key: bool) -> yaml
                 return node
             last = depth == len(loc) - 1
             node = pairs[0][0] if key and last else pairs[0][1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
-                and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
         else:
             return node
@@ -236,8 +249,10 @@ def set_model_setting(path: str | Path, name: str | None) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     kept = [line for line in lines if not line.startswith("model:")]
     if name is not None:
-        kept.append(f"model: {name}                      # the trained model every `qcode tag` "
-                    "applies (`qcode train --off` switches it off)")
+        kept.append(
+            f"model: {name}                      # the trained model every `qcode tag` "
+            "applies (`qcode train --off` switches it off)"
+        )
     write_text_atomic(path, "\n".join(kept) + "\n")
 
 
@@ -285,8 +300,9 @@ def read_labels(data: Any, where: str) -> dict[str, dict[str, str]]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError("labels: expects a mapping of value: label (or key: {value: label})",
-                          path=where)
+        raise ConfigError(
+            "labels: expects a mapping of value: label (or key: {value: label})", path=where
+        )
     out: dict[str, dict[str, str]] = {}
     for key, value in data.items():
         if isinstance(value, dict):

@@ -4,6 +4,7 @@ The library raises these for anything a user can fix (bad input, wrong option, b
 ``cli.py`` turns them into one-line messages with an exit code. Anything else is a bug and keeps
 its traceback.
 """
+
 from __future__ import annotations
 
 
@@ -12,8 +13,14 @@ class QcodeError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
-                 param: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        param: str | None = None,
+    ):
         self.message = message
         self.path = path
         self.line = line
@@ -43,11 +50,13 @@ class CodebookError(QcodeError):
 class InvalidCodebook(CodebookError):
     """A codebook was read but breaks the schema; ``problems`` lists every one found."""
 
-    def __init__(self, problems: list["CodebookProblem"], *, path: str | None = None):
+    def __init__(self, problems: list[CodebookProblem], *, path: str | None = None):
         self.problems = problems
         first = problems[0] if problems else None
         summary = (
-            f"{len(problems)} problem(s) in codebook; first: {first}" if first else "invalid codebook"
+            f"{len(problems)} problem(s) in codebook; first: {first}"
+            if first
+            else "invalid codebook"
         )
         super().__init__(summary, path=path)
 
@@ -55,7 +64,9 @@ class InvalidCodebook(CodebookError):
 class CodebookProblem:
     """One validation problem with its YAML location (1-based line and column)."""
 
-    def __init__(self, where: str, message: str, line: int | None = None, column: int | None = None):
+    def __init__(
+        self, where: str, message: str, line: int | None = None, column: int | None = None
+    ):
         self.where = where
         self.message = message
         self.line = line
@@ -64,8 +75,11 @@ class CodebookProblem:
     def __str__(self) -> str:
         loc = ""
         if self.line is not None:
-            loc = f"line {self.line}, column {self.column}: " if self.column is not None \
+            loc = (
+                f"line {self.line}, column {self.column}: "
+                if self.column is not None
                 else f"line {self.line}: "
+            )
         return f"{loc}{self.where}: {self.message}" if self.where else f"{loc}{self.message}"
 
     def __repr__(self) -> str:

@@ -14,16 +14,18 @@ are first rolled up to ``level``), matching how reports roll subcodes into their
 >>> table[["code", "tp", "fp", "fn"]].values.tolist()
 [['beredskap', 1, 0, 0], ['samverkan', 0, 1, 1], ['macro', 1, 1, 1]]
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
-from .tables import read_table_file
 from .errors import ReviewError
+from .tables import read_table_file
 
 COLUMNS = ["code", "support", "predicted", "tp", "fp", "fn", "precision", "recall", "f1", "kappa"]
 
@@ -44,27 +46,36 @@ def read_gold(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise ReviewError("gold file not found", path=str(path))
-    table = read_table_file(path, what="gold file", expected="a header `document,code`",
-                            error=ReviewError)
+    table = read_table_file(
+        path, what="gold file", expected="a header `document,code`", error=ReviewError
+    )
     header = [h.strip().lower() for h in table.header]
     body = [(line, [str(v) for v in row if v is not None]) for line, row in table.rows]
     missing = [c for c in ("document", "code") if c not in header]
     if missing:
-        raise ReviewError(f"gold file lacks column(s) {', '.join(missing)}; found {', '.join(header)}"
-                          " (expected document,code or document,start,end,code)", path=str(path), line=1)
+        raise ReviewError(
+            f"gold file lacks column(s) {', '.join(missing)}; found {', '.join(header)}"
+            " (expected document,code or document,start,end,code)",
+            path=str(path),
+            line=1,
+        )
     spans = "start" in header or "end" in header
     if spans and not ("start" in header and "end" in header):
-        raise ReviewError("gold file needs both `start` and `end` columns, or neither",
-                          path=str(path), line=1)
+        raise ReviewError(
+            "gold file needs both `start` and `end` columns, or neither", path=str(path), line=1
+        )
     if len(set(header)) != len(header):
-        raise ReviewError(f"gold file repeats a column name: {', '.join(header)}", path=str(path), line=1)
+        raise ReviewError(
+            f"gold file repeats a column name: {', '.join(header)}", path=str(path), line=1
+        )
     rows = []
     for line, row in body:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise ReviewError(f"row has {len(row)} fields, the header {len(header)}",
-                              path=str(path), line=line)
+            raise ReviewError(
+                f"row has {len(row)} fields, the header {len(header)}", path=str(path), line=line
+            )
         record: dict[str, Any] = {name: cell.strip() for name, cell in zip(header, row)}
         for name in ("document", "code"):
             if not record[name]:
@@ -90,13 +101,16 @@ def _span(start: str, end: str, path: Path, line: int) -> tuple[int | None, int 
         try:
             number = int(value)
         except ValueError:
-            raise ReviewError(f"{name} {value!r} is not a whole number", path=str(path), line=line) from None
+            raise ReviewError(
+                f"{name} {value!r} is not a whole number", path=str(path), line=line
+            ) from None
         if number < 0:
             raise ReviewError(f"{name} {number} is negative", path=str(path), line=line)
         values.append(number)
     if values[1] <= values[0]:
-        raise ReviewError(f"end {values[1]} must be greater than start {values[0]}",
-                          path=str(path), line=line)
+        raise ReviewError(
+            f"end {values[1]} must be greater than start {values[0]}", path=str(path), line=line
+        )
     return values[0], values[1]
 
 
@@ -119,13 +133,15 @@ def _document_units(frame: pd.DataFrame, documents: set[str], level: int) -> dic
     return units
 
 
-def _segment_units(frame: pd.DataFrame, segments: pd.DataFrame, documents: set[str], level: int
-                   ) -> dict[tuple[str, int], set[str]]:
+def _segment_units(
+    frame: pd.DataFrame, segments: pd.DataFrame, documents: set[str], level: int
+) -> dict[tuple[str, int], set[str]]:
     """Map rows to the segments they mark: by ``segment`` when given, else by overlap of
     ``start``/``end`` with the segment spans, else (no span) every segment of the document."""
     by_doc: dict[str, list[tuple[int, int, int]]] = {}
-    for doc, seg, start, end in zip(segments["document"], segments["segment"], segments["start"],
-                                    segments["end"]):
+    for doc, seg, start, end in zip(
+        segments["document"], segments["segment"], segments["start"], segments["end"]
+    ):
         by_doc.setdefault(doc, []).append((int(seg), int(start), int(end)))
     units: dict[tuple[str, int], set[str]] = {}
     has_segment = "segment" in frame.columns
@@ -171,13 +187,20 @@ def cohen_kappa_2x2(tp: int, fp: int, fn: int, tn: int) -> float:
         return math.nan
     from sklearn.metrics import cohen_kappa_score
 
-    return float(cohen_kappa_score([1, 1, 0, 0], [1, 0, 1, 0], labels=[0, 1],
-                                   sample_weight=[tp, fp, fn, tn]))
+    return float(
+        cohen_kappa_score([1, 1, 0, 0], [1, 0, 1, 0], labels=[0, 1], sample_weight=[tp, fp, fn, tn])
+    )
 
 
-def evaluate_codings(predicted: pd.DataFrame, gold: pd.DataFrame, documents: list[str], *,
-                     codes: list[str], level: int = 1,
-                     segments: pd.DataFrame | None = None) -> pd.DataFrame:
+def evaluate_codings(
+    predicted: pd.DataFrame,
+    gold: pd.DataFrame,
+    documents: list[str],
+    *,
+    codes: list[str],
+    level: int = 1,
+    segments: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per code in ``codes`` (in that order) and a final ``macro`` row.
 
     Columns: code, support (gold positives), predicted, tp, fp, fn, precision, recall, f1,
@@ -213,11 +236,20 @@ def evaluate_codings(predicted: pd.DataFrame, gold: pd.DataFrame, documents: lis
         fp = len(in_pred - in_gold)
         fn = len(in_gold - in_pred)
         tn = n - tp - fp - fn
-        rows.append({
-            "code": code, "support": tp + fn, "predicted": tp + fp, "tp": tp, "fp": fp, "fn": fn,
-            "precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn),
-            "f1": _ratio(2 * tp, 2 * tp + fp + fn), "kappa": cohen_kappa_2x2(tp, fp, fn, tn),
-        })
+        rows.append(
+            {
+                "code": code,
+                "support": tp + fn,
+                "predicted": tp + fp,
+                "tp": tp,
+                "fp": fp,
+                "fn": fn,
+                "precision": _ratio(tp, tp + fp),
+                "recall": _ratio(tp, tp + fn),
+                "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+                "kappa": cohen_kappa_2x2(tp, fp, fn, tn),
+            }
+        )
     table = pd.DataFrame(rows, columns=COLUMNS)
     macro: dict[str, Any] = {"code": "macro"}
     for column in ("support", "predicted", "tp", "fp", "fn"):
@@ -263,9 +295,14 @@ def main_theme_hit_rate(predicted: pd.DataFrame, gold: pd.DataFrame, *, level: i
     return hits / len(themes)
 
 
-def background_false_positive_rate(predicted: pd.DataFrame, gold: pd.DataFrame,
-                                   documents: list[str], *, level: int = 1,
-                                   codes: list[str] | None = None) -> pd.Series:
+def background_false_positive_rate(
+    predicted: pd.DataFrame,
+    gold: pd.DataFrame,
+    documents: list[str],
+    *,
+    level: int = 1,
+    codes: list[str] | None = None,
+) -> pd.Series:
     """Per theme, the share of background documents (those without any gold row) that were
     coded with it. Index: ``codes`` if given, else every predicted theme at ``level``, sorted.
     Empty when there are no background documents."""
@@ -274,8 +311,15 @@ def background_false_positive_rate(predicted: pd.DataFrame, gold: pd.DataFrame,
     if codes is None:
         codes = sorted({c for unit in found.values() for c in unit})
     if not background:
-        return pd.Series([], index=pd.Index([], name="code"), dtype=float,
-                         name="background_false_positive_rate")
-    rates = [sum(_has(found.get(d, ()), code) for d in background) / len(background) for code in codes]
-    return pd.Series(rates, index=pd.Index(codes, name="code"), dtype=float,
-                     name="background_false_positive_rate")
+        return pd.Series(
+            [], index=pd.Index([], name="code"), dtype=float, name="background_false_positive_rate"
+        )
+    rates = [
+        sum(_has(found.get(d, ()), code) for d in background) / len(background) for code in codes
+    ]
+    return pd.Series(
+        rates,
+        index=pd.Index(codes, name="code"),
+        dtype=float,
+        name="background_false_positive_rate",
+    )

@@ -9,10 +9,11 @@ down, and ``not matched`` when nothing proposed it.
 The text is plain; a ``paint(text, style)`` callback adds colour (``cli.py`` passes one with
 ANSI codes for terminals). Styles: ``mark``, ``veto``, ``stored``, ``dropped``, ``dim``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from .models import Segment
 from .tag import CodeExplanation, Match, SegmentExplanation
@@ -119,8 +120,9 @@ def format_explanation(explanation: SegmentExplanation, *, paint: Paint | None =
     :meth:`Tagger.explain <qcode.tag.Tagger.explain>` found, as text."""
     from .vote import decide
 
-    return format_report(SegmentReport(explanation, tuple(decide([], explanation.codings))),
-                         paint=paint)
+    return format_report(
+        SegmentReport(explanation, tuple(decide([], explanation.codings))), paint=paint
+    )
 
 
 def _pattern_lines(code: CodeExplanation, paint: Paint) -> list[str]:
@@ -153,7 +155,7 @@ def _marked_text(segment: Segment, matches: Sequence[Match], paint: Paint) -> st
     out = []
     pos = segment.start
     text = segment.text
-    for (start, end) in sorted(spans, key=lambda s: (s[0], -s[1])):
+    for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
         if start < pos:  # nested in or overlapping an earlier span: its labels join that one
             continue
         labels: list[str] = []
@@ -161,10 +163,12 @@ def _marked_text(segment: Segment, matches: Sequence[Match], paint: Paint) -> st
             if s >= start and e <= end:
                 labels += [n for n in names if n not in labels]
         labels.sort(key=lambda n: (n.startswith("not "), n))  # parents before their subcodes
-        out.append(text[pos - segment.start:start - segment.start])
+        out.append(text[pos - segment.start : start - segment.start])
         style = "veto" if all(n.startswith("not ") for n in labels) else "mark"
-        out.append(paint(f"«{text[start - segment.start:end - segment.start]}»", style)
-                   + f"[{', '.join(labels)}]")
+        out.append(
+            paint(f"«{text[start - segment.start : end - segment.start]}»", style)
+            + f"[{', '.join(labels)}]"
+        )
         pos = end
-    out.append(text[pos - segment.start:])
+    out.append(text[pos - segment.start :])
     return "".join(out)

@@ -26,10 +26,11 @@ codings; otherwise the named coders, with ``auto`` for the automatic codings. Wi
 >>> final_codings(Store(":memory:")).empty
 True
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -39,8 +40,17 @@ from .store import Store
 #: the coder name that stands for every automatic coding (rule, model, …), as in agreement.
 AUTO = "auto"
 
-CONFLICT_COLUMNS = ["document", "segment", "code", "accepted_by", "rejected_by", "title",
-                    "group", "speaker", "text"]
+CONFLICT_COLUMNS = [
+    "document",
+    "segment",
+    "code",
+    "accepted_by",
+    "rejected_by",
+    "title",
+    "group",
+    "speaker",
+    "text",
+]
 
 
 def _within(code: str, parent: str) -> bool:
@@ -52,8 +62,9 @@ def _related(a: str, b: str) -> bool:
     return _within(a, b) or _within(b, a)
 
 
-def choose(store: Store, source: str | Sequence[str] | None = "all",
-           coders: Sequence[str] | None = None) -> tuple[list[str] | None, bool, list[str] | None]:
+def choose(
+    store: Store, source: str | Sequence[str] | None = "all", coders: Sequence[str] | None = None
+) -> tuple[list[str] | None, bool, list[str] | None]:
     """Whose codings a view uses: (human coders or None for all of them, whether automatic
     codings count, automatic sources or None for all). Unknown coder names raise
     :class:`~qcode.errors.ConfigError` naming the known ones."""
@@ -68,14 +79,17 @@ def choose(store: Store, source: str | Sequence[str] | None = "all",
         known = set(store.coders_frame()["coder"])
         unknown = [c for c in names if c != AUTO and c not in known]
         if unknown:
-            raise ConfigError(f"--coder {', '.join(unknown)}: no such coder in this project; "
-                              "coders: " + (", ".join(sorted(known)) or "(none)") + f" and {AUTO}")
+            raise ConfigError(
+                f"--coder {', '.join(unknown)}: no such coder in this project; "
+                "coders: " + (", ".join(sorted(known)) or "(none)") + f" and {AUTO}"
+            )
         humans = [c for c in names if c != AUTO]
         use_auto = use_auto and AUTO in names
         use_humans = use_humans and bool(humans)
         if not use_auto and not use_humans:
-            raise ConfigError(f"--coder {', '.join(names)} with --source {', '.join(sources)} "
-                              "selects no codings")
+            raise ConfigError(
+                f"--coder {', '.join(names)} with --source {', '.join(sources)} selects no codings"
+            )
     return (humans if use_humans else []), use_auto, auto_sources
 
 
@@ -83,14 +97,20 @@ class _Decisions:
     """The chosen humans' codes and rejections per (document, segment)."""
 
     def __init__(self, human: pd.DataFrame, rejections: pd.DataFrame):
-        self.coded: dict[tuple[str, int], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        self.rejected: dict[tuple[str, int], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for doc, seg, code, coder in zip(human["document"], human["segment"], human["code"],
-                                         human["coder"]):
+        self.coded: dict[tuple[str, int], dict[str, set[str]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        self.rejected: dict[tuple[str, int], dict[str, set[str]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        for doc, seg, code, coder in zip(
+            human["document"], human["segment"], human["code"], human["coder"]
+        ):
             if not pd.isna(seg):
                 self.coded[(doc, int(seg))][coder].add(code)
-        for doc, seg, code, coder in zip(rejections["document"], rejections["segment"],
-                                         rejections["code"], rejections["coder"]):
+        for doc, seg, code, coder in zip(
+            rejections["document"], rejections["segment"], rejections["code"], rejections["coder"]
+        ):
             if not pd.isna(seg):
                 self.rejected[(doc, int(seg))][coder].add(code)
 
@@ -99,22 +119,31 @@ class _Decisions:
 
     def covers(self, key: tuple[str, int], code: str) -> bool:
         """Some chosen human decided about ``code`` on this segment."""
-        return (any(_related(q, code) for codes in self.coded.get(key, {}).values() for q in codes)
-                or any(_within(code, r) for codes in self.rejected.get(key, {}).values()
-                       for r in codes))
+        return any(
+            _related(q, code) for codes in self.coded.get(key, {}).values() for q in codes
+        ) or any(_within(code, r) for codes in self.rejected.get(key, {}).values() for r in codes)
 
     def sides(self, key: tuple[str, int], code: str) -> tuple[list[str], list[str]]:
         """(coders who say ``code`` applies here, coders who say it does not)."""
         coded = self.coded.get(key, {})
         accept = sorted(c for c, codes in coded.items() if any(_within(q, code) for q in codes))
-        reject = sorted(c for c, codes in self.rejected.get(key, {}).items()
-                        if c not in accept and any(_within(code, r) for r in codes))
+        reject = sorted(
+            c
+            for c, codes in self.rejected.get(key, {}).items()
+            if c not in accept and any(_within(code, r) for r in codes)
+        )
         return accept, reject
 
 
-def _frames(store: Store, humans: list[str] | None, use_auto: bool,
-            auto_sources: list[str] | None, *, with_text: bool, extra: Sequence[str]
-            ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame]:
+def _frames(
+    store: Store,
+    humans: list[str] | None,
+    use_auto: bool,
+    auto_sources: list[str] | None,
+    *,
+    with_text: bool,
+    extra: Sequence[str],
+) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame]:
     """(every current coding, which rows are chosen automatic ones, which are chosen humans',
     the chosen humans' rejections)."""
     frame = store.codings_frame(with_text=with_text, extra=extra)
@@ -129,9 +158,14 @@ def _frames(store: Store, humans: list[str] | None, use_auto: bool,
     return frame, auto, human, rejections
 
 
-def final_codings(store: Store, *, source: str | Sequence[str] | None = "all",
-                  coders: Sequence[str] | None = None, with_text: bool = False,
-                  extra: Sequence[str] = ()) -> pd.DataFrame:
+def final_codings(
+    store: Store,
+    *,
+    source: str | Sequence[str] | None = "all",
+    coders: Sequence[str] | None = None,
+    with_text: bool = False,
+    extra: Sequence[str] = (),
+) -> pd.DataFrame:
     """The codings that count (see the module docstring), with the columns of
     :meth:`~qcode.store.Store.codings_frame`, in its order. ``frame.attrs["conflicts"]``
     holds how many (segment, code) conflicts between humans were left out,
@@ -143,8 +177,9 @@ def final_codings(store: Store, *, source: str | Sequence[str] | None = "all",
     >>> final_codings(store, coders=["eva", "auto"])  # doctest: +SKIP
     """
     humans, use_auto, auto_sources = choose(store, source, coders)
-    frame, auto, human, rejections = _frames(store, humans, use_auto, auto_sources,
-                                             with_text=with_text, extra=extra)
+    frame, auto, human, rejections = _frames(
+        store, humans, use_auto, auto_sources, with_text=with_text, extra=extra
+    )
     decisions = _Decisions(frame[human], rejections)
     decided = decisions.segments()
     keep = (auto | human).to_numpy().copy()
@@ -167,8 +202,9 @@ def final_codings(store: Store, *, source: str | Sequence[str] | None = "all",
     return out
 
 
-def conflicts(store: Store, coders: Sequence[str] | None = None, *,
-              redact: Callable[[str], str] | None = None) -> pd.DataFrame:
+def conflicts(
+    store: Store, coders: Sequence[str] | None = None, *, redact: Callable[[str], str] | None = None
+) -> pd.DataFrame:
     """Segments where one human coded a code and another rejected it: one row per segment
     and code with ``accepted_by`` and ``rejected_by`` (coder names, comma-separated), the
     document's title and group, the speaker and the segment text, passed through ``redact``
@@ -182,19 +218,32 @@ def conflicts(store: Store, coders: Sequence[str] | None = None, *,
     decisions = _Decisions(frame[human], rejections)
     rows = []
     coded = frame[human]
-    for doc, seg, code in sorted({(d, int(s), c) for d, s, c in
-                                  zip(coded["document"], coded["segment"], coded["code"])
-                                  if not pd.isna(s)}):
+    for doc, seg, code in sorted(
+        {
+            (d, int(s), c)
+            for d, s, c in zip(coded["document"], coded["segment"], coded["code"])
+            if not pd.isna(s)
+        }
+    ):
         accept, reject = decisions.sides((doc, seg), code)
         if accept and reject:
-            rows.append({"document": doc, "segment": seg, "code": code,
-                         "accepted_by": ", ".join(accept), "rejected_by": ", ".join(reject)})
+            rows.append(
+                {
+                    "document": doc,
+                    "segment": seg,
+                    "code": code,
+                    "accepted_by": ", ".join(accept),
+                    "rejected_by": ", ".join(reject),
+                }
+            )
     out = pd.DataFrame(rows, columns=CONFLICT_COLUMNS[:5]).astype({"segment": "int64"})
     segments = store.segments_frame()[["document", "segment", "speaker", "text"]]
     documents = store.documents_frame()[["document", "title", "group"]]
-    out = (out.merge(documents, on="document", how="left")
-           .merge(segments.astype({"segment": "int64"}), on=["document", "segment"], how="left")
-           )[CONFLICT_COLUMNS]
+    out = (
+        out.merge(documents, on="document", how="left").merge(
+            segments.astype({"segment": "int64"}), on=["document", "segment"], how="left"
+        )
+    )[CONFLICT_COLUMNS]
     if redact is not None and not out.empty:
         out["text"] = out["text"].map(lambda t: redact(t) if isinstance(t, str) else t)
         out["speaker"] = out["speaker"].map(lambda s: redact(s) if isinstance(s, str) else s)

@@ -21,6 +21,7 @@ other keys' slots without reading their entries. The file holds public dictionar
 never project material, and unlike a pickle it cannot run code; one that does not check out
 (size, magic, checksum, an entry outside the file) is not used.
 """
+
 from __future__ import annotations
 
 import mmap
@@ -28,8 +29,9 @@ import struct
 import sys
 import zlib
 from array import array
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from simplemma.strategies.dictionaries.dictionary_factory import DecodedStrMapping
 
@@ -109,7 +111,7 @@ class LemmaTable(DecodedStrMapping):
             raise LemmaTableError(f"{path}: not a qcode lemma table")
         if size != _HEADER.size + 8 * n_slots + data_length:
             raise LemmaTableError(f"{path}: truncated or padded")
-        body = memoryview(self._map)[_HEADER.size:]
+        body = memoryview(self._map)[_HEADER.size :]
         if zlib.crc32(body) != checksum:
             body.release()
             raise LemmaTableError(f"{path}: checksum does not match")
@@ -143,7 +145,7 @@ class LemmaTable(DecodedStrMapping):
                 end = at + len(raw)
                 if mapped[at:end] == raw:
                     value_length = mapped[end] | mapped[end + 1] << 8
-                    return mapped[end + 2:end + 2 + value_length].decode()
+                    return mapped[end + 2 : end + 2 + value_length].decode()
             slot = (slot + 1) & mask
         return default
 
@@ -155,7 +157,7 @@ class LemmaTable(DecodedStrMapping):
         for entry in self._slots:
             if entry:
                 at = self._data + (entry & 0xFFFFFFFF) - 1
-                yield self._map[at:at + (entry >> 32 & 0xFFFF)].decode()
+                yield self._map[at : at + (entry >> 32 & 0xFFFF)].decode()
 
     def __len__(self) -> int:
         return self._entries

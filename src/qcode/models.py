@@ -3,12 +3,14 @@
 Offsets are always code points into ``Document.text`` (NFC-normalised, ``\\n`` line ends), so
 ``document.text[start:end]`` is the exact span of a turn, segment or coding.
 """
+
 from __future__ import annotations
 
 import copyreg
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 #: metadata keys with a fixed meaning; any other key is kept as a case attribute.
 KNOWN_METADATA_KEYS = ("id", "title", "organisation", "group", "main_group", "date", "interviewer")
@@ -128,8 +130,13 @@ class Evidence:
     kind: str  # term | phrase | regex | model
 
     def as_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "matched": self.matched,
-                "pattern": self.pattern, "kind": self.kind}
+        return {
+            "start": self.start,
+            "end": self.end,
+            "matched": self.matched,
+            "pattern": self.pattern,
+            "kind": self.kind,
+        }
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,14 @@ data comes from simplemma, which bundles its dictionaries. Why simplemma (greedy
 spaCy's lookup table or a stemmer is measured in ``benchmarks/compare_lemmatizers.py`` and
 written up in ``docs/lemmas.md``.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import simplemma
 from spacy.attrs import IDX, IS_SPACE, LENGTH, LOWER
@@ -166,17 +168,24 @@ def _simplemma() -> tuple[Callable[[str], str], Callable[[str], str], Callable[[
                     return dictionary_factory.DEFAULT_DICTIONARY_FACTORY.get_dictionary(lang)
 
         shared = CachedFactory()
-        plain = simplemma.Lemmatizer(lemmatization_strategy=DefaultStrategy(
-            greedy=False, dictionary_factory=shared))
-        greedy = simplemma.Lemmatizer(lemmatization_strategy=DefaultStrategy(
-            greedy=True, dictionary_factory=shared))
+        plain = simplemma.Lemmatizer(
+            lemmatization_strategy=DefaultStrategy(greedy=False, dictionary_factory=shared)
+        )
+        greedy = simplemma.Lemmatizer(
+            lemmatization_strategy=DefaultStrategy(greedy=True, dictionary_factory=shared)
+        )
         lookup = DictionaryLookupStrategy(shared)
     except (ImportError, AttributeError, TypeError):
-        return (lambda w: simplemma.lemmatize(w, lang=LANG),
-                lambda w: simplemma.lemmatize(w, lang=LANG, greedy=True),
-                lambda w: simplemma.is_known(w, lang=LANG))
-    return (lambda w: plain.lemmatize(w, LANG), lambda w: greedy.lemmatize(w, LANG),
-            lambda w: lookup.get_lemma(normalize_token(w), LANG) is not None)
+        return (
+            lambda w: simplemma.lemmatize(w, lang=LANG),
+            lambda w: simplemma.lemmatize(w, lang=LANG, greedy=True),
+            lambda w: simplemma.is_known(w, lang=LANG),
+        )
+    return (
+        lambda w: plain.lemmatize(w, LANG),
+        lambda w: greedy.lemmatize(w, LANG),
+        lambda w: lookup.get_lemma(normalize_token(w), LANG) is not None,
+    )
 
 
 @lru_cache(maxsize=50_000)
@@ -241,8 +250,11 @@ def doc_words(doc: Doc, text: str | None = None) -> list[Word]:
     [('polis', 0, 5), ('och', 7, 10), ('socialtjänst', 11, 25)]
     """
     strings = doc.vocab.strings
-    rows = [(strings[h], idx, idx + length)
-            for h, idx, length, space in doc.to_array(_ATTRS).tolist() if not space]
+    rows = [
+        (strings[h], idx, idx + length)
+        for h, idx, length, space in doc.to_array(_ATTRS).tolist()
+        if not space
+    ]
     if not any(w[-1] in HYPHENS for w, _s, _e in rows if len(w) > 1):
         return rows
     if text is None:

@@ -34,50 +34,141 @@ the selections on the redacted text), plot labels and error/warning messages
 (:func:`scrub_message`). :func:`check_files` reads every format qcode writes and reports a
 file it could not read in full as "could not check", never as clean.
 """
+
 from __future__ import annotations
 
 import bisect
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 #: metadata keys whose values are personal names, never to be shown.
-NAME_METADATA_KEYS = ("name", "namn", "interviewer", "intervjuare", "respondent", "respondent_name",
-                      "kontaktperson", "contact", "förnamn", "fornamn", "efternamn",
-                      "first_name", "firstname", "last_name", "lastname", "surname", "full_name",
-                      "fullständigt_namn", "intervjuperson", "informant", "deltagare",
-                      "participant", "kontakt", "handläggare")
+NAME_METADATA_KEYS = (
+    "name",
+    "namn",
+    "interviewer",
+    "intervjuare",
+    "respondent",
+    "respondent_name",
+    "kontaktperson",
+    "contact",
+    "förnamn",
+    "fornamn",
+    "efternamn",
+    "first_name",
+    "firstname",
+    "last_name",
+    "lastname",
+    "surname",
+    "full_name",
+    "fullständigt_namn",
+    "intervjuperson",
+    "informant",
+    "deltagare",
+    "participant",
+    "kontakt",
+    "handläggare",
+)
 
 #: placeholder labels per kind of hit; names are numbered, the rest are not.
-LABELS = {"name": "NAMN", "pnr": "PNR", "phone": "TELEFON", "email": "E-POST", "address": "ADRESS",
-          "postcode": "POSTNUMMER", "plate": "REGNR"}
+LABELS = {
+    "name": "NAMN",
+    "pnr": "PNR",
+    "phone": "TELEFON",
+    "email": "E-POST",
+    "address": "ADRESS",
+    "postcode": "POSTNUMMER",
+    "plate": "REGNR",
+}
 
 #: a placeholder this module writes; never itself a hit.
-PLACEHOLDER = re.compile(r"\[(?:%s)(?:-\d+)?\]" % "|".join(re.escape(v) for v in LABELS.values()))
+PLACEHOLDER = re.compile(
+    r"\[(?:{})(?:-\d+)?\]".format("|".join(re.escape(v) for v in LABELS.values()))
+)
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PNR = re.compile(r"(?<![\w-])((?:19|20)?\d{6})(?:[-+– ]|\s?[-+–]\s?)?(\d{4})(?![\w]|-\w)")
 _PHONE = re.compile(
     r"(?<![\w+-])(?:\+46|0046)[\s\-–]?(?:\(0\)\s?)?[1-9](?:[\s\-–]?\d){6,9}(?![\w-])"
-    r"|(?<![\w+-])\(?0[1-9]\d{0,3}\)?(?:[\s\-–]|/)?\d(?:[\s\-–]?\d){4,8}(?![\w-])")
-_STREET_SUFFIX = ("gatan", "vägen", "gränd", "gränden", "torget", "stigen", "allén", "backen",
-                  "leden", "platsen", "gata", "väg", "torg", "plan", "esplanaden", "promenaden",
-                  "stråket", "slingan", "kajen", "strand", "stranden", "höjden", "liden")
+    r"|(?<![\w+-])\(?0[1-9]\d{0,3}\)?(?:[\s\-–]|/)?\d(?:[\s\-–]?\d){4,8}(?![\w-])"
+)
+_STREET_SUFFIX = (
+    "gatan",
+    "vägen",
+    "gränd",
+    "gränden",
+    "torget",
+    "stigen",
+    "allén",
+    "backen",
+    "leden",
+    "platsen",
+    "gata",
+    "väg",
+    "torg",
+    "plan",
+    "esplanaden",
+    "promenaden",
+    "stråket",
+    "slingan",
+    "kajen",
+    "strand",
+    "stranden",
+    "höjden",
+    "liden",
+)
 _ADDRESS = re.compile(
     r"(?<!\w)(?:[A-ZÅÄÖ][a-zåäöé]+\s)?[A-ZÅÄÖa-zåäö][a-zåäöé]*(?:" + "|".join(_STREET_SUFFIX) + r")"
     r"\s\d{1,4}(?:\s?[A-Za-z](?![\w-]))?(?:,?\s*\d{3}\s?\d{2}(?:\s[A-ZÅÄÖ][a-zåäö]+)?)?(?![\w-])"
 )
-_POSTCODE = re.compile(r"(?<![\w-])[1-9]\d{2} ?\d{2}\s+[A-ZÅÄÖ][a-zåäö]+(?:\s[A-ZÅÄÖ][a-zåäö]+)?(?!\w)")
+_POSTCODE = re.compile(
+    r"(?<![\w-])[1-9]\d{2} ?\d{2}\s+[A-ZÅÄÖ][a-zåäö]+(?:\s[A-ZÅÄÖ][a-zåäö]+)?(?!\w)"
+)
 # Swedish plates: three letters (no I, Q, V, Å, Ä, Ö) and three digits, or two digits and a letter.
 _PLATE = re.compile(r"(?<![\w-])([A-HJ-PR-UW-Z]{3}) ?(\d{2}[0-9A-HJ-PR-UW-Z])(?![\w-])")
 #: three capital letters often followed by a number in this material: laws, reports, units.
-_NOT_PLATES = {"SOU", "SFS", "LVU", "LVM", "BRB", "RPS", "NJA", "PDF", "JPG", "PNG", "CSV",
-               "FAQ", "EUR", "SEK", "USD", "DNR", "KAP", "ISO", "SMS", "MMS", "TEL", "ORG", "NOK",
-               "DKK", "GBP", "ATT", "MED", "CAP", "SCB", "FHM", "BUP", "HVB", "IFO", "AMA", "SIS"}
+_NOT_PLATES = {
+    "SOU",
+    "SFS",
+    "LVU",
+    "LVM",
+    "BRB",
+    "RPS",
+    "NJA",
+    "PDF",
+    "JPG",
+    "PNG",
+    "CSV",
+    "FAQ",
+    "EUR",
+    "SEK",
+    "USD",
+    "DNR",
+    "KAP",
+    "ISO",
+    "SMS",
+    "MMS",
+    "TEL",
+    "ORG",
+    "NOK",
+    "DKK",
+    "GBP",
+    "ATT",
+    "MED",
+    "CAP",
+    "SCB",
+    "FHM",
+    "BUP",
+    "HVB",
+    "IFO",
+    "AMA",
+    "SIS",
+}
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*(?::s)?")
 #: what may stand before a sentence's first word: the start, an end mark, a line or tab, or a
@@ -88,42 +179,240 @@ _SENTENCE_END = re.compile(r"(?:(?:^|[.!?:;…\n\t])[\s\"'»«”“(\[\-–—*
 #: first names that are also ordinary words: at the start of a sentence only a name when a
 #: surname follows ("Per timme" no, "Per Holm sa" yes).
 _AMBIGUOUS_FIRST_NAMES = {
-    "björn", "stig", "sten", "axel", "rosa", "iris", "ros", "linnea", "linnéa", "per", "bo", "mark",
-    "sol", "klara", "ebba", "lo", "ek", "dag", "bror", "lisa", "maj", "juni", "ester", "liv", "saga",
-    "vide", "tuva", "siv", "gull", "love", "max", "vilja", "ask", "tim", "inge", "fred", "april",
-    "disa", "dina", "odd", "said", "viola", "alf", "inga", "hans", "sanna", "mila", "rita", "tina",
+    "björn",
+    "stig",
+    "sten",
+    "axel",
+    "rosa",
+    "iris",
+    "ros",
+    "linnea",
+    "linnéa",
+    "per",
+    "bo",
+    "mark",
+    "sol",
+    "klara",
+    "ebba",
+    "lo",
+    "ek",
+    "dag",
+    "bror",
+    "lisa",
+    "maj",
+    "juni",
+    "ester",
+    "liv",
+    "saga",
+    "vide",
+    "tuva",
+    "siv",
+    "gull",
+    "love",
+    "max",
+    "vilja",
+    "ask",
+    "tim",
+    "inge",
+    "fred",
+    "april",
+    "disa",
+    "dina",
+    "odd",
+    "said",
+    "viola",
+    "alf",
+    "inga",
+    "hans",
+    "sanna",
+    "mila",
+    "rita",
+    "tina",
     "helga",
 }
 #: surnames that are also ordinary words or places: only next to a first name or a title.
-_WORD_SURNAMES = {"berg", "lund", "holm", "ek", "falk", "strand", "blom", "lind", "ström", "björk",
-                  "palm", "fors", "borg", "nord", "dahl", "ljung", "lilja", "hammar", "kvist",
-                  "qvist", "hägg", "ali", "omar", "farah", "jama", "osman"}
+_WORD_SURNAMES = {
+    "berg",
+    "lund",
+    "holm",
+    "ek",
+    "falk",
+    "strand",
+    "blom",
+    "lind",
+    "ström",
+    "björk",
+    "palm",
+    "fors",
+    "borg",
+    "nord",
+    "dahl",
+    "ljung",
+    "lilja",
+    "hammar",
+    "kvist",
+    "qvist",
+    "hägg",
+    "ali",
+    "omar",
+    "farah",
+    "jama",
+    "osman",
+}
 #: endings that make a capitalised word a surname on its own (-holm and -son do not:
 #: Stockholm, Person; next to a first name or a title any capitalised word is a surname).
-_SURNAME_ENDINGS = ("sson", "ström", "strom", "qvist", "kvist", "quist", "gren", "berg", "lund",
-                    "stedt", "lööf", "löf", "dahl", "ović", "ovic", "evič", "ević", "owski", "ewski")
+_SURNAME_ENDINGS = (
+    "sson",
+    "ström",
+    "strom",
+    "qvist",
+    "kvist",
+    "quist",
+    "gren",
+    "berg",
+    "lund",
+    "stedt",
+    "lööf",
+    "löf",
+    "dahl",
+    "ović",
+    "ovic",
+    "evič",
+    "ević",
+    "owski",
+    "ewski",
+)
 #: words before a name: titles, roles and relations ("chefen Holm", "kollegan Berg").
 _TITLES = {
-    "chef", "chefen", "kollega", "kollegan", "handläggare", "handläggaren", "socialsekreterare",
-    "socialsekreteraren", "kurator", "kuratorn", "utredare", "utredaren", "inspektör",
-    "inspektören", "kriminalinspektör", "kriminalinspektören", "polisinspektör",
-    "polisinspektören", "kommissarie", "kommissarien", "åklagare", "åklagaren", "chefsåklagare",
-    "chefsåklagaren", "kammaråklagare", "kammaråklagaren", "advokat", "advokaten", "doktor",
-    "doktorn", "dr", "läkare", "läkaren", "sjuksköterskan", "barnmorskan", "präst", "prästen",
-    "kyrkoherde", "kyrkoherden", "diakon", "diakonen", "pastor", "pastorn", "rektor", "rektorn",
-    "läraren", "fru", "frun", "herr", "herrn", "fröken", "tolk", "tolken", "ägaren",
-    "föreståndare", "föreståndaren", "enhetschef", "enhetschefen", "direktör", "direktören",
-    "ordförande", "ordföranden", "sekreteraren", "handledaren", "väninnan", "vännen", "kompisen",
-    "grannen", "kusin", "kusinen", "systern", "syster", "brodern", "bror", "mamma", "mamman",
-    "pappa", "pappan", "dottern", "sonen", "maken", "makan", "sambon", "pojkvännen",
-    "flickvännen", "chauffören", "hallicken", "kunden", "mannen", "kvinnan", "flickan",
-    "pojken", "tjejen", "killen", "nämndeman", "domare", "domaren", "biträdet", "ombudet",
-    "målsägande", "målsäganden", "offret", "vittnet", "medarbetaren", "kommunalrådet",
-    "politikern", "journalisten", "förhörsledaren", "förhörsledare", "konsulent",
-    "konsulenten", "assistent", "assistenten", "sjuksköterska", "undersköterskan",
+    "chef",
+    "chefen",
+    "kollega",
+    "kollegan",
+    "handläggare",
+    "handläggaren",
+    "socialsekreterare",
+    "socialsekreteraren",
+    "kurator",
+    "kuratorn",
+    "utredare",
+    "utredaren",
+    "inspektör",
+    "inspektören",
+    "kriminalinspektör",
+    "kriminalinspektören",
+    "polisinspektör",
+    "polisinspektören",
+    "kommissarie",
+    "kommissarien",
+    "åklagare",
+    "åklagaren",
+    "chefsåklagare",
+    "chefsåklagaren",
+    "kammaråklagare",
+    "kammaråklagaren",
+    "advokat",
+    "advokaten",
+    "doktor",
+    "doktorn",
+    "dr",
+    "läkare",
+    "läkaren",
+    "sjuksköterskan",
+    "barnmorskan",
+    "präst",
+    "prästen",
+    "kyrkoherde",
+    "kyrkoherden",
+    "diakon",
+    "diakonen",
+    "pastor",
+    "pastorn",
+    "rektor",
+    "rektorn",
+    "läraren",
+    "fru",
+    "frun",
+    "herr",
+    "herrn",
+    "fröken",
+    "tolk",
+    "tolken",
+    "ägaren",
+    "föreståndare",
+    "föreståndaren",
+    "enhetschef",
+    "enhetschefen",
+    "direktör",
+    "direktören",
+    "ordförande",
+    "ordföranden",
+    "sekreteraren",
+    "handledaren",
+    "väninnan",
+    "vännen",
+    "kompisen",
+    "grannen",
+    "kusin",
+    "kusinen",
+    "systern",
+    "syster",
+    "brodern",
+    "bror",
+    "mamma",
+    "mamman",
+    "pappa",
+    "pappan",
+    "dottern",
+    "sonen",
+    "maken",
+    "makan",
+    "sambon",
+    "pojkvännen",
+    "flickvännen",
+    "chauffören",
+    "hallicken",
+    "kunden",
+    "mannen",
+    "kvinnan",
+    "flickan",
+    "pojken",
+    "tjejen",
+    "killen",
+    "nämndeman",
+    "domare",
+    "domaren",
+    "biträdet",
+    "ombudet",
+    "målsägande",
+    "målsäganden",
+    "offret",
+    "vittnet",
+    "medarbetaren",
+    "kommunalrådet",
+    "politikern",
+    "journalisten",
+    "förhörsledaren",
+    "förhörsledare",
+    "konsulent",
+    "konsulenten",
+    "assistent",
+    "assistenten",
+    "sjuksköterska",
+    "undersköterskan",
     # words that introduce a name: "hon heter Yohanna", "tack Yohanna", "kära Yohanna"
-    "heter", "hette", "kallas", "kallades", "namnet", "hej", "hejsan", "tack", "kära", "bäste",
-    "bästa", "käre", "signaturen",
+    "heter",
+    "hette",
+    "kallas",
+    "kallades",
+    "namnet",
+    "hej",
+    "hejsan",
+    "tack",
+    "kära",
+    "bäste",
+    "bästa",
+    "käre",
+    "signaturen",
 }
 
 
@@ -239,16 +528,23 @@ def _surname_strength(key: str) -> int:
 
 def _known_exact(key: str) -> bool:
     """Whether ``key`` as it stands (no genitive taken off) is a known first name or surname."""
-    return (key in first_names() or key in surnames()
-            or (len(key) >= 5 and key.endswith(_SURNAME_ENDINGS)))
+    return (
+        key in first_names()
+        or key in surnames()
+        or (len(key) >= 5 and key.endswith(_SURNAME_ENDINGS))
+    )
 
 
 def _is_genitive(word: str, key: str) -> bool:
     """``Annas``, ``Nilssons``, ``Okafor's``: a name in the genitive, which ends the name."""
     if word.endswith((":s", "'s", "’s")):
         return True
-    return (key.endswith("s") and not key.endswith("ss") and not _known_exact(key)
-            and _known_exact(key[:-1]))
+    return (
+        key.endswith("s")
+        and not key.endswith("ss")
+        and not _known_exact(key)
+        and _known_exact(key[:-1])
+    )
 
 
 def _looks_capitalised(word: str) -> bool:
@@ -257,7 +553,9 @@ def _looks_capitalised(word: str) -> bool:
     if not letters or not letters[0].isupper():
         return False
     rest = letters[1:]
-    return bool(rest) and (any(c.islower() for c in rest) or (letters.isupper() and len(letters) >= 3))
+    return bool(rest) and (
+        any(c.islower() for c in rest) or (letters.isupper() and len(letters) >= 3)
+    )
 
 
 def _is_stop(key: str) -> bool:
@@ -265,7 +563,7 @@ def _is_stop(key: str) -> bool:
 
 
 def _sentence_start(text: str, start: int) -> bool:
-    return bool(_SENTENCE_END.search(text[max(0, start - 40):start])) if start else True
+    return bool(_SENTENCE_END.search(text[max(0, start - 40) : start])) if start else True
 
 
 def _name_hits(text: str) -> Iterator[Hit]:
@@ -281,15 +579,19 @@ def _name_hits(text: str) -> Iterator[Hit]:
             first = _is_first_name(key)
             stop = _is_stop(key)
             if first and not stop:
-                ambiguous = (first in _AMBIGUOUS_FIRST_NAMES and _sentence_start(text, m.start())
-                             and not _name_follows(text, words, capital, keys, i)
-                             and not text.startswith(":", m.end()))  # "Per: ja" is a speaker
+                ambiguous = (
+                    first in _AMBIGUOUS_FIRST_NAMES
+                    and _sentence_start(text, m.start())
+                    and not _name_follows(text, words, capital, keys, i)
+                    and not text.startswith(":", m.end())
+                )  # "Per: ja" is a speaker
                 if not ambiguous and not (m.group(0).isupper() and first in _AMBIGUOUS_FIRST_NAMES):
                     start_i = i
             elif not stop and _surname_strength(key) == 2:
                 start_i = i
-            elif ((not stop or _in(key, surnames())) and i > 0
-                  and _title_before(text, words, keys, i)):
+            elif (
+                (not stop or _in(key, surnames())) and i > 0 and _title_before(text, words, keys, i)
+            ):
                 start_i = i
             elif not stop and _unknown_pair(text, words, capital, keys, i):
                 start_i = i
@@ -299,17 +601,22 @@ def _name_hits(text: str) -> Iterator[Hit]:
         end_i = start_i
         while _name_follows(text, words, capital, keys, end_i):
             end_i += 1
-        yield Hit(words[start_i].start(), words[end_i].end(), "name",
-                  text[words[start_i].start():words[end_i].end()])
+        yield Hit(
+            words[start_i].start(),
+            words[end_i].end(),
+            "name",
+            text[words[start_i].start() : words[end_i].end()],
+        )
         i = end_i + 1
 
 
-def _name_follows(text: str, words: list[re.Match[str]], capital: list[bool], keys: list[str],
-                  i: int) -> bool:
+def _name_follows(
+    text: str, words: list[re.Match[str]], capital: list[bool], keys: list[str], i: int
+) -> bool:
     """Whether the word after ``words[i]`` continues the name: one space between, capitalised,
     and a surname or first name (or any word that is not a place or an organisation)."""
     j = i + 1
-    if j >= len(words) or not capital[j] or text[words[i].end():words[j].start()] != " ":
+    if j >= len(words) or not capital[j] or text[words[i].end() : words[j].start()] != " ":
         return False
     if _is_genitive(words[i].group(0), keys[i]):  # "Annas Volvo"
         return False
@@ -319,12 +626,13 @@ def _name_follows(text: str, words: list[re.Match[str]], capital: list[bool], ke
     return not _is_stop(key) and len(key) >= 2
 
 
-def _unknown_pair(text: str, words: list[re.Match[str]], capital: list[bool], keys: list[str],
-                  i: int) -> bool:
+def _unknown_pair(
+    text: str, words: list[re.Match[str]], capital: list[bool], keys: list[str], i: int
+) -> bool:
     """Two capitalised words in a row inside a sentence, neither a place, an organisation nor
     an acronym: "vi träffade Yohannes Kidane" is a person even when neither name is listed."""
     j = i + 1
-    if j >= len(words) or not capital[j] or text[words[i].end():words[j].start()] != " ":
+    if j >= len(words) or not capital[j] or text[words[i].end() : words[j].start()] != " ":
         return False
     if _sentence_start(text, words[i].start()) or _is_stop(keys[j]):
         return False
@@ -334,7 +642,7 @@ def _unknown_pair(text: str, words: list[re.Match[str]], capital: list[bool], ke
 def _title_before(text: str, words: list[re.Match[str]], keys: list[str], i: int) -> bool:
     """Whether ``words[i]`` follows a title or relation word with one space between."""
     previous = words[i - 1]
-    if text[previous.end():words[i].start()] != " ":
+    if text[previous.end() : words[i].start()] != " ":
         return False
     key = keys[i - 1]
     if key not in _TITLES:
@@ -404,8 +712,14 @@ class Redactor:
     ['name', 'address']
     """
 
-    def __init__(self, private: Iterable[str] = (), *, mapping: dict[tuple[str, str], str] | None = None,
-                 spellings: dict[str, str] | None = None, detect_names: bool = True):
+    def __init__(
+        self,
+        private: Iterable[str] = (),
+        *,
+        mapping: dict[tuple[str, str], str] | None = None,
+        spellings: dict[str, str] | None = None,
+        detect_names: bool = True,
+    ):
         # ``detect_names`` is accepted for older callers only: every redactor detects names,
         # because redact and check-privacy must find the same things.
         del detect_names
@@ -419,8 +733,9 @@ class Redactor:
         #: (kind, value, placeholder, spelling) assigned since the last :func:`remember`.
         self.new_entries: list[tuple[str, str, str, str]] = []
         self._numbers = {"name": sum(1 for k in self.mapping if k[0] == "name")}
-        originals = {normalise_key(" ".join(str(p).split())): " ".join(str(p).split())
-                     for p in self.private}
+        originals = {
+            normalise_key(" ".join(str(p).split())): " ".join(str(p).split()) for p in self.private
+        }
         for canonical in sorted(set(self._variants.values())):
             self.placeholder("name", canonical, spelling=originals.get(canonical, canonical))
 
@@ -431,8 +746,9 @@ class Redactor:
             return []
         hits = list(_pattern_hits(text))
         if self._private_re is not None:
-            hits += [Hit(m.start(), m.end(), "name", m.group(0))
-                     for m in self._private_re.finditer(text)]
+            hits += [
+                Hit(m.start(), m.end(), "name", m.group(0)) for m in self._private_re.finditer(text)
+            ]
         hits += list(_name_hits(text))
         return _non_overlapping(hits)
 
@@ -451,9 +767,13 @@ class Redactor:
         # Every word is capitalised here, so only a listed first name or surname counts: the
         # shape rule (two capitalised words in a row) would call "Intervju Med Mellanslag" a
         # person and rename ordinary files.
-        return any(h.kind == "name" and any(_is_first_name(_bare(w)) or _surname_strength(_bare(w))
-                                            for w in h.value.split())
-                   for h in self.find("x " + spaced))
+        return any(
+            h.kind == "name"
+            and any(
+                _is_first_name(_bare(w)) or _surname_strength(_bare(w)) for w in h.value.split()
+            )
+            for h in self.find("x " + spaced)
+        )
 
     # -- replacing ----------------------------------------------------------------------------
     def placeholder(self, kind: str, value: str, *, spelling: str | None = None) -> str:
@@ -494,7 +814,7 @@ class Redactor:
         (the .qdpx export keeps its selections on the redacted source texts this way)."""
         out, spans, last, size = [], [], 0, 0
         for hit in self.find(text):
-            out.append(text[last:hit.start])
+            out.append(text[last : hit.start])
             size += hit.start - last
             placeholder = self.placeholder(hit.kind, hit.value)
             out.append(placeholder)
@@ -541,8 +861,8 @@ def _strip_genitive(value: str, key: str) -> str:
     for suffix in ("'s", "’s", ":s"):
         if value.endswith(suffix):
             value = value[: -len(suffix)]
-    if len(value) > len(key) and normalise_key(value[:len(key)]) == key:
-        return value[:len(key)]
+    if len(value) > len(key) and normalise_key(value[: len(key)]) == key:
+        return value[: len(key)]
     return value
 
 
@@ -588,8 +908,9 @@ def speaker_names(labels: Iterable[Any]) -> list[str]:
             continue
         label = " ".join(label.split())
         words = label.split(" ")
-        if 2 <= len(words) <= 3 and all(_looks_capitalised(w) and len(w) >= 2 and
-                                        not _is_stop(_bare(w)) for w in words):
+        if 2 <= len(words) <= 3 and all(
+            _looks_capitalised(w) and len(w) >= 2 and not _is_stop(_bare(w)) for w in words
+        ):
             found.add(label)
         elif any(h.kind == "name" for h in plain.find(label)):
             found.add(label)
@@ -621,8 +942,11 @@ def project_redactor(store: Any, config: Any) -> Redactor:
         speakers = store.speaker_labels()
     except AttributeError:  # a store without the helper (tests passing a stand-in)
         pass
-    return Redactor(private_names(config, store.documents_frame(), speakers),
-                    mapping=store.redaction_mapping(), spellings=store.redaction_spellings())
+    return Redactor(
+        private_names(config, store.documents_frame(), speakers),
+        mapping=store.redaction_mapping(),
+        spellings=store.redaction_spellings(),
+    )
 
 
 def remember(redactor: Redactor, store: Any) -> None:
@@ -632,8 +956,9 @@ def remember(redactor: Redactor, store: Any) -> None:
         redactor.new_entries.clear()
 
 
-def redact_text(text: str, *, store: Any = None, config: Any = None,
-                redactor: Redactor | None = None) -> str:
+def redact_text(
+    text: str, *, store: Any = None, config: Any = None, redactor: Redactor | None = None
+) -> str:
     """Redact one output text with the project's redactor (built once per store)."""
     if redactor is None:
         redactor = _cached_redactor(store, config)
@@ -654,8 +979,10 @@ def redact_frame(frame: Any, redactor: Redactor, columns: Iterable[str]) -> Any:
         whole = str(column).casefold() in names
         out[column] = [
             (redactor.placeholder("name", v) if whole and v.strip() else redactor.redact(v))
-            if isinstance(v, str) and v else v
-            for v in out[column]]
+            if isinstance(v, str) and v
+            else v
+            for v in out[column]
+        ]
     return out
 
 
@@ -733,8 +1060,9 @@ class _Unreadable(Exception):
     """A file or member check-privacy could not read in full; the message says why."""
 
 
-def check_files(paths: Iterable[str | Path], redactor: Redactor, *,
-                skip: Iterable[str | Path] = ()) -> list[PrivacyFinding]:
+def check_files(
+    paths: Iterable[str | Path], redactor: Redactor, *, skip: Iterable[str | Path] = ()
+) -> list[PrivacyFinding]:
     """Scan output files for personal data with ``redactor`` (the one ``redact`` uses).
 
     Reads md, txt, csv, tsv, json/jsonl, yaml, html, xml, svg, qdc, docx (body, headers,
@@ -751,19 +1079,34 @@ def check_files(paths: Iterable[str | Path], redactor: Redactor, *,
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
             resolved = file.resolve()
-            if resolved in skipped or any(resolved == Path(str(s) + suffix)
-                                          for s in skipped for suffix in ("-wal", "-shm", "-journal")):
+            if resolved in skipped or any(
+                resolved == Path(str(s) + suffix)
+                for s in skipped
+                for suffix in ("-wal", "-shm", "-journal")
+            ):
                 continue
             try:
                 for where, text in _output_texts(file):
                     for hit in redactor.find(text):
-                        findings.append(PrivacyFinding(str(file), where(hit.start) if callable(where)
-                                                       else where, hit.kind, mask(hit.value)))
+                        findings.append(
+                            PrivacyFinding(
+                                str(file),
+                                where(hit.start) if callable(where) else where,
+                                hit.kind,
+                                mask(hit.value),
+                            )
+                        )
             except _Unreadable as err:
                 findings.append(PrivacyFinding(str(file), "", UNREADABLE, str(err)))
             except Exception as err:  # noqa: BLE001 - a damaged file is reported, never a traceback
-                findings.append(PrivacyFinding(str(file), "", UNREADABLE,
-                                               f"{type(err).__name__}: {scrub_message(str(err))[:200]}"))
+                findings.append(
+                    PrivacyFinding(
+                        str(file),
+                        "",
+                        UNREADABLE,
+                        f"{type(err).__name__}: {scrub_message(str(err))[:200]}",
+                    )
+                )
     return findings
 
 
@@ -786,8 +1129,10 @@ def _output_texts(path: Path) -> Iterator[tuple[Any, str]]:
     elif suffix == ".png":
         yield from _png_texts(path)
     else:
-        raise _Unreadable(f"unknown format {suffix or '(no suffix)'!r}; check-privacy reads "
-                          + ", ".join(sorted(_TEXT_SUFFIXES | _XML_SUFFIXES | _ZIP_SUFFIXES | {".png"})))
+        raise _Unreadable(
+            f"unknown format {suffix or '(no suffix)'!r}; check-privacy reads "
+            + ", ".join(sorted(_TEXT_SUFFIXES | _XML_SUFFIXES | _ZIP_SUFFIXES | {".png"}))
+        )
 
 
 def _lines(text: str, prefix: str) -> Iterator[tuple[Any, str]]:
@@ -804,8 +1149,12 @@ def _markup_texts(data: bytes, prefix: str) -> Iterator[tuple[Any, str]]:
     """Text of an XML/HTML/SVG file: its visible text by line, and every attribute value (a
     name can hide in a title="" or alt="")."""
     text = data.decode("utf-8", errors="replace")
-    visible = re.sub(r"<(script|style)\b.*?</\1\s*>", lambda m: "\n" * m.group(0).count("\n"),
-                     text, flags=re.S | re.I)
+    visible = re.sub(
+        r"<(script|style)\b.*?</\1\s*>",
+        lambda m: "\n" * m.group(0).count("\n"),
+        text,
+        flags=re.S | re.I,
+    )
     import html
 
     # tags become line-preserving blanks so offsets still map onto the file's lines
@@ -836,8 +1185,9 @@ def _zip_texts(path: Path) -> Iterator[tuple[Any, str]]:
             if _boilerplate(lower):
                 continue
             if lower.endswith(_BINARY_SUFFIXES):
-                raise _Unreadable(f"member {name!r} is a picture or binary part; its text cannot "
-                                  "be checked")
+                raise _Unreadable(
+                    f"member {name!r} is a picture or binary part; its text cannot be checked"
+                )
             try:
                 data = archive.read(name)
             except QcodeError as err:
@@ -850,13 +1200,32 @@ def _zip_texts(path: Path) -> Iterator[tuple[Any, str]]:
                 raise _Unreadable(f"member {name!r} has a format check-privacy does not read")
 
 
-_BINARY_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".emf", ".wmf", ".bin", ".tif", ".tiff",
-                    ".bmp", ".pdf", ".docx", ".xlsx", ".mp3", ".mp4", ".wav", ".m4a")
+_BINARY_SUFFIXES = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".emf",
+    ".wmf",
+    ".bin",
+    ".tif",
+    ".tiff",
+    ".bmp",
+    ".pdf",
+    ".docx",
+    ".xlsx",
+    ".mp3",
+    ".mp4",
+    ".wav",
+    ".m4a",
+)
 #: parts every Office file carries that hold layout, not text (the template's thumbnail too).
 _BOILERPLATE = re.compile(
     r"(^|/)(\[content_types\]\.xml|[^/]*\.rels|theme/[^/]*|styles\.xml|stylesWithEffects\.xml"
     r"|fontTable\.xml|settings\.xml|webSettings\.xml|numbering\.xml|calcChain\.xml"
-    r"|printerSettings/[^/]*|docProps/thumbnail\.[a-z]+)$", re.I)
+    r"|printerSettings/[^/]*|docProps/thumbnail\.[a-z]+)$",
+    re.I,
+)
 
 
 def _boilerplate(member: str) -> bool:
@@ -865,17 +1234,44 @@ def _boilerplate(member: str) -> bool:
 
 #: XML elements whose text is one unit (a paragraph, a shared string, a comment): runs inside
 #: them are joined first, because Word splits a name over runs ("An" + "na").
-_BLOCKS = {"p": "paragraph", "si": "shared string", "c": "cell", "comment": "comment",
-           "text": "text", "Description": "description", "PlainTextContent": "text",
-           "TextValue": "value", "title": "title", "creator": "creator",
-           "lastModifiedBy": "last modified by", "description": "description",
-           "subject": "subject", "keywords": "keywords", "definedName": "defined name"}
+_BLOCKS = {
+    "p": "paragraph",
+    "si": "shared string",
+    "c": "cell",
+    "comment": "comment",
+    "text": "text",
+    "Description": "description",
+    "PlainTextContent": "text",
+    "TextValue": "value",
+    "title": "title",
+    "creator": "creator",
+    "lastModifiedBy": "last modified by",
+    "description": "description",
+    "subject": "subject",
+    "keywords": "keywords",
+    "definedName": "defined name",
+}
 #: attributes that hold text a person wrote or a name: sheet names, comment authors, code,
 #: case, user and variable names, titles and alt texts. Others (GUIDs, positions, dates,
 #: colours, style and font names) are never personal data.
-_TEXT_ATTRIBUTES = {"name", "title", "alt", "descr", "label", "author", "initials", "content",
-                    "value", "placeholder", "aria-label", "caption", "description",
-                    "displayName", "tooltip", "creator"}
+_TEXT_ATTRIBUTES = {
+    "name",
+    "title",
+    "alt",
+    "descr",
+    "label",
+    "author",
+    "initials",
+    "content",
+    "value",
+    "placeholder",
+    "aria-label",
+    "caption",
+    "description",
+    "displayName",
+    "tooltip",
+    "creator",
+}
 
 
 def _office_xml_texts(data: bytes, member: str) -> Iterator[tuple[Any, str]]:
@@ -895,8 +1291,11 @@ def _office_xml_texts(data: bytes, member: str) -> Iterator[tuple[Any, str]]:
         if tag in _BLOCKS:
             number += 1
             text = "".join(element.itertext())
-            where = (f"{member}!{element.get('r')}" if tag == "c" and element.get("r")
-                     else f"{member}:{_BLOCKS[tag]} {number}")
+            where = (
+                f"{member}!{element.get('r')}"
+                if tag == "c" and element.get("r")
+                else f"{member}:{_BLOCKS[tag]} {number}"
+            )
             if text.strip():
                 yield where, text
             for sub in element.iter():
@@ -926,8 +1325,8 @@ def _png_texts(path: Path) -> Iterator[tuple[Any, str]]:
         raise _Unreadable("not a PNG file")
     position, found = 8, None
     while position + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
         position += 12 + length
         if kind == b"tEXt":
             key, _, value = body.partition(b"\0")
@@ -936,7 +1335,7 @@ def _png_texts(path: Path) -> Iterator[tuple[Any, str]]:
         elif kind == b"iTXt":
             key, _, rest = body.partition(b"\0")
             if key.decode("latin-1") == PNG_LABELS_KEY:
-                compressed, method = rest[0], rest[1]
+                compressed = rest[0]  # rest[1]: the compression method, always zlib
                 rest = rest[2:]
                 _lang, _, rest = rest.partition(b"\0")
                 _translated, _, value = rest.partition(b"\0")
@@ -946,6 +1345,8 @@ def _png_texts(path: Path) -> Iterator[tuple[Any, str]]:
             if key.decode("latin-1") == PNG_LABELS_KEY:
                 found = zlib.decompress(rest[1:]).decode("latin-1")
     if found is None:
-        raise _Unreadable("a picture without the labels qcode records in its plots; "
-                          "check it by eye or leave it out")
+        raise _Unreadable(
+            "a picture without the labels qcode records in its plots; "
+            "check it by eye or leave it out"
+        )
     yield from _lines(found, "label ")

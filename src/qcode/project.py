@@ -8,6 +8,7 @@ every method returns a pandas DataFrame (or a small result object holding one).
 >>> result = project.tag(["transcripts/"])                                # doctest: +SKIP
 >>> result.summary                                                        # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,9 +16,10 @@ import os
 import shutil
 import signal
 import stat
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterable, Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -33,9 +35,24 @@ BUNDLED_CODEBOOK = Path(__file__).parent / "data" / "kronoberg.yaml"
 
 #: columns of exported tables that hold free text, redacted by default (ids are checked at
 #: ingest instead: a review sheet is matched back by them).
-REDACTED_COLUMNS = ("text", "speaker", "title", "group", "main_group", "evidence", "note",
-                    "notes", "organisation", "comment", "attribution", "interviewer", "name",
-                    "namn", "respondent", "stale")
+REDACTED_COLUMNS = (
+    "text",
+    "speaker",
+    "title",
+    "group",
+    "main_group",
+    "evidence",
+    "note",
+    "notes",
+    "organisation",
+    "comment",
+    "attribution",
+    "interviewer",
+    "name",
+    "namn",
+    "respondent",
+    "stale",
+)
 
 NO_CODEBOOK_HELP = (
     "no codebook given: pass --codebook FILE (for example --codebook codebooks/kronoberg.yaml), "
@@ -83,8 +100,14 @@ class Project:
     ``interviewer_labels``, ``code_interviewer``, ``id_column``, ``text_columns``.
     """
 
-    def __init__(self, path: str | Path = ".", *, db: str | Path | None = None,
-                 codebook: str | Path | None = None, **overrides: Any):
+    def __init__(
+        self,
+        path: str | Path = ".",
+        *,
+        db: str | Path | None = None,
+        codebook: str | Path | None = None,
+        **overrides: Any,
+    ):
         self.root = Path(path)
         self.config: ProjectConfig = load_config(self.root).with_overrides(
             database=db, codebook=codebook, **overrides
@@ -106,7 +129,9 @@ class Project:
         root.mkdir(parents=True, exist_ok=True)
         target = root / config_mod.CONFIG_FILE
         if target.exists():
-            raise ConfigError("a project file already exists here; edit it instead", path=str(target))
+            raise ConfigError(
+                "a project file already exists here; edit it instead", path=str(target)
+            )
         (root / "transcripts").mkdir(exist_ok=True)
         (root / "codebooks").mkdir(exist_ok=True)
         if codebook is None:
@@ -152,7 +177,7 @@ class Project:
             self._store.close()
             self._store = None
 
-    def __enter__(self) -> "Project":
+    def __enter__(self) -> Project:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -200,19 +225,24 @@ class Project:
         self.config = replace(self.config, model=name)
         self.store.set_meta("model", name or "")
 
-    def _voters(self, model: bool | None, companion: bool | None, warnings: list[str]
-                ) -> tuple[Any, Path | None]:
+    def _voters(
+        self, model: bool | None, companion: bool | None, warnings: list[str]
+    ) -> tuple[Any, Path | None]:
         """What votes with the rules in a tag run (and so in ``explain``): the project's
         trained model if switched on, else the companion file beside the codebook if this
         project uses it and it was trained for this codebook. Problems go to ``warnings``."""
         trained = self._switched_on_model(model, warnings)
-        shipped = self._companion_file(model=trained is not None) if companion is not False else None
+        shipped = (
+            self._companion_file(model=trained is not None) if companion is not False else None
+        )
         if shipped is not None and not self._companion_matches(shipped):
             warnings.append(
                 f"{shipped}: the companion model was trained for another version of the "
-                "codebook; coding with rules" + (" and the project model" if trained else "")
+                "codebook; coding with rules"
+                + (" and the project model" if trained else "")
                 + " only (`qcode companion train` retrains it on this project's human codings; "
-                "`--no-companion` silences this)")
+                "`--no-companion` silences this)"
+            )
             shipped = None
         return trained, shipped
 
@@ -234,9 +264,11 @@ class Project:
         try:
             return self.load_model(name)
         except ModelError as err:
-            warnings.append(f"the project model {name!r} is switched on but cannot be "
-                                   f"used ({err}); coding without it (`qcode train --off` "
-                                   "switches it off)")
+            warnings.append(
+                f"the project model {name!r} is switched on but cannot be "
+                f"used ({err}); coding without it (`qcode train --off` "
+                "switches it off)"
+            )
             return None
 
     def _companion_matches(self, path: Path) -> bool:
@@ -309,7 +341,8 @@ class Project:
         >>> Project("demo").tag(["transcripts/"], keep_going=True).summary  # doctest: +SKIP
         """
         paths = self._input_paths(
-            paths, "nothing to tag: give a folder or file, e.g. `qcode tag transcripts/`")
+            paths, "nothing to tag: give a folder or file, e.g. `qcode tag transcripts/`"
+        )
         result = TagResult(summary=pd.DataFrame())
         files = self._discover(paths, result, strict)
         codebook = self.codebook
@@ -317,9 +350,14 @@ class Project:
         store.save_codes(codebook.walk(), codebook.sha256)
         trained, shipped = self._voters(model, companion, result.warnings)
         shipped_sha = hashlib.sha256(shipped.read_bytes()).hexdigest() if shipped else None
-        job = _TagJob(codebook, self.config.unit, self.config.code_interviewer,
-                      self._ingest_config(), self.tag_key(trained, shipped_sha),
-                      store.document_states())
+        job = _TagJob(
+            codebook,
+            self.config.unit,
+            self.config.code_interviewer,
+            self._ingest_config(),
+            self.tag_key(trained, shipped_sha),
+            store.document_states(),
+        )
         job.model = trained
         job.use_companion = shipped is not None
         job.id_check = self._id_redactor()
@@ -327,8 +365,15 @@ class Project:
         fingerprints, unchanged = _unchanged_files(files, job, store.file_states())
         running = _run_tag_job(job, [f for f in files if f not in unchanged], jobs)
         try:
-            self._store_outcomes(_merge_unchanged(files, unchanged, running), job, fingerprints,
-                                 result, keep_going, progress, known_paths)
+            self._store_outcomes(
+                _merge_unchanged(files, unchanged, running),
+                job,
+                fingerprints,
+                result,
+                keep_going,
+                progress,
+                known_paths,
+            )
         finally:
             running.close()  # stops the worker pool now, also when a file failed
         result.summary = self.summary()
@@ -339,10 +384,16 @@ class Project:
         result.failures = [FileFailure(f.path, scrub_message(f.message)) for f in result.failures]
         return result
 
-    def _store_outcomes(self, outcomes: Iterable[tuple[Path, Any]], job: "_TagJob",
-                        fingerprints: dict[Path, str | None], result: TagResult,
-                        keep_going: bool, progress: Callable[..., Any] | None,
-                        known_paths: dict[str, str | None]) -> None:
+    def _store_outcomes(
+        self,
+        outcomes: Iterable[tuple[Path, Any]],
+        job: _TagJob,
+        fingerprints: dict[Path, str | None],
+        result: TagResult,
+        keep_going: bool,
+        progress: Callable[..., Any] | None,
+        known_paths: dict[str, str | None],
+    ) -> None:
         """Write each file's prepared documents as they arrive, in file order;
         ``known_paths`` are the stored documents' paths (empty: replace whatever is stored)."""
         store = self.store
@@ -353,17 +404,23 @@ class Project:
             if isinstance(outcome, QcodeError):
                 self._fail(result, path, outcome, keep_going)
                 continue
-            ids = ([d[0] for d in outcome] if isinstance(outcome, _UnchangedFile)
-                   else [p.document.id for p in outcome])
+            ids = (
+                [d[0] for d in outcome]
+                if isinstance(outcome, _UnchangedFile)
+                else [p.document.id for p in outcome]
+            )
             duplicate = next((i for i in ids if i in seen), None)
             if duplicate is not None:
                 error = DuplicateDocument(
                     f"document id {duplicate!r} is already used by {seen[duplicate]}; "
-                    "give one of them another `id:` in its front matter", path=str(path))
+                    "give one of them another `id:` in its front matter",
+                    path=str(path),
+                )
                 self._fail(result, path, error, keep_going)
                 continue
-            clash = (None if isinstance(outcome, _UnchangedFile)
-                     else _path_clash(path, ids, known_paths))
+            clash = (
+                None if isinstance(outcome, _UnchangedFile) else _path_clash(path, ids, known_paths)
+            )
             if clash is not None:
                 self._fail(result, path, clash, keep_going)
                 continue
@@ -376,11 +433,13 @@ class Project:
                 self._store_prepared(prepared, job.tag_key, store, result)
             fingerprint = fingerprints.get(path)
             if fingerprint:
-                store.save_file_state(str(path), fingerprint, [
-                    (p.document.id, p.sha256, p.document.warnings) for p in outcome])
+                store.save_file_state(
+                    str(path),
+                    fingerprint,
+                    [(p.document.id, p.sha256, p.document.warnings) for p in outcome],
+                )
 
-    def _discover(self, paths: Sequence[str | Path], result: TagResult, strict: bool
-                  ) -> list[Path]:
+    def _discover(self, paths: Sequence[str | Path], result: TagResult, strict: bool) -> list[Path]:
         """The files to read; skipped ones become one warning each (errors with ``strict``)."""
         from .ingest import discover_inputs, no_transcripts_message
 
@@ -390,8 +449,9 @@ class Project:
             raise TranscriptError(skipped[0] + "; remove them or run without --strict")
         result.warnings.extend(skipped)
         if not found.files:
-            raise TranscriptError(no_transcripts_message(found.empty_folders
-                                                         or [Path(p) for p in paths]))
+            raise TranscriptError(
+                no_transcripts_message(found.empty_folders or [Path(p) for p in paths])
+            )
         return found.files
 
     @staticmethod
@@ -400,8 +460,9 @@ class Project:
             raise error
         result.failures.append(FileFailure(str(path), str(error)))
 
-    def _store_prepared(self, prepared: "PreparedDocument", tag_key: str, store: Store,
-                        result: TagResult) -> None:
+    def _store_prepared(
+        self, prepared: PreparedDocument, tag_key: str, store: Store, result: TagResult
+    ) -> None:
         document = prepared.document
         result.warnings.extend(document.warnings)
         if prepared.unchanged:
@@ -410,8 +471,9 @@ class Project:
                 store.update_metadata(document.id, dict(document.metadata))
             result.documents_unchanged += 1
             return
-        saved = store.save_document(document, prepared.sha256, prepared.segments,
-                                    prepared.codings, tag_key=tag_key)
+        saved = store.save_document(
+            document, prepared.sha256, prepared.segments, prepared.codings, tag_key=tag_key
+        )
         for doc_id, start, end, code in saved.human_stale:
             result.warnings.append(
                 f"{document.path}: human coding {code} at {start}-{end} of {doc_id} could not be "
@@ -435,8 +497,11 @@ class Project:
         paths = self._input_paths(paths, "nothing to inspect: give a folder or file")
         results, warnings = inspect_paths(paths, self._ingest_config())
         if not results:
-            raise TranscriptError(no_transcripts_message(
-                discover_inputs(paths).empty_folders or [Path(p) for p in paths]))
+            raise TranscriptError(
+                no_transcripts_message(
+                    discover_inputs(paths).empty_folders or [Path(p) for p in paths]
+                )
+            )
         return results, warnings
 
     def ingest(self, paths: Sequence[str | Path] | None = None) -> pd.DataFrame:
@@ -452,7 +517,8 @@ class Project:
         from .segment import segment_document
 
         paths = self._input_paths(
-            paths, "nothing to ingest: give a folder or file, e.g. transcripts/")
+            paths, "nothing to ingest: give a folder or file, e.g. transcripts/"
+        )
         store = self.store
         id_check = self._id_redactor()
         for path, outcome in iter_documents(paths, self._ingest_config()):
@@ -465,8 +531,9 @@ class Project:
                     if state.metadata != store_metadata(document):
                         store.update_metadata(document.id, dict(document.metadata))
                     continue
-                store.save_document(document, sha, segment_document(document, self.config.unit),
-                                    [], tag_key=None)
+                store.save_document(
+                    document, sha, segment_document(document, self.config.unit), [], tag_key=None
+                )
         return store.documents_frame()
 
     def _input_paths(self, paths: Sequence[str | Path] | None, nothing: str) -> list[str | Path]:
@@ -512,16 +579,18 @@ class Project:
         """
         return self.open_existing_store().segments_frame(document=document)
 
-    def codings(self, *, source: str | Sequence[str] | None = None,
-                coder: str | Sequence[str] | None = None) -> pd.DataFrame:
+    def codings(
+        self, *, source: str | Sequence[str] | None = None, coder: str | Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """All codings with the columns of the CSV export plus coder/created/stale.
 
         >>> Project("demo").codings(source="rule").groupby("code")["document"].nunique()  # doctest: +SKIP
         """
         return self.open_existing_store().codings_frame(source=source, coder=coder)
 
-    def final_codings(self, *, source: str | Sequence[str] | None = "all",
-                      coders: Sequence[str] | None = None) -> pd.DataFrame:
+    def final_codings(
+        self, *, source: str | Sequence[str] | None = "all", coders: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """The codings every report counts: a human's decision (coded, or rejected on a review
         sheet) replaces the automatic coding of that segment and code; where two humans
         disagree the passage is left out (``frame.attrs["conflicts"]`` counts them; see
@@ -532,8 +601,9 @@ class Project:
         """
         from .final import final_codings
 
-        return final_codings(self.open_existing_store(), source=source, coders=coders,
-                             with_text=True)
+        return final_codings(
+            self.open_existing_store(), source=source, coders=coders, with_text=True
+        )
 
     def conflicts(self, coders: Sequence[str] | None = None) -> pd.DataFrame:
         """Segments where one human coded a code that another rejected: ``document, segment,
@@ -560,9 +630,14 @@ class Project:
         store = self.open_existing_store()
         codes = store.codes_frame()
         counts = store.code_summary()  # SQL: no codings frame for a summary line per code
-        rows = [{"code": path, "segments": counts.get(path, (0, 0))[0],
-                 "documents": counts.get(path, (0, 0))[1]}
-                for path in codes.loc[codes["level"] == 1, "path"]]
+        rows = [
+            {
+                "code": path,
+                "segments": counts.get(path, (0, 0))[0],
+                "documents": counts.get(path, (0, 0))[1],
+            }
+            for path in codes.loc[codes["level"] == 1, "path"]
+        ]
         return pd.DataFrame(rows, columns=["code", "segments", "documents"])
 
     def explain(self, document: str, segment: int | None = None) -> str:
@@ -575,8 +650,10 @@ class Project:
         """
         from .explain import format_report
 
-        return "\n\n".join(f"[{r.segment.document_id} #{r.segment.index}] {r.segment.speaker}\n"
-                           + format_report(r) for r in self.explain_segments(document, segment))
+        return "\n\n".join(
+            f"[{r.segment.document_id} #{r.segment.index}] {r.segment.speaker}\n" + format_report(r)
+            for r in self.explain_segments(document, segment)
+        )
 
     def explain_segments(self, document: str, segment: int | None = None) -> list[Any]:
         """One :class:`~qcode.explain.SegmentReport` per segment of ``document`` (or just
@@ -600,18 +677,30 @@ class Project:
         themes = tuple(c.path for c in self.codebook.codes)
         reports = []
         for row in frame.itertuples(index=False):
-            seg = Segment(document, int(row.segment), int(row.start), int(row.end), row.speaker,
-                          bool(row.is_interviewer), text[row.start:row.end])
+            seg = Segment(
+                document,
+                int(row.segment),
+                int(row.start),
+                int(row.end),
+                row.speaker,
+                bool(row.is_interviewer),
+                text[row.start : row.end],
+            )
             explanation = tagger.explain(seg)
             codable = [seg] if self.config.code_interviewer or not seg.is_interviewer else []
             verdicts = decide(codable, explanation.codings, companion, trained)
             votes, thresholds = {}, ""
             if companion is not None and codable:
                 votes = {k: float(v) for k, v in companion.probabilities(codable).iloc[0].items()}
-                best = (f", the segment's best rule theme from {companion.keep_best}"
-                        if companion.keep_best is not None else "")
-                thresholds = (f"a rule coding stays from {companion.confirm}{best}; the "
-                              f"companion alone codes from {companion.add}")
+                best = (
+                    f", the segment's best rule theme from {companion.keep_best}"
+                    if companion.keep_best is not None
+                    else ""
+                )
+                thresholds = (
+                    f"a rule coding stays from {companion.confirm}{best}; the "
+                    f"companion alone codes from {companion.add}"
+                )
             reports.append(SegmentReport(explanation, tuple(verdicts), themes, votes, thresholds))
         return reports
 
@@ -621,12 +710,21 @@ class Project:
 
         >>> Project("demo").decisions("polis-01", 13)  # doctest: +SKIP
         """
-        rows = [{"document": r.segment.document_id, "segment": r.segment.index, "code": code,
-                 "source": source, "verdict": verdict, "reason": reason}
-                for r in self.explain_segments(document, segment)
-                for code, source, verdict, reason in r.decisions()]
-        return pd.DataFrame(rows, columns=["document", "segment", "code", "source", "verdict",
-                                           "reason"])
+        rows = [
+            {
+                "document": r.segment.document_id,
+                "segment": r.segment.index,
+                "code": code,
+                "source": source,
+                "verdict": verdict,
+                "reason": reason,
+            }
+            for r in self.explain_segments(document, segment)
+            for code, source, verdict, reason in r.decisions()
+        ]
+        return pd.DataFrame(
+            rows, columns=["document", "segment", "code", "source", "verdict", "reason"]
+        )
 
     def _explainer(self) -> tuple[Any, Any, Any]:
         """The tagger, companion and project model a tag run would use now, loaded once."""
@@ -641,8 +739,9 @@ class Project:
             self._explain_parts = (tagger, companion, trained)
         return self._explain_parts
 
-    def evaluate(self, gold: str | Path, *, source: str | Sequence[str] | None = "all",
-                 level: int = 1) -> "EvaluationReport":
+    def evaluate(
+        self, gold: str | Path, *, source: str | Sequence[str] | None = "all", level: int = 1
+    ) -> EvaluationReport:
         """Precision, recall, F1 and Cohen's kappa per code against a hand-coded gold CSV.
 
         >>> Project("demo").evaluate("data/gold/demo-handcoded.csv").table  # doctest: +SKIP
@@ -657,27 +756,42 @@ class Project:
         documents = store.document_ids()
         missing = sorted(set(gold_frame["document"]) - set(documents))
         segments = store.segments_frame(with_text=False) if "start" in gold_frame else None
-        table = ev.evaluate_codings(predicted, gold_frame, documents, codes=code_list,
-                                    level=level, segments=segments)
+        table = ev.evaluate_codings(
+            predicted, gold_frame, documents, codes=code_list, level=level, segments=segments
+        )
         notes = [f"warning: {w}" for w in gold_frame.attrs.get("warnings", ())]
         if missing:
-            notes.append(f"warning: {len(missing)} gold document(s) not in the project: "
-                         + ", ".join(missing[:10]))
+            notes.append(
+                f"warning: {len(missing)} gold document(s) not in the project: "
+                + ", ".join(missing[:10])
+            )
         if "main" in gold_frame.columns:
             rate = ev.main_theme_hit_rate(predicted, gold_frame, level=level)
             notes.append(f"main theme found: {rate:.1%} of passages")
-            background = ev.background_false_positive_rate(predicted, gold_frame, documents, level=level)
+            background = ev.background_false_positive_rate(
+                predicted, gold_frame, documents, level=level
+            )
             if len(background):
                 worst = background.max()
-                notes.append(f"background passages: {len(set(documents) - set(gold_frame['document']))}; "
-                             f"highest share coded with one theme: {worst:.1%}")
+                notes.append(
+                    f"background passages: {len(set(documents) - set(gold_frame['document']))}; "
+                    f"highest share coded with one theme: {worst:.1%}"
+                )
         return EvaluationReport(table, notes)
 
-    def export_codings(self, output: str | Path, fmt: str | None = None, *,
-                       source: str | Sequence[str] | None = None, redact: bool = True,
-                       kind: str = "all", where: Sequence[str] = (),
-                       coders: Sequence[str] | None = None, final: bool = False,
-                       excel: bool | None = None) -> Path:
+    def export_codings(
+        self,
+        output: str | Path,
+        fmt: str | None = None,
+        *,
+        source: str | Sequence[str] | None = None,
+        redact: bool = True,
+        kind: str = "all",
+        where: Sequence[str] = (),
+        coders: Sequence[str] | None = None,
+        final: bool = False,
+        excel: bool | None = None,
+    ) -> Path:
         """Write every coding (one row per segment × code × coder) as csv, jsonl or xlsx.
 
         ``coders`` keeps those coders' rows (``"auto"``: the automatic codings); ``final``
@@ -720,8 +834,9 @@ class Project:
         return write_table(frame, output, fmt, dialect=dialect)
 
     # -- reports (qcode.reports does the work; see docs/api.md) --------------------------------
-    def presentation(self, *, lang: str | None = None, transpose: bool | None = None,
-                     excel: bool | None = None) -> Any:
+    def presentation(
+        self, *, lang: str | None = None, transpose: bool | None = None, excel: bool | None = None
+    ) -> Any:
         """How reports are shown: language, display labels, orientation and CSV dialect
         (a :class:`~qcode.reports.Presentation`); arguments override ``qcode.yaml``.
 
@@ -732,9 +847,16 @@ class Project:
 
         return presentation_for(self.config, lang=lang, transpose=transpose, excel=excel)
 
-    def frequencies(self, by: str | Sequence[str] = ("group",), *, level: int | None = None,
-                    source: str = "all", coders: Sequence[str] | None = None,
-                    kind: str = "all", where: Sequence[str] = ()) -> pd.DataFrame:
+    def frequencies(
+        self,
+        by: str | Sequence[str] = ("group",),
+        *,
+        level: int | None = None,
+        source: str = "all",
+        coders: Sequence[str] | None = None,
+        kind: str = "all",
+        where: Sequence[str] = (),
+    ) -> pd.DataFrame:
         """Respondents (documents) per code and group, their share and segments coded.
         Every report counts the final coding (see :meth:`final_codings`); ``coders`` chooses
         whose decisions count (``"auto"``: the automatic codings). Interviews and survey
@@ -744,41 +866,91 @@ class Project:
         """
         from .reports import frequencies
 
-        return frequencies(self.open_existing_store(), by, level=level, source=source,
-                           config=self.config, coders=coders, kind=kind, where=where)
+        return frequencies(
+            self.open_existing_store(),
+            by,
+            level=level,
+            source=source,
+            config=self.config,
+            coders=coders,
+            kind=kind,
+            where=where,
+        )
 
-    def cooccurrence(self, *, unit: str = "segment", measure: str = "count",
-                     level: int | None = 1, source: str = "all",
-                     coders: Sequence[str] | None = None, kind: str = "all",
-                     where: Sequence[str] = ()) -> pd.DataFrame:
+    def cooccurrence(
+        self,
+        *,
+        unit: str = "segment",
+        measure: str = "count",
+        level: int | None = 1,
+        source: str = "all",
+        coders: Sequence[str] | None = None,
+        kind: str = "all",
+        where: Sequence[str] = (),
+    ) -> pd.DataFrame:
         """Code × code matrix of segments (or documents) coded with both; diagonal = totals.
 
         >>> Project("demo").cooccurrence(unit="document").loc["beredskap", "samverkan"]  # doctest: +SKIP
         """
         from .reports import cooccurrence
 
-        return cooccurrence(self.open_existing_store(), unit=unit, measure=measure,
-                            level=level, source=source, coders=coders, kind=kind,
-                            where=where)
+        return cooccurrence(
+            self.open_existing_store(),
+            unit=unit,
+            measure=measure,
+            level=level,
+            source=source,
+            coders=coders,
+            kind=kind,
+            where=where,
+        )
 
-    def quotes(self, code: str | Sequence[str] | None = None, *, groups: Sequence[str] = (),
-               max_quotes: int = 5, min_words: int = 8, max_words: int = 60,
-               source: str = "all", coders: Sequence[str] | None = None, kind: str = "all",
-               where: Sequence[str] = ()) -> pd.DataFrame:
+    def quotes(
+        self,
+        code: str | Sequence[str] | None = None,
+        *,
+        groups: Sequence[str] = (),
+        max_quotes: int = 5,
+        min_words: int = 8,
+        max_words: int = 60,
+        source: str = "all",
+        coders: Sequence[str] | None = None,
+        kind: str = "all",
+        where: Sequence[str] = (),
+    ) -> pd.DataFrame:
         """Ranked, redacted quotes per code (default: every theme), attributed by role.
 
         >>> Project("demo").quotes(code="dubbla_roller", max_quotes=3)[["attribution", "text"]]  # doctest: +SKIP
         """
         from .reports import quotes
 
-        return quotes(self.open_existing_store(), code, groups=groups, max_quotes=max_quotes,
-                      min_words=min_words, max_words=max_words, source=source,
-                      config=self.config, coders=coders, kind=kind, where=where)
+        return quotes(
+            self.open_existing_store(),
+            code,
+            groups=groups,
+            max_quotes=max_quotes,
+            min_words=min_words,
+            max_words=max_words,
+            source=source,
+            config=self.config,
+            coders=coders,
+            kind=kind,
+            where=where,
+        )
 
-    def quote_matrix(self, code: str | Sequence[str] | None = None, *, by: str = "group",
-                     groups: Sequence[str] = (), min_words: int = 8, max_words: int = 60,
-                     source: str = "all", coders: Sequence[str] | None = None,
-                     kind: str = "all", where: Sequence[str] = ()) -> pd.DataFrame:
+    def quote_matrix(
+        self,
+        code: str | Sequence[str] | None = None,
+        *,
+        by: str = "group",
+        groups: Sequence[str] = (),
+        min_words: int = 8,
+        max_words: int = 60,
+        source: str = "all",
+        coders: Sequence[str] | None = None,
+        kind: str = "all",
+        where: Sequence[str] = (),
+    ) -> pd.DataFrame:
         """The best quote per code and group (``by``), redacted and attributed by role: one
         row per filled cell of the code × group matrix.
 
@@ -786,14 +958,33 @@ class Project:
         """
         from .reports import quote_matrix
 
-        return quote_matrix(self.open_existing_store(), code, by=by, groups=groups,
-                            min_words=min_words, max_words=max_words, source=source,
-                            config=self.config, coders=coders, kind=kind, where=where)
+        return quote_matrix(
+            self.open_existing_store(),
+            code,
+            by=by,
+            groups=groups,
+            min_words=min_words,
+            max_words=max_words,
+            source=source,
+            config=self.config,
+            coders=coders,
+            kind=kind,
+            where=where,
+        )
 
-    def crosstab(self, survey: str | Path | pd.DataFrame, *, by: str = "group",
-                 themes: Sequence[str] = (), level: int | None = 1, source: str = "all",
-                 coders: Sequence[str] | None = None, kind: str = "all",
-                 where: Sequence[str] = (), indicators: Sequence[str] = ()) -> Any:
+    def crosstab(
+        self,
+        survey: str | Path | pd.DataFrame,
+        *,
+        by: str = "group",
+        themes: Sequence[str] = (),
+        level: int | None = 1,
+        source: str = "all",
+        coders: Sequence[str] | None = None,
+        kind: str = "all",
+        where: Sequence[str] = (),
+        indicators: Sequence[str] = (),
+    ) -> Any:
         """Theme shares beside survey indicators per group, with Spearman correlations
         (a :class:`~qcode.reports.CrosstabResult`).
 
@@ -801,13 +992,29 @@ class Project:
         """
         from .reports import crosstab
 
-        return crosstab(self.open_existing_store(), survey, by=by, themes=themes, level=level,
-                        source=source, config=self.config, coders=coders, kind=kind,
-                        where=where, indicators=indicators)
+        return crosstab(
+            self.open_existing_store(),
+            survey,
+            by=by,
+            themes=themes,
+            level=level,
+            source=source,
+            config=self.config,
+            coders=coders,
+            kind=kind,
+            where=where,
+            indicators=indicators,
+        )
 
-    def search(self, terms: str | Sequence[str], *, lemma: bool = False,
-               codes: Sequence[str] = (), where: Sequence[str] = (),
-               context: int = 50) -> pd.DataFrame:
+    def search(
+        self,
+        terms: str | Sequence[str],
+        *,
+        lemma: bool = False,
+        codes: Sequence[str] = (),
+        where: Sequence[str] = (),
+        context: int = 50,
+    ) -> pd.DataFrame:
         """Keyword in context: every occurrence of ``terms`` (``lemma``: inflections and
         compounds too, with the codebook's matcher), with redacted left and right context,
         document and role. ``codes``/``where`` narrow the passages searched.
@@ -816,8 +1023,15 @@ class Project:
         """
         from .reports import search
 
-        return search(self.open_existing_store(), [terms] if isinstance(terms, str) else terms,
-                      lemma=lemma, codes=codes, where=where, context=context, config=self.config)
+        return search(
+            self.open_existing_store(),
+            [terms] if isinstance(terms, str) else terms,
+            lemma=lemma,
+            codes=codes,
+            where=where,
+            context=context,
+            config=self.config,
+        )
 
     def code_hits(self, hits: pd.DataFrame, code: str, coder: str) -> int:
         """Code the passages of :meth:`search` hits with ``code`` as ``coder``'s human codings
@@ -830,8 +1044,9 @@ class Project:
         return code_hits(self.store, hits, code, coder)
 
     # -- exchange with other QDA tools (REFI-QDA) ----------------------------------------------
-    def export_qdpx(self, path: str | Path, human_only: bool = False, *,
-                    redact: bool = True) -> Path:
+    def export_qdpx(
+        self, path: str | Path, human_only: bool = False, *, redact: bool = True
+    ) -> Path:
         """Write the project as a REFI-QDA ``.qdpx`` for NVivo, ATLAS.ti, MAXQDA or QualCoder.
 
         With ``redact`` (the default) names and identifiers in the source texts, titles and
@@ -849,8 +1064,13 @@ class Project:
         if self.config.codebook is not None and Path(self.config.codebook).exists():
             codebook = self.codebook  # richer descriptions (criteria, examples) than the table
         redactor = self.redactor() if redact else None
-        written = write_qdpx(self.open_existing_store(), path, human_only=human_only,
-                             codebook=codebook, redactor=redactor)
+        written = write_qdpx(
+            self.open_existing_store(),
+            path,
+            human_only=human_only,
+            codebook=codebook,
+            redactor=redactor,
+        )
         if redactor is not None:
             self._remember(redactor)
         return written
@@ -865,8 +1085,9 @@ class Project:
         """
         from .exchange.qdpx import import_qdpx
 
-        return import_qdpx(path, self.store, coder_prefix=coder_prefix,
-                           prepare=self._segment_imported)
+        return import_qdpx(
+            path, self.store, coder_prefix=coder_prefix, prepare=self._segment_imported
+        )
 
     def _segment_imported(self, document: Document) -> tuple[Document, list[Segment]]:
         """Speaker turns and segments for a text that came from another tool."""
@@ -879,9 +1100,18 @@ class Project:
         return turned, segment_document(turned, self.config.unit)
 
     # -- human coding in the loop (qcode.review, qcode.agreement, qcode.model) -----------------
-    def export_review(self, output: str | Path, *, codes: Sequence[str] = (),
-                      groups: Sequence[str] = (), fmt: str | None = None, blank: bool = False,
-                      sample: int | None = None, seed: int = 0, redact: bool = True) -> Path:
+    def export_review(
+        self,
+        output: str | Path,
+        *,
+        codes: Sequence[str] = (),
+        groups: Sequence[str] = (),
+        fmt: str | None = None,
+        blank: bool = False,
+        sample: int | None = None,
+        seed: int = 0,
+        redact: bool = True,
+    ) -> Path:
         """Write a review sheet (xlsx or csv): one row per segment, one column per code with
         the automatic suggestion, a note column. ``blank`` leaves out every suggestion and
         score (blind coding); ``sample`` keeps that many segments drawn with ``seed``,
@@ -893,8 +1123,9 @@ class Project:
         """
         from .review import review_frame, write_review
 
-        frame = review_frame(self.open_existing_store(), codes, groups, blank=blank,
-                             sample=sample, seed=seed)
+        frame = review_frame(
+            self.open_existing_store(), codes, groups, blank=blank, sample=sample, seed=seed
+        )
         if redact and not frame.empty:
             from .privacy import redact_frame
 
@@ -948,8 +1179,9 @@ class Project:
         """
         return self.open_existing_store().coders_frame()
 
-    def agreement(self, coders: Sequence[str], *, unit: str = "segment",
-                  codes: Sequence[str] = ()) -> pd.DataFrame:
+    def agreement(
+        self, coders: Sequence[str], *, unit: str = "segment", codes: Sequence[str] = ()
+    ) -> pd.DataFrame:
         """Percent agreement, Cohen's kappa and Krippendorff's alpha per code and pooled;
         ``auto`` names the automatic codings. See :mod:`qcode.agreement`.
 
@@ -959,8 +1191,14 @@ class Project:
 
         return agreement(self.open_existing_store(), coders, unit=unit, codes=codes)
 
-    def train(self, coders: Sequence[str] = (), *, min_examples: int = 8,
-              codes: Sequence[str] = (), name: str = "default") -> Any:
+    def train(
+        self,
+        coders: Sequence[str] = (),
+        *,
+        min_examples: int = 8,
+        codes: Sequence[str] = (),
+        name: str = "default",
+    ) -> Any:
         """Train per-code classifiers on human codings and the codebook's examples, save them
         in the project database and return the :class:`~qcode.model.TrainedModel` (its
         ``metrics`` hold cross-validated precision/recall/F1, ``refused`` the codes left out).
@@ -991,12 +1229,19 @@ class Project:
         from .model import companion_path, save_companion
 
         if not self.codebook.path:
-            raise ConfigError("the companion is saved beside the codebook file; name one with "
-                              "--codebook or in qcode.yaml")
+            raise ConfigError(
+                "the companion is saved beside the codebook file; name one with "
+                "--codebook or in qcode.yaml"
+            )
         store = self.open_existing_store()
-        result = train_companion(store, self.codebook, coders, min_examples=min_examples,
-                                 trained_on=f"{Path(self.config.database).name}: human codings "
-                                            f"of {', '.join(coders) or 'every coder'}")
+        result = train_companion(
+            store,
+            self.codebook,
+            coders,
+            min_examples=min_examples,
+            trained_on=f"{Path(self.config.database).name}: human codings "
+            f"of {', '.join(coders) or 'every coder'}",
+        )
         save_companion(result.companion, companion_path(self.codebook.path))
         return result
 
@@ -1083,8 +1328,15 @@ class _TagJob:
     worker can tell an unchanged document from its text alone and skip segmenting it.
     """
 
-    def __init__(self, codebook: Codebook, unit: str, code_interviewer: bool,
-                 ingest_config: Any, tag_key: str, known: dict[str, tuple[str, str | None]]):
+    def __init__(
+        self,
+        codebook: Codebook,
+        unit: str,
+        code_interviewer: bool,
+        ingest_config: Any,
+        tag_key: str,
+        known: dict[str, tuple[str, str | None]],
+    ):
         self.codebook = codebook
         self.unit = unit
         self.code_interviewer = code_interviewer
@@ -1137,8 +1389,10 @@ class _TagJob:
             return path, error
         prepared = []
         if sidecar:
-            documents = [apply_sidecar(document, sidecar, self.ingest_config.interviewer_labels)
-                         for document in documents]
+            documents = [
+                apply_sidecar(document, sidecar, self.ingest_config.interviewer_labels)
+                for document in documents
+            ]
         if self.id_check is not None:
             documents = private_ids(documents, path, self.id_check)
         for document in documents:
@@ -1156,8 +1410,9 @@ class _TagJob:
         return path, prepared
 
 
-def _path_clash(path: Path, ids: list[str], known_paths: dict[str, str | None]
-                ) -> DuplicateDocument | None:
+def _path_clash(
+    path: Path, ids: list[str], known_paths: dict[str, str | None]
+) -> DuplicateDocument | None:
     """The error for a document id stored from another file that still exists, if any."""
     for doc_id in ids:
         stored = known_paths.get(doc_id)
@@ -1171,7 +1426,9 @@ def _path_clash(path: Path, ids: list[str], known_paths: dict[str, str | None]
         return DuplicateDocument(
             f"document id {doc_id!r} is already stored from {stored}; tagging this file would "
             "replace it. Give one of them another `id:` in its front matter, or pass --replace "
-            "to replace it", path=str(path))
+            "to replace it",
+            path=str(path),
+        )
     return None
 
 
@@ -1211,9 +1468,11 @@ def _fingerprint(path: Path, job: _TagJob, sidecars: dict[Path, str]) -> str | N
     return digest.hexdigest()
 
 
-def _unchanged_files(files: list[Path], job: _TagJob,
-                     states: dict[str, tuple[str, list[tuple[str, str, tuple[str, ...]]]]]
-                     ) -> tuple[dict[Path, str | None], dict[Path, _UnchangedFile]]:
+def _unchanged_files(
+    files: list[Path],
+    job: _TagJob,
+    states: dict[str, tuple[str, list[tuple[str, str, tuple[str, ...]]]]],
+) -> tuple[dict[Path, str | None], dict[Path, _UnchangedFile]]:
     """Fingerprint every file and pick those that need no reading: same fingerprint as when
     their documents were stored, and every one of those documents still stored with that text
     and tag key (a ``qcode tag`` of another path or an import may have replaced one since)."""
@@ -1230,9 +1489,11 @@ def _unchanged_files(files: list[Path], job: _TagJob,
     return fingerprints, unchanged
 
 
-def _merge_unchanged(files: list[Path], unchanged: dict[Path, _UnchangedFile],
-                     outcomes: Iterator[tuple[Path, list[PreparedDocument] | QcodeError]]
-                     ) -> Iterator[tuple[Path, Any]]:
+def _merge_unchanged(
+    files: list[Path],
+    unchanged: dict[Path, _UnchangedFile],
+    outcomes: Iterator[tuple[Path, list[PreparedDocument] | QcodeError]],
+) -> Iterator[tuple[Path, Any]]:
     """Every file in order: unchanged ones from ``unchanged``, the rest from ``outcomes``."""
     for path in files:
         yield (path, unchanged[path]) if path in unchanged else next(outcomes)
@@ -1277,8 +1538,9 @@ def _warm_up(job: _TagJob) -> None:
         job.companion.probabilities([probe])
 
 
-def _run_tag_job(job: _TagJob, files: list[Path], jobs: int
-                 ) -> Generator[tuple[Path, list[PreparedDocument] | QcodeError], None, None]:
+def _run_tag_job(
+    job: _TagJob, files: list[Path], jobs: int
+) -> Generator[tuple[Path, list[PreparedDocument] | QcodeError], None, None]:
     """Yield each file's prepared documents in file order, from ``jobs`` processes.
 
     Workers are forked so they share the loaded codebook and spaCy tables; results stream
@@ -1339,8 +1601,11 @@ def _stop_pool(pool: Any, timeout: float = 1.0) -> None:
     alive). A second Ctrl-C while stopping is ignored, so it cannot leave workers behind."""
     import threading
 
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) \
-        if threading.current_thread() is threading.main_thread() else None
+    previous = (
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if threading.current_thread() is threading.main_thread()
+        else None
+    )
     try:
         workers = list(getattr(pool, "_pool", []))
         stopper = threading.Thread(target=pool.terminate, name="qcode-pool-stop", daemon=True)
@@ -1374,9 +1639,15 @@ def private_ids(documents: Sequence[Document], path: str | Path, redactor: Any) 
         out.append(replace(document, id=new_id))
     if renamed:
         shown = ", ".join(renamed[:3]) + (", …" if len(renamed) > 3 else "")
-        where = Path(path).name if not redactor.is_name(Path(path).stem) else "a file named after a person"
-        message = (f"{where}: {len(renamed)} document id(s) looked like personal names and were "
-                   f"replaced ({shown}); give the file an `id:` or the table an id column")
+        where = (
+            Path(path).name
+            if not redactor.is_name(Path(path).stem)
+            else "a file named after a person"
+        )
+        message = (
+            f"{where}: {len(renamed)} document id(s) looked like personal names and were "
+            f"replaced ({shown}); give the file an `id:` or the table an id column"
+        )
         first = next(i for i, d in enumerate(out) if d.id == renamed[0])
         out[first] = replace(out[first], warnings=(*out[first].warnings, message))
     return out

@@ -9,6 +9,7 @@ reads the standard library's private regex parser (``re._parser``, ``re._constan
   :func:`finditer_from` tries only the positions where a match can start;
 * the run-time guard (``tag.py``): :class:`time_limit` stops a regex scan that runs too long.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,19 +19,24 @@ import re._parser as _parser
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 # -- validation ----------------------------------------------------------------------------
 
 #: repeats with an upper bound above this count as unbounded for backtracking
 MAX_BOUNDED_REPEAT = 10
 
-NESTED_QUANTIFIERS = ("nested quantifiers (like (a+)+ or (\\w*)*) can backtrack "
-                      "catastrophically; use a single quantifier, e.g. (a+) or \\w*")
-AMBIGUOUS_REPEAT = ("a repeated group whose alternatives can match the same text "
-                    "(like (a|aa)+) can backtrack catastrophically; make the "
-                    "alternatives start differently or drop the repeat")
+NESTED_QUANTIFIERS = (
+    "nested quantifiers (like (a+)+ or (\\w*)*) can backtrack "
+    "catastrophically; use a single quantifier, e.g. (a+) or \\w*"
+)
+AMBIGUOUS_REPEAT = (
+    "a repeated group whose alternatives can match the same text "
+    "(like (a|aa)+) can backtrack catastrophically; make the "
+    "alternatives start differently or drop the repeat"
+)
 
 
 def regex_problem(pattern: str) -> str | None:
@@ -52,7 +58,9 @@ def regex_problem(pattern: str) -> str | None:
 
 def _is_unbounded_repeat(op: Any, av: Any) -> bool:
     c = _constants
-    return op in (c.MAX_REPEAT, c.MIN_REPEAT) and (av[1] == c.MAXREPEAT or av[1] > MAX_BOUNDED_REPEAT)
+    return op in (c.MAX_REPEAT, c.MIN_REPEAT) and (
+        av[1] == c.MAXREPEAT or av[1] > MAX_BOUNDED_REPEAT
+    )
 
 
 def _children(op: Any, av: Any) -> list[list[Any]]:
@@ -91,8 +99,11 @@ def _ambiguous_branch(items: list[Any]) -> bool:
             firsts = [_first_set(list(alt)) for alt in av[1]]
             if any(f is not None and not f for f in firsts):
                 return True  # an empty alternative: (a|)+ , (a|aa)+ after prefix folding
-            if any(_sets_overlap(firsts[i], firsts[j])
-                   for i in range(len(firsts)) for j in range(i + 1, len(firsts))):
+            if any(
+                _sets_overlap(firsts[i], firsts[j])
+                for i in range(len(firsts))
+                for j in range(i + 1, len(firsts))
+            ):
                 return True
     return any(_ambiguous_branch(sub) for sub in _nested(items))
 
@@ -147,7 +158,7 @@ def _first_set(items: list[Any]) -> set[Any] | None:
             if inner is None:
                 return None
             if av[0] == 0:
-                rest = _first_set(items[items.index((op, av)) + 1:])
+                rest = _first_set(items[items.index((op, av)) + 1 :])
                 return None if rest is None else inner | rest
             return inner
         if op == c.BRANCH:
@@ -165,9 +176,12 @@ def _first_set(items: list[Any]) -> set[Any] | None:
 
 
 _CATEGORY_SAMPLES = {
-    "CATEGORY_WORD": re.compile(r"\w"), "CATEGORY_NOT_WORD": re.compile(r"\W"),
-    "CATEGORY_DIGIT": re.compile(r"\d"), "CATEGORY_NOT_DIGIT": re.compile(r"\D"),
-    "CATEGORY_SPACE": re.compile(r"\s"), "CATEGORY_NOT_SPACE": re.compile(r"\S"),
+    "CATEGORY_WORD": re.compile(r"\w"),
+    "CATEGORY_NOT_WORD": re.compile(r"\W"),
+    "CATEGORY_DIGIT": re.compile(r"\d"),
+    "CATEGORY_NOT_DIGIT": re.compile(r"\D"),
+    "CATEGORY_SPACE": re.compile(r"\s"),
+    "CATEGORY_NOT_SPACE": re.compile(r"\S"),
 }
 
 
@@ -193,8 +207,10 @@ def _sets_overlap(a: set[Any] | None, b: set[Any] | None) -> bool:
 
 # characters re.IGNORECASE folds beyond str.lower() (long s, dotless i, micro sign, Greek and
 # Cyrillic variants), except plain i and s; a text with one of them is scanned plainly
-_ODD_CHARS = ({chr(c) for c in _casefix._EXTRA_CASES}
-              | {chr(v) for folds in _casefix._EXTRA_CASES.values() for v in folds}) - {"i", "s"}
+_ODD_CHARS = (
+    {chr(c) for c in _casefix._EXTRA_CASES}
+    | {chr(v) for folds in _casefix._EXTRA_CASES.values() for v in folds}
+) - {"i", "s"}
 ODD_CASE = re.compile("[" + re.escape("".join(sorted(_ODD_CHARS))) + "]")
 
 
@@ -263,11 +279,14 @@ class time_limit:
         if self.handler is not None:
             self.handler.__exit__(None, None, None)
         if self.outer:
-            signal.setitimer(signal.ITIMER_REAL, max(self.outer - (time.monotonic() - self.started), 1e-3))
+            signal.setitimer(
+                signal.ITIMER_REAL, max(self.outer - (time.monotonic() - self.started), 1e-3)
+            )
 
 
-def finditer_from(regex: re.Pattern[str], text: str, lowered: str | None,
-              leads: frozenset[str] | None) -> Iterator[re.Match[str]]:
+def finditer_from(
+    regex: re.Pattern[str], text: str, lowered: str | None, leads: frozenset[str] | None
+) -> Iterator[re.Match[str]]:
     """``regex.finditer(text)``, but trying only the positions where a match can start.
 
     When every match must start with one of ``leads`` (lower-cased literals), the leftmost
@@ -358,8 +377,11 @@ def required_parts(pattern: str, min_length: int = 3) -> list[frozenset[str]]:
         parsed = _parser.parse(pattern, re.IGNORECASE)
     except Exception:  # unusual syntax or a parser change: no shortcut, the regex still runs
         return []
-    return [frozenset(x.lower() for x in part) for part in _sequence_parts(list(parsed))
-            if min(len(x) for x in part) >= min_length]
+    return [
+        frozenset(x.lower() for x in part)
+        for part in _sequence_parts(list(parsed))
+        if min(len(x) for x in part) >= min_length
+    ]
 
 
 def _sequence_parts(items: list[Any]) -> list[set[str]]:

@@ -16,13 +16,15 @@ so a formula arrives as its text and is refused in a code cell or neutralised in
 >>> list(frame.columns)
 ['segment', 'document', 'title', 'group', 'speaker', 'text', 'note']
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -83,10 +85,17 @@ def _column_for(code: str, columns: Sequence[str]) -> str | None:
     return best
 
 
-def review_frame(store: Store, codes: Sequence[str] = (), groups: Sequence[str] = (), *,
-                 sources: Sequence[str] = AUTO_SOURCES, include_interviewer: bool = False,
-                 blank: bool = False, sample: int | None = None, seed: int = 0
-                 ) -> pd.DataFrame:
+def review_frame(
+    store: Store,
+    codes: Sequence[str] = (),
+    groups: Sequence[str] = (),
+    *,
+    sources: Sequence[str] = AUTO_SOURCES,
+    include_interviewer: bool = False,
+    blank: bool = False,
+    sample: int | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
     """The review sheet as a DataFrame: fixed columns, one column per code with ``1`` where
     the automatic codings suggest it, ``score:<code>`` with the best score, and ``note``.
 
@@ -103,8 +112,10 @@ def review_frame(store: Store, codes: Sequence[str] = (), groups: Sequence[str] 
     columns = list(codes) or known
     unknown = [c for c in columns if c not in known]
     if unknown:
-        raise ReviewError(f"unknown code(s) {', '.join(unknown)}; the project has: "
-                          + (", ".join(known) or "(no codes yet; run `qcode tag`)"))
+        raise ReviewError(
+            f"unknown code(s) {', '.join(unknown)}; the project has: "
+            + (", ".join(known) or "(no codes yet; run `qcode tag`)")
+        )
     segments = store.segments_frame()
     documents = store.documents_frame()[["document", "title", "group"]]
     segments = segments.merge(documents, on="document", how="left")
@@ -114,14 +125,18 @@ def review_frame(store: Store, codes: Sequence[str] = (), groups: Sequence[str] 
         segments = segments[segments["group"].isin(list(groups))]
     if sample is not None:
         segments = sample_segments(segments, sample, seed)
-    frame = pd.DataFrame({
-        "segment": [segment_id(d, i) for d, i in zip(segments["document"], segments["segment"])],
-        "document": segments["document"].tolist(),
-        "title": segments["title"].tolist(),
-        "group": segments["group"].tolist(),
-        "speaker": segments["speaker"].tolist(),
-        "text": segments["text"].tolist(),
-    })
+    frame = pd.DataFrame(
+        {
+            "segment": [
+                segment_id(d, i) for d, i in zip(segments["document"], segments["segment"])
+            ],
+            "document": segments["document"].tolist(),
+            "title": segments["title"].tolist(),
+            "group": segments["group"].tolist(),
+            "speaker": segments["speaker"].tolist(),
+            "text": segments["text"].tolist(),
+        }
+    )
     if blank:  # blind coding: no suggestion, no score, and no earlier (stale) human coding
         for column in columns:
             frame[column] = pd.Series([None] * len(frame), dtype=object)
@@ -139,12 +154,14 @@ def review_frame(store: Store, codes: Sequence[str] = (), groups: Sequence[str] 
         score = float(row.score) if row.score is not None and not pd.isna(row.score) else 1.0
         suggestions[key] = max(score, suggestions.get(key, 0.0))
     for column in columns:
-        frame[column] = pd.Series([1 if (sid, column) in suggestions else None
-                                   for sid in frame["segment"]], dtype=object)
+        frame[column] = pd.Series(
+            [1 if (sid, column) in suggestions else None for sid in frame["segment"]], dtype=object
+        )
     for column in columns:
         frame[SCORE_PREFIX + column] = [
             round(suggestions[(sid, column)], 3) if (sid, column) in suggestions else None
-            for sid in frame["segment"]]
+            for sid in frame["segment"]
+        ]
     frame[NOTE_COLUMN] = ""
     stale = _stale_notes(store)
     if stale:
@@ -163,15 +180,22 @@ def _stale_notes(store: Store) -> dict[str, str]:
     for row in stale.itertuples(index=False):
         where = None
         if not pd.isna(row.candidate_start):
-            where = next((idx for (doc, idx), (s, e) in spans.items()
-                          if doc == row.document and s <= row.candidate_start < e), None)
+            where = next(
+                (
+                    idx
+                    for (doc, idx), (s, e) in spans.items()
+                    if doc == row.document and s <= row.candidate_start < e
+                ),
+                None,
+            )
         if where is None and not pd.isna(row.segment):
             where = int(row.segment)
         if where is None:
             continue
         old = " ".join(str(row.old_text).split())
         notes.setdefault(segment_id(row.document, where), []).append(
-            f"{row.code} ({row.coder}, stale #{row.id}): «{old}» — qcode stale --accept {row.id}")
+            f"{row.code} ({row.coder}, stale #{row.id}): «{old}» — qcode stale --accept {row.id}"
+        )
     return {sid: "\n".join(lines) for sid, lines in notes.items()}
 
 
@@ -204,10 +228,12 @@ def sample_segments(segments: pd.DataFrame, size: int, seed: int = 0) -> pd.Data
     exact = {g: left * (len(members[g]) - base[g]) / pool if pool else 0.0 for g in names}
     quota = {g: base[g] + int(exact[g]) for g in names}
     by_remainder = sorted(names, key=lambda g: (-(exact[g] - int(exact[g])), g))
-    for g in by_remainder[:size - sum(quota.values())]:
+    for g in by_remainder[: size - sum(quota.values())]:
         quota[g] += 1
     rng = random.Random(seed)
-    chosen = sorted(p for g in names for p in rng.sample(members[g], min(quota[g], len(members[g]))))
+    chosen = sorted(
+        p for g in names for p in rng.sample(members[g], min(quota[g], len(members[g])))
+    )
     return segments.iloc[chosen]
 
 
@@ -228,8 +254,9 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             # a list, not Series.map: map would turn the 1/None code cells into 1.0/NaN
-            out[column] = pd.Series([escape_formula(v) for v in out[column]], index=out.index,
-                                    dtype=object)
+            out[column] = pd.Series(
+                [escape_formula(v) for v in out[column]], index=out.index, dtype=object
+            )
     out.columns = [str(escape_formula(c)) for c in out.columns]
     out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
 
@@ -241,10 +268,19 @@ def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    codes = [c for c in frame.columns if c not in FIXED_COLUMNS and c not in
-             (NOTE_COLUMN, STALE_COLUMN) and not c.startswith(SCORE_PREFIX)]
-    columns = FIXED_COLUMNS + codes + [NOTE_COLUMN] + (
-        [STALE_COLUMN] if STALE_COLUMN in frame.columns else [])
+    codes = [
+        c
+        for c in frame.columns
+        if c not in FIXED_COLUMNS
+        and c not in (NOTE_COLUMN, STALE_COLUMN)
+        and not c.startswith(SCORE_PREFIX)
+    ]
+    columns = (
+        FIXED_COLUMNS
+        + codes
+        + [NOTE_COLUMN]
+        + ([STALE_COLUMN] if STALE_COLUMN in frame.columns else [])
+    )
     book = Workbook()
     sheet = book.active
     sheet.title = "review"
@@ -263,10 +299,19 @@ def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
             if row[code] == 1:
                 cell = sheet.cell(row=r, column=j)
                 cell.fill = suggested
-                cell.comment = Comment(f"qcode: suggested, score {score:.2f}", "qcode",
-                                       width=160, height=40)
-    widths = {"segment": 16, "document": 16, "title": 24, "group": 12, "speaker": 10,
-              "text": 70, NOTE_COLUMN: 30, STALE_COLUMN: 40}
+                cell.comment = Comment(
+                    f"qcode: suggested, score {score:.2f}", "qcode", width=160, height=40
+                )
+    widths = {
+        "segment": 16,
+        "document": 16,
+        "title": 24,
+        "group": 12,
+        "speaker": 10,
+        "text": 70,
+        NOTE_COLUMN: 30,
+        STALE_COLUMN: 40,
+    }
     wrap = Alignment(wrap_text=True, vertical="top")
     for j, name in enumerate(columns, start=1):
         letter = get_column_letter(j)
@@ -276,9 +321,14 @@ def _write_xlsx(frame: pd.DataFrame, path: Path) -> None:
                 cell.alignment = wrap
     sheet.freeze_panes = "A2"
     if codes and sheet.max_row > 1:
-        validation = DataValidation(type="list", formula1='"1"', allow_blank=True,
-                                    showErrorMessage=True, errorTitle="qcode",
-                                    error="Write 1 when the code applies, or leave the cell empty.")
+        validation = DataValidation(
+            type="list",
+            formula1='"1"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="qcode",
+            error="Write 1 when the code applies, or leave the cell empty.",
+        )
         first = get_column_letter(len(FIXED_COLUMNS) + 1)
         last = get_column_letter(len(FIXED_COLUMNS) + len(codes))
         validation.add(f"{first}2:{last}{sheet.max_row}")
@@ -310,9 +360,9 @@ def _text(value: Any) -> str:
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
-def read_sheet(path: str | Path, *, what: str = "review sheet",
-               warnings: list[str] | None = None
-               ) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def read_sheet(
+    path: str | Path, *, what: str = "review sheet", warnings: list[str] | None = None
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and rows (with their 1-based line/row number) of a review xlsx or csv/tsv, every
     cell as text, read by the one table reader (:func:`qcode.tables.read_table_file`: Swedish
     Excel's ``;`` and cp1252 too). Formulas are never evaluated: their source text is read."""
@@ -321,12 +371,13 @@ def read_sheet(path: str | Path, *, what: str = "review sheet",
         raise ReviewError(f"{what} not found", path=str(path))
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise ReviewError(f"cannot read this {what}; use .xlsx or .csv", path=str(path))
-    table = read_table_file(path, what=what, error=ReviewError, keep_formulas=True,
-                            sheet="review")
+    table = read_table_file(path, what=what, error=ReviewError, keep_formulas=True, sheet="review")
     if warnings is not None:  # the encoding fallback, for the caller to print
         warnings.extend(table.warnings)
-    return ([_text(h) for h in table.header],
-            [(line, [_text(v) for v in values]) for line, values in table.rows])
+    return (
+        [_text(h) for h in table.header],
+        [(line, [_text(v) for v in values]) for line, values in table.rows],
+    )
 
 
 def _squash(text: str) -> str:
@@ -364,8 +415,9 @@ class Decision:
     where: str = ""
 
 
-def read_review_sheet(path: str | Path, store: Store, *, warnings: list[str] | None = None
-                      ) -> tuple[list[Decision], list[str]]:
+def read_review_sheet(
+    path: str | Path, store: Store, *, warnings: list[str] | None = None
+) -> tuple[list[Decision], list[str]]:
     """The decisions of a review sheet and the problems found reading it (unknown columns,
     bad segment ids). A code cell holding anything but ``1``/``x``/``ja`` or blank/``0``
     (a formula, a stray word) stops the import with the file and row, before anything is
@@ -376,8 +428,12 @@ def read_review_sheet(path: str | Path, store: Store, *, warnings: list[str] | N
     header, rows = read_sheet(path, warnings=warnings)
     lower = [h.lower() for h in header]
     if "segment" not in lower:
-        raise ReviewError(f"no `segment` column; found {', '.join(header) or '(none)'} "
-                          "(export one with `qcode export review`)", path=str(path), line=1)
+        raise ReviewError(
+            f"no `segment` column; found {', '.join(header) or '(none)'} "
+            "(export one with `qcode export review`)",
+            path=str(path),
+            line=1,
+        )
     known_codes = set(store.codes_frame()["path"])
     position = {name: i for i, name in enumerate(lower)}
     code_columns: list[tuple[int, str]] = []
@@ -407,7 +463,9 @@ def read_review_sheet(path: str | Path, store: Store, *, warnings: list[str] | N
         raw_id = _unescape(cell(values, "segment"))
         key = parse_segment_id(raw_id)
         if key is None:
-            problems.append(f"{path}:{line}: segment id {raw_id!r} is not document#index; row skipped")
+            problems.append(
+                f"{path}:{line}: segment id {raw_id!r} is not document#index; row skipped"
+            )
             continue
         wanted: dict[str, bool] = {}
         for i, code in code_columns:
@@ -420,16 +478,28 @@ def read_review_sheet(path: str | Path, store: Store, *, warnings: list[str] | N
             else:
                 raise ReviewError(
                     f"column {code}: {value!r} is not a decision; write 1 (applies) or leave empty",
-                    path=str(path), line=line)
+                    path=str(path),
+                    line=line,
+                )
         if key in seen and seen[key] != wanted:
-            raise ReviewError(f"segment {raw_id} appears twice with different decisions",
-                              path=str(path), line=line)
+            raise ReviewError(
+                f"segment {raw_id} appears twice with different decisions",
+                path=str(path),
+                line=line,
+            )
         seen[key] = wanted
         note = cell(values, NOTE_COLUMN)
         text = _unescape(cell(values, "text")) if "text" in position else ""
-        decisions.append(Decision(key[0], key[1], wanted,
-                                  str(escape_formula(_unescape(note))) if note else "",
-                                  text or None, f"{path}:{line}"))
+        decisions.append(
+            Decision(
+                key[0],
+                key[1],
+                wanted,
+                str(escape_formula(_unescape(note))) if note else "",
+                text or None,
+                f"{path}:{line}",
+            )
+        )
     return decisions, problems
 
 
@@ -468,8 +538,9 @@ def record_decisions(store: Store, coder: str, decisions: Sequence[Decision]) ->
     return ImportResult(added=added, removed=removed, segments=len(wanted), problems=problems)
 
 
-def _checked(store: Store, decisions: Sequence[Decision]
-             ) -> tuple[dict[tuple[str, int], dict[str, bool]], dict[tuple[str, int], str], list[str]]:
+def _checked(
+    store: Store, decisions: Sequence[Decision]
+) -> tuple[dict[tuple[str, int], dict[str, bool]], dict[tuple[str, int], str], list[str]]:
     """The decisions whose segment exists with the text the coder saw, as
     ``{(document, idx): {code: applies}}``, their notes, and a problem line for each other."""
     problems: list[str] = []
@@ -482,12 +553,13 @@ def _checked(store: Store, decisions: Sequence[Decision]
         where = f"{decision.where}: " if decision.where else ""
         raw_id = segment_id(*key)
         if key not in spans:
-            problems.append(f"{where}segment {raw_id} no longer exists in the project; "
-                            "row skipped")
+            problems.append(f"{where}segment {raw_id} no longer exists in the project; row skipped")
             continue
         if decision.text and not _same_text(decision.text, texts[key]):
-            problems.append(f"{where}the text of segment {raw_id} has changed since the "
-                            "sheet was exported; row skipped (export a new sheet)")
+            problems.append(
+                f"{where}the text of segment {raw_id} has changed since the "
+                "sheet was exported; row skipped (export a new sheet)"
+            )
             continue
         if key in wanted and wanted[key] != decision.codes:
             raise ReviewError(f"{where}segment {raw_id} has two different sets of decisions")
@@ -497,9 +569,9 @@ def _checked(store: Store, decisions: Sequence[Decision]
     return wanted, notes, problems
 
 
-def read_review_decisions(path: str | Path, store: Store
-                          ) -> tuple[dict[tuple[str, int], dict[str, bool]],
-                                     dict[tuple[str, int], str], list[str]]:
+def read_review_decisions(
+    path: str | Path, store: Store
+) -> tuple[dict[tuple[str, int], dict[str, bool]], dict[tuple[str, int], str], list[str]]:
     """Decisions, notes and problems of a review sheet, checked against the store as it is
     now: for a look before importing. :func:`import_review` checks again under the lock
     that writes them."""
@@ -524,8 +596,9 @@ def import_review(path: str | Path, store: Store, coder: str) -> ImportResult:
 
 
 # -- codings files ----------------------------------------------------------------------------
-def import_codings(path: str | Path, store: Store, coder: str, *, snap: bool = False
-                   ) -> ImportResult:
+def import_codings(
+    path: str | Path, store: Store, coder: str, *, snap: bool = False
+) -> ImportResult:
     """Import hand-made codings from a CSV with ``document, start, end, code`` (spans, code
     points into the stored text) or ``document, segment, code`` (whole segments; ``segment``
     may be an index or a ``document#index`` id) as ``coder``'s human codings.
@@ -543,8 +616,12 @@ def import_codings(path: str | Path, store: Store, coder: str, *, snap: bool = F
     by_span = "start" in position and "end" in position
     by_segment = "segment" in position
     if "document" not in position or "code" not in position or not (by_span or by_segment):
-        raise ReviewError("expected columns document,start,end,code or document,segment,code; "
-                          f"found {', '.join(header) or '(none)'}", path=str(path), line=1)
+        raise ReviewError(
+            "expected columns document,start,end,code or document,segment,code; "
+            f"found {', '.join(header) or '(none)'}",
+            path=str(path),
+            line=1,
+        )
     known_codes = set(store.codes_frame()["path"])
     spans = store.segment_spans()
     by_document: dict[str, list[tuple[int, int, int]]] = {}
@@ -573,25 +650,49 @@ def import_codings(path: str | Path, store: Store, coder: str, *, snap: bool = F
         if by_span and (cell(values, "start") or not by_segment):
             if doc not in lengths:
                 lengths[doc] = len(store.document_text(doc))
-            made = _span_codings(doc, code, coder, cell(values, "start"), cell(values, "end"),
-                                 by_document[doc], lengths[doc], snap, path, line, problems)
+            made = _span_codings(
+                doc,
+                code,
+                coder,
+                cell(values, "start"),
+                cell(values, "end"),
+                by_document[doc],
+                lengths[doc],
+                snap,
+                path,
+                line,
+                problems,
+            )
         else:
-            made = _segment_coding(doc, code, coder, cell(values, "segment"), spans, path, line,
-                                   problems)
+            made = _segment_coding(
+                doc, code, coder, cell(values, "segment"), spans, path, line, problems
+            )
         codings.extend(made)
     added = store.add_human_codings(codings)
-    return ImportResult(added=added, segments=len({(c.document_id, c.segment_index)
-                                                   for c in codings}), problems=problems,
-                        warnings=notes)
+    return ImportResult(
+        added=added,
+        segments=len({(c.document_id, c.segment_index) for c in codings}),
+        problems=problems,
+        warnings=notes,
+    )
 
 
-def _segment_coding(doc: str, code: str, coder: str, value: str,
-                    spans: dict[tuple[str, int], tuple[int, int]], path: Path, line: int,
-                    problems: list[str]) -> list[Coding]:
+def _segment_coding(
+    doc: str,
+    code: str,
+    coder: str,
+    value: str,
+    spans: dict[tuple[str, int], tuple[int, int]],
+    path: Path,
+    line: int,
+    problems: list[str],
+) -> list[Coding]:
     parsed = parse_segment_id(value)
     if parsed is not None:
         if parsed[0] != doc:
-            problems.append(f"{path}:{line}: segment {value} belongs to another document; row skipped")
+            problems.append(
+                f"{path}:{line}: segment {value} belongs to another document; row skipped"
+            )
             return []
         index = parsed[1]
     elif value.isdigit():
@@ -606,26 +707,41 @@ def _segment_coding(doc: str, code: str, coder: str, value: str,
     return [Coding(doc, index, start, end, code, "human", 1.0, coder)]
 
 
-def _span_codings(doc: str, code: str, coder: str, start_text: str, end_text: str,
-                  segments: list[tuple[int, int, int]], length: int, snap: bool, path: Path,
-                  line: int, problems: list[str]) -> list[Coding]:
+def _span_codings(
+    doc: str,
+    code: str,
+    coder: str,
+    start_text: str,
+    end_text: str,
+    segments: list[tuple[int, int, int]],
+    length: int,
+    snap: bool,
+    path: Path,
+    line: int,
+    problems: list[str],
+) -> list[Coding]:
     try:
         start, end = int(start_text), int(end_text)
     except ValueError:
-        problems.append(f"{path}:{line}: start/end {start_text!r}/{end_text!r} are not whole "
-                        "numbers; row skipped")
+        problems.append(
+            f"{path}:{line}: start/end {start_text!r}/{end_text!r} are not whole "
+            "numbers; row skipped"
+        )
         return []
     if not 0 <= start < end:
         problems.append(f"{path}:{line}: span {start}-{end} is empty or negative; row skipped")
         return []
     if end > length:
-        problems.append(f"{path}:{line}: span {start}-{end} runs past the end of {doc} "
-                        f"({length} characters); row skipped")
+        problems.append(
+            f"{path}:{line}: span {start}-{end} runs past the end of {doc} "
+            f"({length} characters); row skipped"
+        )
         return []
     overlapping = [(i, s, e) for i, s, e in segments if s < end and start < e]
     if not overlapping:
-        problems.append(f"{path}:{line}: span {start}-{end} lies outside every segment of {doc}; "
-                        "row skipped")
+        problems.append(
+            f"{path}:{line}: span {start}-{end} lies outside every segment of {doc}; row skipped"
+        )
         return []
     if snap:
         return [Coding(doc, i, s, e, code, "human", 1.0, coder) for i, s, e in overlapping]

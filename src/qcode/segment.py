@@ -7,11 +7,13 @@ from 0, interviewer turns included. Segment text is stripped, empty segments are
 ``doc.text[s.start:s.end] == s.text`` always holds. Turn metadata (timestamp, cue times) is
 copied onto every segment of the turn.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 from .errors import ConfigError
 from .models import Document, Segment, frozen_mapping, strip_span
@@ -67,8 +69,11 @@ def _chunks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 def _sentences(text: str, pieces: list[tuple[int, int, int]]) -> Iterator[tuple[int, int, int]]:
     """Sentences of ``(turn number, start, end)`` pieces, in order, from one ``nlp.pipe`` run
     over the whole document (one pipeline call per document, not per paragraph)."""
-    chunks = [(owner, c_start, c_end) for owner, start, end in pieces
-              for c_start, c_end in _chunks(text, start, end)]
+    chunks = [
+        (owner, c_start, c_end)
+        for owner, start, end in pieces
+        for c_start, c_end in _chunks(text, start, end)
+    ]
     nlp = sentence_pipeline()
     for (owner, start, _end), doc in zip(chunks, nlp.pipe(text[s:e] for _o, s, e in chunks)):
         for sent in doc.sents:
@@ -86,8 +91,11 @@ def _spans(doc: Document, unit: str) -> Iterator[tuple[int, int, int]]:
             if start < end:
                 yield number, start, end
         return
-    paragraphs = [(number, start, end) for number, turn in enumerate(doc.turns)
-                  for start, end in _paragraphs(text, turn.start, turn.end)]
+    paragraphs = [
+        (number, start, end)
+        for number, turn in enumerate(doc.turns)
+        for start, end in _paragraphs(text, turn.start, turn.end)
+    ]
     if unit == "paragraph":
         yield from paragraphs
     else:
@@ -108,7 +116,16 @@ def segment_document(doc: Document, unit: str = "turn") -> list[Segment]:
     segments: list[Segment] = []
     for number, start, end in _spans(doc, unit):
         turn = doc.turns[number]
-        segments.append(Segment(doc.id, len(segments), start, end, turn.speaker,
-                                turn.is_interviewer, doc.text[start:end],
-                                frozen_mapping(turn.metadata)))
+        segments.append(
+            Segment(
+                doc.id,
+                len(segments),
+                start,
+                end,
+                turn.speaker,
+                turn.is_interviewer,
+                doc.text[start:end],
+                frozen_mapping(turn.metadata),
+            )
+        )
     return segments

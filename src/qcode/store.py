@@ -6,17 +6,19 @@ second process waiting on the write lock gets :class:`~qcode.errors.ProjectBusy`
 timeout instead of a corrupt file. Human codings are never deleted by automatic re-tagging:
 when a document's text changes they are moved with their text or marked stale.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -34,8 +36,21 @@ SCHEMA_VERSION = 9  # 2: the files table (whole unchanged files skipped on re-ru
 
 #: column order of the codings CSV export (issue contract); reports rely on these names.
 CODING_COLUMNS = [
-    "document", "segment", "start", "end", "speaker", "title", "group", "main_group", "kind",
-    "code", "source", "coder", "score", "evidence", "text",
+    "document",
+    "segment",
+    "start",
+    "end",
+    "speaker",
+    "title",
+    "group",
+    "main_group",
+    "kind",
+    "code",
+    "source",
+    "coder",
+    "score",
+    "evidence",
+    "text",
 ]
 
 _SCHEMA = """
@@ -165,7 +180,7 @@ CREATE INDEX IF NOT EXISTS memos_by_document ON memos(document_id);
 
 def now_iso() -> str:
     """UTC time stamp used for ``created``/``tagged_at`` columns."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True)
@@ -233,7 +248,7 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -242,13 +257,20 @@ class Store:
     def _refuse_foreign_database(self) -> None:
         """Stop before touching an SQLite file that another program made (``--db`` pointing at
         the wrong file): no qcode tables would be added to it, no journal mode changed."""
-        tables = sorted(r[0] for r in self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+        tables = sorted(
+            r[0]
+            for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        )
         if tables and not {"documents", "segments", "codings"} <= set(tables):
             self.conn.close()
             shown = ", ".join(tables[:5]) + (" …" if len(tables) > 5 else "")
-            raise StoreError(f"not a qcode database (an SQLite file with other tables: {shown}); "
-                             "pass the project's database with --db", path=self.path)
+            raise StoreError(
+                f"not a qcode database (an SQLite file with other tables: {shown}); "
+                "pass the project's database with --db",
+                path=self.path,
+            )
 
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -284,8 +306,9 @@ class Store:
         lines of the coding log, become rows of the rejections table."""
         latest: dict[tuple[str, str, int, str], str] = {}
         for coder, doc, idx, code, action in self.conn.execute(
-                "SELECT coder, document_id, segment_idx, code, action FROM coding_log "
-                "WHERE action IN ('reject', 'unreject') AND coder IS NOT NULL ORDER BY id"):
+            "SELECT coder, document_id, segment_idx, code, action FROM coding_log "
+            "WHERE action IN ('reject', 'unreject') AND coder IS NOT NULL ORDER BY id"
+        ):
             latest[(coder, doc, idx, code)] = action
         for (coder, doc, idx, code), action in latest.items():
             if action == "reject":
@@ -300,7 +323,8 @@ class Store:
         self.conn.execute("ALTER TABLE documents ADD COLUMN kind TEXT NOT NULL DEFAULT 'interview'")
         self.conn.execute(
             "UPDATE documents SET kind = 'survey' WHERE lower(path) LIKE '%.csv' "
-            "OR lower(path) LIKE '%.tsv' OR lower(path) LIKE '%.xlsx'")
+            "OR lower(path) LIKE '%.tsv' OR lower(path) LIKE '%.xlsx'"
+        )
 
     def _allow_companion_source(self) -> None:
         """Schema 3: rebuild a codings table whose CHECK does not know ``companion``, keeping
@@ -314,14 +338,16 @@ class Store:
         ``model`` row of a document tagged with the saved ``default`` model (same data hash)
         gets ``default@TRAINED`` as its coder, as new model codings have."""
         row = self.conn.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'codings'").fetchone()
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'codings'"
+        ).fetchone()
         if row is None or "'companion'" in row[0]:
             return
         create = next(s for s in _SCHEMA.split(";") if "TABLE IF NOT EXISTS codings" in s)
         self.conn.execute(create.replace("TABLE IF NOT EXISTS codings", "TABLE codings_rebuilt"))
         new_columns = [r[1] for r in self.conn.execute("PRAGMA table_info(codings_rebuilt)")]
         for _cid, name, kind, _notnull, default, _pk in self.conn.execute(
-                "PRAGMA table_info(codings)").fetchall():
+            "PRAGMA table_info(codings)"
+        ).fetchall():
             if name not in new_columns:  # a column this qcode does not know: keep it
                 extra = f" DEFAULT {default}" if default is not None else ""
                 self.conn.execute(f'ALTER TABLE codings_rebuilt ADD COLUMN "{name}" {kind}{extra}')
@@ -331,15 +357,18 @@ class Store:
         self.conn.execute(f"INSERT INTO codings_rebuilt ({columns}) SELECT {columns} FROM codings")
         self.conn.execute(
             "UPDATE codings_rebuilt SET source = 'companion' WHERE source = 'model' AND "
-            "document_id IN (SELECT id FROM documents WHERE tag_key LIKE '%:companion=%')")
+            "document_id IN (SELECT id FROM documents WHERE tag_key LIKE '%:companion=%')"
+        )
         has_models = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'models'").fetchone()
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'models'"
+        ).fetchone()
         if has_models:
             self.conn.execute(
                 "UPDATE codings_rebuilt SET coder = (SELECT 'default@' || created FROM models "
                 "WHERE name = 'default') WHERE source = 'model' AND coder IS NULL AND "
                 "document_id IN (SELECT d.id FROM documents d, models m WHERE m.name = 'default' "
-                "AND d.tag_key LIKE '%:model=' || m.data_sha256 || '%')")
+                "AND d.tag_key LIKE '%:model=' || m.data_sha256 || '%')"
+            )
         self.conn.execute("DROP TABLE codings")
         self.conn.execute("ALTER TABLE codings_rebuilt RENAME TO codings")
         for statement in _SCHEMA.split(";"):
@@ -410,13 +439,18 @@ class Store:
         rows = [_code_row(c, i, None) for i, c in enumerate(codes)]
         paths = {row[0] for row in rows}
         with self.transaction():
-            kept = [r for r in self.conn.execute(
-                f"SELECT {_CODE_FIELDS} FROM codes WHERE origin IS NOT NULL ORDER BY ord")
-                if r[0] not in paths]
+            kept = [
+                r
+                for r in self.conn.execute(
+                    f"SELECT {_CODE_FIELDS} FROM codes WHERE origin IS NOT NULL ORDER BY ord"
+                )
+                if r[0] not in paths
+            ]
             kept = [(*r[:5], len(rows) + i, *r[6:]) for i, r in enumerate(kept)]
             self.conn.execute("DELETE FROM codes")
             self.conn.executemany(
-                f"INSERT INTO codes ({_CODE_FIELDS}) VALUES ({', '.join('?' * 10)})", rows + kept)
+                f"INSERT INTO codes ({_CODE_FIELDS}) VALUES ({', '.join('?' * 10)})", rows + kept
+            )
             self.conn.execute(
                 "INSERT INTO meta(key, value) VALUES ('codebook_sha256', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -427,13 +461,19 @@ class Store:
         """Add codes not yet in the table (imports merge codes by path), keeping order; they
         are marked with ``origin`` so a later ``tag`` keeps them beside the codebook's."""
         with self.transaction():
-            next_ord = self.conn.execute("SELECT COALESCE(MAX(ord), -1) + 1 FROM codes").fetchone()[0]
+            next_ord = self.conn.execute("SELECT COALESCE(MAX(ord), -1) + 1 FROM codes").fetchone()[
+                0
+            ]
             for c in codes:
-                exists = self.conn.execute("SELECT 1 FROM codes WHERE path = ?", (c.path,)).fetchone()
+                exists = self.conn.execute(
+                    "SELECT 1 FROM codes WHERE path = ?", (c.path,)
+                ).fetchone()
                 if exists:
                     continue
-                self.conn.execute(f"INSERT INTO codes ({_CODE_FIELDS}) VALUES ({', '.join('?' * 10)})",
-                                  _code_row(c, next_ord, origin))
+                self.conn.execute(
+                    f"INSERT INTO codes ({_CODE_FIELDS}) VALUES ({', '.join('?' * 10)})",
+                    _code_row(c, next_ord, origin),
+                )
                 next_ord += 1
 
     def codes_frame(self) -> pd.DataFrame:
@@ -441,7 +481,9 @@ class Store:
         codable (bool), origin (None for the codebook's, ``import`` for imported ones)."""
         frame = pd.read_sql_query(
             "SELECT path, id, label, parent, level, ord, color, description, codable, origin "
-            "FROM codes ORDER BY ord", self.conn)
+            "FROM codes ORDER BY ord",
+            self.conn,
+        )
         frame["codable"] = frame["codable"].astype(bool)
         return frame
 
@@ -454,8 +496,10 @@ class Store:
 
     def document_states(self) -> dict[str, tuple[str, str | None]]:
         """Every stored document's (text sha256, tag key): what a tag run compares against."""
-        return {row[0]: (row[1], row[2])
-                for row in self.conn.execute("SELECT id, sha256, tag_key FROM documents")}
+        return {
+            row[0]: (row[1], row[2])
+            for row in self.conn.execute("SELECT id, sha256, tag_key FROM documents")
+        }
 
     def file_states(self) -> dict[str, tuple[str, list[tuple[str, str, tuple[str, ...]]]]]:
         """Every tagged input file: path -> (fingerprint, [(document id, text sha256,
@@ -464,20 +508,28 @@ class Store:
         A tag run compares a file's fingerprint (its bytes and the settings that decide its
         codings) with this before reading it, so an unchanged file costs a hash, not a parse;
         the warnings are kept so a re-run still reports them."""
-        return {path: (fingerprint, [(d[0], d[1], tuple(d[2])) for d in json.loads(documents)])
-                for path, fingerprint, documents in self.conn.execute(
-                    "SELECT path, fingerprint, documents FROM files")}
+        return {
+            path: (fingerprint, [(d[0], d[1], tuple(d[2])) for d in json.loads(documents)])
+            for path, fingerprint, documents in self.conn.execute(
+                "SELECT path, fingerprint, documents FROM files"
+            )
+        }
 
-    def save_file_state(self, path: str, fingerprint: str,
-                        documents: Sequence[tuple[str, str, Sequence[str]]]) -> None:
+    def save_file_state(
+        self, path: str, fingerprint: str, documents: Sequence[tuple[str, str, Sequence[str]]]
+    ) -> None:
         """Remember that every document of ``path`` was stored from this version of it."""
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO files(path, fingerprint, documents) VALUES (?, ?, ?) "
                 "ON CONFLICT(path) DO UPDATE SET fingerprint = excluded.fingerprint, "
                 "documents = excluded.documents",
-                (path, fingerprint,
-                 json.dumps([[i, sha, list(w)] for i, sha, w in documents], ensure_ascii=False)))
+                (
+                    path,
+                    fingerprint,
+                    json.dumps([[i, sha, list(w)] for i, sha, w in documents], ensure_ascii=False),
+                ),
+            )
 
     def code_summary(self) -> dict[str, tuple[int, int]]:
         """Top-level code -> (segments, documents) with a current coding of it or a subcode,
@@ -487,7 +539,8 @@ class Store:
             "SELECT top, COUNT(*), COUNT(DISTINCT document_id) FROM ("
             "  SELECT DISTINCT CASE WHEN instr(code, '/') > 0"
             "    THEN substr(code, 1, instr(code, '/') - 1) ELSE code END AS top,"
-            "    document_id, segment_idx FROM codings WHERE stale = 0) GROUP BY top")
+            "    document_id, segment_idx FROM codings WHERE stale = 0) GROUP BY top"
+        )
         return {top: (segments, documents) for top, segments, documents in rows}
 
     def document_ids(self) -> list[str]:
@@ -498,7 +551,9 @@ class Store:
         return {row[0]: row[1] for row in self.conn.execute("SELECT id, path FROM documents")}
 
     def document_text(self, document_id: str) -> str:
-        row = self.conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()
+        row = self.conn.execute(
+            "SELECT text FROM documents WHERE id = ?", (document_id,)
+        ).fetchone()
         if row is None:
             raise StoreError(f"no document with id {document_id!r} in the project", path=self.path)
         return str(row[0])
@@ -541,8 +596,9 @@ class Store:
             moved = 0
             stale: list[tuple[str, int, int, str]] = []
             if old is not None and old[0] != document.text:
-                moved, stale = self._relocate_human_codings(document.id, old[0], document.text,
-                                                            segments)
+                moved, stale = self._relocate_human_codings(
+                    document.id, old[0], document.text, segments
+                )
                 self._relocate_rejections(document.id, old[0], document.text, segments)
             self.conn.execute(
                 "INSERT INTO documents(id, path, sha256, text, metadata, tag_key, ingested_at, "
@@ -551,15 +607,33 @@ class Store:
                 "text = excluded.text, metadata = excluded.metadata, tag_key = excluded.tag_key, "
                 "ingested_at = excluded.ingested_at, tagged_at = excluded.tagged_at, "
                 "kind = excluded.kind",
-                (document.id, document.path, sha256, document.text,
-                 encode_metadata(dict(document.metadata)), tag_key, now_iso(), now_iso(),
-                 getattr(document, "kind", "interview")),
+                (
+                    document.id,
+                    document.path,
+                    sha256,
+                    document.text,
+                    encode_metadata(dict(document.metadata)),
+                    tag_key,
+                    now_iso(),
+                    now_iso(),
+                    getattr(document, "kind", "interview"),
+                ),
             )
             self.conn.execute("DELETE FROM segments WHERE document_id = ?", (document.id,))
             self.conn.executemany(
                 "INSERT INTO segments VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(s.document_id, s.index, s.start, s.end, s.speaker, int(s.is_interviewer),
-                  encode_metadata(dict(s.metadata))) for s in segments],
+                [
+                    (
+                        s.document_id,
+                        s.index,
+                        s.start,
+                        s.end,
+                        s.speaker,
+                        int(s.is_interviewer),
+                        encode_metadata(dict(s.metadata)),
+                    )
+                    for s in segments
+                ],
             )
             placeholders = ",".join("?" for _ in replace_sources)
             self.conn.execute(
@@ -576,8 +650,21 @@ class Store:
         self.conn.executemany(
             "INSERT INTO codings(document_id, segment_idx, start_offset, end_offset, code, source, "
             "coder, score, evidence, stale, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
-            [(c.document_id, c.segment_index, c.start, c.end, c.code_path, c.source, c.coder,
-              c.score, encode_evidence(c), created) for c in codings],
+            [
+                (
+                    c.document_id,
+                    c.segment_index,
+                    c.start,
+                    c.end,
+                    c.code_path,
+                    c.source,
+                    c.coder,
+                    c.score,
+                    encode_evidence(c),
+                    created,
+                )
+                for c in codings
+            ],
         )
 
     def _relocate_human_codings(
@@ -598,9 +685,13 @@ class Store:
         ).fetchall()
         if not rows:
             return 0, []
-        old_segments = {idx: (s, e) for idx, s, e in self.conn.execute(
-            "SELECT idx, start_offset, end_offset FROM segments WHERE document_id = ?",
-            (document_id,))}
+        old_segments = {
+            idx: (s, e)
+            for idx, s, e in self.conn.execute(
+                "SELECT idx, start_offset, end_offset FROM segments WHERE document_id = ?",
+                (document_id,),
+            )
+        }
         new_spans = [(s.start, s.end) for s in segments]
         edit = TextEdit(old_text, new_text)
         new_sha = _sha256(new_text)
@@ -618,11 +709,18 @@ class Store:
             if anchor.moved:
                 self.conn.execute(
                     "UPDATE codings SET start_offset = ?, end_offset = ? WHERE id = ?",
-                    (anchor.start, anchor.end, coding_id))
-                self.log("move", coder=coder, document_id=document_id, segment_idx=idx, code=code,
-                         detail=f"coding {coding_id} {start}-{end} -> {anchor.start}-{anchor.end}: "
-                                f"{_MOVE_TEXT[anchor.how]}"
-                                + (f" {anchor.similarity:.3f}" if anchor.how == "fuzzy" else ""))
+                    (anchor.start, anchor.end, coding_id),
+                )
+                self.log(
+                    "move",
+                    coder=coder,
+                    document_id=document_id,
+                    segment_idx=idx,
+                    code=code,
+                    detail=f"coding {coding_id} {start}-{end} -> {anchor.start}-{anchor.end}: "
+                    f"{_MOVE_TEXT[anchor.how]}"
+                    + (f" {anchor.similarity:.3f}" if anchor.how == "fuzzy" else ""),
+                )
                 moved += 1
                 continue
             self.conn.execute("UPDATE codings SET stale = 1 WHERE id = ?", (coding_id,))
@@ -634,12 +732,31 @@ class Store:
                 "old_text = excluded.old_text, candidate_start = excluded.candidate_start, "
                 "candidate_end = excluded.candidate_end, similarity = excluded.similarity, "
                 "text_sha256 = excluded.text_sha256, at = excluded.at",
-                (coding_id, start, end, old_text[start:end], anchor.start, anchor.end,
-                 anchor.similarity, new_sha, now_iso()))
-            self.log("stale", coder=coder, document_id=document_id, segment_idx=idx, code=code,
-                     detail=f"coding {coding_id} {start}-{end}: text changed, best candidate "
-                            + (f"{anchor.start}-{anchor.end} ({anchor.similarity:.2f})"
-                               if anchor.start is not None else "none"))
+                (
+                    coding_id,
+                    start,
+                    end,
+                    old_text[start:end],
+                    anchor.start,
+                    anchor.end,
+                    anchor.similarity,
+                    new_sha,
+                    now_iso(),
+                ),
+            )
+            self.log(
+                "stale",
+                coder=coder,
+                document_id=document_id,
+                segment_idx=idx,
+                code=code,
+                detail=f"coding {coding_id} {start}-{end}: text changed, best candidate "
+                + (
+                    f"{anchor.start}-{anchor.end} ({anchor.similarity:.2f})"
+                    if anchor.start is not None
+                    else "none"
+                ),
+            )
             stale.append((document_id, start, end, code))
         return moved, stale
 
@@ -654,8 +771,9 @@ class Store:
             (document_id,),
         )
 
-    def _relocate_rejections(self, document_id: str, old_text: str, new_text: str,
-                             segments: Sequence[Segment] = ()) -> None:
+    def _relocate_rejections(
+        self, document_id: str, old_text: str, new_text: str, segments: Sequence[Segment] = ()
+    ) -> None:
         """Re-anchor each human rejection to the new text the way human codings are (see
         :mod:`qcode.anchor`); one whose words are gone is marked stale, never deleted (and no
         longer overrides the automatic coding). Call before the old segments are replaced."""
@@ -663,12 +781,18 @@ class Store:
 
         rows = self.conn.execute(
             "SELECT id, segment_idx, start_offset, end_offset FROM rejections "
-            "WHERE document_id = ? AND stale = 0", (document_id,)).fetchall()
+            "WHERE document_id = ? AND stale = 0",
+            (document_id,),
+        ).fetchall()
         if not rows:
             return
-        old_segments = {idx: (s, e) for idx, s, e in self.conn.execute(
-            "SELECT idx, start_offset, end_offset FROM segments WHERE document_id = ?",
-            (document_id,))}
+        old_segments = {
+            idx: (s, e)
+            for idx, s, e in self.conn.execute(
+                "SELECT idx, start_offset, end_offset FROM segments WHERE document_id = ?",
+                (document_id,),
+            )
+        }
         new_spans = [(s.start, s.end) for s in segments]
         edit = TextEdit(old_text, new_text)
         for rejection_id, idx, start, end in rows:
@@ -682,8 +806,10 @@ class Store:
             if anchor.how == "kept":
                 continue
             if anchor.moved:
-                self.conn.execute("UPDATE rejections SET start_offset = ?, end_offset = ? WHERE id = ?",
-                                  (anchor.start, anchor.end, rejection_id))
+                self.conn.execute(
+                    "UPDATE rejections SET start_offset = ?, end_offset = ? WHERE id = ?",
+                    (anchor.start, anchor.end, rejection_id),
+                )
             else:
                 self.conn.execute("UPDATE rejections SET stale = 1 WHERE id = ?", (rejection_id,))
 
@@ -704,8 +830,16 @@ class Store:
             self._insert_codings(codings)
         return len(codings)
 
-    def log(self, action: str, *, coder: str | None = None, document_id: str | None = None,
-            segment_idx: int | None = None, code: str | None = None, detail: str | None = None) -> None:
+    def log(
+        self,
+        action: str,
+        *,
+        coder: str | None = None,
+        document_id: str | None = None,
+        segment_idx: int | None = None,
+        code: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         """Append to the coding log (call inside a transaction you already hold)."""
         self.conn.execute(
             "INSERT INTO coding_log(at, coder, action, document_id, segment_idx, code, detail) "
@@ -735,28 +869,67 @@ class Store:
             "d.sha256, d.text "
             "FROM codings c JOIN documents d ON d.id = c.document_id "
             "LEFT JOIN stale_codings s ON s.coding_id = c.id "
-            "WHERE c.source = 'human' AND c.stale = 1 ORDER BY c.document_id, c.id").fetchall()
+            "WHERE c.source = 'human' AND c.stale = 1 ORDER BY c.document_id, c.id"
+        ).fetchall()
         records = []
-        for (coding_id, doc, idx, code, coder, old_start, old_end, old_text, cand_start,
-             cand_end, score, text_sha, doc_sha, text) in rows:
+        for (
+            coding_id,
+            doc,
+            idx,
+            code,
+            coder,
+            old_start,
+            old_end,
+            old_text,
+            cand_start,
+            cand_end,
+            score,
+            text_sha,
+            _doc_sha,
+            text,
+        ) in rows:
             if old_text is not None and text_sha != _sha256(text):
                 found = best_candidate(text, old_text)
                 cand_start, cand_end, score = found if found else (None, None, None)
             candidate = text[cand_start:cand_end] if cand_start is not None else None
-            records.append({
-                "id": coding_id, "document": doc, "segment": idx, "code": code, "coder": coder,
-                "old_start": old_start, "old_end": old_end, "old_text": old_text or "",
-                "candidate_start": cand_start, "candidate_end": cand_end,
-                "candidate_text": candidate, "similarity": score})
-        columns = ["id", "document", "segment", "code", "coder", "old_start", "old_end",
-                   "old_text", "candidate_start", "candidate_end", "candidate_text", "similarity"]
+            records.append(
+                {
+                    "id": coding_id,
+                    "document": doc,
+                    "segment": idx,
+                    "code": code,
+                    "coder": coder,
+                    "old_start": old_start,
+                    "old_end": old_end,
+                    "old_text": old_text or "",
+                    "candidate_start": cand_start,
+                    "candidate_end": cand_end,
+                    "candidate_text": candidate,
+                    "similarity": score,
+                }
+            )
+        columns = [
+            "id",
+            "document",
+            "segment",
+            "code",
+            "coder",
+            "old_start",
+            "old_end",
+            "old_text",
+            "candidate_start",
+            "candidate_end",
+            "candidate_text",
+            "similarity",
+        ]
         frame = pd.DataFrame.from_records(records, columns=columns)
         for column in ("segment", "candidate_start", "candidate_end"):
             frame[column] = frame[column].astype("Int64")
         return frame
 
-    def resolve_stale(self, coding_id: int, *, accept: bool, coder: str | None = None
-                      ) -> tuple[str, int, int, str] | None:
+    def resolve_stale(
+        self, coding_id: int, *, accept: bool, coder: str | None = None
+    ) -> tuple[str, int, int, str] | None:
         """Accept a stale coding at its best candidate (it becomes a current coding of the
         segment holding that span) or drop it (deleted), in one transaction, logged.
         Returns (document, start, end, code) — the new span when accepted — or raises
@@ -764,41 +937,62 @@ class Store:
         stale = self.stale_codings_frame()
         match = stale[stale["id"] == coding_id]
         if match.empty:
-            raise StoreError(f"no stale human coding with id {coding_id}; "
-                             "`qcode stale` lists them", path=self.path)
+            raise StoreError(
+                f"no stale human coding with id {coding_id}; `qcode stale` lists them",
+                path=self.path,
+            )
         row = match.iloc[0]
         who = coder or row["coder"]
         with self.transaction():
             if accept:
                 if pd.isna(row["candidate_start"]):
-                    raise StoreError(f"stale coding {coding_id} has no candidate passage; "
-                                     f"drop it (--drop {coding_id}) and code the passage again",
-                                     path=self.path)
+                    raise StoreError(
+                        f"stale coding {coding_id} has no candidate passage; "
+                        f"drop it (--drop {coding_id}) and code the passage again",
+                        path=self.path,
+                    )
                 start, end = int(row["candidate_start"]), int(row["candidate_end"])
                 self.conn.execute(
                     "UPDATE codings SET start_offset = ?, end_offset = ?, stale = 0 WHERE id = ?",
-                    (start, end, coding_id))
+                    (start, end, coding_id),
+                )
                 self.conn.execute("DELETE FROM stale_codings WHERE coding_id = ?", (coding_id,))
                 self._resegment_human_codings(row["document"])
-                self.log("accept stale", coder=who, document_id=row["document"], code=row["code"],
-                         detail=f"coding {coding_id} re-attached at {start}-{end}")
+                self.log(
+                    "accept stale",
+                    coder=who,
+                    document_id=row["document"],
+                    code=row["code"],
+                    detail=f"coding {coding_id} re-attached at {start}-{end}",
+                )
                 return row["document"], start, end, row["code"]
             self.conn.execute("DELETE FROM codings WHERE id = ?", (coding_id,))
             self.conn.execute("DELETE FROM stale_codings WHERE coding_id = ?", (coding_id,))
-            self.log("drop stale", coder=who, document_id=row["document"], code=row["code"],
-                     detail=f"coding {coding_id} dropped")
+            self.log(
+                "drop stale",
+                coder=who,
+                document_id=row["document"],
+                code=row["code"],
+                detail=f"coding {coding_id} dropped",
+            )
             return None
 
     # -- redaction mapping (never exported) ----------------------------------------------------
     def redaction_mapping(self) -> dict[tuple[str, str], str]:
         """(kind, normalised value) -> placeholder, as assigned so far in this project."""
-        return {(k, v): p for k, v, p in self.conn.execute(
-            "SELECT kind, value, placeholder FROM redactions")}
+        return {
+            (k, v): p
+            for k, v, p in self.conn.execute("SELECT kind, value, placeholder FROM redactions")
+        }
 
     def redaction_spellings(self) -> dict[str, str]:
         """placeholder -> the name as first written (for ``redact --reveal``)."""
-        return {p: s for p, s in self.conn.execute(
-            "SELECT placeholder, spelling FROM redactions WHERE spelling IS NOT NULL")}
+        return {
+            p: s
+            for p, s in self.conn.execute(
+                "SELECT placeholder, spelling FROM redactions WHERE spelling IS NOT NULL"
+            )
+        }
 
     def save_redactions(self, entries: Iterable[tuple[str, ...]]) -> None:
         """Remember new placeholders so every later output uses the same ones: entries are
@@ -809,13 +1003,19 @@ class Store:
         with self.transaction():
             self.conn.executemany(
                 "INSERT OR IGNORE INTO redactions(kind, value, placeholder, spelling) "
-                "VALUES (?, ?, ?, ?)", rows)
+                "VALUES (?, ?, ?, ?)",
+                rows,
+            )
 
     def speaker_labels(self) -> list[str]:
         """Every distinct speaker label in the project (the redactor hides those that are
         personal names)."""
-        return [row[0] for row in self.conn.execute(
-            "SELECT DISTINCT speaker FROM segments WHERE speaker IS NOT NULL")]
+        return [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT DISTINCT speaker FROM segments WHERE speaker IS NOT NULL"
+            )
+        ]
 
     # -- readers ------------------------------------------------------------------------------
     def documents_frame(self) -> pd.DataFrame:
@@ -842,10 +1042,15 @@ class Store:
                 frame[key] = None
         return frame
 
-    def segments_frame(self, *, with_text: bool = True, document: str | None = None) -> pd.DataFrame:
+    def segments_frame(
+        self, *, with_text: bool = True, document: str | None = None
+    ) -> pd.DataFrame:
         """One row per segment: document, segment, start, end, speaker, is_interviewer[, text]."""
-        text_col = (", substr(d.text, s.start_offset + 1, s.end_offset - s.start_offset) AS text"
-                    if with_text else "")
+        text_col = (
+            ", substr(d.text, s.start_offset + 1, s.end_offset - s.start_offset) AS text"
+            if with_text
+            else ""
+        )
         where = "WHERE s.document_id = ?" if document else ""
         params = (document,) if document else ()
         frame = pd.read_sql_query(
@@ -853,7 +1058,8 @@ class Store:
             f"s.end_offset AS end, s.speaker, s.is_interviewer, s.metadata{text_col} "
             "FROM segments s JOIN documents d ON d.id = s.document_id "
             f"{where} ORDER BY s.document_id, s.idx",
-            self.conn, params=params,
+            self.conn,
+            params=params,
         )
         frame["is_interviewer"] = frame["is_interviewer"].astype(bool)
         return frame
@@ -884,11 +1090,15 @@ class Store:
         if not include_stale:
             where.append("c.stale = 0")
         meta_cols = "".join(
-            f", json_extract(d.metadata, '$.\"{_json_key(key)}\"') AS \"{_json_key(key)}\""
-            for key in dict.fromkeys(("title", "group", "main_group", *extra)) if key != "kind"
+            f', json_extract(d.metadata, \'$."{_json_key(key)}"\') AS "{_json_key(key)}"'
+            for key in dict.fromkeys(("title", "group", "main_group", *extra))
+            if key != "kind"
         )
-        text_col = (", substr(d.text, c.start_offset + 1, c.end_offset - c.start_offset) AS text"
-                    if with_text else "")
+        text_col = (
+            ", substr(d.text, c.start_offset + 1, c.end_offset - c.start_offset) AS text"
+            if with_text
+            else ""
+        )
         query = (
             "SELECT c.document_id AS document, c.segment_idx AS segment, c.start_offset AS start, "
             "c.end_offset AS end, s.speaker AS speaker"
@@ -918,11 +1128,17 @@ class Store:
     # -- human coding in the loop (qcode.review, qcode.agreement, qcode.model) ----------------
     def segment_spans(self) -> dict[tuple[str, int], tuple[int, int]]:
         """(document, segment index) -> (start, end) of every stored segment."""
-        return {(d, i): (s, e) for d, i, s, e in self.conn.execute(
-            "SELECT document_id, idx, start_offset, end_offset FROM segments")}
+        return {
+            (d, i): (s, e)
+            for d, i, s, e in self.conn.execute(
+                "SELECT document_id, idx, start_offset, end_offset FROM segments"
+            )
+        }
 
     def replace_human_decisions(
-        self, coder: str, decisions: dict[tuple[str, int], dict[str, bool]],
+        self,
+        coder: str,
+        decisions: dict[tuple[str, int], dict[str, bool]],
         notes: dict[tuple[str, int], str] | None = None,
     ) -> tuple[int, int]:
         """Make ``coder``'s codings on each listed segment match the decisions, in ONE
@@ -941,53 +1157,85 @@ class Store:
             spans = self.segment_spans()  # read under the write lock: no re-segmenting between
             for (doc, idx), wanted in decisions.items():
                 start, end = spans[(doc, idx)]
-                have = {code for (code,) in self.conn.execute(
-                    "SELECT DISTINCT code FROM codings WHERE document_id = ? AND segment_idx = ? "
-                    "AND source = 'human' AND coder = ? AND stale = 0", (doc, idx, coder))}
-                rejected = {code for (code,) in self.conn.execute(
-                    "SELECT DISTINCT code FROM rejections WHERE document_id = ? AND segment_idx = ? "
-                    "AND coder = ? AND stale = 0", (doc, idx, coder))}
+                have = {
+                    code
+                    for (code,) in self.conn.execute(
+                        "SELECT DISTINCT code FROM codings WHERE document_id = ? AND segment_idx = ? "
+                        "AND source = 'human' AND coder = ? AND stale = 0",
+                        (doc, idx, coder),
+                    )
+                }
+                rejected = {
+                    code
+                    for (code,) in self.conn.execute(
+                        "SELECT DISTINCT code FROM rejections WHERE document_id = ? AND segment_idx = ? "
+                        "AND coder = ? AND stale = 0",
+                        (doc, idx, coder),
+                    )
+                }
                 for code, present in wanted.items():
                     if present and code not in have:
-                        self._insert_codings([Coding(doc, idx, start, end, code, "human", 1.0, coder)])
-                        self.log("add", coder=coder, document_id=doc, segment_idx=idx, code=code,
-                                 detail="review")
+                        self._insert_codings(
+                            [Coding(doc, idx, start, end, code, "human", 1.0, coder)]
+                        )
+                        self.log(
+                            "add",
+                            coder=coder,
+                            document_id=doc,
+                            segment_idx=idx,
+                            code=code,
+                            detail="review",
+                        )
                         added += 1
                     elif not present and code in have:
                         self.conn.execute(
                             "DELETE FROM codings WHERE document_id = ? AND segment_idx = ? AND "
                             "source = 'human' AND coder = ? AND code = ? AND stale = 0",
-                            (doc, idx, coder, code))
-                        self.log("remove", coder=coder, document_id=doc, segment_idx=idx, code=code,
-                                 detail="review")
+                            (doc, idx, coder, code),
+                        )
+                        self.log(
+                            "remove",
+                            coder=coder,
+                            document_id=doc,
+                            segment_idx=idx,
+                            code=code,
+                            detail="review",
+                        )
                         removed += 1
                     # the "no" is a decision too: it overrides the automatic coding (qcode.final)
                     if present and code in rejected:
                         self.conn.execute(
                             "DELETE FROM rejections WHERE document_id = ? AND segment_idx = ? AND "
-                            "coder = ? AND code = ? AND stale = 0", (doc, idx, coder, code))
+                            "coder = ? AND code = ? AND stale = 0",
+                            (doc, idx, coder, code),
+                        )
                     elif not present and code not in rejected:
                         self.conn.execute(
                             "INSERT INTO rejections(document_id, segment_idx, start_offset, "
                             "end_offset, code, coder, stale, created) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
-                            (doc, idx, start, end, code, coder, now_iso()))
+                            (doc, idx, start, end, code, coder, now_iso()),
+                        )
             for (doc, idx), note in (notes or {}).items():
                 last = self.conn.execute(
                     "SELECT detail FROM coding_log WHERE coder = ? AND action = 'note' AND "
                     "document_id = ? AND segment_idx = ? ORDER BY id DESC LIMIT 1",
-                    (coder, doc, idx)).fetchone()
+                    (coder, doc, idx),
+                ).fetchone()
                 if (last[0] if last else "") != note:
                     self.log("note", coder=coder, document_id=doc, segment_idx=idx, detail=note)
             for doc in sorted({doc for doc, _idx in decisions}):
                 seen = self.conn.execute(
                     "SELECT 1 FROM coding_log WHERE coder = ? AND action = 'reviewed' AND "
-                    "document_id = ?", (coder, doc)).fetchone()
+                    "document_id = ?",
+                    (coder, doc),
+                ).fetchone()
                 if not seen:
                     self.log("reviewed", coder=coder, document_id=doc)
         return added, removed
 
-    def rejections_frame(self, coder: str | Sequence[str] | None = None, *,
-                         include_stale: bool = False) -> pd.DataFrame:
+    def rejections_frame(
+        self, coder: str | Sequence[str] | None = None, *, include_stale: bool = False
+    ) -> pd.DataFrame:
         """Human rejections (a coder said a code does NOT apply to a segment, e.g. by leaving
         its cell empty on a review sheet): document, segment, start, end, code, coder,
         created, stale."""
@@ -1002,7 +1250,9 @@ class Store:
             "SELECT document_id AS document, segment_idx AS segment, start_offset AS start, "
             "end_offset AS end, code, coder, created, stale FROM rejections "
             f"WHERE {' AND '.join(where)} ORDER BY document_id, segment_idx, code, coder",
-            self.conn, params=params)
+            self.conn,
+            params=params,
+        )
         frame["segment"] = frame["segment"].astype("Int64")
         frame["stale"] = frame["stale"].astype(bool)
         return frame
@@ -1016,12 +1266,19 @@ class Store:
                 exists = self.conn.execute(
                     "SELECT 1 FROM codings WHERE document_id = ? AND start_offset = ? AND "
                     "end_offset = ? AND code = ? AND source = 'human' AND coder IS ? AND stale = 0",
-                    (c.document_id, c.start, c.end, c.code_path, c.coder)).fetchone()
+                    (c.document_id, c.start, c.end, c.code_path, c.coder),
+                ).fetchone()
                 if exists:
                     continue
                 self._insert_codings([c])
-                self.log("add", coder=c.coder, document_id=c.document_id,
-                         segment_idx=c.segment_index, code=c.code_path, detail="import codings")
+                self.log(
+                    "add",
+                    coder=c.coder,
+                    document_id=c.document_id,
+                    segment_idx=c.segment_index,
+                    code=c.code_path,
+                    detail="import codings",
+                )
                 added += 1
         return added
 
@@ -1030,7 +1287,10 @@ class Store:
         where, params = ("WHERE coder = ?", (coder,)) if coder else ("", ())
         return pd.read_sql_query(
             "SELECT at, coder, action, document_id AS document, segment_idx AS segment, code, "
-            f"detail FROM coding_log {where} ORDER BY id", self.conn, params=params)
+            f"detail FROM coding_log {where} ORDER BY id",
+            self.conn,
+            params=params,
+        )
 
     def coders_frame(self) -> pd.DataFrame:
         """One row per human coder: codings, segments and documents coded, stale codings,
@@ -1046,7 +1306,9 @@ class Store:
             "FROM (SELECT coder FROM codings WHERE source = 'human' AND coder IS NOT NULL "
             "      UNION SELECT coder FROM rejections) n "
             "LEFT JOIN codings c ON c.coder = n.coder AND c.source = 'human' "
-            "GROUP BY n.coder ORDER BY n.coder", self.conn)
+            "GROUP BY n.coder ORDER BY n.coder",
+            self.conn,
+        )
         frame["stale"] = frame["stale"].astype(int)
         return frame
 
@@ -1056,16 +1318,25 @@ class Store:
             "SELECT document_id FROM codings WHERE source = 'human' AND coder = ? UNION "
             "SELECT document_id FROM rejections WHERE coder = ? UNION "
             "SELECT document_id FROM coding_log WHERE coder = ? AND action = 'reviewed' "
-            "AND document_id IS NOT NULL", (coder, coder, coder))
+            "AND document_id IS NOT NULL",
+            (coder, coder, coder),
+        )
         return {r[0] for r in rows}
 
     def _ensure_models_table(self) -> None:
         # databases made before the models table existed get it on first use (same schema)
-        statement = _SCHEMA[_SCHEMA.index("CREATE TABLE IF NOT EXISTS models"):]
+        statement = _SCHEMA[_SCHEMA.index("CREATE TABLE IF NOT EXISTS models") :]
         self.conn.execute(statement.split(";")[0])
 
-    def save_model(self, blob: bytes, *, codebook_sha256: str, data_sha256: str,
-                   info: dict[str, Any], name: str = "default") -> None:
+    def save_model(
+        self,
+        blob: bytes,
+        *,
+        codebook_sha256: str,
+        data_sha256: str,
+        info: dict[str, Any],
+        name: str = "default",
+    ) -> None:
         """Store a trained model (``.npz`` bytes, see qcode.model.files) with the hashes that
         make it current."""
         with self.transaction():
@@ -1075,23 +1346,37 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
                 "created = excluded.created, codebook_sha256 = excluded.codebook_sha256, "
                 "data_sha256 = excluded.data_sha256, info = excluded.info, blob = excluded.blob",
-                (name, now_iso(), codebook_sha256, data_sha256,
-                 json.dumps(info, ensure_ascii=False, sort_keys=True), blob))
+                (
+                    name,
+                    now_iso(),
+                    codebook_sha256,
+                    data_sha256,
+                    json.dumps(info, ensure_ascii=False, sort_keys=True),
+                    blob,
+                ),
+            )
             self.log("train", detail=f"model {name}: data {data_sha256[:12]}")
 
     def load_model(self, name: str = "default") -> dict[str, Any] | None:
         """The stored model row (created, codebook_sha256, data_sha256, info, blob) or None."""
         exists = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'models'").fetchone()
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'models'"
+        ).fetchone()
         if not exists:
             return None
         row = self.conn.execute(
             "SELECT created, codebook_sha256, data_sha256, info, blob FROM models WHERE name = ?",
-            (name,)).fetchone()
+            (name,),
+        ).fetchone()
         if row is None:
             return None
-        return {"created": row[0], "codebook_sha256": row[1], "data_sha256": row[2],
-                "info": json.loads(row[3]), "blob": bytes(row[4])}
+        return {
+            "created": row[0],
+            "codebook_sha256": row[1],
+            "data_sha256": row[2],
+            "info": json.loads(row[3]),
+            "blob": bytes(row[4]),
+        }
 
     # -- the browser workbench (qcode.serve): single decisions, undo, memos --------------------
     def document_codings(self, document_id: str) -> list[dict[str, Any]]:
@@ -1101,61 +1386,104 @@ class Store:
         rows = self.conn.execute(
             "SELECT id, segment_idx, start_offset, end_offset, code, source, coder, score, "
             "evidence FROM codings WHERE document_id = ? AND stale = 0 "
-            "ORDER BY start_offset, end_offset, code, source, coder", (document_id,))
-        return [{"id": i, "segment": seg, "start": s, "end": e, "code": code, "source": source,
-                 "coder": coder, "score": score, "evidence": json.loads(evidence or "[]")}
-                for i, seg, s, e, code, source, coder, score, evidence in rows]
+            "ORDER BY start_offset, end_offset, code, source, coder",
+            (document_id,),
+        )
+        return [
+            {
+                "id": i,
+                "segment": seg,
+                "start": s,
+                "end": e,
+                "code": code,
+                "source": source,
+                "coder": coder,
+                "score": score,
+                "evidence": json.loads(evidence or "[]"),
+            }
+            for i, seg, s, e, code, source, coder, score, evidence in rows
+        ]
 
-    def remove_human_coding(self, document_id: str, start: int, end: int, code: str,
-                            coder: str, *, detail: str = "serve") -> int:
+    def remove_human_coding(
+        self,
+        document_id: str,
+        start: int,
+        end: int,
+        code: str,
+        coder: str,
+        *,
+        detail: str = "serve",
+    ) -> int:
         """Delete one coder's human coding of ``code`` on exactly ``[start, end)`` (logged);
         returns how many rows went (0 when it was not there)."""
         with self.transaction():
             rows = self.conn.execute(
                 "SELECT segment_idx FROM codings WHERE document_id = ? AND start_offset = ? AND "
                 "end_offset = ? AND code = ? AND source = 'human' AND coder = ? AND stale = 0",
-                (document_id, start, end, code, coder)).fetchall()
+                (document_id, start, end, code, coder),
+            ).fetchall()
             self.conn.execute(
                 "DELETE FROM codings WHERE document_id = ? AND start_offset = ? AND "
                 "end_offset = ? AND code = ? AND source = 'human' AND coder = ? AND stale = 0",
-                (document_id, start, end, code, coder))
+                (document_id, start, end, code, coder),
+            )
             for (segment_idx,) in rows:
-                self.log("remove", coder=coder, document_id=document_id, segment_idx=segment_idx,
-                         code=code, detail=detail)
+                self.log(
+                    "remove",
+                    coder=coder,
+                    document_id=document_id,
+                    segment_idx=segment_idx,
+                    code=code,
+                    detail=detail,
+                )
         return len(rows)
 
-    def log_rejection(self, coder: str, document_id: str, segment_idx: int, code: str, *,
-                      withdrawn: bool = False) -> None:
+    def log_rejection(
+        self, coder: str, document_id: str, segment_idx: int, code: str, *, withdrawn: bool = False
+    ) -> None:
         """Remember that ``coder`` rejected the automatic ``code`` on a segment (``reject``
         in the coding log and a row of the rejections table, as a blank cell of an imported
         review sheet leaves), or took that back (``unreject``). The final coding
         (:mod:`qcode.final`) reads the rejections table."""
         with self.transaction():
-            self.log("unreject" if withdrawn else "reject", coder=coder, document_id=document_id,
-                     segment_idx=segment_idx, code=code, detail="serve")
+            self.log(
+                "unreject" if withdrawn else "reject",
+                coder=coder,
+                document_id=document_id,
+                segment_idx=segment_idx,
+                code=code,
+                detail="serve",
+            )
             self._set_rejection(coder, document_id, segment_idx, code, not withdrawn)
 
-    def _set_rejection(self, coder: str, document_id: str, segment_idx: int, code: str,
-                       rejected: bool) -> None:
+    def _set_rejection(
+        self, coder: str, document_id: str, segment_idx: int, code: str, rejected: bool
+    ) -> None:
         """Add (or remove) ``coder``'s current rejection of ``code`` on a segment (call inside
         a transaction)."""
         if not rejected:
             self.conn.execute(
                 "DELETE FROM rejections WHERE document_id = ? AND segment_idx = ? AND coder = ? "
-                "AND code = ? AND stale = 0", (document_id, segment_idx, coder, code))
+                "AND code = ? AND stale = 0",
+                (document_id, segment_idx, coder, code),
+            )
             return
         exists = self.conn.execute(
             "SELECT 1 FROM rejections WHERE document_id = ? AND segment_idx = ? AND coder = ? "
-            "AND code = ? AND stale = 0", (document_id, segment_idx, coder, code)).fetchone()
+            "AND code = ? AND stale = 0",
+            (document_id, segment_idx, coder, code),
+        ).fetchone()
         span = self.conn.execute(
             "SELECT start_offset, end_offset FROM segments WHERE document_id = ? AND idx = ?",
-            (document_id, segment_idx)).fetchone()
+            (document_id, segment_idx),
+        ).fetchone()
         if exists or span is None:
             return
         self.conn.execute(
             "INSERT INTO rejections(document_id, segment_idx, start_offset, end_offset, code, "
             "coder, stale, created) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
-            (document_id, segment_idx, span[0], span[1], code, coder, now_iso()))
+            (document_id, segment_idx, span[0], span[1], code, coder, now_iso()),
+        )
 
     def rejections(self, coder: str, document_id: str | None = None) -> set[tuple[str, int, str]]:
         """(document, segment, code) whose automatic coding ``coder`` rejected and has not
@@ -1163,18 +1491,33 @@ class Store:
         where, params = "", [coder]
         if document_id is not None:
             where, params = " AND document_id = ?", [coder, document_id]
-        return {(doc, idx, code) for doc, idx, code in self.conn.execute(
-            "SELECT document_id, segment_idx, code FROM rejections WHERE coder = ? AND stale = 0"
-            f"{where}", params)}
+        return {
+            (doc, idx, code)
+            for doc, idx, code in self.conn.execute(
+                "SELECT document_id, segment_idx, code FROM rejections WHERE coder = ? AND stale = 0"
+                f"{where}",
+                params,
+            )
+        }
 
-    def add_memo(self, kind: str, text: str, *, coder: str | None, document_id: str | None = None,
-                 code: str | None = None, start: int | None = None, end: int | None = None) -> int:
+    def add_memo(
+        self,
+        kind: str,
+        text: str,
+        *,
+        coder: str | None,
+        document_id: str | None = None,
+        code: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+    ) -> int:
         """Store a memo on a document, a code or a coding (document + span + code); its id."""
         with self.transaction():
             cursor = self.conn.execute(
                 "INSERT INTO memos(at, coder, kind, document_id, code, start_offset, end_offset, "
                 "text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (now_iso(), coder, kind, document_id, code, start, end, text))
+                (now_iso(), coder, kind, document_id, code, start, end, text),
+            )
             self.log("memo", coder=coder, document_id=document_id, code=code, detail=kind)
             return int(cursor.lastrowid or 0)
 
@@ -1195,14 +1538,19 @@ class Store:
         frame = pd.read_sql_query(
             "SELECT id, at, coder, kind, document_id AS document, code, start_offset AS start, "
             f"end_offset AS end, text FROM memos WHERE {' AND '.join(where)} ORDER BY id",
-            self.conn, params=params)
+            self.conn,
+            params=params,
+        )
         for column in ("start", "end"):
             frame[column] = frame[column].astype("Int64")
         return frame
 
 
-_MOVE_TEXT = {"offsets": "moved by the edit's offsets", "exact": "same text nearby",
-              "fuzzy": "fuzzy alignment"}
+_MOVE_TEXT = {
+    "offsets": "moved by the edit's offsets",
+    "exact": "same text nearby",
+    "fuzzy": "fuzzy alignment",
+}
 
 
 def _sha256(text: str) -> str:
@@ -1216,8 +1564,18 @@ _CODE_FIELDS = "path, id, parent, label, level, ord, color, description, codable
 
 def _code_row(code: Any, ord_: int, origin: str | None) -> tuple[Any, ...]:
     """A ``codes`` row (columns as in :data:`_CODE_FIELDS`) for a ``Code``."""
-    return (code.path, code.id, code.parent_path, code.label, code.level, ord_, code.color,
-            code.description, int(getattr(code, "codable", True)), origin)
+    return (
+        code.path,
+        code.id,
+        code.parent_path,
+        code.label,
+        code.level,
+        ord_,
+        code.color,
+        code.description,
+        int(getattr(code, "codable", True)),
+        origin,
+    )
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
@@ -1238,4 +1596,6 @@ def encode_metadata(metadata: dict[str, Any]) -> str:
 
 
 def encode_evidence(coding: Coding) -> str:
-    return json.dumps([e.as_dict() for e in coding.evidence], ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        [e.as_dict() for e in coding.evidence], ensure_ascii=False, separators=(",", ":")
+    )

@@ -23,15 +23,17 @@ or sheet row number so errors can point at it. Header cells are made unique in l
 >>> table.header, table.rows[0]           # doctest: +SKIP
 (('id', 'grupp', 'svar'), (2, ('r1', 'polis', 'Vi har en handlingsplan.')))
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .errors import QcodeError, TranscriptError
 
@@ -109,9 +111,15 @@ def is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_table_file(path: str | Path, *, what: str = "table", expected: str = "a header row",
-                    error: type[QcodeError] = TranscriptError, keep_formulas: bool = False,
-                    sheet: str | None = None) -> Table:
+def read_table_file(
+    path: str | Path,
+    *,
+    what: str = "table",
+    expected: str = "a header row",
+    error: type[QcodeError] = TranscriptError,
+    keep_formulas: bool = False,
+    sheet: str | None = None,
+) -> Table:
     """Read a CSV/TSV/XLSX table (see the module docstring).
 
     ``what`` names the file in messages ("gold file", "review sheet") and ``expected`` says
@@ -128,8 +136,9 @@ def read_table_file(path: str | Path, *, what: str = "table", expected: str = "a
             return _read_xlsx(path, what, keep_formulas, sheet)
         return _read_text_table(path, what)
     except _EmptyTable as empty:
-        raise error(f"{what} is empty; expected {expected}", path=str(path),
-                    line=empty.line) from None
+        raise error(
+            f"{what} is empty; expected {expected}", path=str(path), line=empty.line
+        ) from None
     except QcodeError as err:
         if isinstance(err, error):
             raise
@@ -148,8 +157,8 @@ def _read_text_table(path: Path, what: str) -> Table:
     match = re.match(r"\s*sep=(.)[ \t]*\n", text) if text.lstrip().startswith("sep=") else None
     if match:
         separator = match.group(1)
-        first_line = 1 + text[:match.end()].count("\n")
-        text = text[match.end():]
+        first_line = 1 + text[: match.end()].count("\n")
+        text = text[match.end() :]
     else:
         separator = sniff_separator(text, default="\t" if path.suffix.lower() == ".tsv" else ",")
     rows = _csv_rows(text, separator, first_line, path)
@@ -171,8 +180,11 @@ def sniff_separator(text: str, default: str = ",") -> str:
     best, best_score = default, (0, 0, 0)
     for separator in SEPARATORS:
         try:
-            widths = [len(row) for row in csv.reader(io.StringIO(sample, newline=""),
-                                                     delimiter=separator) if row]
+            widths = [
+                len(row)
+                for row in csv.reader(io.StringIO(sample, newline=""), delimiter=separator)
+                if row
+            ]
         except csv.Error:
             continue
         if truncated and len(widths) > 1:
@@ -186,8 +198,9 @@ def sniff_separator(text: str, default: str = ",") -> str:
     return best
 
 
-def _csv_rows(text: str, separator: str, first_line: int, path: Path
-              ) -> Iterator[tuple[int, list[Any], str | None]]:
+def _csv_rows(
+    text: str, separator: str, first_line: int, path: Path
+) -> Iterator[tuple[int, list[Any], str | None]]:
     """``(line where the row starts, cells, separator)`` per CSV row; a malformed file or an
     unclosed quote raises."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
@@ -198,15 +211,19 @@ def _csv_rows(text: str, separator: str, first_line: int, path: Path
             previous_end = reader.line_num
             yield start + first_line - 1, row, separator
     except csv.Error as err:
-        raise TranscriptError(f"malformed CSV: {err}", path=str(path),
-                              line=previous_end + first_line) from None
+        raise TranscriptError(
+            f"malformed CSV: {err}", path=str(path), line=previous_end + first_line
+        ) from None
     # A quote that is never closed runs to the end of the file: the last row spans several
     # lines and the file holds an odd number of quote characters (well-formed quoting pairs them).
     if previous_end > start and text.count('"') % 2:
         raise TranscriptError(
             f"a quote opened in the row starting on this line is never closed, so the "
             f"{previous_end - start + 1} lines to the end of the file were read as one row: a "
-            "stray `\"`? Remove it or close the quote", path=str(path), line=start + first_line - 1)
+            'stray `"`? Remove it or close the quote',
+            path=str(path),
+            line=start + first_line - 1,
+        )
 
 
 def _shape(text: str) -> str:
@@ -215,8 +232,9 @@ def _shape(text: str) -> str:
     return re.sub(r"\d+", "9", re.sub(r"[^\W\d_]+", "a", text.strip()))
 
 
-def _check_stray_quotes(data: list[tuple[int, tuple[Any, ...]]], width: int, separator: str,
-                        path: Path) -> None:
+def _check_stray_quotes(
+    data: list[tuple[int, tuple[Any, ...]]], width: int, separator: str, path: Path
+) -> None:
     """Refuse a multi-line cell whose later lines look like rows of their own: as many cells
     as the header when split on the separator and, when the table has ordinary rows, a first
     cell shaped like theirs (``12``, ``enk-7``). A legitimate multi-line answer ("Polisen,
@@ -224,21 +242,34 @@ def _check_stray_quotes(data: list[tuple[int, tuple[Any, ...]]], width: int, sep
     always does."""
     if width < 2:
         return
-    shapes = {_shape(row[0]) for _n, row in data if isinstance(row[0], str) and row[0].strip()
-              and not any(isinstance(v, str) and "\n" in v for v in row)}
+    shapes = {
+        _shape(row[0])
+        for _n, row in data
+        if isinstance(row[0], str)
+        and row[0].strip()
+        and not any(isinstance(v, str) and "\n" in v for v in row)
+    }
     for number, row in data:
         for value in row:
             if not isinstance(value, str) or "\n" not in value:
                 continue
-            rowlike = [cells for cells in (next(csv.reader([line], delimiter=separator), [])
-                                           for line in value.split("\n")[1:])
-                       if len(cells) == width and (not shapes or _shape(cells[0]) in shapes)]
+            rowlike = [
+                cells
+                for cells in (
+                    next(csv.reader([line], delimiter=separator), [])
+                    for line in value.split("\n")[1:]
+                )
+                if len(cells) == width and (not shapes or _shape(cells[0]) in shapes)
+            ]
             if rowlike and (shapes or len(rowlike) >= 2 or width >= 3):
                 raise TranscriptError(
                     f"a quoted field starting on this line runs over "
                     f"{value.rstrip(chr(10)).count(chr(10)) + 1} lines and holds {len(rowlike)} "
-                    "line(s) that look like rows of their own: a stray `\"`? Remove it or close "
-                    "the quote", path=str(path), line=number)
+                    'line(s) that look like rows of their own: a stray `"`? Remove it or close '
+                    "the quote",
+                    path=str(path),
+                    line=number,
+                )
 
 
 # -- xlsx ---------------------------------------------------------------------------------------
@@ -249,23 +280,31 @@ def check_zip(path: Path, data: bytes, what: str) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
-        raise TranscriptError(f"not a readable Excel .xlsx file (not a zip archive: {err})",
-                              path=str(path)) from None
+        raise TranscriptError(
+            f"not a readable Excel .xlsx file (not a zip archive: {err})", path=str(path)
+        ) from None
     if len(infos) > MAX_MEMBERS:
-        raise TranscriptError(f"refused: the {what} has {len(infos)} zip members "
-                              f"(limit {MAX_MEMBERS})", path=str(path))
+        raise TranscriptError(
+            f"refused: the {what} has {len(infos)} zip members (limit {MAX_MEMBERS})",
+            path=str(path),
+        )
     total = 0
     for info in infos:
         size = info.file_size
-        if size > MAX_MEMBER_BYTES or (size > _RATIO_FLOOR_BYTES and
-                                       size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)):
+        if size > MAX_MEMBER_BYTES or (
+            size > _RATIO_FLOOR_BYTES and size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)
+        ):
             raise TranscriptError(
                 f"refused: zip member {info.filename!r} inflates to {size} bytes from "
-                f"{info.compress_size} (a zip bomb?)", path=str(path))
+                f"{info.compress_size} (a zip bomb?)",
+                path=str(path),
+            )
         total += size
     if total > MAX_TOTAL_BYTES:
-        raise TranscriptError(f"refused: the {what} inflates to {total} bytes "
-                              f"(limit {MAX_TOTAL_BYTES})", path=str(path))
+        raise TranscriptError(
+            f"refused: the {what} inflates to {total} bytes (limit {MAX_TOTAL_BYTES})",
+            path=str(path),
+        )
 
 
 def _read_xlsx(path: Path, what: str, keep_formulas: bool, sheet_name: str | None) -> Table:
@@ -278,16 +317,21 @@ def _read_xlsx(path: Path, what: str, keep_formulas: bool, sheet_name: str | Non
         raise _EmptyTable(None)
     check_zip(path, data, what)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True,
-                                          data_only=not keep_formulas)
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=not keep_formulas
+        )
     except Exception as err:  # noqa: BLE001 - openpyxl raises a dozen types for damaged files
-        raise TranscriptError(f"not a readable Excel .xlsx file ({_reason(err)})",
-                              path=str(path)) from None
+        raise TranscriptError(
+            f"not a readable Excel .xlsx file ({_reason(err)})", path=str(path)
+        ) from None
     try:
         if not workbook.worksheets:
             raise _EmptyTable(None)
-        sheet = (workbook[sheet_name] if sheet_name and sheet_name in workbook.sheetnames
-                 else workbook.worksheets[0])
+        sheet = (
+            workbook[sheet_name]
+            if sheet_name and sheet_name in workbook.sheetnames
+            else workbook.worksheets[0]
+        )
         # The declared <dimension> may be missing or lie (A1:XFD1048576 for one cell): ignore
         # it, so rows are only as wide as their cells, and bound what is actually there.
         sheet.reset_dimensions()
@@ -296,8 +340,9 @@ def _read_xlsx(path: Path, what: str, keep_formulas: bool, sheet_name: str | Non
     except (QcodeError, _EmptyTable):
         raise
     except Exception as err:  # noqa: BLE001 - damaged sheet XML surfaces while iterating
-        raise TranscriptError(f"not a readable Excel .xlsx file: damaged sheet "
-                              f"({_reason(err)})", path=str(path)) from None
+        raise TranscriptError(
+            f"not a readable Excel .xlsx file: damaged sheet ({_reason(err)})", path=str(path)
+        ) from None
     finally:
         workbook.close()
 
@@ -312,12 +357,17 @@ def _xlsx_rows(sheet: Any, path: Path, what: str) -> Iterator[tuple[int, list[An
                 raise TranscriptError(
                     f"the {what} has a cell in column {len(values)}; qcode reads at most "
                     f"{MAX_COLUMNS} columns (delete the stray cells far to the right)",
-                    path=str(path), line=number)
+                    path=str(path),
+                    line=number,
+                )
             values = values[:MAX_COLUMNS]
         if number > MAX_ROWS and any(not is_empty(v) for v in values):
             raise TranscriptError(
                 f"the {what} has a cell in row {number}; qcode reads at most {MAX_ROWS} rows "
-                "(delete the stray cells far below the table)", path=str(path), line=number)
+                "(delete the stray cells far below the table)",
+                path=str(path),
+                line=number,
+            )
         yield number, values
 
 
@@ -327,8 +377,13 @@ def _reason(err: BaseException) -> str:
 
 
 # -- shared -------------------------------------------------------------------------------------
-def _build_table(rows: Iterable[tuple[int, list[Any], str | None]], path: Path, what: str,
-                 warnings: tuple[str, ...], used_separator: str | None) -> Table:
+def _build_table(
+    rows: Iterable[tuple[int, list[Any], str | None]],
+    path: Path,
+    what: str,
+    warnings: tuple[str, ...],
+    used_separator: str | None,
+) -> Table:
     """Header and padded rows; ``rows`` yield ``(number, cells, separator)``, the separator
     (CSV only) used to spot a field that swallowed the rows after it."""
     header: tuple[str, ...] | None = None
@@ -338,20 +393,27 @@ def _build_table(rows: Iterable[tuple[int, list[Any], str | None]], path: Path, 
             continue
         if header is None:
             if len(values) > MAX_COLUMNS:
-                raise TranscriptError(f"the header has {len(values)} columns; qcode reads at most "
-                                      f"{MAX_COLUMNS}", path=str(path), line=number)
+                raise TranscriptError(
+                    f"the header has {len(values)} columns; qcode reads at most {MAX_COLUMNS}",
+                    path=str(path),
+                    line=number,
+                )
             header = unique_header(values)
             continue
         if len(values) > len(header):
-            if any(not is_empty(v) for v in values[len(header):]):
-                raise TranscriptError(f"row has {len(values)} cells but the header has "
-                                      f"{len(header)}; check the separator or add header names",
-                                      path=str(path), line=number)
-        padded = tuple(values[:len(header)]) + (None,) * (len(header) - len(values))
+            if any(not is_empty(v) for v in values[len(header) :]):
+                raise TranscriptError(
+                    f"row has {len(values)} cells but the header has "
+                    f"{len(header)}; check the separator or add header names",
+                    path=str(path),
+                    line=number,
+                )
+        padded = tuple(values[: len(header)]) + (None,) * (len(header) - len(values))
         data.append((number, padded))
         if len(data) > MAX_ROWS:
-            raise TranscriptError(f"the {what} has more than {MAX_ROWS} rows", path=str(path),
-                                  line=number)
+            raise TranscriptError(
+                f"the {what} has more than {MAX_ROWS} rows", path=str(path), line=number
+            )
     if header is None:
         raise _EmptyTable(1)
     if used_separator is not None:

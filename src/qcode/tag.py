@@ -19,12 +19,14 @@ score approaches 1 as evidence accumulates. It ranks codings for review; it is n
 >>> [c.code_path for c in tagger.tag_segment(Segment("d", 0, 0, 26, "IP", False, "Vi saknar beredskapen här."))]
 ['beredskap']
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Callable, Generic, Iterable, Iterator, NamedTuple, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
@@ -33,8 +35,15 @@ from .codebook import Code, Codebook, Patterns, Term
 from .errors import CodebookError
 from .models import Coding, Evidence, Segment
 from .nlp import Word, doc_words, fresh_nlp, get_nlp, lemma_candidates
-from .regexes import (ODD_CASE, RegexTimeout, alarm_handler, finditer_from, leading_literals,
-                      required_parts, time_limit)
+from .regexes import (
+    ODD_CASE,
+    RegexTimeout,
+    alarm_handler,
+    finditer_from,
+    leading_literals,
+    required_parts,
+    time_limit,
+)
 
 # how a pattern matched -> weight in the score (see module docstring)
 WEIGHTS = {"phrase": 1.5, "regex": 1.5, "lemma": 1.0, "prefix": 0.8, "compound": 0.6}
@@ -147,7 +156,9 @@ class _WordIndex:
         self.lemma: dict[str, list[_Rule]] = {}  # any lemma of the term -> rules
         self.prefix: _PrefixTable[_Rule] = _PrefixTable()  # prefix terms (``utbild*``)
         self.compound: dict[str, list[_Rule]] = {}  # compound-enabled terms by their own text
-        self.compound_prefix: _PrefixTable[_Rule] = _PrefixTable()  # compound-enabled prefix terms, for heads
+        self.compound_prefix: _PrefixTable[_Rule] = (
+            _PrefixTable()
+        )  # compound-enabled prefix terms, for heads
         self.head_starts: set[str] = set()  # first letters of compound terms: worth lemmatising
         self.phrase_words: dict[str, list[tuple[int, int]]] = {}
         self.phrase_prefix: _PrefixTable[tuple[int, int]] = _PrefixTable()
@@ -241,7 +252,7 @@ class _WordIndex:
         found = {(r, k) for needle, r, k in self._short_needles if needle in word}
         index = self._needle_index
         for i in range(len(word) - NEEDLE_KEY + 1):
-            for text, r, k in index.get(word[i:i + NEEDLE_KEY], ()):
+            for text, r, k in index.get(word[i : i + NEEDLE_KEY], ()):
                 if word.startswith(text, i):
                     found.add((r, k))
         return tuple(sorted(found))
@@ -333,7 +344,9 @@ class Tagger:
         self._phrases: list[_Phrase] = []
         self._regexes: list[tuple[int, re.Pattern[str]]] = []
         self._leads: list[frozenset[str] | None] = []  # literals each regex's matches start with
-        self._always: list[int] = []  # regexes without a letters-only requirement: run on every segment
+        self._always: list[
+            int
+        ] = []  # regexes without a letters-only requirement: run on every segment
         self._parts: dict[int, int] = {}  # regex number -> number of required letters-only parts
         for i, code in enumerate(self._codes):
             self._add_patterns(i, code.patterns)
@@ -342,7 +355,9 @@ class Tagger:
     def _add_patterns(self, i: int, patterns: Patterns) -> None:
         for terms, veto in ((patterns.terms, False), (patterns.not_terms, True)):
             for term in terms:
-                shown = term.text.rstrip("*") + ("*" if term.prefix or term.text.endswith("*") else "")
+                shown = term.text.rstrip("*") + (
+                    "*" if term.prefix or term.text.endswith("*") else ""
+                )
                 self._words.add_term(term, _Rule(i, shown, veto))
         for phrases, veto in ((patterns.phrases, False), (patterns.not_phrases, True)):
             for words in phrases:
@@ -368,8 +383,9 @@ class Tagger:
                 self._always.append(number)
 
     # -- public API -----------------------------------------------------------------------
-    def tag_segments(self, segments: Iterable[Segment], batch_size: int = 256
-                     ) -> Iterator[tuple[Segment, list[Coding]]]:
+    def tag_segments(
+        self, segments: Iterable[Segment], batch_size: int = 256
+    ) -> Iterator[tuple[Segment, list[Coding]]]:
         """Stream ``(segment, codings)`` in input order, tokenizing in batches."""
         iterator = iter(segments)
         with alarm_handler():  # installed once, not per segment (see time_limit)
@@ -403,16 +419,18 @@ class Tagger:
         for i, (status, own, vetoes, subcodes) in decisions.items():
             code = self._codes[i]
             spans = self._best_spans(own)
-            codes.append(CodeExplanation(
-                code_path=code.path,
-                status=status,
-                score=_score(spans.values()),
-                distinct=len(spans),
-                min_matches=code.patterns.min_matches,
-                matches=tuple(self._match(segment, h) for h in own),
-                vetoes=tuple(self._match(segment, h) for h in vetoes),
-                subcodes=tuple(self._codes[j].path for j in subcodes),
-            ))
+            codes.append(
+                CodeExplanation(
+                    code_path=code.path,
+                    status=status,
+                    score=_score(spans.values()),
+                    distinct=len(spans),
+                    min_matches=code.patterns.min_matches,
+                    matches=tuple(self._match(segment, h) for h in own),
+                    vetoes=tuple(self._match(segment, h) for h in vetoes),
+                    subcodes=tuple(self._codes[j].path for j in subcodes),
+                )
+            )
         return SegmentExplanation(segment, tuple(codes), codings, skipped, all_matches)
 
     # -- matching -------------------------------------------------------------------------
@@ -433,8 +451,9 @@ class Tagger:
             info = cache.get(word[0]) or lookup(word[0])
             if info.hits:
                 for rule, how in info.hits:
-                    hits.append(_Hit(rule.code, word[1], word[2], rule.pattern, "term", how,
-                                     rule.veto))
+                    hits.append(
+                        _Hit(rule.code, word[1], word[2], rule.pattern, "term", how, rule.veto)
+                    )
             if info.starts:
                 phrase_at.append(len(infos))
             if info.ends:
@@ -466,19 +485,31 @@ class Tagger:
                         i, regex = self._regexes[number]
                         for m in finditer_from(regex, text, lowered, self._leads[number]):
                             if m.end() > m.start():
-                                hits.append(_Hit(i, m.start(), m.end(), regex.pattern, "regex",
-                                                 "regex", False))
+                                hits.append(
+                                    _Hit(
+                                        i,
+                                        m.start(),
+                                        m.end(),
+                                        regex.pattern,
+                                        "regex",
+                                        "regex",
+                                        False,
+                                    )
+                                )
             except RegexTimeout:
                 i, regex = self._regexes[number]
                 raise CodebookError(
                     f"regex {regex.pattern!r} of code {self._codes[i].path} ran longer than "
                     f"{budget:.3g} s on one segment of {len(text)} characters and was stopped: "
                     "it backtracks catastrophically; simplify it (avoid repeats next to or "
-                    "inside each other, like \\w*\\w* or (a+)+)", path=self.codebook.path) from None
+                    "inside each other, like \\w*\\w* or (a+)+)",
+                    path=self.codebook.path,
+                ) from None
         return hits
 
-    def _phrase_hit(self, pid: int, position: int, words: list[Word], infos: list[_WordInfo]
-                    ) -> _Hit | None:
+    def _phrase_hit(
+        self, pid: int, position: int, words: list[Word], infos: list[_WordInfo]
+    ) -> _Hit | None:
         """The phrase ``pid`` starting at ``position``, each next word within MAX_GAP tokens."""
         phrase = self._phrases[pid]
         current = position
@@ -491,8 +522,15 @@ class Tagger:
                     return None
             else:
                 return None
-        return _Hit(phrase.code, words[position][1], words[current][2], phrase.pattern,
-                    "phrase", "phrase", phrase.veto)
+        return _Hit(
+            phrase.code,
+            words[position][1],
+            words[current][2],
+            phrase.pattern,
+            "phrase",
+            "phrase",
+            phrase.veto,
+        )
 
     # -- deciding -------------------------------------------------------------------------
     @staticmethod
@@ -541,9 +579,12 @@ class Tagger:
             decisions[i] = (s, found, inherited[i], sorted(covered.get(i, [])))
         return decisions
 
-    def _codings(self, segment: Segment, hits: list[_Hit],
-                 decisions: dict[int, tuple[str, list[_Hit], list[_Hit], list[int]]] | None = None
-                 ) -> list[Coding]:
+    def _codings(
+        self,
+        segment: Segment,
+        hits: list[_Hit],
+        decisions: dict[int, tuple[str, list[_Hit], list[_Hit], list[int]]] | None = None,
+    ) -> list[Coding]:
         if not hits:
             return []
         if decisions is None:
@@ -556,26 +597,41 @@ class Tagger:
             for h in sorted(found, key=lambda h: (h.start, h.end, h.kind, h.pattern)):
                 key = (h.start, h.end, h.pattern, h.kind)
                 if key not in seen:
-                    seen[key] = Evidence(segment.start + h.start, segment.start + h.end,
-                                         segment.text[h.start:h.end], h.pattern, h.kind)
-            codings.append(Coding(
-                document_id=segment.document_id,
-                segment_index=segment.index,
-                start=segment.start,
-                end=segment.end,
-                code_path=self._codes[i].path,
-                source="rule",
-                score=_score(self._best_spans(found).values()),
-                evidence=tuple(seen.values()),
-            ))
+                    seen[key] = Evidence(
+                        segment.start + h.start,
+                        segment.start + h.end,
+                        segment.text[h.start : h.end],
+                        h.pattern,
+                        h.kind,
+                    )
+            codings.append(
+                Coding(
+                    document_id=segment.document_id,
+                    segment_index=segment.index,
+                    start=segment.start,
+                    end=segment.end,
+                    code_path=self._codes[i].path,
+                    source="rule",
+                    score=_score(self._best_spans(found).values()),
+                    evidence=tuple(seen.values()),
+                )
+            )
         return codings
 
     def _match(self, segment: Segment, h: _Hit) -> Match:
-        return Match(self._codes[h.code].path, segment.start + h.start, segment.start + h.end,
-                     segment.text[h.start:h.end], h.pattern, h.kind, h.how, h.veto)
+        return Match(
+            self._codes[h.code].path,
+            segment.start + h.start,
+            segment.start + h.end,
+            segment.text[h.start : h.end],
+            h.pattern,
+            h.kind,
+            h.how,
+            h.veto,
+        )
 
 
 def _score(weights: Iterable[float]) -> float:
     """``1 - 0.5 ** sum(weights)``, rounded; see the module docstring."""
     total = sum(weights)
-    return round(1.0 - 0.5 ** total, 3) if total > 0 else 0.0
+    return round(1.0 - 0.5**total, 3) if total > 0 else 0.0

@@ -14,10 +14,12 @@ can never claim a coding that was not stored.
 * The project's trained model (``qcode train``), when switched on, adds ``source="model"``
   codings where a code reaches its threshold (a parent is left out where a subcode is coded).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from .models import Coding, Segment
 
@@ -56,8 +58,12 @@ def _rule_reason(coding: Coding) -> str:
     return f"rule score {coding.score:.3f}"
 
 
-def decide(segments: Sequence[Segment], rule_codings: Sequence[Coding], companion: Any = None,
-           model: Any = None) -> list[Verdict]:
+def decide(
+    segments: Sequence[Segment],
+    rule_codings: Sequence[Coding],
+    companion: Any = None,
+    model: Any = None,
+) -> list[Verdict]:
     """The verdict on every rule coding of ``segments`` and every code the models add.
 
     ``segments`` are the codable ones (respondents, unless interviewers are coded too);
@@ -74,8 +80,9 @@ def decide(segments: Sequence[Segment], rule_codings: Sequence[Coding], companio
     return verdicts
 
 
-def companion_verdicts(companion: Any, segments: Sequence[Segment],
-                       rule_codings: Sequence[Coding]) -> list[Verdict]:
+def companion_verdicts(
+    companion: Any, segments: Sequence[Segment], rule_codings: Sequence[Coding]
+) -> list[Verdict]:
     """Rules and companion voting per theme (see the module docstring)."""
     segments = list(segments)
     if not segments:
@@ -83,8 +90,9 @@ def companion_verdicts(companion: Any, segments: Sequence[Segment],
     frame = companion.probabilities(segments)
     # plain lists: a DataFrame lookup per (segment, theme) costs more than the model
     probability = {theme: frame[theme].tolist() for theme in companion.model.codes}
-    row_of: dict[tuple[str, int | None], int] = {(s.document_id, s.index): i
-                                                 for i, s in enumerate(segments)}
+    row_of: dict[tuple[str, int | None], int] = {
+        (s.document_id, s.index): i for i, s in enumerate(segments)
+    }
     themes = set(companion.model.codes)
     confirm, add, keep_best = companion.confirm, companion.add, companion.keep_best
     best: dict[int, tuple[float, str]] = {}
@@ -100,15 +108,22 @@ def companion_verdicts(companion: Any, segments: Sequence[Segment],
         theme = coding.code_path.split("/")[0]
         row = row_of.get((coding.document_id, coding.segment_index))
         if row is None or theme not in themes:
-            verdicts.append(Verdict(coding, "stored", _rule_reason(coding)
-                                    + f"; the companion does not vote on {theme}"))
+            verdicts.append(
+                Verdict(
+                    coding,
+                    "stored",
+                    _rule_reason(coding) + f"; the companion does not vote on {theme}",
+                )
+            )
             continue
         p = probability[theme][row]
         if p >= confirm:
             reason = f"{_rule_reason(coding)}; companion p={_p(p, confirm)} ≥ {confirm}"
         elif keep_best is not None and best[row][1] == theme and p >= keep_best:
-            reason = (f"{_rule_reason(coding)}; companion p={_p(p, confirm)} < {confirm}, but "
-                      f"{theme} is the segment's best rule theme (≥ {keep_best})")
+            reason = (
+                f"{_rule_reason(coding)}; companion p={_p(p, confirm)} < {confirm}, but "
+                f"{theme} is the segment's best rule theme (≥ {keep_best})"
+            )
         else:
             verdicts.append(Verdict(coding, "dropped", f"companion p={_p(p, confirm)} < {confirm}"))
             continue
@@ -118,8 +133,15 @@ def companion_verdicts(companion: Any, segments: Sequence[Segment],
         for theme in companion.model.codes:
             p = probability[theme][row]
             if p >= add and (row, theme) not in covered:
-                coding = Coding(segment.document_id, segment.index, segment.start, segment.end,
-                                theme, "companion", round(p, 4))
+                coding = Coding(
+                    segment.document_id,
+                    segment.index,
+                    segment.start,
+                    segment.end,
+                    theme,
+                    "companion",
+                    round(p, 4),
+                )
                 verdicts.append(Verdict(coding, "stored", f"companion p={_p(p, add)} ≥ {add}"))
     return verdicts
 
@@ -134,14 +156,26 @@ def model_verdicts(model: Any, segments: Sequence[Segment]) -> list[Verdict]:
     name = model.identity or "the project model"
     verdicts = []
     for row, segment in enumerate(segments):
-        hits = {code: float(probabilities.at[row, code]) for code in model.codes
-                if probabilities.at[row, code] >= model.thresholds[code]}
+        hits = {
+            code: float(probabilities.at[row, code])
+            for code in model.codes
+            if probabilities.at[row, code] >= model.thresholds[code]
+        }
         for code, p in hits.items():
             if any(other.startswith(code + "/") for other in hits):
                 continue
             threshold = model.thresholds[code]
-            coding = Coding(segment.document_id, segment.index, segment.start, segment.end,
-                            code, "model", round(p, 4), coder=model.identity)
-            verdicts.append(Verdict(coding, "stored",
-                                    f"model {name} p={_p(p, threshold)} ≥ {threshold:.2f}"))
+            coding = Coding(
+                segment.document_id,
+                segment.index,
+                segment.start,
+                segment.end,
+                code,
+                "model",
+                round(p, 4),
+                coder=model.identity,
+            )
+            verdicts.append(
+                Verdict(coding, "stored", f"model {name} p={_p(p, threshold)} ≥ {threshold:.2f}")
+            )
     return verdicts

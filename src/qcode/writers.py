@@ -5,14 +5,15 @@ leaves a half-written file under the real name. Cells that a spreadsheet would r
 (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are prefixed with an apostrophe in CSV and
 XLSX output, so text from transcripts can never become a formula on someone's machine.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
@@ -84,7 +85,9 @@ def escape_frame(frame: pd.DataFrame, *, xml: bool = False) -> pd.DataFrame:
     return out
 
 
-def infer_format(path: str | Path, fmt: str | None, allowed: tuple[str, ...] = TABLE_FORMATS) -> str:
+def infer_format(
+    path: str | Path, fmt: str | None, allowed: tuple[str, ...] = TABLE_FORMATS
+) -> str:
     """The output format: explicit ``fmt``, else the file's suffix; an unknown one is an error."""
     chosen = (fmt or Path(path).suffix.lstrip(".")).lower()
     if chosen == "markdown":
@@ -117,6 +120,7 @@ def markdown_escape(text: object, *, block: bool = True) -> str:
 
 def frame_to_markdown(frame: pd.DataFrame) -> str:
     """A GitHub-style Markdown table, every cell escaped as literal text, deterministic."""
+
     def cell(value: object) -> str:
         if value is None or (isinstance(value, float) and pd.isna(value)):
             return ""
@@ -128,8 +132,9 @@ def frame_to_markdown(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows]) + "\n"
 
 
-def write_table(frame: pd.DataFrame, output: str | Path, fmt: str | None = None, *,
-                dialect: str = "rfc4180") -> Path:
+def write_table(
+    frame: pd.DataFrame, output: str | Path, fmt: str | None = None, *, dialect: str = "rfc4180"
+) -> Path:
     """Write ``frame`` atomically as csv, jsonl, xlsx, md or html (chosen by ``fmt`` or suffix).
 
     CSV is RFC 4180 UTF-8 by default; ``dialect="excel-sv"`` writes what Excel with Swedish
@@ -139,8 +144,9 @@ def write_table(frame: pd.DataFrame, output: str | Path, fmt: str | None = None,
     output = Path(output)
     with atomic_path(output) as tmp:
         if chosen == "csv" and dialect == "excel-sv":
-            escape_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig", sep=";",
-                                       decimal=",", lineterminator="\r\n")
+            escape_frame(frame).to_csv(
+                tmp, index=False, encoding="utf-8-sig", sep=";", decimal=",", lineterminator="\r\n"
+            )
         elif chosen == "csv":
             escape_frame(frame).to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
         elif chosen == "jsonl":

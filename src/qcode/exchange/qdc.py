@@ -17,12 +17,14 @@ GUIDs are UUID5s of the code path, so exporting the same codebook twice gives th
 >>> b"name=\\"Beredskap\\"" in codebook_to_qdc_bytes(book)
 True
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from ..codebook import Code, Codebook
@@ -82,8 +84,11 @@ def describe_code(code: Code, language: str = "sv") -> str:
     if code.exclude.strip():
         parts.append(f"{heads['exclude']} {code.exclude.strip()}")
     if code.examples:
-        parts.append(heads["examples"] + "\n" + "\n".join(
-            "- " + e.strip().replace("\n", "\n  ") for e in code.examples))
+        parts.append(
+            heads["examples"]
+            + "\n"
+            + "\n".join("- " + e.strip().replace("\n", "\n  ") for e in code.examples)
+        )
     parts.append(f"qcode-id: {code.id}")
     return "\n\n".join(parts)
 
@@ -99,13 +104,18 @@ def parse_description(text: str) -> dict[str, Any]:
     if not match:
         return {"description": (text or "").strip()}
     headings = [(h, key) for heads in _HEADINGS.values() for key, h in heads.items()]
-    buffers: dict[str, list[str]] = {"description": [], "include": [], "exclude": [], "examples": []}
+    buffers: dict[str, list[str]] = {
+        "description": [],
+        "include": [],
+        "exclude": [],
+        "examples": [],
+    }
     current = "description"
     for line in lines[:-1]:
         heading = next(((h, key) for h, key in headings if line.startswith(h)), None)
         if heading is not None:
             current = heading[1]
-            line = line[len(heading[0]):].strip()
+            line = line[len(heading[0]) :].strip()
             if not line:
                 continue
         buffers[current].append(line)
@@ -130,8 +140,11 @@ def parse_description(text: str) -> dict[str, Any]:
 # -- writing --------------------------------------------------------------------------------------
 def code_element(code: Code, ns: str, language: str) -> ET.Element:
     """One REFI ``Code`` (with its children) in namespace ``ns``."""
-    attrs = {"guid": code_guid(code.path), "name": code.label or code.id,
-             "isCodable": "true" if code.codable else "false"}
+    attrs = {
+        "guid": code_guid(code.path),
+        "name": code.label or code.id,
+        "isCodable": "true" if code.codable else "false",
+    }
     color = normalise_color(code.color)
     if color:
         attrs["color"] = color
@@ -152,10 +165,13 @@ def codes_element(codes: Sequence[Code], ns: str, language: str) -> ET.Element:
 def codebook_to_qdc_bytes(codebook: Codebook) -> bytes:
     """The ``.qdc`` document for ``codebook`` (deterministic: same codebook, same bytes)."""
     if not codebook.codes:
-        raise ExchangeError("the codebook has no codes; REFI-QDA needs at least one",
-                            path=codebook.path)
+        raise ExchangeError(
+            "the codebook has no codes; REFI-QDA needs at least one", path=codebook.path
+        )
     ET.register_namespace("", CODEBOOK_NS)
-    root = ET.Element(f"{{{CODEBOOK_NS}}}CodeBook", {"origin": f"{ORIGIN} ({codebook.name} {codebook.version})"})
+    root = ET.Element(
+        f"{{{CODEBOOK_NS}}}CodeBook", {"origin": f"{ORIGIN} ({codebook.name} {codebook.version})"}
+    )
     root.append(codes_element(codebook.codes, CODEBOOK_NS, codebook.language))
     return to_xml_bytes(root)
 
@@ -208,8 +224,11 @@ def read_codes(codes_parent: ET.Element | None, where: str) -> ImportedCodes:
         _check_depth(codes_parent, where)
         result.codes = _read_level(codes_parent, "", result, renamed, where)
     if renamed:
-        result.notes.append(f"{len(renamed)} code name(s) are not ids and got one: "
-                            + ", ".join(renamed[:8]) + (" …" if len(renamed) > 8 else ""))
+        result.notes.append(
+            f"{len(renamed)} code name(s) are not ids and got one: "
+            + ", ".join(renamed[:8])
+            + (" …" if len(renamed) > 8 else "")
+        )
     return result
 
 
@@ -222,30 +241,44 @@ def _check_depth(codes_parent: ET.Element, where: str) -> None:
         depth += 1
         if depth > MAX_CODE_DEPTH:
             name = level[0].get("name") or level[0].get("guid") or "?"
-            raise ExchangeError(f"refused: codes nested more than {MAX_CODE_DEPTH} levels deep "
-                                f"(at code {name!r}); no codebook needs that many", path=where)
+            raise ExchangeError(
+                f"refused: codes nested more than {MAX_CODE_DEPTH} levels deep "
+                f"(at code {name!r}); no codebook needs that many",
+                path=where,
+            )
         level = [sub for code in level for sub in children(code, "Code")]
 
 
-def read_sets(parent: ET.Element | None, by_guid: dict[str, str],
-              sources: dict[str, str] | None = None) -> list[str]:
+def read_sets(
+    parent: ET.Element | None, by_guid: dict[str, str], sources: dict[str, str] | None = None
+) -> list[str]:
     """One note per REFI ``Set`` under ``parent``'s ``Sets``: qcode has no code groups, so a
     set is reported with its members (codes by path, sources by name) rather than dropped."""
-    sets = next((c for c in parent if local_name(c.tag) == "Sets"), None) if parent is not None \
+    sets = (
+        next((c for c in parent if local_name(c.tag) == "Sets"), None)
+        if parent is not None
         else None
+    )
     notes = []
     for element in children(sets, "Set") if sets is not None else []:
-        members = [by_guid.get(m.get("targetGUID", ""), "?") for m in children(element, "MemberCode")]
-        members += [(sources or {}).get(m.get("targetGUID", ""), "?")
-                    for m in children(element, "MemberSource")]
-        notes.append(f"set {(element.get('name') or '').strip() or '(unnamed)'!r} not kept "
-                     f"(qcode has no code groups); its {len(members)} member(s): "
-                     + (_some(members) if members else "none"))
+        members = [
+            by_guid.get(m.get("targetGUID", ""), "?") for m in children(element, "MemberCode")
+        ]
+        members += [
+            (sources or {}).get(m.get("targetGUID", ""), "?")
+            for m in children(element, "MemberSource")
+        ]
+        notes.append(
+            f"set {(element.get('name') or '').strip() or '(unnamed)'!r} not kept "
+            f"(qcode has no code groups); its {len(members)} member(s): "
+            + (_some(members) if members else "none")
+        )
     return notes
 
 
-def _read_level(parent: ET.Element, parent_path: str, result: ImportedCodes,
-                renamed: list[str], where: str) -> list[Code]:
+def _read_level(
+    parent: ET.Element, parent_path: str, result: ImportedCodes, renamed: list[str], where: str
+) -> list[Code]:
     objects: list[Code] = []
     used: set[str] = set()
     for element in children(parent, "Code"):
@@ -261,21 +294,33 @@ def _read_level(parent: ET.Element, parent_path: str, result: ImportedCodes,
         while code_id in used:
             code_id, n = f"{base}_{n}", n + 1
         if code_id != base:
-            result.notes.append(f"two codes named {name!r} under {parent_path or 'the top level'}; "
-                                f"the second is {code_id}")
+            result.notes.append(
+                f"two codes named {name!r} under {parent_path or 'the top level'}; "
+                f"the second is {code_id}"
+            )
         used.add(code_id)
         path = f"{parent_path}/{code_id}" if parent_path else code_id
         if guid:
             result.by_guid[guid] = path
         color = normalise_color(element.get("color"))
         if element.get("color") and not color:
-            result.notes.append(f"code {name!r}: colour {element.get('color')!r} is not #RRGGBB; dropped")
-        objects.append(Code(
-            id=code_id, path=path, label=name or code_id, description=parsed.get("description", ""),
-            include=parsed.get("include", ""), exclude=parsed.get("exclude", ""),
-            examples=tuple(parsed.get("examples", ())), color=color,
-            children=tuple(_read_level(element, path, result, renamed, where)),
-            codable=(element.get("isCodable") or "true").strip().lower() not in ("false", "0")))
+            result.notes.append(
+                f"code {name!r}: colour {element.get('color')!r} is not #RRGGBB; dropped"
+            )
+        objects.append(
+            Code(
+                id=code_id,
+                path=path,
+                label=name or code_id,
+                description=parsed.get("description", ""),
+                include=parsed.get("include", ""),
+                exclude=parsed.get("exclude", ""),
+                examples=tuple(parsed.get("examples", ())),
+                color=color,
+                children=tuple(_read_level(element, path, result, renamed, where)),
+                codable=(element.get("isCodable") or "true").strip().lower() not in ("false", "0"),
+            )
+        )
     return objects
 
 
@@ -288,8 +333,11 @@ def read_qdc(path: str | Path) -> ImportedCodes:
         raise ExchangeError("no such file", path=str(path)) from None
     root = parse_xml(data, str(path))
     if local_name(root.tag) != "CodeBook":
-        raise ExchangeError(f"not a REFI-QDA codebook: the root element is {local_name(root.tag)!r}, "
-                            "expected 'CodeBook'", path=str(path))
+        raise ExchangeError(
+            f"not a REFI-QDA codebook: the root element is {local_name(root.tag)!r}, "
+            "expected 'CodeBook'",
+            path=str(path),
+        )
     codes = next((c for c in root if local_name(c.tag) == "Codes"), None)
     imported = read_codes(codes, str(path))
     if not imported.codes:
@@ -322,30 +370,44 @@ def import_qdc(qdc_path: str | Path, output: str | Path) -> QdcImportResult:
     output = Path(output)
     notes = list(imported.notes)
     old = load_codebook(output) if output.exists() else None
-    old_patterns = {c.path: c.patterns for c in old.walk() if not c.patterns.is_empty} if old else {}
+    old_patterns = (
+        {c.path: c.patterns for c in old.walk() if not c.patterns.is_empty} if old else {}
+    )
     codes = tuple(_with_patterns(code, old_patterns) for code in imported.codes)
     new_paths = {code.path for code in imported.walk()}
     kept = sorted(new_paths & set(old_patterns))
     dropped = sorted(set(old.paths) - new_paths) if old else []
-    without = [c.path for c in (x for code in codes for x in code.walk())
-               if c.patterns.is_empty and not c.children and c.codable]
+    without = [
+        c.path
+        for c in (x for code in codes for x in code.walk())
+        if c.patterns.is_empty and not c.children and c.codable
+    ]
     if old_patterns:
         notes.append(f"kept the patterns of {len(kept)} code(s) from {output}")
     if dropped:
-        notes.append(f"{len(dropped)} code(s) of {output} are not in the QDC and were left out: "
-                     + _some(dropped))
+        notes.append(
+            f"{len(dropped)} code(s) of {output} are not in the QDC and were left out: "
+            + _some(dropped)
+        )
     if without:
-        notes.append(f"{len(without)} code(s) have no patterns (REFI-QDA has no place for them); "
-                     f"add them in the YAML before `qcode tag`: {_some(without)}")
+        notes.append(
+            f"{len(without)} code(s) have no patterns (REFI-QDA has no place for them); "
+            f"add them in the YAML before `qcode tag`: {_some(without)}"
+        )
     codebook = Codebook(
-        name=old.name if old else Path(qdc_path).stem, version=old.version if old else "1",
-        language=old.language if old else "sv", codes=codes,
-        description=old.description if old else "")
+        name=old.name if old else Path(qdc_path).stem,
+        version=old.version if old else "1",
+        language=old.language if old else "sv",
+        codes=codes,
+        description=old.description if old else "",
+    )
     text = codebook_to_yaml_text(codebook)
     if output.exists() and output.read_text(encoding="utf-8", errors="replace") != text:
         backup = _backup(output)
-        notes.append(f"the old {output.name} is kept as {backup} (its comments and layout are "
-                     "not carried into the new file)")
+        notes.append(
+            f"the old {output.name} is kept as {backup} (its comments and layout are "
+            "not carried into the new file)"
+        )
     write_text_atomic(output, text)
     return QdcImportResult(output, len(new_paths), notes)
 
@@ -370,5 +432,8 @@ def _some(items: Sequence[str], n: int = 8) -> str:
 def _with_patterns(code: Code, patterns: dict[str, Any]) -> Code:
     from dataclasses import replace
 
-    return replace(code, patterns=patterns.get(code.path, code.patterns) if code.codable else code.patterns,
-                   children=tuple(_with_patterns(c, patterns) for c in code.children))
+    return replace(
+        code,
+        patterns=patterns.get(code.path, code.patterns) if code.codable else code.patterns,
+        children=tuple(_with_patterns(c, patterns) for c in code.children),
+    )

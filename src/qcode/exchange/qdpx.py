@@ -15,6 +15,7 @@ line ends (positions mapped onto the LF text), codes without colours, and select
 past the text (clipped and reported). A source that only has rich text (NVivo ``.docx`` with an
 empty ``.txt`` companion) is reported, not guessed at.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,9 +23,10 @@ import re
 import unicodedata
 import zipfile
 from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import pandas as pd
@@ -47,9 +49,11 @@ from .xmlutil import (
 )
 
 #: users that stand for qcode's automatic codings in an exported project (User/@id -> source).
-AUTOMATIC_USERS = {"qcode:rule": ("rule", "qcode rule"),
-                   "qcode:companion": ("companion", "qcode companion"),
-                   "qcode:model": ("model", "qcode model")}
+AUTOMATIC_USERS = {
+    "qcode:rule": ("rule", "qcode rule"),
+    "qcode:companion": ("companion", "qcode companion"),
+    "qcode:model": ("model", "qcode model"),
+}
 #: a user that is one of qcode's automatic sources, by id (``qcode:rule``) or by name
 #: (``qcode rule``): tools such as QualCoder drop the optional ``User/@id`` and keep the name.
 _AUTOMATIC_USER_RE = re.compile(r"^\s*qcode\s*[:_\- ]\s*(rule|companion|model)\s*$", re.IGNORECASE)
@@ -69,8 +73,9 @@ def _sub(parent: ET.Element, tag: str, **attrs: str) -> ET.Element:
 # =================================================================================================
 # export
 # =================================================================================================
-def code_tree(codes: pd.DataFrame, extra_paths: Iterable[str] = (),
-              codebook: Codebook | None = None) -> list[Code]:
+def code_tree(
+    codes: pd.DataFrame, extra_paths: Iterable[str] = (), codebook: Codebook | None = None
+) -> list[Code]:
     """The project's code table as a tree of :class:`Code`, in table order.
 
     ``extra_paths`` (codes used by codings but missing from the table) are added with their
@@ -79,16 +84,27 @@ def code_tree(codes: pd.DataFrame, extra_paths: Iterable[str] = (),
     """
     rows: dict[str, dict[str, Any]] = {}
     for row in codes.sort_values("ord").itertuples(index=False):
-        rows[row.path] = {"id": row.id, "label": row.label or row.id,
-                          "color": row.color if isinstance(row.color, str) else None,
-                          "description": row.description if isinstance(row.description, str) else "",
-                          "codable": bool(getattr(row, "codable", True))}
+        rows[row.path] = {
+            "id": row.id,
+            "label": row.label or row.id,
+            "color": row.color if isinstance(row.color, str) else None,
+            "description": row.description if isinstance(row.description, str) else "",
+            "codable": bool(getattr(row, "codable", True)),
+        }
     for path in extra_paths:
         parts = path.split("/")
         for depth in range(1, len(parts) + 1):
             sub = "/".join(parts[:depth])
-            rows.setdefault(sub, {"id": parts[depth - 1], "label": parts[depth - 1],
-                                  "color": None, "description": "", "codable": True})
+            rows.setdefault(
+                sub,
+                {
+                    "id": parts[depth - 1],
+                    "label": parts[depth - 1],
+                    "color": None,
+                    "description": "",
+                    "codable": True,
+                },
+            )
     known = {c.path: c for c in codebook.walk()} if codebook is not None else {}
     kids: dict[str | None, list[str]] = {}
     for path in rows:
@@ -100,12 +116,17 @@ def code_tree(codes: pd.DataFrame, extra_paths: Iterable[str] = (),
     def build(path: str) -> Code:
         row, full = rows[path], known.get(path)
         return Code(
-            id=row["id"], path=path, label=row["label"],
+            id=row["id"],
+            path=path,
+            label=row["label"],
             description=full.description if full else row["description"],
-            include=full.include if full else "", exclude=full.exclude if full else "",
-            examples=full.examples if full else (), color=row["color"],
+            include=full.include if full else "",
+            exclude=full.exclude if full else "",
+            examples=full.examples if full else (),
+            color=row["color"],
             children=tuple(build(p) for p in kids.get(path, [])),
-            codable=full.codable if full else row["codable"])
+            codable=full.codable if full else row["codable"],
+        )
 
     return [build(p) for p in kids.get(None, [])]
 
@@ -138,9 +159,14 @@ def _variable_value(parent: ET.Element, var_guid: str, kind: str, value: Any) ->
         _sub(element, "TextValue").text = str(value)
 
 
-def build_project(store: Any, *, name: str = "qcode project", human_only: bool = False,
-                  codebook: Codebook | None = None, redactor: Any = None
-                  ) -> tuple[bytes, dict[str, str]]:
+def build_project(
+    store: Any,
+    *,
+    name: str = "qcode project",
+    human_only: bool = False,
+    codebook: Codebook | None = None,
+    redactor: Any = None,
+) -> tuple[bytes, dict[str, str]]:
     """``project.qde`` for the project in ``store`` and the source files it names.
 
     Returns the XML bytes and ``{member name: text}`` for the ``sources/`` folder. With a
@@ -165,7 +191,9 @@ def build_project(store: Any, *, name: str = "qcode project", human_only: bool =
     if users:
         users_el = _sub(root, "Users")
         for user_id in sorted(users):
-            _sub(users_el, "User", guid=stable_guid("user", user_id), name=users[user_id], id=user_id)
+            _sub(
+                users_el, "User", guid=stable_guid("user", user_id), name=users[user_id], id=user_id
+            )
     if codes:
         _sub(root, "CodeBook").append(codes_element(codes, PROJECT_NS, language))
 
@@ -174,19 +202,28 @@ def build_project(store: Any, *, name: str = "qcode project", human_only: bool =
     if redactor is not None:
         metadata = {doc: _redacted_metadata(meta, redactor) for doc, meta in metadata.items()}
     keys = sorted({k for meta in metadata.values() for k, v in meta.items() if v is not None})
-    kinds = {k: _variable_type([m[k] for m in metadata.values() if m.get(k) is not None]) for k in keys}
+    kinds = {
+        k: _variable_type([m[k] for m in metadata.values() if m.get(k) is not None]) for k in keys
+    }
     if keys:
         variables = _sub(root, "Variables")
         for key in keys:
-            _sub(variables, "Variable", guid=stable_guid("variable", key), name=key,
-                 typeOfVariable=kinds[key])
+            _sub(
+                variables,
+                "Variable",
+                guid=stable_guid("variable", key),
+                name=key,
+                typeOfVariable=kinds[key],
+            )
     if documents:
         cases = _sub(root, "Cases")
         for doc in documents:
             case = _sub(cases, "Case", guid=stable_guid("case", doc), name=doc)
             for key in keys:
                 if metadata[doc].get(key) is not None:
-                    _variable_value(case, stable_guid("variable", key), kinds[key], metadata[doc][key])
+                    _variable_value(
+                        case, stable_guid("variable", key), kinds[key], metadata[doc][key]
+                    )
             _sub(case, "SourceRef", targetGUID=stable_guid("source", doc))
 
     files: dict[str, str] = {}
@@ -199,19 +236,23 @@ def build_project(store: Any, *, name: str = "qcode project", human_only: bool =
             text = store.document_text(doc)
             redacted = redactor.redact_with_positions(text) if redactor is not None else None
             files[f"sources/{guid}.txt"] = redacted.text if redacted is not None else text
-            source = _sub(sources, "TextSource", guid=guid, name=doc,
-                          plainTextPath=f"internal://{guid}.txt")
+            source = _sub(
+                sources, "TextSource", guid=guid, name=doc, plainTextPath=f"internal://{guid}.txt"
+            )
             title = metadata[doc].get("title")
             if title:
                 _sub(source, "Description").text = str(title)
             frame = by_document.get(doc)
-            for row in ([] if frame is None else frame.itertuples(index=False)):
+            for row in [] if frame is None else frame.itertuples(index=False):
                 start, end = int(row.start), int(row.end)
                 if redacted is not None:
                     start, end = redacted.position(start), redacted.position(end, end=True)
-                selection = _selection(source, doc, start, end, row.code,
-                                       *_user_of(row.source, row.coder))
-                for memo in note_refs.get(("coding", doc, int(row.start), int(row.end), row.code), []):
+                selection = _selection(
+                    source, doc, start, end, row.code, *_user_of(row.source, row.coder)
+                )
+                for memo in note_refs.get(
+                    ("coding", doc, int(row.start), int(row.end), row.code), []
+                ):
                     _sub(selection, "NoteRef", targetGUID=memo)
             for memo in note_refs.get(("document", doc), []):
                 _sub(source, "NoteRef", targetGUID=memo)
@@ -251,10 +292,18 @@ def _notes(root: ET.Element, memos: pd.DataFrame, redactor: Any = None) -> None:
         else:
             name = f"Memo on document {memo.document}"
         user_id, _name = _user_of("human", memo.coder)
-        note = _sub(notes, "Note", guid=_note_guid(memo.id), name=name,
-                    creatingUser=stable_guid("user", user_id), creationDateTime=str(memo.at))
+        note = _sub(
+            notes,
+            "Note",
+            guid=_note_guid(memo.id),
+            name=name,
+            creatingUser=stable_guid("user", user_id),
+            creationDateTime=str(memo.at),
+        )
         text = str(memo.text)
-        _sub(note, "PlainTextContent").text = redactor.redact(text) if redactor is not None else text
+        _sub(note, "PlainTextContent").text = (
+            redactor.redact(text) if redactor is not None else text
+        )
 
 
 def _redacted_metadata(meta: dict[str, Any], redactor: Any) -> dict[str, Any]:
@@ -265,37 +314,56 @@ def _redacted_metadata(meta: dict[str, Any], redactor: Any) -> dict[str, Any]:
     out = {}
     for key, value in meta.items():
         if isinstance(value, str) and value.strip():
-            value = (redactor.placeholder("name", value) if key.casefold() in names
-                     else redactor.redact(value))
+            value = (
+                redactor.placeholder("name", value)
+                if key.casefold() in names
+                else redactor.redact(value)
+            )
         out[key] = value
     return out
 
 
-def _selection(source: ET.Element, doc: str, start: int, end: int, code: str,
-               user_id: str, user_name: str) -> ET.Element:
+def _selection(
+    source: ET.Element, doc: str, start: int, end: int, code: str, user_id: str, user_name: str
+) -> ET.Element:
     key = ("selection", doc, start, end, code, user_id)
     user_guid = stable_guid("user", user_id)
-    selection = _sub(source, "PlainTextSelection", guid=stable_guid(*key),
-                     startPosition=str(start), endPosition=str(end), creatingUser=user_guid)
+    selection = _sub(
+        source,
+        "PlainTextSelection",
+        guid=stable_guid(*key),
+        startPosition=str(start),
+        endPosition=str(end),
+        creatingUser=user_guid,
+    )
     coding = _sub(selection, "Coding", guid=stable_guid("coding", *key[1:]), creatingUser=user_guid)
     _sub(coding, "CodeRef", targetGUID=code_guid(code))
     return selection
 
 
-def write_qdpx(store: Any, output: str | Path, *, human_only: bool = False,
-               codebook: Codebook | None = None, name: str | None = None,
-               redactor: Any = None) -> Path:
+def write_qdpx(
+    store: Any,
+    output: str | Path,
+    *,
+    human_only: bool = False,
+    codebook: Codebook | None = None,
+    name: str | None = None,
+    redactor: Any = None,
+) -> Path:
     """Write the project in ``store`` as a REFI-QDA ``.qdpx`` archive (atomically); with a
     ``redactor`` the texts and metadata are redacted (see :func:`build_project`)."""
     from ..writers import atomic_path
 
     output = Path(output)
-    xml, files = build_project(store, name=name or output.stem, human_only=human_only,
-                               codebook=codebook, redactor=redactor)
+    xml, files = build_project(
+        store, name=name or output.stem, human_only=human_only, codebook=codebook, redactor=redactor
+    )
     with atomic_path(output) as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-            for member, data in [("project.qde", xml),
-                                 *((m, t.encode("utf-8")) for m, t in sorted(files.items()))]:
+            for member, data in [
+                ("project.qde", xml),
+                *((m, t.encode("utf-8")) for m, t in sorted(files.items())),
+            ]:
                 info = zipfile.ZipInfo(member, date_time=_ZIP_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
@@ -411,7 +479,7 @@ def _source_members(reference: str) -> list[str]:
     """Candidate archive members for a ``plainTextPath``/``richTextPath`` value."""
     for scheme in ("internal://", "relative://"):
         if reference.startswith(scheme):
-            reference = reference[len(scheme):]
+            reference = reference[len(scheme) :]
             break
     reference = reference.replace("\\", "/").lstrip("./")
     base = reference.rsplit("/", 1)[-1]
@@ -420,8 +488,11 @@ def _source_members(reference: str) -> list[str]:
 
 def _read_variables(root: ET.Element) -> dict[str, str]:
     variables = child(root, "Variables")
-    return {v.get("guid", ""): v.get("name", "") for v in children(variables, "Variable")} \
-        if variables is not None else {}
+    return (
+        {v.get("guid", ""): v.get("name", "") for v in children(variables, "Variable")}
+        if variables is not None
+        else {}
+    )
 
 
 def _values(parent: ET.Element, names: dict[str, str]) -> dict[str, Any]:
@@ -471,8 +542,14 @@ def _crlf_convention(origin: str) -> tuple[bool, str]:
     that way too); the REFI text and every other tool count the code points of the stored
     file, CRLF as two."""
     if "atlas" in origin.lower():
-        return True, f"CRLF counted as one position (Project/@origin {origin.strip()!r} is ATLAS.ti)"
-    return False, "CRLF counted as two positions (code points of the stored text, the REFI-QDA reading)"
+        return (
+            True,
+            f"CRLF counted as one position (Project/@origin {origin.strip()!r} is ATLAS.ti)",
+        )
+    return (
+        False,
+        "CRLF counted as two positions (code points of the stored text, the REFI-QDA reading)",
+    )
 
 
 def read_qdpx(path: str | Path) -> QdpxContent:
@@ -480,13 +557,17 @@ def read_qdpx(path: str | Path) -> QdpxContent:
     where = str(path)
     with SafeZip(path) as archive:
         qde = archive.find("project.qde") or next(
-            (m for m in archive.names() if m.lower().endswith(".qde")), None)
+            (m for m in archive.names() if m.lower().endswith(".qde")), None
+        )
         if qde is None:
             raise ExchangeError("no project.qde inside; is this a REFI-QDA project?", path=where)
         root = parse_xml(archive.read(qde), f"{where}:{qde}")
         if local_name(root.tag) != "Project":
-            raise ExchangeError(f"not a REFI-QDA project: the root element is "
-                                f"{local_name(root.tag)!r}, expected 'Project'", path=where)
+            raise ExchangeError(
+                f"not a REFI-QDA project: the root element is "
+                f"{local_name(root.tag)!r}, expected 'Project'",
+                path=where,
+            )
         notes: list[str] = []
         users = _user_kinds(root)
         crlf_as_one, convention = _crlf_convention(root.get("origin") or "")
@@ -517,8 +598,7 @@ def read_qdpx(path: str | Path) -> QdpxContent:
             if kind != "TextSource":
                 skipped_kinds[kind] = skipped_kinds.get(kind, 0) + 1
                 continue
-            source = _read_text_source(element, archive, content, used_ids, crlf_as_one,
-                                       convention)
+            source = _read_text_source(element, archive, content, used_ids, crlf_as_one, convention)
             if source is None:
                 continue
             guids[source.guid] = guids.get(source.guid, 0) + 1
@@ -526,9 +606,13 @@ def read_qdpx(path: str | Path) -> QdpxContent:
                 source.key = f"{source.guid}#{guids[source.guid]}"
                 content.notes.append(
                     f"source {source.document_id!r} repeats the GUID {source.guid} of an earlier "
-                    "source; imported as a separate document with only its own selections")
-            metadata = {**by_case_name.get(_without_suffix(source.name), {}),
-                        **case_values.get(source.guid, {}), **_values(element, names)}
+                    "source; imported as a separate document with only its own selections"
+                )
+            metadata = {
+                **by_case_name.get(_without_suffix(source.name), {}),
+                **case_values.get(source.guid, {}),
+                **_values(element, names),
+            }
             description = child_text(element, "Description").strip()
             if description and "title" not in metadata:
                 metadata["title"] = description
@@ -545,9 +629,14 @@ def _without_suffix(name: str) -> str:
     return _SOURCE_SUFFIX_RE.sub("", unicodedata.normalize("NFC", name))
 
 
-def _read_text_source(element: ET.Element, archive: SafeZip, content: QdpxContent,
-                      used_ids: set[str], crlf_as_one: bool = False,
-                      convention: str = "") -> SourceText | None:
+def _read_text_source(
+    element: ET.Element,
+    archive: SafeZip,
+    content: QdpxContent,
+    used_ids: set[str],
+    crlf_as_one: bool = False,
+    convention: str = "",
+) -> SourceText | None:
     guid = element.get("guid", "")
     name = (element.get("name") or "").strip()
     plain_path = element.get("plainTextPath") or ""
@@ -566,14 +655,17 @@ def _read_text_source(element: ET.Element, archive: SafeZip, content: QdpxConten
         try:
             raw = data.decode("utf-8-sig")
         except UnicodeDecodeError as err:
-            content.notes.append(f"source {label!r}: {member} is not UTF-8 (byte {err.start}); skipped")
+            content.notes.append(
+                f"source {label!r}: {member} is not UTF-8 (byte {err.start}); skipped"
+            )
             return None
     if raw is None or not raw.strip():
         if rich_path:
             content.notes.append(
                 f"source {label!r} has only rich text ({rich_path.split('://')[-1]}), no plain text; "
                 "skipped — export it with plain text from the other tool, or add the document "
-                "file itself with `qcode tag`")
+                "file itself with `qcode tag`"
+            )
         else:
             content.notes.append(f"source {label!r} has no text; skipped")
         return None
@@ -584,8 +676,10 @@ def _read_text_source(element: ET.Element, archive: SafeZip, content: QdpxConten
         document_id, n = f"{base}-{n}", n + 1
     used_ids.add(document_id)
     if "\r" in raw:
-        content.notes.append(f"source {document_id!r} has CR line ends; positions read with "
-                             f"{convention or _crlf_convention('')[1]}")
+        content.notes.append(
+            f"source {document_id!r} has CR line ends; positions read with "
+            f"{convention or _crlf_convention('')[1]}"
+        )
     return SourceText(guid, document_id, text, member, {}, offsets, len(offsets) - 1, name=name)
 
 
@@ -603,8 +697,13 @@ def _document_id(name: str, path: str, guid: str) -> str:
     return candidate or guid
 
 
-def _read_selections(element: ET.Element, source: SourceText, users: dict[str, tuple[str, str]],
-                     by_guid: dict[str, str], content: QdpxContent) -> None:
+def _read_selections(
+    element: ET.Element,
+    source: SourceText,
+    users: dict[str, tuple[str, str]],
+    by_guid: dict[str, str],
+    content: QdpxContent,
+) -> None:
     offsets, raw_length = source.offsets, source.raw_length
     clipped = dropped = unknown = 0
     spans: list[tuple[int, int, ET.Element, str]] = []
@@ -638,10 +737,13 @@ def _read_selections(element: ET.Element, source: SourceText, users: dict[str, t
     if clipped:
         content.notes.append(f"source {label!r}: {clipped} selection(s) ran past the text; clipped")
     if dropped:
-        content.notes.append(f"source {label!r}: {dropped} empty or unreadable selection(s) dropped")
+        content.notes.append(
+            f"source {label!r}: {dropped} empty or unreadable selection(s) dropped"
+        )
     if unknown:
-        content.notes.append(f"source {label!r}: {unknown} coding(s) point at no code in the "
-                             "codebook; dropped")
+        content.notes.append(
+            f"source {label!r}: {unknown} coding(s) point at no code in the codebook; dropped"
+        )
 
 
 # -- into a project -------------------------------------------------------------------------------
@@ -661,7 +763,9 @@ def whole_text_segments(document: Document) -> tuple[Document, list[Segment]]:
             turns.append(Turn(start, end, ""))
             segments.append(Segment(document.id, len(segments), start, end, "", False, stripped))
         pos += len(block) + 2
-    return Document(document.id, document.text, document.path, tuple(turns), document.metadata), segments
+    return Document(
+        document.id, document.text, document.path, tuple(turns), document.metadata
+    ), segments
 
 
 @dataclass
@@ -675,8 +779,13 @@ class QdpxImportResult:
     notes: list[str] = field(default_factory=list)
 
 
-def import_content(content: QdpxContent, store: Any, *, coder_prefix: str | None = None,
-                   prepare: Prepare = whole_text_segments) -> QdpxImportResult:
+def import_content(
+    content: QdpxContent,
+    store: Any,
+    *,
+    coder_prefix: str | None = None,
+    prepare: Prepare = whole_text_segments,
+) -> QdpxImportResult:
     """Store ``content`` in the project: documents (no automatic coding), codes merged by
     path, and the selections as codings (``human`` with coder ``prefix + user``; the users
     ``qcode rule``/``qcode model``… as those sources again).
@@ -697,7 +806,8 @@ def import_content(content: QdpxContent, store: Any, *, coder_prefix: str | None
     seen: dict[tuple[str, int, int, str], set[tuple[str, str | None]]] = {}
     for r in existing.itertuples(index=False):
         seen.setdefault((r.document, int(r.start), int(r.end), r.code), set()).add(
-            (r.source, r.coder if isinstance(r.coder, str) else None))
+            (r.source, r.coder if isinstance(r.coder, str) else None)
+        )
     rows, total = [], 0
     by_source: dict[str, list[Selection]] = {}
     for selection in content.selections:
@@ -705,38 +815,64 @@ def import_content(content: QdpxContent, store: Any, *, coder_prefix: str | None
     for source in content.sources:
         document_id, status, segments = _place_document(source, store, content.path, prepare)
         if status == "renamed":
-            notes.append(f"document {source.document_id!r} already exists with another text; "
-                         f"imported as {document_id!r}")
+            notes.append(
+                f"document {source.document_id!r} already exists with another text; "
+                f"imported as {document_id!r}"
+            )
         starts = [s.start for s in segments]
         codings = []
         for sel in by_source.get(source.key, []):
             coder = f"{coder_prefix or ''}{sel.user}" if sel.source == "human" else None
             have = seen.setdefault((document_id, sel.start, sel.end, sel.code_path), set())
-            if (sel.source, coder) in have or (sel.source == "human" and ("human", sel.user) in have):
+            if (sel.source, coder) in have or (
+                sel.source == "human" and ("human", sel.user) in have
+            ):
                 continue
             have.add((sel.source, coder))
             index = bisect_right(starts, sel.start) - 1
-            segment = segments[index].index if index >= 0 and sel.start < segments[index].end else None
-            codings.append(Coding(document_id, segment, sel.start, sel.end, sel.code_path,
-                                  sel.source, 1.0, coder))
+            segment = (
+                segments[index].index if index >= 0 and sel.start < segments[index].end else None
+            )
+            codings.append(
+                Coding(
+                    document_id, segment, sel.start, sel.end, sel.code_path, sel.source, 1.0, coder
+                )
+            )
         if codings:
             store.add_codings(codings)
         total += len(codings)
-        rows.append({"document": document_id, "source": source.member, "status": status,
-                     "codings": len(codings)})
+        rows.append(
+            {
+                "document": document_id,
+                "source": source.member,
+                "status": status,
+                "codings": len(codings),
+            }
+        )
     frame = pd.DataFrame(rows, columns=["document", "source", "status", "codings"])
     return QdpxImportResult(frame, codes_added, total, notes)
 
 
-def _place_document(source: SourceText, store: Any, archive: str, prepare: Prepare
-                    ) -> tuple[str, str, Sequence[Segment]]:
+def _place_document(
+    source: SourceText, store: Any, archive: str, prepare: Prepare
+) -> tuple[str, str, Sequence[Segment]]:
     """Store the source as a document (or find it already there): (id, status, segments)."""
     known = store.document_ids()
     same, status = _same_document(source, store, known)
     if same is not None:
         frame = store.segments_frame(document=same, with_text=False)
-        segments = [Segment(same, int(r.segment), int(r.start), int(r.end), r.speaker or "",
-                            bool(r.is_interviewer), "") for r in frame.itertuples(index=False)]
+        segments = [
+            Segment(
+                same,
+                int(r.segment),
+                int(r.start),
+                int(r.end),
+                r.speaker or "",
+                bool(r.is_interviewer),
+                "",
+            )
+            for r in frame.itertuples(index=False)
+        ]
         return same, status, segments
     taken = set(known)
     candidate, n, status = source.document_id, 2, "new"
@@ -749,8 +885,7 @@ def _place_document(source: SourceText, store: Any, archive: str, prepare: Prepa
     return candidate, status, prepared
 
 
-def _same_document(source: SourceText, store: Any, known: Sequence[str]
-                   ) -> tuple[str | None, str]:
+def _same_document(source: SourceText, store: Any, known: Sequence[str]) -> tuple[str | None, str]:
     """The stored document ``source`` is a copy of, and the import status: same text, and
     qcode's GUID for it or its name (``existing``), or the ``name-2``… an earlier import gave
     it (``renamed``), or else the only stored document with that text (``existing``)."""
@@ -765,12 +900,20 @@ def _same_document(source: SourceText, store: Any, known: Sequence[str]
             return f"{source.document_id}-{n}", "renamed"
         n += 1
     sha = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
-    same_text = [doc for doc, (doc_sha, _key) in store.document_states().items()
-                 if doc_sha == sha and store.document_text(doc) == source.text]
+    same_text = [
+        doc
+        for doc, (doc_sha, _key) in store.document_states().items()
+        if doc_sha == sha and store.document_text(doc) == source.text
+    ]
     return (same_text[0], "existing") if len(same_text) == 1 else (None, "new")
 
 
-def import_qdpx(path: str | Path, store: Any, *, coder_prefix: str | None = None,
-                prepare: Prepare = whole_text_segments) -> QdpxImportResult:
+def import_qdpx(
+    path: str | Path,
+    store: Any,
+    *,
+    coder_prefix: str | None = None,
+    prepare: Prepare = whole_text_segments,
+) -> QdpxImportResult:
     """Read the ``.qdpx`` at ``path`` and store its documents, codes and codings in ``store``."""
     return import_content(read_qdpx(path), store, coder_prefix=coder_prefix, prepare=prepare)

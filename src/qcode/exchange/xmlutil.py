@@ -5,6 +5,7 @@ DTDs, entity declarations and external references (billion laughs, XXE) instead 
 them; zip archives are read member by member with limits on paths, sizes, counts and
 compression ratio, and nothing is ever extracted to disk.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,9 @@ import unicodedata
 import uuid
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 from xml.etree import ElementTree as ET
 
 from ..errors import ExchangeError
@@ -69,17 +71,23 @@ def parse_xml(data: bytes, where: str) -> ET.Element:
     from defusedxml import DefusedXmlException
 
     try:
-        root: ET.Element = DET.fromstring(data, forbid_dtd=True, forbid_entities=True,
-                                          forbid_external=True)
+        root: ET.Element = DET.fromstring(
+            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
         return root
     except DefusedXmlException as err:
         raise ExchangeError(
             f"refused: the XML declares a DTD or entities ({type(err).__name__}); "
-            "REFI-QDA files never need them", path=where) from None
+            "REFI-QDA files never need them",
+            path=where,
+        ) from None
     except ET.ParseError as err:
         line = getattr(err, "position", (None,))[0]
-        raise ExchangeError(f"not well-formed XML ({err.msg if hasattr(err, 'msg') else err})",
-                            path=where, line=line) from None
+        raise ExchangeError(
+            f"not well-formed XML ({err.msg if hasattr(err, 'msg') else err})",
+            path=where,
+            line=line,
+        ) from None
 
 
 def to_xml_bytes(root: ET.Element) -> bytes:
@@ -144,7 +152,9 @@ class SafeZip:
     def __init__(self, path: str | Path | IO[bytes], *, kind: str = ".qdpx"):
         """``path`` is a file or an open binary stream (bytes held in memory, a database
         blob); ``kind`` names what the archive should be in the message when it is no zip."""
-        self.path = str(path) if isinstance(path, (str, Path)) else str(getattr(path, "name", "(bytes)"))
+        self.path = (
+            str(path) if isinstance(path, (str, Path)) else str(getattr(path, "name", "(bytes)"))
+        )
         try:
             self._zip = zipfile.ZipFile(path)
         except FileNotFoundError:
@@ -153,32 +163,43 @@ class SafeZip:
             raise ExchangeError(f"not a {kind} (zip) archive ({err})", path=self.path) from None
         infos = self._zip.infolist()
         if len(infos) > MAX_MEMBERS:
-            raise ExchangeError(f"refused: {len(infos)} members (limit {MAX_MEMBERS})", path=self.path)
+            raise ExchangeError(
+                f"refused: {len(infos)} members (limit {MAX_MEMBERS})", path=self.path
+            )
         total = 0
         for info in infos:
             if _unsafe_member_name(info.filename):
                 raise ExchangeError(
                     f"refused: member {info.filename!r} would be written outside the project "
-                    "folder (absolute path or '..')", path=self.path)
+                    "folder (absolute path or '..')",
+                    path=self.path,
+                )
             self._check_size(info.filename, info.file_size, info.compress_size)
             total += info.file_size
         if total > MAX_TOTAL_BYTES:
-            raise ExchangeError(f"refused: {total} bytes uncompressed (limit {MAX_TOTAL_BYTES})",
-                                path=self.path)
-        self._by_name = {info.filename.replace("\\", "/"): info for info in infos if not info.is_dir()}
+            raise ExchangeError(
+                f"refused: {total} bytes uncompressed (limit {MAX_TOTAL_BYTES})", path=self.path
+            )
+        self._by_name = {
+            info.filename.replace("\\", "/"): info for info in infos if not info.is_dir()
+        }
 
     def _check_size(self, name: str, size: int, compressed: int) -> None:
         if size > MAX_MEMBER_BYTES:
-            raise ExchangeError(f"refused: member {name!r} is {size} bytes "
-                                f"(limit {MAX_MEMBER_BYTES})", path=self.path)
+            raise ExchangeError(
+                f"refused: member {name!r} is {size} bytes (limit {MAX_MEMBER_BYTES})",
+                path=self.path,
+            )
         if size > _RATIO_FLOOR_BYTES and size > MAX_COMPRESSION_RATIO * max(compressed, 1):
-            raise ExchangeError(f"refused: member {name!r} inflates {size // max(compressed, 1)}x "
-                                "(a zip bomb?)", path=self.path)
+            raise ExchangeError(
+                f"refused: member {name!r} inflates {size // max(compressed, 1)}x (a zip bomb?)",
+                path=self.path,
+            )
 
     def close(self) -> None:
         self._zip.close()
 
-    def __enter__(self) -> "SafeZip":
+    def __enter__(self) -> SafeZip:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -207,10 +228,19 @@ class SafeZip:
                     size += len(chunk)
                     self._check_size(name, size, info.compress_size)
                     chunks.append(chunk)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
-                RuntimeError) as err:  # damaged header or data, unknown method, encrypted
-            raise ExchangeError(f"member {name!r} cannot be read: the archive is damaged "
-                                f"({type(err).__name__}: {err})", path=self.path) from None
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            OSError,
+            NotImplementedError,
+            RuntimeError,
+        ) as err:  # damaged header or data, unknown method, encrypted
+            raise ExchangeError(
+                f"member {name!r} cannot be read: the archive is damaged "
+                f"({type(err).__name__}: {err})",
+                path=self.path,
+            ) from None
         return b"".join(chunks)
 
 

@@ -10,23 +10,34 @@ problems a user can fix raise :class:`~qcode.errors.TranscriptError` subclasses 
 >>> for path, result in iter_documents(["transcripts/"], IngestConfig()):  # doctest: +SKIP
 ...     print(path, result)
 """
+
 from __future__ import annotations
 
 import importlib
 import os
 import stat
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ..errors import DuplicateDocument, TranscriptError, UnsupportedFormat
 from ..models import KNOWN_METADATA_KEYS, Document, frozen_mapping
 from .common import IngestConfig, metadata_value
 
 __all__ = [
-    "IngestConfig", "READERS", "SUPPORTED_SUFFIXES", "SIDECAR_NAME", "Discovery", "discover",
-    "discover_inputs", "read_path", "reader_for",
-    "load_sidecar_metadata", "apply_sidecar", "iter_documents",
+    "IngestConfig",
+    "READERS",
+    "SUPPORTED_SUFFIXES",
+    "SIDECAR_NAME",
+    "Discovery",
+    "discover",
+    "discover_inputs",
+    "read_path",
+    "reader_for",
+    "load_sidecar_metadata",
+    "apply_sidecar",
+    "iter_documents",
 ]
 
 #: suffix -> (module, function) of the reader; modules are imported on first use so that
@@ -64,8 +75,13 @@ def _skipped(name: str) -> bool:
     """Files a folder scan leaves out: hidden files, README.*, the metadata sidecar, Office
     lock files (``~$interview.docx``) and Windows' Thumbs.db/desktop.ini."""
     lower = name.lower()
-    return (name.startswith(".") or name.startswith("~$") or lower == SIDECAR_NAME
-            or lower.startswith("readme.") or lower in _OS_FILES)
+    return (
+        name.startswith(".")
+        or name.startswith("~$")
+        or lower == SIDECAR_NAME
+        or lower.startswith("readme.")
+        or lower in _OS_FILES
+    )
 
 
 def printable_path(path: str | Path) -> str:
@@ -99,16 +115,22 @@ class Discovery:
         """One line per kind of skipped file, naming them all."""
         lines = []
         if self.unsupported:
-            lines.append(f"skipped {len(self.unsupported)} file(s) of a type qcode does not "
-                         f"read: {', '.join(printable_path(p) for p in self.unsupported)} "
-                         f"(qcode reads {', '.join(SUPPORTED_SUFFIXES)})")
+            lines.append(
+                f"skipped {len(self.unsupported)} file(s) of a type qcode does not "
+                f"read: {', '.join(printable_path(p) for p in self.unsupported)} "
+                f"(qcode reads {', '.join(SUPPORTED_SUFFIXES)})"
+            )
         if self.special:
-            lines.append(f"skipped {len(self.special)} pipe(s) or device(s), not regular "
-                         f"files: {', '.join(printable_path(p) for p in self.special)}")
+            lines.append(
+                f"skipped {len(self.special)} pipe(s) or device(s), not regular "
+                f"files: {', '.join(printable_path(p) for p in self.special)}"
+            )
         if self.bad_names:
-            lines.append(f"skipped {len(self.bad_names)} file(s) whose names are not valid "
-                         f"UTF-8 (rename them): "
-                         f"{', '.join(printable_path(p) for p in self.bad_names)}")
+            lines.append(
+                f"skipped {len(self.bad_names)} file(s) whose names are not valid "
+                f"UTF-8 (rename them): "
+                f"{', '.join(printable_path(p) for p in self.bad_names)}"
+            )
         return lines
 
 
@@ -184,11 +206,15 @@ def reader_for(path: Path) -> Callable[[Path, IngestConfig], list[Document]]:
         hint = SAVE_AS_HINTS.get(suffix)
         if hint:
             raise UnsupportedFormat(f"qcode cannot read {hint}", path=printable_path(path))
-        raise UnsupportedFormat(f"unsupported file type {suffix or '(no suffix)'!r}; qcode reads "
-                                f"{', '.join(SUPPORTED_SUFFIXES)}", path=printable_path(path))
+        raise UnsupportedFormat(
+            f"unsupported file type {suffix or '(no suffix)'!r}; qcode reads "
+            f"{', '.join(SUPPORTED_SUFFIXES)}",
+            path=printable_path(path),
+        )
     module, name = READERS[suffix]
     reader: Callable[[Path, IngestConfig], list[Document]] = getattr(
-        importlib.import_module(f"{__name__}.{module}"), name)
+        importlib.import_module(f"{__name__}.{module}"), name
+    )
     return reader
 
 
@@ -204,16 +230,18 @@ def read_path(path: Path, config: IngestConfig = IngestConfig()) -> list[Documen
     """
     path = Path(path)
     if _bad_name(path):
-        raise TranscriptError("the file name is not valid UTF-8; rename the file",
-                              path=printable_path(path))
+        raise TranscriptError(
+            "the file name is not valid UTF-8; rename the file", path=printable_path(path)
+        )
     if path.is_dir():
         raise TranscriptError("is a folder, not a file", path=str(path))
     if path.suffix.lower() not in READERS and not path.exists():
         raise TranscriptError("no such file", path=str(path))
     reader = reader_for(path)
     if _is_special(path):
-        raise TranscriptError("not a regular file (a pipe, socket or device); qcode reads "
-                              "files only", path=str(path))
+        raise TranscriptError(
+            "not a regular file (a pipe, socket or device); qcode reads files only", path=str(path)
+        )
     _check_size(path, config.max_file_mb)
     return reader(path, config)
 
@@ -236,7 +264,8 @@ def _check_size(path: Path, limit_mb: float) -> None:
             f"file is {size / 1024 / 1024:.3g} MB, more than the {limit_mb:g} MB limit for one "
             "input file (a long interview is well under 1 MB); check that it is the right file, "
             "or raise the limit with `--max-file-mb N` or `max_file_mb: N` in qcode.yaml",
-            path=str(path))
+            path=str(path),
+        )
 
 
 def load_sidecar_metadata(folder: Path) -> dict[str, dict[str, Any]]:
@@ -270,10 +299,14 @@ def load_sidecar_metadata(folder: Path) -> dict[str, dict[str, Any]]:
         if not doc_id:
             raise TranscriptError("row has no document id", path=str(path), line=number)
         if doc_id in result:
-            raise TranscriptError(f"document id {doc_id!r} appears twice", path=str(path),
-                                  line=number)
-        result[doc_id] = {header[i]: metadata_value(cell) for i, cell in enumerate(row)
-                          if i != id_index and not _blank(cell)}
+            raise TranscriptError(
+                f"document id {doc_id!r} appears twice", path=str(path), line=number
+            )
+        result[doc_id] = {
+            header[i]: metadata_value(cell)
+            for i, cell in enumerate(row)
+            if i != id_index and not _blank(cell)
+        }
     return result
 
 
@@ -286,9 +319,11 @@ def _metadata_key(name: str) -> str:
     return name.lower() if name.lower() in KNOWN_METADATA_KEYS else name
 
 
-def apply_sidecar(doc: Document, sidecar: dict[str, dict[str, Any]],
-                  interviewer_labels: Iterable[str] = IngestConfig().interviewer_labels
-                  ) -> Document:
+def apply_sidecar(
+    doc: Document,
+    sidecar: dict[str, dict[str, Any]],
+    interviewer_labels: Iterable[str] = IngestConfig().interviewer_labels,
+) -> Document:
     """Fill the document's missing metadata from its sidecar row (front matter wins).
 
     A sidecar value that disagrees with the document's own is ignored and noted in
@@ -307,11 +342,17 @@ def apply_sidecar(doc: Document, sidecar: dict[str, dict[str, Any]],
         if current is None or current == "":
             metadata[key] = value
         elif str(current) != str(value):
-            warnings.append(f"{doc.path}: {SIDECAR_NAME} gives {key}={value!r} for {doc.id!r} "
-                            f"but the file itself says {current!r}; keeping {current!r}")
+            warnings.append(
+                f"{doc.path}: {SIDECAR_NAME} gives {key}={value!r} for {doc.id!r} "
+                f"but the file itself says {current!r}; keeping {current!r}"
+            )
     merged = replace(doc, metadata=frozen_mapping(metadata), warnings=tuple(warnings))
-    if (doc.reading is not None and doc.reading.reason != "front matter"
-            and metadata.get("interviewer") and not doc.metadata.get("interviewer")):
+    if (
+        doc.reading is not None
+        and doc.reading.reason != "front matter"
+        and metadata.get("interviewer")
+        and not doc.metadata.get("interviewer")
+    ):
         merged = _resettle(merged, interviewer_labels)
     return merged
 
@@ -320,17 +361,22 @@ def _resettle(doc: Document, interviewer_labels: Iterable[str]) -> Document:
     """Decide the interviewer again now that the sidecar names one."""
     from .turns import settle_interviewer, split_names
 
-    settled = settle_interviewer(doc.text, doc.turns, interviewer_labels,
-                                 split_names(doc.metadata.get("interviewer")))
+    settled = settle_interviewer(
+        doc.text, doc.turns, interviewer_labels, split_names(doc.metadata.get("interviewer"))
+    )
     if settled.reason != "front matter":
         return doc
     assert doc.reading is not None
-    return replace(doc, turns=settled.turns, reading=replace(
-        doc.reading, interviewer=settled.speakers, reason=settled.reason))
+    return replace(
+        doc,
+        turns=settled.turns,
+        reading=replace(doc.reading, interviewer=settled.speakers, reason=settled.reason),
+    )
 
 
-def iter_documents(paths: Iterable[str | Path], config: IngestConfig = IngestConfig()
-                   ) -> Iterator[tuple[Path, list[Document] | TranscriptError]]:
+def iter_documents(
+    paths: Iterable[str | Path], config: IngestConfig = IngestConfig()
+) -> Iterator[tuple[Path, list[Document] | TranscriptError]]:
     """Discover, read and apply sidecar metadata, one file at a time.
 
     Errors are yielded, not raised, so a caller can report them and go on; a file whose
@@ -356,9 +402,14 @@ def iter_documents(paths: Iterable[str | Path], config: IngestConfig = IngestCon
             continue
         duplicate = next((d.id for d in documents if d.id in seen), None)
         if duplicate is not None:
-            yield path, DuplicateDocument(
-                f"document id {duplicate!r} is already used by {seen[duplicate]}; give one of "
-                "them another `id:` in its front matter", path=str(path))
+            yield (
+                path,
+                DuplicateDocument(
+                    f"document id {duplicate!r} is already used by {seen[duplicate]}; give one of "
+                    "them another `id:` in its front matter",
+                    path=str(path),
+                ),
+            )
             continue
         documents = [apply_sidecar(doc, sidecar, config.interviewer_labels) for doc in documents]
         for doc in documents:

@@ -4,6 +4,7 @@ Every reader goes through :func:`read_bytes` and :func:`decode_text` so that all
 what "the text" is: NFC-normalised, ``\\n`` line ends, no byte-order mark. Offsets everywhere
 else are code points into that string.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -12,9 +13,10 @@ import io
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -44,7 +46,7 @@ def _latin1_for_undefined(error: UnicodeError) -> tuple[str, int]:
     so a legacy file always decodes and the user gets a warning rather than an error."""
     if not isinstance(error, UnicodeDecodeError):  # a decoding handler only
         raise error
-    return error.object[error.start:error.end].decode("latin-1"), error.end
+    return error.object[error.start : error.end].decode("latin-1"), error.end
 
 
 codecs.register_error("qcode-latin1", _latin1_for_undefined)
@@ -69,8 +71,9 @@ def read_bytes(path: Path) -> bytes:
     except PermissionError:
         raise TranscriptError("cannot read the file: permission denied", path=str(path)) from None
     except OSError as error:
-        raise TranscriptError(f"cannot read the file: {error.strerror or error}",
-                              path=str(path)) from None
+        raise TranscriptError(
+            f"cannot read the file: {error.strerror or error}", path=str(path)
+        ) from None
 
 
 #: limits for the zip inside an office file (.docx, .odt): the text of the longest interview
@@ -94,22 +97,29 @@ def check_office_zip(data: bytes, path: Path, kind: str) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
-        raise TranscriptError(f"not a readable {kind} file (damaged, or an old format saved "
-                              f"under a new name? open it and save it again): {error}",
-                              path=str(path)) from None
+        raise TranscriptError(
+            f"not a readable {kind} file (damaged, or an old format saved "
+            f"under a new name? open it and save it again): {error}",
+            path=str(path),
+        ) from None
     if len(infos) > MAX_ZIP_MEMBERS:
-        raise TranscriptError(f"refused: the {kind} file has {len(infos)} parts (limit "
-                              f"{MAX_ZIP_MEMBERS})", path=str(path))
+        raise TranscriptError(
+            f"refused: the {kind} file has {len(infos)} parts (limit {MAX_ZIP_MEMBERS})",
+            path=str(path),
+        )
     total = 0
     for info in infos:
         total += info.file_size
-        bomb = (info.file_size > _ZIP_RATIO_FLOOR
-                and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1))
+        bomb = info.file_size > _ZIP_RATIO_FLOOR and info.file_size > MAX_ZIP_RATIO * max(
+            info.compress_size, 1
+        )
         if info.file_size > MAX_ZIP_MEMBER_BYTES or total > MAX_ZIP_TOTAL_BYTES or bomb:
             raise TranscriptError(
                 f"refused: part {info.filename!r} of the {kind} file would unpack to "
                 f"{info.file_size / 2**20:,.0f} MB from {len(data) / 2**20:.1f} MB (a zip bomb or "
-                "a damaged file)", path=str(path))
+                "a damaged file)",
+                path=str(path),
+            )
 
 
 def _line_of_byte(data: bytes, offset: int) -> int:
@@ -132,7 +142,9 @@ def decode_text(data: bytes, path: Path) -> tuple[str, tuple[str, ...]]:
             raise TranscriptError(
                 f"not valid {encoding.upper().replace('-SIG', '')} although it starts with a "
                 f"byte-order mark (bad byte at offset {error.start}); re-save it as UTF-8",
-                path=str(path), line=_line_of_byte(data, error.start)) from None
+                path=str(path),
+                line=_line_of_byte(data, error.start),
+            ) from None
     else:
         if b"\x00" in data:
             raise TranscriptError(_binary_message(data), path=str(path))
@@ -146,8 +158,9 @@ def decode_text(data: bytes, path: Path) -> tuple[str, tuple[str, ...]]:
     return text, warnings + cleaned
 
 
-def _not_quite_utf8(data: bytes, path: Path, error: UnicodeDecodeError
-                    ) -> tuple[str, tuple[str, ...]]:
+def _not_quite_utf8(
+    data: bytes, path: Path, error: UnicodeDecodeError
+) -> tuple[str, tuple[str, ...]]:
     """A file that is not valid UTF-8: mostly UTF-8 with a few broken bytes (a copy-paste, a
     cut multi-byte character) is read as UTF-8 with those bytes replaced by U+FFFD; a file with
     no UTF-8 sequence at all is a legacy Windows-1252 file (older Swedish Word/Excel exports).
@@ -157,13 +170,17 @@ def _not_quite_utf8(data: bytes, path: Path, error: UnicodeDecodeError
     broken = replaced.count("\ufffd") - data.count("\ufffd".encode("utf-8"))
     valid = sum(1 for ch in replaced if ord(ch) > 0x7F and ch != "\ufffd")
     if valid and valid >= broken:
-        return replaced, (f"{path}:{line}: {broken} byte sequence(s) that are not valid UTF-8 "
-                          f"(first on line {line}); read as UTF-8 with them replaced by \ufffd. "
-                          "Check those lines",)
+        return replaced, (
+            f"{path}:{line}: {broken} byte sequence(s) that are not valid UTF-8 "
+            f"(first on line {line}); read as UTF-8 with them replaced by \ufffd. "
+            "Check those lines",
+        )
     text = data.decode("cp1252", errors="qcode-latin1")
-    return text, (f"{path}: not UTF-8; read as Windows-1252 (cp1252), the first non-UTF-8 "
-                  f"byte is on line {line}. Check å, ä, ö and re-save the file as UTF-8 to "
-                  "silence this warning",)
+    return text, (
+        f"{path}: not UTF-8; read as Windows-1252 (cp1252), the first non-UTF-8 "
+        f"byte is on line {line}. Check å, ä, ö and re-save the file as UTF-8 to "
+        "silence this warning",
+    )
 
 
 #: control characters that no transcript needs and that XML (docx, xlsx, qdpx exports)
@@ -181,8 +198,10 @@ def replace_control_characters(text: str, path: Path | str) -> tuple[str, tuple[
     count = len(_CONTROL.findall(text))
     line = text.count("\n", 0, first.start()) + 1
     cleaned = _CONTROL.sub(lambda m: "\n" if m.group() in "\x0b\x0c" else " ", text)
-    return cleaned, (f"{path}:{line}: {count} control character(s) such as "
-                     f"U+{ord(first.group()):04X} replaced (first on line {line})",)
+    return cleaned, (
+        f"{path}:{line}: {count} control character(s) such as "
+        f"U+{ord(first.group()):04X} replaced (first on line {line})",
+    )
 
 
 def _binary_message(data: bytes) -> str:
@@ -229,13 +248,17 @@ class _StringScalarLoader(yaml.SafeLoader):
         mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]  # stubs: unannotated
         if self.check_event(yaml.AliasEvent):
             raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in front matter; write the value "
-                "out", mark)
+                None,
+                None,
+                "aliases (*name) are not allowed in front matter; write the value out",
+                mark,
+            )
         self._qcode_depth += 1
         try:
             if self._qcode_depth > MAX_FRONT_MATTER_DEPTH:
                 raise yaml.composer.ComposerError(
-                    None, None, f"nested deeper than {MAX_FRONT_MATTER_DEPTH} levels", mark)
+                    None, None, f"nested deeper than {MAX_FRONT_MATTER_DEPTH} levels", mark
+                )
             return super().compose_node(parent, index)
         finally:
             self._qcode_depth -= 1
@@ -274,14 +297,18 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
         end = text.find("\n", pos)
         line = text[pos:] if end < 0 else text[pos:end]
         if line.rstrip() in ("---", "..."):
-            yaml_text = text[first_end + 1:pos]
-            body = "" if end < 0 else text[end + 1:]
+            yaml_text = text[first_end + 1 : pos]
+            body = "" if end < 0 else text[end + 1 :]
             return FrontMatter(parse_front_matter(yaml_text, path, first_line=2), body, line_no + 1)
         if end < 0:
             break
         pos, line_no = end + 1, line_no + 1
-    raise TranscriptError("front matter opened with `---` on line 1 is never closed; add a "
-                          "line `---` after the metadata", path=str(path), line=1)
+    raise TranscriptError(
+        "front matter opened with `---` on line 1 is never closed; add a "
+        "line `---` after the metadata",
+        path=str(path),
+        line=1,
+    )
 
 
 def parse_front_matter(yaml_text: str, path: Path, *, first_line: int) -> dict[str, Any]:
@@ -295,13 +322,18 @@ def parse_front_matter(yaml_text: str, path: Path, *, first_line: int) -> dict[s
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         context = getattr(error, "context", None)
         detail = f"{context}: {problem}" if context else str(problem)
-        raise TranscriptError(f"malformed front matter: {detail}", path=str(path),
-                              line=line) from None
+        raise TranscriptError(
+            f"malformed front matter: {detail}", path=str(path), line=line
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise TranscriptError("front matter must be `key: value` lines (a YAML mapping), "
-                              f"not a {type(data).__name__}", path=str(path), line=first_line)
+        raise TranscriptError(
+            "front matter must be `key: value` lines (a YAML mapping), "
+            f"not a {type(data).__name__}",
+            path=str(path),
+            line=first_line,
+        )
     return {str(key): value for key, value in data.items()}
 
 
@@ -311,7 +343,8 @@ def _error_mark(error: yaml.YAMLError, yaml_text: str) -> Any:
     problem = getattr(error, "problem_mark", None)
     context = getattr(error, "context_mark", None)
     opened = str(getattr(error, "context", "") or "").startswith(
-        ("while parsing a flow", "while scanning a quoted"))
+        ("while parsing a flow", "while scanning a quoted")
+    )
     at_end = problem is not None and problem.index >= len(yaml_text.rstrip())
     if context is not None and (problem is None or opened or at_end):
         return context
@@ -339,8 +372,9 @@ def metadata_value(value: Any) -> str | None:
     return str(value)
 
 
-def split_metadata(raw: Mapping[str, Any], default_id: str, path: Path
-                   ) -> tuple[str, dict[str, str | None]]:
+def split_metadata(
+    raw: Mapping[str, Any], default_id: str, path: Path
+) -> tuple[str, dict[str, str | None]]:
     """``(document id, metadata)`` from raw front-matter/row values; ``id`` defaults to
     ``default_id`` (the file stem) and is not repeated inside the metadata."""
     metadata: dict[str, str | None] = {}

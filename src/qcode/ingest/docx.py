@@ -7,6 +7,7 @@ plain ``LABEL:`` text or a bold run at the start of a paragraph (``**Intervjuare
 text reads like a plain transcript. Tables are read row by row. A document may start with
 YAML front matter typed as paragraphs between two ``---`` paragraphs.
 """
+
 from __future__ import annotations
 
 import io
@@ -14,14 +15,14 @@ import re
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import TranscriptError
 from ..models import Document
-from .common import (IngestConfig, check_office_zip, normalise_text, parse_front_matter,
-                     read_bytes)
+from .common import IngestConfig, check_office_zip, normalise_text, parse_front_matter, read_bytes
 from .text import transcript_document
 from .turns import SENTENCE_OPENERS, is_known_label, label_shape_ok, normalise_label
 
@@ -47,11 +48,14 @@ def _open(path: Path) -> Any:
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError) as error:
         raise TranscriptError(
             "not a readable Word .docx file (an old .doc or a damaged file? open it in Word "
-            f"and save as .docx): {_one_line(error)}", path=str(path)) from None
+            f"and save as .docx): {_one_line(error)}",
+            path=str(path),
+        ) from None
     except Exception as error:  # noqa: BLE001 - python-docx lets zlib, lxml and its own
         # errors escape on damaged parts; the zip's sizes were checked, so this is damage
-        raise TranscriptError(f"not a readable Word .docx file (damaged?): {_one_line(error)}",
-                              path=str(path)) from None
+        raise TranscriptError(
+            f"not a readable Word .docx file (damaged?): {_one_line(error)}", path=str(path)
+        ) from None
 
 
 def _one_line(error: BaseException) -> str:
@@ -81,7 +85,7 @@ def _paragraph_block(paragraph: Any) -> _Block | None:
     candidate = prefix.strip()
     if not candidate or not full.startswith(prefix):
         return _Block(full)
-    rest = full[len(prefix):]
+    rest = full[len(prefix) :]
     has_colon = candidate.endswith(":")
     if has_colon:
         candidate = candidate[:-1].strip()
@@ -95,10 +99,12 @@ def _paragraph_block(paragraph: Any) -> _Block | None:
 
 _TIME_CELL = re.compile(r"[\[(]?[ \t]*(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?[ \t]*[\])]?")
 #: header cells of a transcript laid out as a table ("Talare | Text"): not speech.
-_TABLE_HEADINGS = frozenset("""
+_TABLE_HEADINGS = frozenset(
+    """
 talare speaker namn name person vem who roll role tid time tidpunkt timestamp text
 transkription transkribering transcript transcription yttrande utsaga tal sagt said
-""".split())
+""".split()
+)
 
 
 def table_blocks(rows: list[list[str]]) -> Iterator[_Block]:
@@ -117,17 +123,22 @@ def table_blocks(rows: list[list[str]]) -> Iterator[_Block]:
     def column(index: int) -> list[str]:
         return [r[index] for r in wide if index < len(r) and r[index]]
 
-    time_columns = {i for i in range(width)
-                    if column(i) and sum(bool(_TIME_CELL.fullmatch(c)) for c in column(i))
-                    >= 0.8 * len(column(i))}
+    time_columns = {
+        i
+        for i in range(width)
+        if column(i)
+        and sum(bool(_TIME_CELL.fullmatch(c)) for c in column(i)) >= 0.8 * len(column(i))
+    }
     speaker_index = None
     for index in [i for i in range(min(width, 3)) if i not in time_columns][:1]:
         heads = [normalise_label(c.rstrip(":")) for c in column(index)]
         body = [h for h in heads if h.casefold() not in _TABLE_HEADINGS]
-        if (body and sum(label_shape_ok(h) for h in body) >= 0.9 * len(body)
-                and max(Counter(body).values()) >= 2
-                and any(i not in time_columns and i != index and column(i)
-                        for i in range(width))):
+        if (
+            body
+            and sum(label_shape_ok(h) for h in body) >= 0.9 * len(body)
+            and max(Counter(body).values()) >= 2
+            and any(i not in time_columns and i != index and column(i) for i in range(width))
+        ):
             speaker_index = index
     if speaker_index is None:
         for row in rows:
@@ -137,10 +148,12 @@ def table_blocks(rows: list[list[str]]) -> Iterator[_Block]:
         cells = row + [""] * (width - len(row))
         speaker = normalise_label(cells[speaker_index].rstrip(":"))
         times = [cells[i].strip("[]() ") for i in sorted(time_columns) if cells[i]]
-        said = " ".join(c for i, c in enumerate(cells)
-                        if c and i != speaker_index and i not in time_columns)
+        said = " ".join(
+            c for i, c in enumerate(cells) if c and i != speaker_index and i not in time_columns
+        )
         if speaker.casefold() in _TABLE_HEADINGS and (
-                not said or said.casefold() in _TABLE_HEADINGS):
+            not said or said.casefold() in _TABLE_HEADINGS
+        ):
             continue  # the header row
         if not said:
             continue
@@ -180,11 +193,11 @@ def _front_matter(blocks: list[_Block], path: Path) -> tuple[dict[str, Any], lis
         return {}, blocks
     for index in range(1, len(blocks)):
         if blocks[index].text.strip() in ("---", "..."):
-            lines = [b.text if b.label is None else f"{b.label}: {b.text}"
-                     for b in blocks[1:index]]
-            return parse_front_matter("\n".join(lines), path, first_line=2), blocks[index + 1:]
-    raise TranscriptError("front matter opened with a `---` paragraph is never closed",
-                          path=str(path), line=1)
+            lines = [b.text if b.label is None else f"{b.label}: {b.text}" for b in blocks[1:index]]
+            return parse_front_matter("\n".join(lines), path, first_line=2), blocks[index + 1 :]
+    raise TranscriptError(
+        "front matter opened with a `---` paragraph is never closed", path=str(path), line=1
+    )
 
 
 def _accepted_bold(blocks: list[_Block], interviewer_labels: tuple[str, ...]) -> set[str]:
@@ -196,8 +209,11 @@ def _accepted_bold(blocks: list[_Block], interviewer_labels: tuple[str, ...]) ->
         label = block.label
         if label is None:
             continue
-        if block.has_colon or is_known_label(label, interviewer_labels) or (
-                counts[label] >= 2 and label.split()[0].casefold() not in SENTENCE_OPENERS):
+        if (
+            block.has_colon
+            or is_known_label(label, interviewer_labels)
+            or (counts[label] >= 2 and label.split()[0].casefold() not in SENTENCE_OPENERS)
+        ):
             accepted.add(label)
     return accepted
 
@@ -208,13 +224,13 @@ def read_docx(path: Path, config: IngestConfig) -> list[Document]:
     try:
         blocks = list(_blocks(document))
     except Exception as error:  # noqa: BLE001 - a damaged part python-docx did not check
-        raise TranscriptError(f"damaged Word .docx file: {_one_line(error)}",
-                              path=str(path)) from None
+        raise TranscriptError(
+            f"damaged Word .docx file: {_one_line(error)}", path=str(path)
+        ) from None
     return [blocks_document(blocks, path, config, "the Word document")]
 
 
-def blocks_document(blocks: list[_Block], path: Path, config: IngestConfig,
-                    what: str) -> Document:
+def blocks_document(blocks: list[_Block], path: Path, config: IngestConfig, what: str) -> Document:
     """A transcript Document from the paragraphs of an office file: front matter typed as
     paragraphs, bold labels written as ``LABEL: `` into the text, paragraphs joined by a blank
     line, then turns, preamble and interviewer as for a text file."""

@@ -6,12 +6,14 @@ turn found, an interviewer only guessed, a speaker label seen only once, no ``ti
 per file, the speakers with their turn counts, who the interviewer is and why, the preamble,
 the first line of each kind of turn, the metadata found and missing, and the warnings.
 """
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..errors import TranscriptError
 from ..models import Document
@@ -41,22 +43,33 @@ def reading_warnings(doc: Document) -> list[str]:
     where = f"{doc.path} ({doc.id})" if Path(doc.path).stem != doc.id else doc.path
     found = []
     if not any(t.is_interviewer for t in doc.turns):
-        found.append("no interviewer turn found, everything will be coded as the respondent's "
-                     "(name the interviewer with `interviewer:` in the front matter or "
-                     "`interviewer_labels` in qcode.yaml)")
+        found.append(
+            "no interviewer turn found, everything will be coded as the respondent's "
+            "(name the interviewer with `interviewer:` in the front matter or "
+            "`interviewer_labels` in qcode.yaml)"
+        )
     elif doc.reading.reason == "guess":
-        found.append(f"interviewer guessed: {', '.join(doc.reading.interviewer)} (mostly short "
-                     "questions; confirm with `interviewer: NAME` in the front matter)")
+        found.append(
+            f"interviewer guessed: {', '.join(doc.reading.interviewer)} (mostly short "
+            "questions; confirm with `interviewer: NAME` in the front matter)"
+        )
     counts = Counter(t.speaker for t in doc.turns)
-    once = [s for s, n in counts.items()
-            if n == 1 and s not in (DEFAULT_SPEAKER, GUESSED_INTERVIEWER) and len(counts) > 2]
+    once = [
+        s
+        for s, n in counts.items()
+        if n == 1 and s not in (DEFAULT_SPEAKER, GUESSED_INTERVIEWER) and len(counts) > 2
+    ]
     if once:
-        found.append(f"speaker label(s) seen only once: {', '.join(once)} (a typo of another "
-                     "label, or a line that is not a speaker?)")
+        found.append(
+            f"speaker label(s) seen only once: {', '.join(once)} (a typo of another "
+            "label, or a line that is not a speaker?)"
+        )
     missing = missing_metadata(doc)
     if missing:
-        found.append(f"no {' or '.join(missing)} in the metadata (quotes are attributed by "
-                     "title, reports grouped by group)")
+        found.append(
+            f"no {' or '.join(missing)} in the metadata (quotes are attributed by "
+            "title, reports grouped by group)"
+        )
     return [f"{where}: " + "; ".join(found)] if found else []
 
 
@@ -80,8 +93,9 @@ class FileInspection:
     error: str | None = None
 
 
-def inspect_paths(paths: Iterable[str | Path], config: IngestConfig = IngestConfig()
-                  ) -> tuple[list[FileInspection], list[str]]:
+def inspect_paths(
+    paths: Iterable[str | Path], config: IngestConfig = IngestConfig()
+) -> tuple[list[FileInspection], list[str]]:
     """Read every file under ``paths`` as ``tag`` would (sidecar metadata included), store
     nothing; returns the per-file results and the folder-level warnings (skipped files)."""
     from . import apply_sidecar, discover_inputs, load_sidecar_metadata, printable_path, read_path
@@ -93,8 +107,10 @@ def inspect_paths(paths: Iterable[str | Path], config: IngestConfig = IngestConf
         try:
             if path.parent not in sidecars:
                 sidecars[path.parent] = load_sidecar_metadata(path.parent)
-            documents = [apply_sidecar(d, sidecars[path.parent], config.interviewer_labels)
-                         for d in read_path(path, config)]
+            documents = [
+                apply_sidecar(d, sidecars[path.parent], config.interviewer_labels)
+                for d in read_path(path, config)
+            ]
         except TranscriptError as error:
             results.append(FileInspection(Path(printable_path(path)), error=str(error)))
             continue
@@ -104,7 +120,7 @@ def inspect_paths(paths: Iterable[str | Path], config: IngestConfig = IngestConf
 
 def _line(text: str) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= _LINE_CHARS else text[:_LINE_CHARS - 1] + "…"
+    return text if len(text) <= _LINE_CHARS else text[: _LINE_CHARS - 1] + "…"
 
 
 def _format_transcript(doc: Document) -> list[str]:
@@ -112,17 +128,21 @@ def _format_transcript(doc: Document) -> list[str]:
     reading = doc.reading
     counts = Counter(t.speaker for t in doc.turns)
     stamped = any("timestamp" in t.metadata or "cue_start" in t.metadata for t in doc.turns)
-    lines = [f"  read as: transcript, {len(doc.turns)} turns, {len(counts)} speaker(s)"
-             + ("" if reading.labelled else ", no speaker labels")
-             + (", timestamps" if stamped else "")]
+    lines = [
+        f"  read as: transcript, {len(doc.turns)} turns, {len(counts)} speaker(s)"
+        + ("" if reading.labelled else ", no speaker labels")
+        + (", timestamps" if stamped else "")
+    ]
     width = max(len(s) for s in counts) if counts else 0
     lines.append("  speakers:")
     for speaker, n in counts.items():
         role = "interviewer" if speaker in reading.interviewer else "respondent"
         lines.append(f"    {speaker:<{width}}  {n:>3} turn(s)  {role}")
     if reading.interviewer:
-        lines.append(f"  interviewer: {', '.join(reading.interviewer)} "
-                     f"({_REASONS.get(reading.reason or '', reading.reason)})")
+        lines.append(
+            f"  interviewer: {', '.join(reading.interviewer)} "
+            f"({_REASONS.get(reading.reason or '', reading.reason)})"
+        )
     else:
         lines.append("  interviewer: none found")
     if reading.preamble is not None:
@@ -135,7 +155,7 @@ def _format_transcript(doc: Document) -> list[str]:
     for kind, wanted in (("interviewer", True), ("respondent", False)):
         turn = next((t for t in doc.turns if t.is_interviewer is wanted), None)
         if turn is not None:
-            said = doc.text[turn.start:turn.end]
+            said = doc.text[turn.start : turn.end]
             lines.append(f"    {kind:<11}  {turn.speaker}: {_line(said)}")
     return lines
 
@@ -143,8 +163,11 @@ def _format_transcript(doc: Document) -> list[str]:
 def _format_metadata(doc: Document) -> str:
     found = [f"{k}={v}" for k, v in doc.metadata.items() if v not in (None, "")]
     missing = missing_metadata(doc)
-    return (f"  metadata: id={doc.id}" + (f"; {'; '.join(found)}" if found else "")
-            + (f"; missing: {', '.join(missing)}" if missing else ""))
+    return (
+        f"  metadata: id={doc.id}"
+        + (f"; {'; '.join(found)}" if found else "")
+        + (f"; missing: {', '.join(missing)}" if missing else "")
+    )
 
 
 def format_inspection(results: list[FileInspection], folder_warnings: Sequence[str] = ()) -> str:
@@ -178,6 +201,8 @@ def format_inspection(results: list[FileInspection], folder_warnings: Sequence[s
         out.append(f"warning: {warning}")
     n_warn = sum(len(d.warnings) for r in results for d in r.documents) + len(folder_warnings)
     failed = sum(1 for r in results if r.error is not None)
-    out.append(f"{len(results)} file(s) read, {failed} with errors, {n_warn} warning(s); "
-               "nothing was stored")
+    out.append(
+        f"{len(results)} file(s) read, {failed} with errors, {n_warn} warning(s); "
+        "nothing was stored"
+    )
     return "\n".join(out) + "\n"

@@ -5,11 +5,13 @@ are paragraphs, tables are read row by row (a speaker column becomes labels, see
 :func:`qcode.ingest.docx.table_blocks`), and front matter may be typed as paragraphs between two
 ``---`` paragraphs. Speaker labels are plain ``LABEL:`` text (bold runs are not looked at).
 """
+
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import TranscriptError
 from ..models import Document
@@ -29,10 +31,13 @@ def _text_of(element: Any) -> str:
 def _table_rows(table: Any) -> list[list[str]]:
     rows = []
     for row in _descendants(table, _TABLE_NS, "table-row"):
-        cells = [" ".join(_text_of(p) for p in cell.childNodes
-                          if getattr(p, "qname", None) == (_TEXT_NS, "p"))
-                 for cell in row.childNodes
-                 if getattr(cell, "qname", None) == (_TABLE_NS, "table-cell")]
+        cells = [
+            " ".join(
+                _text_of(p) for p in cell.childNodes if getattr(p, "qname", None) == (_TEXT_NS, "p")
+            )
+            for cell in row.childNodes
+            if getattr(cell, "qname", None) == (_TABLE_NS, "table-cell")
+        ]
         rows.append(cells)
     return rows
 
@@ -70,6 +75,9 @@ def read_odt(path: Path, config: IngestConfig) -> list[Document]:
         document = load(io.BytesIO(data))
         blocks = list(_blocks(document.text))
     except Exception as error:  # odfpy lets zipfile, expat and KeyError escape on damaged files
-        raise TranscriptError(f"not a readable OpenDocument .odt file (damaged? open it and "
-                              f"save it again): {_one_line(error)}", path=str(path)) from None
+        raise TranscriptError(
+            f"not a readable OpenDocument .odt file (damaged? open it and "
+            f"save it again): {_one_line(error)}",
+            path=str(path),
+        ) from None
     return [blocks_document(blocks, path, config, "the document")]

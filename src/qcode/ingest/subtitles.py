@@ -10,6 +10,7 @@ when there is no speaker). Turn metadata ``cue_start``/``cue_end`` are the first
 the last cue's end as ``"HH:MM:SS.mmm"`` strings: exact (no float rounding), readable in
 exports, and they sort correctly as text.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -23,8 +24,15 @@ from typing import Any
 from ..errors import TranscriptError
 from ..models import Document, Reading, Turn, frozen_mapping
 from .common import IngestConfig, decode_text, read_bytes, split_front_matter, split_metadata
-from .turns import (DEFAULT_SPEAKER, SENTENCE_OPENERS, is_known_label, label_shape_ok,
-                    normalise_label, settle_interviewer, split_names)
+from .turns import (
+    DEFAULT_SPEAKER,
+    SENTENCE_OPENERS,
+    is_known_label,
+    label_shape_ok,
+    normalise_label,
+    settle_interviewer,
+    split_names,
+)
 
 #: a gap between speaker-less cues at least this long starts a new turn.
 PAUSE_SECONDS = 2.0
@@ -52,8 +60,9 @@ def format_time(seconds: float) -> str:
 
 
 def _clean(text: str) -> str:
-    html_unescaped = (text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-                      .replace("&nbsp;", " "))
+    html_unescaped = (
+        text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&nbsp;", " ")
+    )
     return unicodedata.normalize("NFC", " ".join(_TAG.sub("", html_unescaped).split()))
 
 
@@ -94,8 +103,14 @@ def _vtt_cues(text: str, path: Path) -> list[_Cue]:
     for caption in captions:
         raw = caption.raw_text if hasattr(caption, "raw_text") else "\n".join(caption.lines)
         speaker, cue_text = _speaker_and_text(raw, None)
-        cues.append(_Cue(caption.start_time.in_milliseconds() / 1000,
-                         caption.end_time.in_milliseconds() / 1000, cue_text, speaker))
+        cues.append(
+            _Cue(
+                caption.start_time.in_milliseconds() / 1000,
+                caption.end_time.in_milliseconds() / 1000,
+                cue_text,
+                speaker,
+            )
+        )
     return cues
 
 
@@ -110,8 +125,14 @@ def _srt_cues(text: str, path: Path) -> list[_Cue]:
     cues = []
     for sub in subtitles:
         speaker, cue_text = _speaker_and_text(sub.content, None)
-        cues.append(_Cue(sub.start / _dt.timedelta(seconds=1),
-                         sub.end / _dt.timedelta(seconds=1), cue_text, speaker))
+        cues.append(
+            _Cue(
+                sub.start / _dt.timedelta(seconds=1),
+                sub.end / _dt.timedelta(seconds=1),
+                cue_text,
+                speaker,
+            )
+        )
     return cues
 
 
@@ -121,8 +142,11 @@ def _merge(cues: list[_Cue]) -> list[_Cue]:
         if not cue.text:
             continue
         last = merged[-1] if merged else None
-        if last is not None and last.speaker == cue.speaker and (
-                cue.speaker is not None or cue.start - last.end < PAUSE_SECONDS):
+        if (
+            last is not None
+            and last.speaker == cue.speaker
+            and (cue.speaker is not None or cue.start - last.end < PAUSE_SECONDS)
+        ):
             last.text = f"{last.text} {cue.text}"
             last.end = max(last.end, cue.end)
         else:
@@ -159,14 +183,23 @@ def read_subtitles(path: Path, config: IngestConfig) -> list[Document]:
         parts.append(prefix + cue.text)
         offset += len(prefix) + len(cue.text)
         cue_times = {"cue_start": format_time(cue.start), "cue_end": format_time(cue.end)}
-        turns.append(Turn(start, offset, cue.speaker or DEFAULT_SPEAKER, False,
-                          frozen_mapping(cue_times)))
+        turns.append(
+            Turn(start, offset, cue.speaker or DEFAULT_SPEAKER, False, frozen_mapping(cue_times))
+        )
         offset += 2  # the blank line between turns
     doc_id, metadata = split_metadata(raw_metadata, path.stem, path)
     text = "\n\n".join(parts)
-    settled = settle_interviewer(text, turns, config.interviewer_labels,
-                                 split_names(metadata.get("interviewer")))
-    return [Document(id=doc_id, text=text, path=str(path), turns=settled.turns,
-                     metadata=frozen_mapping(metadata), warnings=warnings,
-                     reading=Reading(None, settled.speakers, settled.reason,
-                                     any(c.speaker for c in merged)))]
+    settled = settle_interviewer(
+        text, turns, config.interviewer_labels, split_names(metadata.get("interviewer"))
+    )
+    return [
+        Document(
+            id=doc_id,
+            text=text,
+            path=str(path),
+            turns=settled.turns,
+            metadata=frozen_mapping(metadata),
+            warnings=warnings,
+            reading=Reading(None, settled.speakers, settled.reason, any(c.speaker for c in merged)),
+        )
+    ]

@@ -17,6 +17,7 @@ whose speaker is the question (the column name). Empty answers are skipped, and 
 any answer text is skipped. Every document is of kind ``survey``. Excel files are read with
 their cached values: formulas are never evaluated.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,18 @@ from .common import IngestConfig, metadata_value, normalise_text
 
 #: header names (after :func:`header_key`) that mean a known column, Swedish and English.
 HEADER_SYNONYMS = {
-    "id": ("id", "respondent", "respondent_id", "respondentid", "respondentnr",
-           "respondentnummer", "lopnummer", "lopnr", "resp", "resp_id"),
+    "id": (
+        "id",
+        "respondent",
+        "respondent_id",
+        "respondentid",
+        "respondentnr",
+        "respondentnummer",
+        "lopnummer",
+        "lopnr",
+        "resp",
+        "resp_id",
+    ),
     "group": ("group", "grupp", "aktorsgrupp", "actor_group", "aktorskategori"),
     "main_group": ("main_group", "maingroup", "huvudgrupp", "huvudkategori"),
     "title": ("title", "titel", "befattning"),
@@ -40,13 +51,33 @@ HEADER_SYNONYMS = {
 }
 #: header names taken as the respondent id when no ``id_column`` is configured (for callers
 #: matching plain names; :func:`canonical_header` is the full rule).
-ID_COLUMN_NAMES = ("id", "respondent", "respondent_id", "respondent-id", "respondent id",
-                   "löpnummer")
+ID_COLUMN_NAMES = (
+    "id",
+    "respondent",
+    "respondent_id",
+    "respondent-id",
+    "respondent id",
+    "löpnummer",
+)
 #: headers that say the column holds personal names.
-NAME_HEADERS = ("namn", "name", "kontaktperson", "kontakt_person", "contact", "contact_person",
-                "respondent_name", "respondentens_namn", "fornamn", "efternamn", "first_name",
-                "last_name", "full_name", "fullstandigt_namn", "for_och_efternamn",
-                "intervjuperson")
+NAME_HEADERS = (
+    "namn",
+    "name",
+    "kontaktperson",
+    "kontakt_person",
+    "contact",
+    "contact_person",
+    "respondent_name",
+    "respondentens_namn",
+    "fornamn",
+    "efternamn",
+    "first_name",
+    "last_name",
+    "full_name",
+    "fullstandigt_namn",
+    "for_och_efternamn",
+    "intervjuperson",
+)
 #: metadata keys a name column is stored under: all of them are private name keys.
 NAME_KEYS = ("namn", "name", "kontaktperson", "contact", "respondent_name")
 #: an answer column's non-empty cells must average at least this many words.
@@ -102,10 +133,15 @@ def holds_names(values: list[Any]) -> bool:
 def name_columns(table: Table) -> list[int]:
     """The columns that hold personal names: by header, or by their values (a column whose
     header gives it a known meaning, such as ``grupp``, is judged by its header alone)."""
-    return [index for index, column in enumerate(table.header)
-            if is_name_header(column)
-            or (canonical_header(column) in (None, "id")
-                and holds_names([row[index] for _n, row in table.rows]))]
+    return [
+        index
+        for index, column in enumerate(table.header)
+        if is_name_header(column)
+        or (
+            canonical_header(column) in (None, "id")
+            and holds_names([row[index] for _n, row in table.rows])
+        )
+    ]
 
 
 def _find_column(header: tuple[str, ...], name: str, path: Path, what: str) -> int:
@@ -113,20 +149,30 @@ def _find_column(header: tuple[str, ...], name: str, path: Path, what: str) -> i
     for index, column in enumerate(header):
         if column.casefold() == wanted:
             return index
-    raise TranscriptError(f"no {what} column named {name!r}; the columns are "
-                          f"{', '.join(header)}", path=str(path))
+    raise TranscriptError(
+        f"no {what} column named {name!r}; the columns are {', '.join(header)}", path=str(path)
+    )
 
 
 def _id_column(table: Table, config: IngestConfig, path: Path, names: list[int]) -> int | None:
     if config.id_column:
         index = _find_column(table.header, config.id_column, path, "id")
         if index in names:
-            raise TranscriptError(f"id column {config.id_column!r} holds personal names; a name "
-                                  "is never a document id (number the rows instead, or drop "
-                                  "`id_column:`)", path=str(path))
+            raise TranscriptError(
+                f"id column {config.id_column!r} holds personal names; a name "
+                "is never a document id (number the rows instead, or drop "
+                "`id_column:`)",
+                path=str(path),
+            )
         return index
-    return next((index for index, column in enumerate(table.header)
-                 if canonical_header(column) == "id" and index not in names), None)
+    return next(
+        (
+            index
+            for index, column in enumerate(table.header)
+            if canonical_header(column) == "id" and index not in names
+        ),
+        None,
+    )
 
 
 def _is_free_text(values: list[Any]) -> bool:
@@ -140,14 +186,20 @@ def _text_columns(table: Table, skip: set[int], config: IngestConfig, path: Path
     if config.text_columns:
         return [_find_column(table.header, name, path, "text") for name in config.text_columns]
     known = {key.casefold() for key in KNOWN_METADATA_KEYS}
-    found = [index for index, column in enumerate(table.header)
-             if index not in skip and column.casefold() not in known
-             and canonical_header(column) is None
-             and _is_free_text([row[index] for _n, row in table.rows])]
+    found = [
+        index
+        for index, column in enumerate(table.header)
+        if index not in skip
+        and column.casefold() not in known
+        and canonical_header(column) is None
+        and _is_free_text([row[index] for _n, row in table.rows])
+    ]
     if not found:
         raise TranscriptError(
             "no free-text column found (none whose answers average five words or more); name "
-            "the answer columns with `text_columns:` in qcode.yaml", path=str(path))
+            "the answer columns with `text_columns:` in qcode.yaml",
+            path=str(path),
+        )
     return found
 
 
@@ -162,13 +214,17 @@ def _metadata_keys(table: Table, indexes: list[int], names: list[int]) -> dict[i
     name key for a name column, else the header as written."""
     keys: dict[int, str] = {}
     taken: set[str] = set()
-    spare_name_keys = iter(k for k in NAME_KEYS
-                           if k not in {header_key(table.header[i]) for i in names})
+    spare_name_keys = iter(
+        k for k in NAME_KEYS if k not in {header_key(table.header[i]) for i in names}
+    )
     for index in indexes:
         column = table.header[index]
         if index in names:
-            key = header_key(column) if is_name_header(column) and header_key(column) in NAME_KEYS \
+            key = (
+                header_key(column)
+                if is_name_header(column) and header_key(column) in NAME_KEYS
                 else next(spare_name_keys, None)
+            )
             if key is None or key in taken:
                 continue  # more name columns than private keys: leave the extra ones out
         else:
@@ -189,15 +245,20 @@ def table_documents(table: Table, path: Path, config: IngestConfig) -> list[Docu
     skip = set(names) | ({id_index} if id_index is not None else set())
     text_indexes = _text_columns(table, skip, config, path)
     text_set = set(text_indexes)
-    meta_keys = _metadata_keys(table, [i for i in range(len(table.header))
-                                       if i != id_index and i not in text_set], names)
+    meta_keys = _metadata_keys(
+        table, [i for i in range(len(table.header)) if i != id_index and i not in text_set], names
+    )
     notes = list(table.warnings)
     if id_index is None:
-        notes.append(f"{path}: no id column (looked for id, respondent, löpnummer); rows are "
-                     f"named {path.stem}-<line>")
+        notes.append(
+            f"{path}: no id column (looked for id, respondent, löpnummer); rows are "
+            f"named {path.stem}-<line>"
+        )
     for index in names:
-        notes.append(f"{path}: column {table.header[index]!r} holds personal names: kept as "
-                     "private metadata, never an id or a report column")
+        notes.append(
+            f"{path}: column {table.header[index]!r} holds personal names: kept as "
+            "private metadata, never an id or a report column"
+        )
     documents: list[Document] = []
     seen: dict[str, int] = {}
     for number, row in table.rows:
@@ -208,9 +269,11 @@ def table_documents(table: Table, path: Path, config: IngestConfig) -> list[Docu
         given = metadata_value(row[id_index]) if id_index is not None else None
         doc_id = given or normalise_text(f"{path.stem}-{number}")
         if doc_id in seen:
-            raise DuplicateDocument(f"respondent id {doc_id!r} is also used on line "
-                                    f"{seen[doc_id]}; ids must be unique",
-                                    path=str(path), line=number)
+            raise DuplicateDocument(
+                f"respondent id {doc_id!r} is also used on line {seen[doc_id]}; ids must be unique",
+                path=str(path),
+                line=number,
+            )
         seen[doc_id] = number
         turns, offset = [], 0
         for question, text in answers:
@@ -221,10 +284,17 @@ def table_documents(table: Table, path: Path, config: IngestConfig) -> list[Docu
             value = metadata_value(row[i])
             if value:
                 metadata[key] = value
-        documents.append(Document(
-            id=doc_id, text="\n\n".join(text for _q, text in answers), path=str(path),
-            turns=tuple(turns), metadata=frozen_mapping(metadata),
-            warnings=tuple(notes) if not documents else (), kind="survey"))
+        documents.append(
+            Document(
+                id=doc_id,
+                text="\n\n".join(text for _q, text in answers),
+                path=str(path),
+                turns=tuple(turns),
+                metadata=frozen_mapping(metadata),
+                warnings=tuple(notes) if not documents else (),
+                kind="survey",
+            )
+        )
     if not documents:
         raise TranscriptError("no respondent row has any answer text", path=str(path))
     return documents

@@ -34,14 +34,15 @@ become turns of speaker ``interviewer`` the same way.
 
 Timestamps become the turn's ``timestamp`` metadata, as written, and are left out of its span.
 """
+
 from __future__ import annotations
 
 import re
 import statistics
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 from ..models import Turn, frozen_mapping, strip_span
 from .common import IngestConfig
@@ -79,19 +80,21 @@ _NOTE = r"\((?P<note>[^()\n]{1,40})\)"
 _HEAD = re.compile(
     r"[ \t]*(?:" + _any_ts("ts0") + r"[ \t]*(?:[-–—][ \t]*)?)?"
     r"(?:\*\*|__)?\[?" + _LABEL + r"\.?\]?"
-    r"(?:[ \t]*(?:" + _any_ts("ts1") + r"|" + _NOTE + r"))?[ \t]*(?:\*\*|__)?")
+    r"(?:[ \t]*(?:" + _any_ts("ts1") + r"|" + _NOTE + r"))?[ \t]*(?:\*\*|__)?"
+)
 # After the colon: closing bold, an optional timestamp.
-_AFTER_COLON = re.compile(r"(?:\*\*|__)?(?=[ \t]|$)[ \t]*(?:" + _bracket_ts("ts2")
-                          + r"[ \t]*)?")
+_AFTER_COLON = re.compile(r"(?:\*\*|__)?(?=[ \t]|$)[ \t]*(?:" + _bracket_ts("ts2") + r"[ \t]*)?")
 # A label alone on its line: "Helena Strand  00:00:05", "00:05 Talare 1", "[Anna] 10:02:33".
 _ALONE = re.compile(
     r"[ \t]*(?:" + _any_ts("ts0") + r"[ \t]+(?:[-–—][ \t]*)?)?"
     r"(?:\*\*|__)?(?P<open>\[)?" + _LABEL + r"(?(open)\])(?:\*\*|__)?"
-    r"(?:[ \t]+(?:[-–—][ \t]*)?" + _any_ts("ts1") + r")?[ \t]*")
+    r"(?:[ \t]+(?:[-–—][ \t]*)?" + _any_ts("ts1") + r")?[ \t]*"
+)
 _DASH = re.compile(r"[ \t]+[-–—](?:[ \t]+|$)")
 # "[Helena Strand] 10:02:33 Hur länge …": a bracketed name and a time, then the speech (Zoom)
-_BRACKETED = re.compile(r"[ \t]*\[(?P<label>[^\W\d_][^\n:*\[\]()]{0,40})\][ \t]*"
-                        + _any_ts("ts1") + r"[ \t]+(?=\S)")
+_BRACKETED = re.compile(
+    r"[ \t]*\[(?P<label>[^\W\d_][^\n:*\[\]()]{0,40})\][ \t]*" + _any_ts("ts1") + r"[ \t]+(?=\S)"
+)
 _LEADING_TIMESTAMP = re.compile(r"[ \t]*" + _bracket_ts("ts") + r"(?=\s|$)")
 _TIMESTAMP_ONLY_LINE = re.compile(r"[ \t]*" + _bracket_ts("ts") + r"[ \t]*(?=\n|$)")
 _LABEL_SHAPE = re.compile(r"[^\W\d_][\w'’/&\- ]*")
@@ -102,37 +105,68 @@ _WORD = re.compile(r"\w+")
 
 #: labels that mean "the interviewee" in Swedish and English transcripts (case-insensitive,
 #: optionally followed by a number).
-RESPONDENT_LABELS = frozenset({
-    "r", "ip", "resp", "respondent", "informant", "intervjuperson", "intervjupersonen",
-    "deltagare", "svarande", "interviewee", "participant", "d", "p", "b", "s", "svar", "answer",
-    "a", "inf",
-})
+RESPONDENT_LABELS = frozenset(
+    {
+        "r",
+        "ip",
+        "resp",
+        "respondent",
+        "informant",
+        "intervjuperson",
+        "intervjupersonen",
+        "deltagare",
+        "svarande",
+        "interviewee",
+        "participant",
+        "d",
+        "p",
+        "b",
+        "s",
+        "svar",
+        "answer",
+        "a",
+        "inf",
+    }
+)
 
 #: labels that always mean the interviewer, whatever the configured labels: the question
 #: side of a "Fråga:/Svar:" transcript.
-IMPLICIT_INTERVIEWER_LABELS = frozenset({
-    "fråga", "question", "frågeställare", "moderator", "q", "intervjuare", "interviewer",
-    "intervjuaren", "samtalsledare",
-})
+IMPLICIT_INTERVIEWER_LABELS = frozenset(
+    {
+        "fråga",
+        "question",
+        "frågeställare",
+        "moderator",
+        "q",
+        "intervjuare",
+        "interviewer",
+        "intervjuaren",
+        "samtalsledare",
+    }
+)
 
 #: keys of the header lines a transcript may start with ("Datum: 2010-03-04"); before the
 #: first speaker turn they are preamble, never speakers.
-HEADER_KEYS = frozenset("""
+HEADER_KEYS = frozenset(
+    """
 datum date plats ort location place tid tidpunkt time längd duration titel title ämne subject
 projekt project fil file filnamn transkribent transkriberat transkriberad transcribed
 transcriber inspelning recording intervju interview intervjunummer nr nummer kod code id
 organisation organization myndighet grupp group kommun län version sida page antal
-""".split())
+""".split()
+)
 
 #: Swedish (and a few English) words that open sentences; a "Label:" starting with one of
 #: these is speech ("Det var så här: …"), not a speaker, unless it is a known label.
-SENTENCE_OPENERS = frozenset("""
+SENTENCE_OPENERS = frozenset(
+    """
 alltså annars att bara de dem den denna dessa det detta dom du då där därför eftersom eller
 en enligt ett fast faktiskt för först han hela hon här i jag ja javisst jo just kanske man med
 men mitt min mina när nej nja nu och också okej om precis på sedan sen sist slutligen som så
 till tja ungefär ut vad var vem vi vilken visst än även ändå the and but so yes no well this
 that it we they i'm you
-""".split())
+""".split()
+)
 
 #: words that open a request for an answer without a question mark ("Berätta om …").
 _PROMPT_OPENERS = ("berätta", "beskriv", "tell me", "describe", "kan du berätta", "ge ett exempel")
@@ -195,8 +229,9 @@ def _is_interviewer_label(label: str, interviewer_labels: tuple[str, ...]) -> bo
     first = base.split(" ", 1)[0]
     if len(base.split()) > 1 and len(first) >= 3 and first in wanted:
         return True
-    return any(len(w) >= 5 and first.startswith(w) and first[len(w):] in ("n", "en", "s")
-               for w in wanted)
+    return any(
+        len(w) >= 5 and first.startswith(w) and first[len(w) :] in ("n", "en", "s") for w in wanted
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -213,9 +248,11 @@ def label_shape_ok(label: str) -> bool:
     label = normalise_label(label)
     match = _LABEL_NOTE.fullmatch(label)
     base = match.group("base") if match else label
-    return (0 < len(base) <= MAX_LABEL_CHARS
-            and len(base.split()) <= MAX_LABEL_WORDS
-            and _LABEL_SHAPE.fullmatch(base) is not None)
+    return (
+        0 < len(base) <= MAX_LABEL_CHARS
+        and len(base.split()) <= MAX_LABEL_WORDS
+        and _LABEL_SHAPE.fullmatch(base) is not None
+    )
 
 
 def is_known_label(label: str, interviewer_labels: Iterable[str]) -> bool:
@@ -224,7 +261,7 @@ def is_known_label(label: str, interviewer_labels: Iterable[str]) -> bool:
 
 
 def _is_initials(label: str) -> bool:
-    """"I", "AS", "IP2": capitals (and digits) only, which no sentence starts with."""
+    """ "I", "AS", "IP2": capitals (and digits) only, which no sentence starts with."""
     return len(label) <= 4 and " " not in label and label.isupper()
 
 
@@ -260,9 +297,14 @@ def _line_candidate(text: str, start: int, end: int) -> _Candidate | None:
             if head.group("note"):
                 label = f"{label} ({head.group('note').strip()})"
             if label_shape_ok(label):
-                return _Candidate(start, start + after.end(), label,
-                                  _timestamp(head, "ts0", "ts1") or after.group("ts2"),
-                                  "colon", line[after.end():].strip())
+                return _Candidate(
+                    start,
+                    start + after.end(),
+                    label,
+                    _timestamp(head, "ts0", "ts1") or after.group("ts2"),
+                    "colon",
+                    line[after.end() :].strip(),
+                )
         colon = line.find(":", colon + 1)
     # "LABEL - text"
     dash = _DASH.search(line[:60])  # a "$" match at the cut starts past 45
@@ -271,15 +313,26 @@ def _line_candidate(text: str, start: int, end: int) -> _Candidate | None:
         if head is not None and not head.group("note"):
             label = normalise_label(head.group("label"))
             if label_shape_ok(label) and len(label.split()) <= 3:
-                return _Candidate(start, start + dash.end(), label,
-                                  _timestamp(head, "ts0", "ts1"), "dash",
-                                  line[dash.end():].strip())
+                return _Candidate(
+                    start,
+                    start + dash.end(),
+                    label,
+                    _timestamp(head, "ts0", "ts1"),
+                    "dash",
+                    line[dash.end() :].strip(),
+                )
     bracketed = _BRACKETED.match(line)
     if bracketed is not None:
         label = normalise_label(bracketed.group("label"))
         if label_shape_ok(label):
-            return _Candidate(start, start + bracketed.end(), label,
-                              _timestamp(bracketed, "ts1"), "alone", line[bracketed.end():])
+            return _Candidate(
+                start,
+                start + bracketed.end(),
+                label,
+                _timestamp(bracketed, "ts1"),
+                "alone",
+                line[bracketed.end() :],
+            )
     # a label alone on its line
     if len(line.strip()) <= 60:
         alone = _ALONE.fullmatch(line)
@@ -312,19 +365,27 @@ def _candidates(text: str) -> list[_Candidate]:
 
 
 def _has_speech_after(text: str, cand: _Candidate, next_start: int) -> bool:
-    return bool(text[cand.content_start:next_start].strip())
+    return bool(text[cand.content_start : next_start].strip())
 
 
 def _name_like(value: str) -> bool:
-    """"Helena Strand", "Anna S", "AS": 1–4 capitalised words, no sentence punctuation."""
+    """ "Helena Strand", "Anna S", "AS": 1–4 capitalised words, no sentence punctuation."""
     words = value.split()
-    return (0 < len(words) <= 4 and len(value) <= 40 and not re.search(r"[.?!;\"”]$", value)
-            and all(w[0].isupper() for w in words))
+    return (
+        0 < len(words) <= 4
+        and len(value) <= 40
+        and not re.search(r"[.?!;\"”]$", value)
+        and all(w[0].isupper() for w in words)
+    )
 
 
-def _judge(candidates: list[_Candidate], text: str, interviewer_labels: tuple[str, ...],
-           extra_labels: frozenset[str], names: Sequence[str]
-           ) -> tuple[list[_Candidate], list[_Candidate]]:
+def _judge(
+    candidates: list[_Candidate],
+    text: str,
+    interviewer_labels: tuple[str, ...],
+    extra_labels: frozenset[str],
+    names: Sequence[str],
+) -> tuple[list[_Candidate], list[_Candidate]]:
     """``(turn starts, header lines)``: the candidates that are speaker labels in this
     document (see the module docstring), and the leading ``Key: value`` lines that are the
     transcript's header (``Datum: …``, ``Intervjuare: Helena Strand``)."""
@@ -336,8 +397,11 @@ def _judge(candidates: list[_Candidate], text: str, interviewer_labels: tuple[st
         label, layout = cand.label, cand.layout
         key = (label, layout)
         first = label.split()[0].casefold()
-        known = (label in extra_labels or is_known_label(label, interviewer_labels)
-                 or _matches_names(label, names))
+        known = (
+            label in extra_labels
+            or is_known_label(label, interviewer_labels)
+            or _matches_names(label, names)
+        )
         if layout == "alone" and not cand.timestamp and len(label) <= 2 and counts[label] < 2:
             continue  # a lone "I" may be a numbered heading
         if known:
@@ -355,8 +419,11 @@ def _judge(candidates: list[_Candidate], text: str, interviewer_labels: tuple[st
         elif cand.timestamp:  # alone, with a timestamp: Otter, Teams, Word Transcribe
             if counts[label] >= 2 or layouts["alone"] >= 2:
                 strong.add(key) if counts[label] >= 2 else weak.add(key)
-        elif (counts[label] >= 2 and len(label.split()) <= 3
-              and (_is_title_case(label) or label.isupper())):
+        elif (
+            counts[label] >= 2
+            and len(label.split()) <= 3
+            and (_is_title_case(label) or label.isupper())
+        ):
             strong.add(key)
     # header lines: "Key: value" lines before the first turn that are not speech
     header: list[_Candidate] = []
@@ -365,9 +432,15 @@ def _judge(candidates: list[_Candidate], text: str, interviewer_labels: tuple[st
         if cand.layout != "colon" or not cand.rest:
             break
         # "Intervjuare: Helena Strand" names a person in the header; "I: Hej Anna" is speech
-        if key_word in HEADER_KEYS or key_word.split()[0] in HEADER_KEYS or (
-                len(cand.label) >= 5 and is_known_label(cand.label, interviewer_labels)
-                and _name_like(cand.rest)):
+        if (
+            key_word in HEADER_KEYS
+            or key_word.split()[0] in HEADER_KEYS
+            or (
+                len(cand.label) >= 5
+                and is_known_label(cand.label, interviewer_labels)
+                and _name_like(cand.rest)
+            )
+        ):
             header.append(cand)
             continue
         break
@@ -392,8 +465,9 @@ def _judge(candidates: list[_Candidate], text: str, interviewer_labels: tuple[st
     return starts, header
 
 
-def _make_turn(text: str, start: int, end: int, speaker: str, is_interviewer: bool,
-               timestamp: str | None) -> Turn | None:
+def _make_turn(
+    text: str, start: int, end: int, speaker: str, is_interviewer: bool, timestamp: str | None
+) -> Turn | None:
     start, end = strip_span(text, start, end)
     if timestamp is None:
         match = _LEADING_TIMESTAMP.match(text, start, end)
@@ -423,6 +497,7 @@ def _trailing_timestamp(text: str, start: int, end: int) -> tuple[int, str | Non
 
 # -- unlabelled text -----------------------------------------------------------------------------
 
+
 def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans = []
     pos = start
@@ -450,8 +525,9 @@ def _is_heading(line: str) -> bool:
     without sentence punctuation at its end."""
     line = line.strip()
     lower = line.casefold()
-    if line.startswith("#") or lower.startswith(("intervju", "transkri", "transcript",
-                                                 "interview")):
+    if line.startswith("#") or lower.startswith(
+        ("intervju", "transkri", "transcript", "interview")
+    ):
         return True
     words = line.split()
     return 0 < len(words) <= 10 and not re.search(r"[.?!…,;:\"”]$", line) and line[0].isupper()
@@ -471,8 +547,9 @@ def _utterance_lines(text: str, start: int, end: int) -> list[tuple[int, int]] |
     return None
 
 
-def _unlabelled(text: str, start: int, end: int, leading: bool) -> tuple[
-        list[Turn], tuple[int, int] | None]:
+def _unlabelled(
+    text: str, start: int, end: int, leading: bool
+) -> tuple[list[Turn], tuple[int, int] | None]:
     """Unlabelled text: respondent turns per paragraph (or per line, see
     :func:`_utterance_lines`); with ``leading``, heading lines at the top are the preamble."""
     units: list[tuple[int, int]] = []
@@ -490,8 +567,11 @@ def _unlabelled(text: str, start: int, end: int, leading: bool) -> tuple[
         if head:
             preamble = (units[0][0], units[head - 1][1])
             units = units[head:]
-    turns = [t for t in (_make_turn(text, s, e, DEFAULT_SPEAKER, False, None) for s, e in units)
-             if t is not None]
+    turns = [
+        t
+        for t in (_make_turn(text, s, e, DEFAULT_SPEAKER, False, None) for s, e in units)
+        if t is not None
+    ]
     return turns, preamble
 
 
@@ -500,8 +580,12 @@ def _is_header_line(line: str) -> bool:
     return bool(colon) and key.strip().casefold() in HEADER_KEYS and bool(value.strip())
 
 
-def read_turns(text: str, interviewer_labels: Iterable[str] = DEFAULT_INTERVIEWER_LABELS,
-               extra_labels: Iterable[str] = (), names: Sequence[str] = ()) -> TurnReading:
+def read_turns(
+    text: str,
+    interviewer_labels: Iterable[str] = DEFAULT_INTERVIEWER_LABELS,
+    extra_labels: Iterable[str] = (),
+    names: Sequence[str] = (),
+) -> TurnReading:
     """Split ``text`` into speaker turns and a preamble (see the module docstring);
     ``text[turn.start:turn.end]`` is exactly what was said. ``extra_labels`` are labels known
     from elsewhere (bold runs in a .docx) and ``names`` the interviewer's names from the
@@ -509,11 +593,19 @@ def read_turns(text: str, interviewer_labels: Iterable[str] = DEFAULT_INTERVIEWE
     :func:`settle_interviewer`, which the readers call afterwards.
     """
     interviewer_labels = tuple(interviewer_labels)
-    starts, header = _judge(_candidates(text), text, interviewer_labels,
-                            frozenset(normalise_label(x) for x in extra_labels), names)
-    header_names = tuple(c.rest for c in header
-                         if is_interviewer_label(c.label, interviewer_labels)
-                         or c.label.casefold() in ("intervjuare", "interviewer"))
+    starts, header = _judge(
+        _candidates(text),
+        text,
+        interviewer_labels,
+        frozenset(normalise_label(x) for x in extra_labels),
+        names,
+    )
+    header_names = tuple(
+        c.rest
+        for c in header
+        if is_interviewer_label(c.label, interviewer_labels)
+        or c.label.casefold() in ("intervjuare", "interviewer")
+    )
     if not starts:
         unlabelled, preamble = _unlabelled(text, 0, len(text), leading=True)
         return TurnReading(tuple(unlabelled), preamble, header_names, labelled=False)
@@ -522,25 +614,37 @@ def read_turns(text: str, interviewer_labels: Iterable[str] = DEFAULT_INTERVIEWE
     preamble = None
     before = strip_span(text, 0, first_end)
     if before[0] < before[1]:
-        if len(_WORD.findall(text[before[0]:before[1]])) <= MAX_PREAMBLE_WORDS:
+        if len(_WORD.findall(text[before[0] : before[1]])) <= MAX_PREAMBLE_WORDS:
             preamble = before
         else:
             turns.extend(_unlabelled(text, 0, first_end, leading=True)[0])
     for i, cand in enumerate(starts):
         region_end = starts[i + 1].line_start if i + 1 < len(starts) else len(text)
-        end, next_ts = (_trailing_timestamp(text, cand.content_start, region_end)
-                        if i + 1 < len(starts) else (region_end, None))
-        turn = _make_turn(text, cand.content_start, end, cand.label,
-                          is_interviewer_label(cand.label, interviewer_labels),
-                          cand.timestamp or carried)
+        end, next_ts = (
+            _trailing_timestamp(text, cand.content_start, region_end)
+            if i + 1 < len(starts)
+            else (region_end, None)
+        )
+        turn = _make_turn(
+            text,
+            cand.content_start,
+            end,
+            cand.label,
+            is_interviewer_label(cand.label, interviewer_labels),
+            cand.timestamp or carried,
+        )
         if turn is not None:
             turns.append(turn)
         carried = next_ts
     return TurnReading(tuple(turns), preamble, header_names)
 
 
-def parse_turns(text: str, interviewer_labels: Iterable[str] = DEFAULT_INTERVIEWER_LABELS,
-                extra_labels: Iterable[str] = (), names: Sequence[str] = ()) -> tuple[Turn, ...]:
+def parse_turns(
+    text: str,
+    interviewer_labels: Iterable[str] = DEFAULT_INTERVIEWER_LABELS,
+    extra_labels: Iterable[str] = (),
+    names: Sequence[str] = (),
+) -> tuple[Turn, ...]:
     """The turns of ``text`` with the interviewer settled (see :func:`read_turns` and
     :func:`settle_interviewer`); the preamble is left out.
 
@@ -549,11 +653,13 @@ def parse_turns(text: str, interviewer_labels: Iterable[str] = DEFAULT_INTERVIEW
     """
     interviewer_labels = tuple(interviewer_labels)
     reading = read_turns(text, interviewer_labels, extra_labels, names)
-    return settle_interviewer(text, reading.turns, interviewer_labels,
-                              tuple(names) + reading.header_interviewers).turns
+    return settle_interviewer(
+        text, reading.turns, interviewer_labels, tuple(names) + reading.header_interviewers
+    ).turns
 
 
 # -- who is the interviewer ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Interviewer:
@@ -601,25 +707,32 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def _guess_speaker(text: str, turns: Sequence[Turn], interviewer_labels: tuple[str, ...]
-                   ) -> str | None:
+def _guess_speaker(
+    text: str, turns: Sequence[Turn], interviewer_labels: tuple[str, ...]
+) -> str | None:
     """The speaker whose turns are mostly questions and shorter than the others', if one
     stands out clearly; known respondent labels never qualify."""
     by_speaker: dict[str, list[str]] = {}
     for turn in turns:
-        by_speaker.setdefault(turn.speaker, []).append(text[turn.start:turn.end])
+        by_speaker.setdefault(turn.speaker, []).append(text[turn.start : turn.end])
     if len(by_speaker) < 2:
         return None
     share = {s: sum(map(is_question, said)) / len(said) for s, said in by_speaker.items()}
-    candidates = [s for s in by_speaker
-                  if not is_respondent_label(s) and s != DEFAULT_SPEAKER and len(by_speaker[s]) >= 2]
+    candidates = [
+        s
+        for s in by_speaker
+        if not is_respondent_label(s) and s != DEFAULT_SPEAKER and len(by_speaker[s]) >= 2
+    ]
     if not candidates:
         return None
     best = max(candidates, key=lambda s: (share[s], -statistics.median(map(_words, by_speaker[s]))))
     others = [s for s in by_speaker if s != best]
     other_words = [_words(x) for s in others for x in by_speaker[s]]
-    if (share[best] < 0.5 or any(share[s] > share[best] - 0.25 for s in others)
-            or statistics.median(map(_words, by_speaker[best])) > statistics.median(other_words)):
+    if (
+        share[best] < 0.5
+        or any(share[s] > share[best] - 0.25 for s in others)
+        or statistics.median(map(_words, by_speaker[best])) > statistics.median(other_words)
+    ):
         return None
     return best
 
@@ -629,8 +742,9 @@ def _guess_unlabelled(text: str, turns: Sequence[Turn]) -> set[int]:
     by a turn that is not one, making up a fair share (20–70 %) of the turns."""
     if len(turns) < 4:
         return set()
-    asked = [is_question(text[t.start:t.end]) and _words(text[t.start:t.end]) <= 40
-             for t in turns]
+    asked = [
+        is_question(text[t.start : t.end]) and _words(text[t.start : t.end]) <= 40 for t in turns
+    ]
     picked = {i for i, q in enumerate(asked) if q}
     if len(picked) < 2 or not 0.2 <= len(picked) / len(turns) <= 0.7:
         return set()
@@ -638,9 +752,12 @@ def _guess_unlabelled(text: str, turns: Sequence[Turn]) -> set[int]:
     return picked if answered >= 0.7 * len(picked) else set()
 
 
-def settle_interviewer(text: str, turns: Sequence[Turn],
-                       interviewer_labels: Iterable[str] = DEFAULT_INTERVIEWER_LABELS,
-                       names: Sequence[str] = ()) -> Interviewer:
+def settle_interviewer(
+    text: str,
+    turns: Sequence[Turn],
+    interviewer_labels: Iterable[str] = DEFAULT_INTERVIEWER_LABELS,
+    names: Sequence[str] = (),
+) -> Interviewer:
     """Decide which turns are the interviewer's (see the module docstring) and set
     ``is_interviewer`` on every turn accordingly.
 
@@ -656,10 +773,16 @@ def settle_interviewer(text: str, turns: Sequence[Turn],
         picked = _guess_unlabelled(text, turns)
         if not picked:
             return Interviewer(tuple(replace(t, is_interviewer=False) for t in turns))
-        return Interviewer(tuple(
-            replace(t, speaker=GUESSED_INTERVIEWER, is_interviewer=True) if i in picked
-            else replace(t, is_interviewer=False) for i, t in enumerate(turns)),
-            (GUESSED_INTERVIEWER,), "guess")
+        return Interviewer(
+            tuple(
+                replace(t, speaker=GUESSED_INTERVIEWER, is_interviewer=True)
+                if i in picked
+                else replace(t, is_interviewer=False)
+                for i, t in enumerate(turns)
+            ),
+            (GUESSED_INTERVIEWER,),
+            "guess",
+        )
     chosen = {s for s in speakers if _matches_names(s, names) and not is_respondent_label(s)}
     reason = "front matter" if chosen else None
     labelled = {s for s in speakers if is_interviewer_label(s, interviewer_labels)}
@@ -670,5 +793,8 @@ def settle_interviewer(text: str, turns: Sequence[Turn],
         guess = _guess_speaker(text, turns, interviewer_labels)
         if guess is not None:
             chosen, reason = {guess}, "guess"
-    return Interviewer(tuple(replace(t, is_interviewer=t.speaker in chosen) for t in turns),
-                       tuple(s for s in speakers if s in chosen), reason)
+    return Interviewer(
+        tuple(replace(t, is_interviewer=t.speaker in chosen) for t in turns),
+        tuple(s for s in speakers if s in chosen),
+        reason,
+    )

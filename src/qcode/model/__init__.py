@@ -17,20 +17,70 @@ codebook makes it stale and :func:`load_model` refuses it.
 
 The names below are the public API (``from qcode.model import train``).
 """
+
 from __future__ import annotations
 
-from .files import (COMPANION_FORMAT, MODEL_FORMAT, companion_codebook_sha256, load_companion,
-                    load_model, read_arrays, save_companion, save_model, write_arrays)
+from .files import (
+    COMPANION_FORMAT,
+    MODEL_FORMAT,
+    companion_codebook_sha256,
+    load_companion,
+    load_model,
+    read_arrays,
+    save_companion,
+    save_model,
+    write_arrays,
+)
 from .linear import ROWS_PER_BATCH, TOKEN_CACHE_SIZE, LinearTextModel, lemma_tokens
-from .trained import (COMPANION_SUFFIX, METRIC_COLUMNS, CompanionModel, TrainedModel,
-                      companion_path, metrics_table)
-from .training import (MAX_FOLDS, MIN_EXAMPLES, FeatureMatrices, TrainingData, build_classifier,
-                       build_features, cross_validate_code, fit_features, train, training_data)
+from .trained import (
+    COMPANION_SUFFIX,
+    METRIC_COLUMNS,
+    CompanionModel,
+    TrainedModel,
+    companion_path,
+    metrics_table,
+)
+from .training import (
+    MAX_FOLDS,
+    MIN_EXAMPLES,
+    FeatureMatrices,
+    TrainingData,
+    build_classifier,
+    build_features,
+    cross_validate_code,
+    fit_features,
+    train,
+    training_data,
+)
 
-__all__ = ["COMPANION_FORMAT", "COMPANION_SUFFIX", "MAX_FOLDS", "METRIC_COLUMNS", "MIN_EXAMPLES",
-           "MODEL_FORMAT", "ROWS_PER_BATCH", "TOKEN_CACHE_SIZE", "CompanionModel",
-           "FeatureMatrices", "LinearTextModel", "TrainedModel", "TrainingData",
-           "build_classifier", "build_features", "companion_codebook_sha256", "companion_path",
-           "cross_validate_code", "fit_features", "lemma_tokens", "load_companion", "load_model",
-           "metrics_table", "read_arrays", "save_companion", "save_model", "train",
-           "training_data", "write_arrays"]
+__all__ = [
+    "COMPANION_FORMAT",
+    "COMPANION_SUFFIX",
+    "MAX_FOLDS",
+    "METRIC_COLUMNS",
+    "MIN_EXAMPLES",
+    "MODEL_FORMAT",
+    "ROWS_PER_BATCH",
+    "TOKEN_CACHE_SIZE",
+    "CompanionModel",
+    "FeatureMatrices",
+    "LinearTextModel",
+    "TrainedModel",
+    "TrainingData",
+    "build_classifier",
+    "build_features",
+    "companion_codebook_sha256",
+    "companion_path",
+    "cross_validate_code",
+    "fit_features",
+    "lemma_tokens",
+    "load_companion",
+    "load_model",
+    "metrics_table",
+    "read_arrays",
+    "save_companion",
+    "save_model",
+    "train",
+    "training_data",
+    "write_arrays",
+]

@@ -5,10 +5,12 @@ are scored here at tag time; neither needs scikit-learn, which only training imp
 (:mod:`qcode.model.training`). :func:`lemma_tokens` is the lemma analyser of the features and
 lives here because prediction re-computes it for every new token.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,11 +66,21 @@ class LinearTextModel:
     of its whitespace tokens' features.
     """
 
-    def __init__(self, codes: Sequence[str], lemma_terms: Sequence[str], lemma_idf: np.ndarray,
-                 char_terms: Sequence[str], char_idf: np.ndarray, weights: np.ndarray,
-                 intercepts: np.ndarray, ngram_range: tuple[int, int], *,
-                 codebook_sha256: str = "", data_sha256: str = "",
-                 thresholds: dict[str, float] | None = None):
+    def __init__(
+        self,
+        codes: Sequence[str],
+        lemma_terms: Sequence[str],
+        lemma_idf: np.ndarray,
+        char_terms: Sequence[str],
+        char_idf: np.ndarray,
+        weights: np.ndarray,
+        intercepts: np.ndarray,
+        ngram_range: tuple[int, int],
+        *,
+        codebook_sha256: str = "",
+        data_sha256: str = "",
+        thresholds: dict[str, float] | None = None,
+    ):
         self.codes = list(codes)
         self.lemma_terms, self.char_terms = list(lemma_terms), list(char_terms)
         self._lemma_index = {term: i for i, term in enumerate(self.lemma_terms)}
@@ -81,28 +93,40 @@ class LinearTextModel:
         self.codebook_sha256, self.data_sha256 = codebook_sha256, data_sha256
         self.thresholds = dict(thresholds or {})
         n_lemma, n_char = len(self.lemma_terms), len(self.char_terms)
-        if (self.weights.shape != (n_lemma + n_char, len(self.codes))
-                or self.intercepts.shape != (len(self.codes),)
-                or self.lemma_idf.shape != (n_lemma,) or self.char_idf.shape != (n_char,)):
+        if (
+            self.weights.shape != (n_lemma + n_char, len(self.codes))
+            or self.intercepts.shape != (len(self.codes),)
+            or self.lemma_idf.shape != (n_lemma,)
+            or self.char_idf.shape != (n_char,)
+        ):
             raise ModelError("the model's weights do not fit its vocabularies")
         self._idf = np.concatenate([self.lemma_idf, self.char_idf])
         self._reset_tokens()
 
     @classmethod
-    def from_sklearn(cls, features: Any, classifiers: dict[str, Any], **info: Any
-                     ) -> "LinearTextModel | None":
+    def from_sklearn(
+        cls, features: Any, classifiers: dict[str, Any], **info: Any
+    ) -> LinearTextModel | None:
         """The same model as plain arrays, or None when ``features`` is not the extractor
         :func:`build_features` makes (then scikit-learn has to predict)."""
         try:
             (lemma_name, lemmas), (char_name, chars) = features.transformer_list
         except (AttributeError, TypeError, ValueError):
             return None
-        plain = (lemma_name == "lemmas" and char_name == "chars"
-                 and features.transformer_weights is None
-                 and lemmas.analyzer is lemma_tokens and chars.analyzer == "char_wb"
-                 and chars.lowercase and chars.preprocessor is None and chars.strip_accents is None
-                 and all(v.use_idf and v.sublinear_tf and v.norm == "l2" and not v.binary
-                         for v in (lemmas, chars)))
+        plain = (
+            lemma_name == "lemmas"
+            and char_name == "chars"
+            and features.transformer_weights is None
+            and lemmas.analyzer is lemma_tokens
+            and chars.analyzer == "char_wb"
+            and chars.lowercase
+            and chars.preprocessor is None
+            and chars.strip_accents is None
+            and all(
+                v.use_idf and v.sublinear_tf and v.norm == "l2" and not v.binary
+                for v in (lemmas, chars)
+            )
+        )
         if not plain or not classifiers:
             return None
         for classifier in classifiers.values():
@@ -112,8 +136,17 @@ class LinearTextModel:
         char_terms = sorted(chars.vocabulary_, key=chars.vocabulary_.get)
         weights = np.column_stack([c.coef_[0] for c in classifiers.values()])
         intercepts = np.array([float(c.intercept_[0]) for c in classifiers.values()])
-        return cls(list(classifiers), lemma_terms, lemmas.idf_, char_terms, chars.idf_, weights,
-                   intercepts, chars.ngram_range, **info)
+        return cls(
+            list(classifiers),
+            lemma_terms,
+            lemmas.idf_,
+            char_terms,
+            chars.idf_,
+            weights,
+            intercepts,
+            chars.ngram_range,
+            **info,
+        )
 
     # -- features ----------------------------------------------------------------------------
     def _token_features(self, token: str) -> tuple[list[int], list[int]]:
@@ -129,7 +162,7 @@ class LinearTextModel:
             # every n-gram of the padded token; a token shorter than n gives itself, once
             # (the char_wb analyser's rule)
             for offset in range(max(size - n, 0) + 1):
-                column = char_index.get(padded[offset:offset + n])
+                column = char_index.get(padded[offset : offset + n])
                 if column is not None:
                     chars.append(column)
             if size <= n:
@@ -158,7 +191,7 @@ class LinearTextModel:
             self._starts = np.concatenate([self._starts, np.zeros_like(self._starts)])
             self._lengths = np.concatenate([self._lengths, np.zeros_like(self._lengths)])
         token_id = self._next_id
-        self._flat[self._used:self._used + len(columns)] = columns
+        self._flat[self._used : self._used + len(columns)] = columns
         self._starts[token_id], self._lengths[token_id] = self._used, len(columns)
         self._used += len(columns)
         self._next_id += 1
@@ -191,8 +224,12 @@ class LinearTextModel:
         weights."""
         n = len(texts)
         if n > ROWS_PER_BATCH:  # bounds the count table below to ROWS_PER_BATCH x vocabulary
-            return np.vstack([self.decision_function(texts[i:i + ROWS_PER_BATCH])
-                              for i in range(0, n, ROWS_PER_BATCH)])
+            return np.vstack(
+                [
+                    self.decision_function(texts[i : i + ROWS_PER_BATCH])
+                    for i in range(0, n, ROWS_PER_BATCH)
+                ]
+            )
         scores = np.tile(self.intercepts, (n, 1))
         rows, cols = self._features(texts)
         if not len(rows):
@@ -211,8 +248,12 @@ class LinearTextModel:
         values = (np.log(counts) + 1.0) * self._idf[cols]
         is_char = cols >= len(self.lemma_terms)
         squares = values * values
-        lemma_norms = np.sqrt(np.bincount(rows, weights=np.where(is_char, 0.0, squares), minlength=n))
-        char_norms = np.sqrt(np.bincount(rows, weights=np.where(is_char, squares, 0.0), minlength=n))
+        lemma_norms = np.sqrt(
+            np.bincount(rows, weights=np.where(is_char, 0.0, squares), minlength=n)
+        )
+        char_norms = np.sqrt(
+            np.bincount(rows, weights=np.where(is_char, squares, 0.0), minlength=n)
+        )
         values /= np.where(is_char, char_norms[rows], lemma_norms[rows])
         contributions = values[:, None] * self.weights[cols]
         for k in range(len(self.codes)):
@@ -228,16 +269,28 @@ class LinearTextModel:
     # -- files -------------------------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything needed to rebuild the model, as arrays ``np.savez`` stores without pickle."""
-        return {"codes": np.array(self.codes, dtype=str),
-                "lemma_terms": np.array(self.lemma_terms, dtype=str), "lemma_idf": self.lemma_idf,
-                "char_terms": np.array(self.char_terms, dtype=str), "char_idf": self.char_idf,
-                "weights": self.weights, "intercepts": self.intercepts,
-                "ngram_range": np.array(self.ngram_range, dtype=np.int64)}
+        return {
+            "codes": np.array(self.codes, dtype=str),
+            "lemma_terms": np.array(self.lemma_terms, dtype=str),
+            "lemma_idf": self.lemma_idf,
+            "char_terms": np.array(self.char_terms, dtype=str),
+            "char_idf": self.char_idf,
+            "weights": self.weights,
+            "intercepts": self.intercepts,
+            "ngram_range": np.array(self.ngram_range, dtype=np.int64),
+        }
 
     @classmethod
-    def from_arrays(cls, arrays: Any, **info: Any) -> "LinearTextModel":
-        return cls([str(c) for c in arrays["codes"]], arrays["lemma_terms"].tolist(),
-                   arrays["lemma_idf"], arrays["char_terms"].tolist(), arrays["char_idf"],
-                   arrays["weights"], arrays["intercepts"],
-                   tuple(int(v) for v in arrays["ngram_range"]), **info)
-
+    def from_arrays(cls, arrays: Any, **info: Any) -> LinearTextModel:
+        low, high = (int(v) for v in arrays["ngram_range"])
+        return cls(
+            [str(c) for c in arrays["codes"]],
+            arrays["lemma_terms"].tolist(),
+            arrays["lemma_idf"],
+            arrays["char_terms"].tolist(),
+            arrays["char_idf"],
+            arrays["weights"],
+            arrays["intercepts"],
+            (low, high),
+            **info,
+        )

@@ -8,18 +8,28 @@
 Both predict with a :class:`~qcode.model.linear.LinearTextModel` (plain arrays, no
 scikit-learn) and are stored as such (:mod:`qcode.model.files`).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
 from ..models import Coding, Segment
 from .linear import LinearTextModel
 
-METRIC_COLUMNS = ["code", "positives", "examples", "units", "precision", "recall", "f1",
-                  "threshold"]
+METRIC_COLUMNS = [
+    "code",
+    "positives",
+    "examples",
+    "units",
+    "precision",
+    "recall",
+    "f1",
+    "threshold",
+]
 
 
 @dataclass
@@ -103,7 +113,7 @@ class CompanionModel:
     cross-validation on the training material (see ``scripts/train_companion_model.py``).
     """
 
-    model: "TrainedModel | LinearTextModel"
+    model: TrainedModel | LinearTextModel
     confirm: float
     add: float
     trained_on: str = ""
@@ -134,4 +144,3 @@ def companion_path(codebook_path: str | Any) -> Any:
 
     path = Path(codebook_path)
     return path.with_suffix(COMPANION_SUFFIX)
-

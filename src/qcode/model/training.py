@@ -25,11 +25,13 @@ The trained model is kept as plain arrays (:class:`~qcode.model.linear.LinearTex
 stored without pickle (:mod:`qcode.model.files`). This is the only module that imports
 scikit-learn (inside the functions that train), so tagging never loads it.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,19 +50,30 @@ def build_features() -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
-    return FeatureUnion([
-        ("lemmas", TfidfVectorizer(analyzer=lemma_tokens, sublinear_tf=True)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True,
-                                  sublinear_tf=True, min_df=1)),
-    ])
+    return FeatureUnion(
+        [
+            ("lemmas", TfidfVectorizer(analyzer=lemma_tokens, sublinear_tf=True)),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(3, 5),
+                    lowercase=True,
+                    sublinear_tf=True,
+                    min_df=1,
+                ),
+            ),
+        ]
+    )
 
 
 def build_classifier(seed: int = 0) -> Any:
     """The untrained per-code classifier: balanced logistic regression on the shared features."""
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(class_weight="balanced", max_iter=2000, C=4.0,
-                              solver="liblinear", random_state=seed)
+    return LogisticRegression(
+        class_weight="balanced", max_iter=2000, C=4.0, solver="liblinear", random_state=seed
+    )
 
 
 @dataclass
@@ -75,7 +88,9 @@ class TrainingData:
 
     def sha256(self) -> str:
         """A hash of exactly what the model learns from (order-independent)."""
-        lines = sorted(f"{t}\t{','.join(sorted(l))}" for t, l in zip(self.texts, self.labels))
+        lines = sorted(
+            f"{t}\t{','.join(sorted(codes))}" for t, codes in zip(self.texts, self.labels)
+        )
         lines += sorted(f"example\t{code}\t{t}" for code, ts in self.examples.items() for t in ts)
         return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
@@ -132,11 +147,15 @@ def training_data(store: Store, codebook: Any, coders: Sequence[str] = ()) -> Tr
     chosen = list(coders) or known
     missing = [c for c in chosen if c not in known]
     if missing:
-        raise ModelError(f"no human codings by {', '.join(missing)}; coders in this project: "
-                         + (", ".join(known) or "(none; import a review sheet first)"))
+        raise ModelError(
+            f"no human codings by {', '.join(missing)}; coders in this project: "
+            + (", ".join(known) or "(none; import a review sheet first)")
+        )
     if not chosen:
-        raise ModelError("no human codings to learn from; code by hand first "
-                         "(`qcode export review`, then `qcode import review --coder NAME`)")
+        raise ModelError(
+            "no human codings to learn from; code by hand first "
+            "(`qcode export review`, then `qcode import review --coder NAME`)"
+        )
     documents: set[str] = set()
     for coder in chosen:
         documents |= store.reviewed_documents(coder)
@@ -148,8 +167,9 @@ def training_data(store: Store, codebook: Any, coders: Sequence[str] = ()) -> Tr
     segments = store.segments_frame()
     segments = segments[segments["document"].isin(documents)]
     texts, label_sets, keys = [], [], []
-    for doc, seg, text, interviewer in zip(segments["document"], segments["segment"],
-                                           segments["text"], segments["is_interviewer"]):
+    for doc, seg, text, interviewer in zip(
+        segments["document"], segments["segment"], segments["text"], segments["is_interviewer"]
+    ):
         key = (doc, int(seg))
         if interviewer and key not in labels:
             continue
@@ -178,8 +198,9 @@ def _best_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float, 
     return float(thresholds[best]), float(precision[best]), float(recall[best]), float(f1[best])
 
 
-def cross_validate_code(matrix: Any, y: np.ndarray, examples: Any, *,
-                        folds: int = MAX_FOLDS, seed: int = 0) -> np.ndarray:
+def cross_validate_code(
+    matrix: Any, y: np.ndarray, examples: Any, *, folds: int = MAX_FOLDS, seed: int = 0
+) -> np.ndarray:
     """Out-of-fold probabilities for one code: each fold's classifier is trained on the other
     folds' rows plus the code's example rows and predicts its own passages' rows.
 
@@ -193,16 +214,25 @@ def cross_validate_code(matrix: Any, y: np.ndarray, examples: Any, *,
     out = np.zeros(len(y))
     for train_rows, test_rows in splitter.split(np.zeros(len(y)), y):
         classifier = build_classifier(seed)
-        classifier.fit(sparse.vstack([matrix[train_rows], examples], format="csr"),
-                       np.concatenate([y[train_rows], np.ones(examples.shape[0], dtype=int)]))
+        classifier.fit(
+            sparse.vstack([matrix[train_rows], examples], format="csr"),
+            np.concatenate([y[train_rows], np.ones(examples.shape[0], dtype=int)]),
+        )
         out[test_rows] = classifier.predict_proba(matrix[test_rows])[:, 1]
     return out
 
 
-def train(store: Store, codebook: Any, coders: Sequence[str] = (), *,
-          min_examples: int = MIN_EXAMPLES, codes: Sequence[str] = (), seed: int = 0,
-          out_of_fold: dict[str, np.ndarray] | None = None, data: TrainingData | None = None
-          ) -> TrainedModel:
+def train(
+    store: Store,
+    codebook: Any,
+    coders: Sequence[str] = (),
+    *,
+    min_examples: int = MIN_EXAMPLES,
+    codes: Sequence[str] = (),
+    seed: int = 0,
+    out_of_fold: dict[str, np.ndarray] | None = None,
+    data: TrainingData | None = None,
+) -> TrainedModel:
     """Train one classifier per code with at least ``min_examples`` positives (human codings
     plus codebook examples) and report cross-validated precision/recall/F1 per code; codes
     with fewer are listed in ``refused`` with the reason. The feature extractor is fitted once
@@ -226,12 +256,15 @@ def train(store: Store, codebook: Any, coders: Sequence[str] = (), *,
         examples = data.examples.get(code, [])
         positives = int(y.sum())
         if positives + len(examples) < min_examples:
-            refused[code] = (f"{positives} coded passage(s) + {len(examples)} example(s) < "
-                             f"{min_examples}")
+            refused[code] = (
+                f"{positives} coded passage(s) + {len(examples)} example(s) < {min_examples}"
+            )
             continue
         if positives < 2 or len(y) - positives < 2:
-            refused[code] = (f"{positives} coded and {len(y) - positives} uncoded passage(s); "
-                             "cross-validation needs at least 2 of each")
+            refused[code] = (
+                f"{positives} coded and {len(y) - positives} uncoded passage(s); "
+                "cross-validation needs at least 2 of each"
+            )
             continue
         example_matrix = matrices.examples_of(code)
         predicted = cross_validate_code(matrices.passages, y, example_matrix, seed=seed)
@@ -239,23 +272,45 @@ def train(store: Store, codebook: Any, coders: Sequence[str] = (), *,
             out_of_fold[code] = predicted
         threshold, precision, recall, f1 = _best_threshold(y, predicted)
         classifier = build_classifier(seed)
-        classifier.fit(sparse.vstack([matrices.passages, example_matrix], format="csr"),
-                       np.concatenate([y, np.ones(len(examples), dtype=int)]))
+        classifier.fit(
+            sparse.vstack([matrices.passages, example_matrix], format="csr"),
+            np.concatenate([y, np.ones(len(examples), dtype=int)]),
+        )
         classifiers[code] = classifier
         thresholds[code] = threshold
-        rows.append({"code": code, "positives": positives, "examples": len(examples),
-                     "units": len(y), "precision": precision, "recall": recall, "f1": f1,
-                     "threshold": threshold})
+        rows.append(
+            {
+                "code": code,
+                "positives": positives,
+                "examples": len(examples),
+                "units": len(y),
+                "precision": precision,
+                "recall": recall,
+                "f1": f1,
+                "threshold": threshold,
+            }
+        )
     if not classifiers:
-        raise ModelError("no code has enough examples to train on (need "
-                         f"{min_examples}; see --min-examples): "
-                         + "; ".join(f"{c}: {why}" for c, why in refused.items()))
+        raise ModelError(
+            "no code has enough examples to train on (need "
+            f"{min_examples}; see --min-examples): "
+            + "; ".join(f"{c}: {why}" for c, why in refused.items())
+        )
     used = list(coders) or store.coders_frame()["coder"].tolist()
-    linear = LinearTextModel.from_sklearn(matrices.features, classifiers,
-                                          codebook_sha256=codebook.sha256,
-                                          data_sha256=data.sha256(), thresholds=thresholds)
+    linear = LinearTextModel.from_sklearn(
+        matrices.features,
+        classifiers,
+        codebook_sha256=codebook.sha256,
+        data_sha256=data.sha256(),
+        thresholds=thresholds,
+    )
     if linear is None:  # build_features always makes the plain extractor LinearTextModel reads
         raise ModelError("the trained features cannot be stored as arrays")
-    return TrainedModel(linear, pd.DataFrame(rows, columns=METRIC_COLUMNS), used, refused,
-                        features=matrices.features, classifiers=classifiers)
-
+    return TrainedModel(
+        linear,
+        pd.DataFrame(rows, columns=METRIC_COLUMNS),
+        used,
+        refused,
+        features=matrices.features,
+        classifiers=classifiers,
+    )

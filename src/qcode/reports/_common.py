@@ -4,12 +4,14 @@ redaction hook and byte-for-byte deterministic zip containers (xlsx, docx).
 Every report counts *respondents* (documents), never pattern matches, and only what a
 respondent said: codings on interviewer segments are left out.
 """
+
 from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,15 +65,18 @@ def check_by_keys(by: Sequence[str], config: Any = None) -> list[str]:
         if key.casefold() in banned:
             raise ConfigError(
                 f"{key}: this metadata key holds personal names and is never shown in a "
-                "report; use a role key such as group, main_group, title or study", param="by")
+                "report; use a role key such as group, main_group, title or study",
+                param="by",
+            )
     return keys
 
 
 def check_source(source: str | None) -> str:
     source = source or "all"
     if source not in SOURCES:
-        raise ConfigError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}",
-                          param="source")
+        raise ConfigError(
+            f"unknown source {source!r}; use one of {', '.join(SOURCES)}", param="source"
+        )
     return source
 
 
@@ -96,8 +101,9 @@ def parse_where(where: Iterable[str] | None) -> dict[str, set[str]]:
     return conditions
 
 
-def select_documents(store: Store, kind: str | None = "all",
-                     where: Iterable[str] | None = ()) -> pd.DataFrame:
+def select_documents(
+    store: Store, kind: str | None = "all", where: Iterable[str] | None = ()
+) -> pd.DataFrame:
     """The documents a report covers: :meth:`Store.documents_frame` narrowed to one ``kind``
     (``interview``/``survey``; ``all`` keeps both) and to every ``--where KEY=VALUE``. This is
     the one place reports filter documents.
@@ -112,11 +118,17 @@ def select_documents(store: Store, kind: str | None = "all",
     for key, values in parse_where(where).items():
         if key not in documents.columns:
             known = sorted(c for c in documents.columns if c not in ("path", "n_segments"))
-            raise ConfigError(f"--where {key}=…: no document has this metadata key; known keys: "
-                              f"{', '.join(known)}")
-        documents = documents[documents[key].map(
-            lambda v: v is not None and not (isinstance(v, float) and pd.isna(v))
-            and str(v) in values)]
+            raise ConfigError(
+                f"--where {key}=…: no document has this metadata key; known keys: "
+                f"{', '.join(known)}"
+            )
+        documents = documents[
+            documents[key].map(
+                lambda v, wanted=values: (
+                    v is not None and not (isinstance(v, float) and pd.isna(v)) and str(v) in wanted
+                )
+            )
+        ]
     return documents.reset_index(drop=True)
 
 
@@ -132,9 +144,15 @@ def check_level(level: int | None) -> int | None:
     return level
 
 
-def respondent_codings(store: Store, source: str = "all", *, extra: Sequence[str] = (),
-                       with_text: bool = False, coders: Sequence[str] | None = None,
-                       documents: pd.DataFrame | None = None) -> pd.DataFrame:
+def respondent_codings(
+    store: Store,
+    source: str = "all",
+    *,
+    extra: Sequence[str] = (),
+    with_text: bool = False,
+    coders: Sequence[str] | None = None,
+    documents: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The final codings (:func:`qcode.final.final_codings`: humans' decisions over the
     automatic codings) of ``source`` and ``coders`` on respondent (non-interviewer) segments,
     with a ``unit`` key that identifies the coded segment within its document (codings
@@ -143,20 +161,24 @@ def respondent_codings(store: Store, source: str = "all", *, extra: Sequence[str
     (from :func:`select_documents`) keeps only the codings of those documents."""
     from ..final import final_codings
 
-    codings = final_codings(store, source=check_source(source), coders=coders,
-                            with_text=with_text, extra=extra)
+    codings = final_codings(
+        store, source=check_source(source), coders=coders, with_text=with_text, extra=extra
+    )
     conflicts = codings.attrs.get("conflicts", 0)
     if documents is not None:
         chosen = set(documents["document"])
-        conflicts = sum(1 for doc, _seg, _code in codings.attrs.get("conflict_keys", ())
-                        if doc in chosen)
+        conflicts = sum(
+            1 for doc, _seg, _code in codings.attrs.get("conflict_keys", ()) if doc in chosen
+        )
         codings = codings[codings["document"].isin(chosen)]
     segments = store.segments_frame(with_text=False)[["document", "segment", "is_interviewer"]]
     if not codings.empty:
-        merged = codings.merge(segments.astype({"segment": "Int64"}),
-                               on=["document", "segment"], how="left")
+        merged = codings.merge(
+            segments.astype({"segment": "Int64"}), on=["document", "segment"], how="left"
+        )
         codings = merged[~merged["is_interviewer"].fillna(False).astype(bool)].drop(
-            columns="is_interviewer")
+            columns="is_interviewer"
+        )
     unit = codings["segment"].astype("float64")
     codings = codings.assign(unit=unit.fillna(-1.0 - codings["start"].astype("float64")))
     codings = codings.reset_index(drop=True)
@@ -166,15 +188,17 @@ def respondent_codings(store: Store, source: str = "all", *, extra: Sequence[str
 
 def conflict_note(conflicts: int) -> str:
     """The warning a report gives when conflicts between coders were left out of it."""
-    return (f"{conflicts} passage(s) where coders disagree on a code are left out of the "
-            "counts; see `qcode conflicts`")
+    return (
+        f"{conflicts} passage(s) where coders disagree on a code are left out of the "
+        "counts; see `qcode conflicts`"
+    )
 
 
 def truncate_paths(paths: pd.Series, depth: int) -> pd.Series:
     """The first ``depth`` parts of each code path (``a/b/c`` at depth 2 is ``a/b``)."""
     if paths.empty:
         return paths.astype(object)
-    return paths.str.extract(r"^((?:[^/]+)(?:/[^/]+){0,%d})" % (depth - 1), expand=False)
+    return paths.str.extract(rf"^((?:[^/]+)(?:/[^/]+){{0,{depth - 1}}})", expand=False)
 
 
 def roll_up(codings: pd.DataFrame, level: int | None) -> pd.DataFrame:
@@ -200,9 +224,15 @@ def code_rows(store: Store, level: int | None, used: Iterable[str] = ()) -> pd.D
     known = set(codes["path"])
     extra = sorted(p for p in set(used) if isinstance(p, str) and p not in known)
     if extra:
-        codes = pd.concat([codes, pd.DataFrame({
-            "path": extra, "label": extra, "level": [p.count("/") + 1 for p in extra]})],
-            ignore_index=True)
+        codes = pd.concat(
+            [
+                codes,
+                pd.DataFrame(
+                    {"path": extra, "label": extra, "level": [p.count("/") + 1 for p in extra]}
+                ),
+            ],
+            ignore_index=True,
+        )
     codes = codes.assign(label=codes["label"].fillna(codes["path"]))
     return codes.reset_index(drop=True)
 
@@ -217,8 +247,11 @@ def redaction_hook(store: Store | None, config: Any = None) -> Callable[[Any], A
     """
     from .. import privacy
 
-    redactor = (privacy.project_redactor(store, config) if store is not None
-                else privacy.Redactor(getattr(config, "private", ()) or ()))
+    redactor = (
+        privacy.project_redactor(store, config)
+        if store is not None
+        else privacy.Redactor(getattr(config, "private", ()) or ())
+    )
 
     def hook(text: Any) -> Any:
         if not isinstance(text, str) or not text:
@@ -230,7 +263,8 @@ def redaction_hook(store: Store | None, config: Any = None) -> Callable[[Any], A
 
 # -- deterministic files ----------------------------------------------------------------------
 _CORE_TIMES = re.compile(
-    rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
+    rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)"
+)
 
 
 def normalise_zip(path: str | Path) -> Path:

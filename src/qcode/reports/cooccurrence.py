@@ -3,9 +3,10 @@
 The matrix is computed from a 0/1 incidence matrix (units × codes) with one matrix product,
 so it stays fast however many codings there are.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,10 +19,17 @@ UNITS = ("segment", "document")
 MEASURES = ("count", "jaccard")
 
 
-def cooccurrence(store: Store, *, unit: str = "segment", measure: str = "count",
-                 level: int | None = 1, source: str = "all",
-                 coders: Sequence[str] | None = None, kind: str = "all",
-                 where: Sequence[str] = ()) -> pd.DataFrame:
+def cooccurrence(
+    store: Store,
+    *,
+    unit: str = "segment",
+    measure: str = "count",
+    level: int | None = 1,
+    source: str = "all",
+    coders: Sequence[str] | None = None,
+    kind: str = "all",
+    where: Sequence[str] = (),
+) -> pd.DataFrame:
     """A code × code matrix in codebook order.
 
     Off the diagonal: the number of units (segments or documents) coded with both codes, or
@@ -47,7 +55,9 @@ def cooccurrence(store: Store, *, unit: str = "segment", measure: str = "count",
     paths = list(rows["path"])
     keys = ["document"] if unit == "document" else ["document", "unit"]
     pairs = rolled[rolled["code"].isin(set(paths))].drop_duplicates(keys + ["code"])
-    unit_ids = pd.MultiIndex.from_frame(pairs[keys]).factorize()[0] if len(pairs) else np.array([], int)
+    unit_ids = (
+        pd.MultiIndex.from_frame(pairs[keys]).factorize()[0] if len(pairs) else np.array([], int)
+    )
     code_ids = pd.Categorical(pairs["code"], categories=paths).codes
     n_units = int(unit_ids.max()) + 1 if len(unit_ids) else 0
     incidence = np.zeros((n_units, len(paths)), dtype=np.int64)
@@ -62,9 +72,18 @@ def cooccurrence(store: Store, *, unit: str = "segment", measure: str = "count",
         np.fill_diagonal(values, totals)
     else:
         values = counts
-    frame = pd.DataFrame(values, index=pd.Index(paths, name="code"), columns=pd.Index(paths, name="code"))
-    frame.attrs.update(unit=unit, measure=measure, source=source, coders=list(coders or []),
-                       conflicts=conflicts, kind=kind, where=list(where),
-                       labels=dict(zip(rows["path"], rows["label"])),
-                       levels=dict(zip(rows["path"], rows["level"].astype(int))))
+    frame = pd.DataFrame(
+        values, index=pd.Index(paths, name="code"), columns=pd.Index(paths, name="code")
+    )
+    frame.attrs.update(
+        unit=unit,
+        measure=measure,
+        source=source,
+        coders=list(coders or []),
+        conflicts=conflicts,
+        kind=kind,
+        where=list(where),
+        labels=dict(zip(rows["path"], rows["label"])),
+        levels=dict(zip(rows["path"], rows["level"].astype(int))),
+    )
     return frame

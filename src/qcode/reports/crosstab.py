@@ -6,34 +6,59 @@ columns: qcode computes each answer category's share per group) or a group-level
 published figures (one row per group, a column per indicator). Groups found on one side only
 are kept with empty cells and reported in ``warnings``.
 """
+
 from __future__ import annotations
 
 import re
 import warnings as _warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
 from ..store import Store
-from ._common import (MISSING, TOTAL, check_kind, check_level, conflict_note, document_kinds,
-                      select_documents)
+from ._common import (
+    MISSING,
+    TOTAL,
+    check_kind,
+    check_level,
+    conflict_note,
+    document_kinds,
+    select_documents,
+)
 from .frequencies import frequencies
 
 #: fewer groups than this give no rank correlation at all (a blank, not a number to misread).
 MIN_GROUPS = 5
 #: columns of a survey table that describe the respondent or the file, never an answer.
-NON_ANSWER_COLUMNS = {"id", "respondent", "respondent_id", "group", "main_group", "note", "comment",
-                      "synthetic", "title", "level", "source", "kind", "study", "grupp",
-                      "huvudgrupp"}
+NON_ANSWER_COLUMNS = {
+    "id",
+    "respondent",
+    "respondent_id",
+    "group",
+    "main_group",
+    "note",
+    "comment",
+    "synthetic",
+    "title",
+    "level",
+    "source",
+    "kind",
+    "study",
+    "grupp",
+    "huvudgrupp",
+}
 #: names of group-table columns that count people or describe the survey, never an indicator
 #: unless chosen with ``--indicator``: counts grow with a group's size.
 _COUNT_OR_META = re.compile(
     r"(^|_)(n|id|nr|count|counts|antal|recipients|respondents|mottagare|svarande|sent|"
-    r"response_rate|svarsfrekvens|removed|lower|upper)(_|$)", re.IGNORECASE)
+    r"response_rate|svarsfrekvens|removed|lower|upper)(_|$)",
+    re.IGNORECASE,
+)
 #: names of group-table columns holding a share or percentage: the automatic indicators.
 _SHARE_NAME = re.compile(r"(^|_)(pct|percent|procent|share|andel|prop)(_|$)", re.IGNORECASE)
 #: an answer column has at most this many distinct values (more is free text or an id).
@@ -79,11 +104,19 @@ class Question:
     def indicators(self) -> list[Indicator]:
         out = []
         if self.share:
-            out.append(Indicator(f"{self.column}={'|'.join(self.share)}", self.column, "share",
-                                 self.share, self.label))
+            out.append(
+                Indicator(
+                    f"{self.column}={'|'.join(self.share)}",
+                    self.column,
+                    "share",
+                    self.share,
+                    self.label,
+                )
+            )
         if self.mean and self.scale:
-            out.append(Indicator(f"{self.column}:mean", self.column, "mean", self.scale,
-                                 self.label))
+            out.append(
+                Indicator(f"{self.column}:mean", self.column, "mean", self.scale, self.label)
+            )
         return out
 
 
@@ -93,34 +126,43 @@ def read_questions(data: Any, where: str | None = None) -> dict[str, Question]:
     if data in (None, {}):
         return {}
     if not isinstance(data, dict):
-        raise ConfigError("survey: questions: expects a mapping of column: {label, scale, "
-                          "share, mean}", path=where)
+        raise ConfigError(
+            "survey: questions: expects a mapping of column: {label, scale, share, mean}",
+            path=where,
+        )
     out = {}
     for column, spec in data.items():
         spec = spec or {}
         if not isinstance(spec, dict) or set(spec) - _QUESTION_KEYS:
-            raise ConfigError(f"survey: questions: {column}: expects label, scale, share, mean",
-                              path=where)
+            raise ConfigError(
+                f"survey: questions: {column}: expects label, scale, share, mean", path=where
+            )
         scale = _answers(spec.get("scale"), f"{column}: scale", where)
         share = _answers(spec.get("share"), f"{column}: share", where)
         if not scale and not share:
-            raise ConfigError(f"survey: questions: {column}: give the answers to count "
-                              "(share: [...]) or an ordinal scale (scale: [lowest, ..., highest])",
-                              path=where)
+            raise ConfigError(
+                f"survey: questions: {column}: give the answers to count "
+                "(share: [...]) or an ordinal scale (scale: [lowest, ..., highest])",
+                path=where,
+            )
         if scale and not share and spec.get("share") is None:
             share = scale[-2:]
         off_scale = [a for a in share if scale and a not in scale]
         if off_scale:
-            raise ConfigError(f"survey: questions: {column}: share answer {off_scale[0]!r} is "
-                              "not on its scale", path=where)
+            raise ConfigError(
+                f"survey: questions: {column}: share answer {off_scale[0]!r} is not on its scale",
+                path=where,
+            )
         mean = spec.get("mean", bool(scale))
         if mean and not scale:
-            raise ConfigError(f"survey: questions: {column}: a mean score needs a scale",
-                              path=where)
+            raise ConfigError(
+                f"survey: questions: {column}: a mean score needs a scale", path=where
+            )
         label = spec.get("label")
         if label is not None and not isinstance(label, str | dict):
-            raise ConfigError(f"survey: questions: {column}: label is text or {{sv:, en:}}",
-                              path=where)
+            raise ConfigError(
+                f"survey: questions: {column}: label is text or {{sv:, en:}}", path=where
+            )
         out[str(column)] = Question(str(column), label, scale, share, bool(mean))
     return out
 
@@ -172,8 +214,10 @@ def read_survey(path: str | Path) -> pd.DataFrame:
         raise ConfigError("no such survey file", path=str(path))
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
-        raise ConfigError(f"survey must be a .csv, .tsv or .xlsx file (got {suffix or 'no suffix'})",
-                          path=str(path))
+        raise ConfigError(
+            f"survey must be a .csv, .tsv or .xlsx file (got {suffix or 'no suffix'})",
+            path=str(path),
+        )
     table = read_table_file(path, what="survey", error=ConfigError)
     names, taken = [], set(table.header)
     for column in table.header:
@@ -204,17 +248,24 @@ def _typed(values: pd.Series) -> pd.Series:
     if numbers.isna().any():
         texts = present.astype(str)
         if texts.str.match(_DECIMAL_COMMA).all():
-            numbers = pd.to_numeric(texts.str.replace(r"[ \u00a0]", "", regex=True)
-                                    .str.replace(",", ".", regex=False), errors="coerce")
+            numbers = pd.to_numeric(
+                texts.str.replace(r"[ \u00a0]", "", regex=True).str.replace(",", ".", regex=False),
+                errors="coerce",
+            )
     if numbers.isna().any():
         return values.map(lambda v: v.strip() if isinstance(v, str) else v)
     return pd.to_numeric(values.mask(blank, np.nan).where(blank, numbers), errors="coerce")
 
 
-def survey_by_group(survey: pd.DataFrame, by: str = "group", *, id_column: str | None = None,
-                    path: str | Path | None = None, indicators: Sequence[str] = (),
-                    questions: dict[str, Question] | None = None
-                    ) -> tuple[pd.DataFrame, list[str], str]:
+def survey_by_group(
+    survey: pd.DataFrame,
+    by: str = "group",
+    *,
+    id_column: str | None = None,
+    path: str | Path | None = None,
+    indicators: Sequence[str] = (),
+    questions: dict[str, Question] | None = None,
+) -> tuple[pd.DataFrame, list[str], str]:
     """The survey as one row per group: (frame indexed by group, indicator columns, kind).
 
     A table where each group appears once is read as published group-level figures (rows whose
@@ -225,18 +276,27 @@ def survey_by_group(survey: pd.DataFrame, by: str = "group", *, id_column: str |
     percentage column (group tables). A column that only repeats the group, an id, a count
     or a name is never an indicator.
     """
-    table, specs, kind = _survey_table(survey, by, id_column=id_column, path=path,
-                                       indicators=indicators, questions=questions or {})
+    table, specs, kind = _survey_table(
+        survey, by, id_column=id_column, path=path, indicators=indicators, questions=questions or {}
+    )
     return table, [s.id for s in specs], kind
 
 
-def _survey_table(survey: pd.DataFrame, by: str, *, id_column: str | None, path: Any,
-                  indicators: Sequence[str], questions: dict[str, Question]
-                  ) -> tuple[pd.DataFrame, list[Indicator], str]:
+def _survey_table(
+    survey: pd.DataFrame,
+    by: str,
+    *,
+    id_column: str | None,
+    path: Any,
+    indicators: Sequence[str],
+    questions: dict[str, Question],
+) -> tuple[pd.DataFrame, list[Indicator], str]:
     where = str(path) if path is not None else None
     if by not in survey.columns:
-        raise ConfigError(f"the survey has no {by!r} column (columns: {', '.join(map(str, survey.columns))})",
-                          path=where)
+        raise ConfigError(
+            f"the survey has no {by!r} column (columns: {', '.join(map(str, survey.columns))})",
+            path=where,
+        )
     frame = survey.copy()
     frame.columns = [str(c) for c in frame.columns]
     if "level" in frame.columns and (frame["level"] == by).any():
@@ -246,19 +306,29 @@ def _survey_table(survey: pd.DataFrame, by: str, *, id_column: str | None, path:
     order = list(dict.fromkeys(frame[by]))
     grouped = frame[by].duplicated().any()
     repeats = _repeats_group(frame, by) if grouped else set()
-    never = ({c.casefold() for c in NON_ANSWER_COLUMNS} | {by.casefold()}
-             | ({id_column.casefold()} if id_column else set()) | {c.casefold() for c in repeats})
+    never = (
+        {c.casefold() for c in NON_ANSWER_COLUMNS}
+        | {by.casefold()}
+        | ({id_column.casefold()} if id_column else set())
+        | {c.casefold() for c in repeats}
+    )
 
     def refuse(column: str, what: str = "--indicator") -> None:
         if column not in frame.columns:
-            raise ConfigError(f"{what} {column}: the survey has no such column (columns: "
-                              f"{', '.join(frame.columns)})", path=where)
+            raise ConfigError(
+                f"{what} {column}: the survey has no such column (columns: "
+                f"{', '.join(frame.columns)})",
+                path=where,
+            )
         if column in repeats or column.casefold() == by.casefold():
-            raise ConfigError(f"{what} {column}: this column only repeats the {by}; it "
-                              "is never an indicator", path=where)
+            raise ConfigError(
+                f"{what} {column}: this column only repeats the {by}; it is never an indicator",
+                path=where,
+            )
         if column.casefold() in never:
-            raise ConfigError(f"{what} {column}: an id or metadata column is never an "
-                              "indicator", path=where)
+            raise ConfigError(
+                f"{what} {column}: an id or metadata column is never an indicator", path=where
+            )
 
     if not grouped:
         table = frame.set_index(by)
@@ -269,16 +339,23 @@ def _survey_table(survey: pd.DataFrame, by: str, *, id_column: str | None, path:
             for column in indicators:
                 refuse(column)
                 if column not in table.columns or not pd.api.types.is_numeric_dtype(table[column]):
-                    raise ConfigError(f"--indicator {column}: not a numeric column of this "
-                                      "group-level table", path=where)
+                    raise ConfigError(
+                        f"--indicator {column}: not a numeric column of this group-level table",
+                        path=where,
+                    )
                 specs.append(Indicator(column, column, "value"))
         else:
             # "_text"/"_note" columns keep published wording ("≥2", "6–8"); counts and
             # response rates describe the survey, not an answer: never automatic indicators
-            specs = [Indicator(c, c, "value") for c in table.columns
-                     if pd.api.types.is_numeric_dtype(table[c]) and c.casefold() not in never
-                     and not c.endswith(("_text", "_note")) and _SHARE_NAME.search(c)
-                     and not _COUNT_OR_META.search(c)]
+            specs = [
+                Indicator(c, c, "value")
+                for c in table.columns
+                if pd.api.types.is_numeric_dtype(table[c])
+                and c.casefold() not in never
+                and not c.endswith(("_text", "_note"))
+                and _SHARE_NAME.search(c)
+                and not _COUNT_OR_META.search(c)
+            ]
         return table, specs, "groups"
 
     specs = []
@@ -288,8 +365,15 @@ def _survey_table(survey: pd.DataFrame, by: str, *, id_column: str | None, path:
             refuse(column)
             if answers:
                 chosen = tuple(a.strip() for a in answers.split("|") if a.strip())
-                specs.append(Indicator(f"{column}={'|'.join(chosen)}", column, "share", chosen,
-                                       questions[column].label if column in questions else None))
+                specs.append(
+                    Indicator(
+                        f"{column}={'|'.join(chosen)}",
+                        column,
+                        "share",
+                        chosen,
+                        questions[column].label if column in questions else None,
+                    )
+                )
             elif column in questions:
                 specs.extend(questions[column].indicators())
             else:
@@ -359,11 +443,21 @@ def _sort_key(value: str) -> tuple[Any, ...]:
         return (1, 0.0, value)
 
 
-def crosstab(store: Store, survey: str | Path | pd.DataFrame, *, by: str = "group",
-             themes: Sequence[str] = (), level: int | None = 1, source: str = "all",
-             id_column: str | None = None, indicators: Sequence[str] = (),
-             config: Any = None, coders: Sequence[str] | None = None, kind: str = "all",
-             where: Sequence[str] = ()) -> CrosstabResult:
+def crosstab(
+    store: Store,
+    survey: str | Path | pd.DataFrame,
+    *,
+    by: str = "group",
+    themes: Sequence[str] = (),
+    level: int | None = 1,
+    source: str = "all",
+    id_column: str | None = None,
+    indicators: Sequence[str] = (),
+    config: Any = None,
+    coders: Sequence[str] | None = None,
+    kind: str = "all",
+    where: Sequence[str] = (),
+) -> CrosstabResult:
     """Interview theme shares and survey indicators per group, with rank correlations.
 
     ``documents`` and ``theme:…`` count interviews only. The project's own survey answers
@@ -391,8 +485,9 @@ def crosstab(store: Store, survey: str | Path | pd.DataFrame, *, by: str = "grou
     if themes:
         unknown = [t for t in themes if t not in set(codes["path"])]
         if unknown:
-            raise ConfigError(f"{unknown[0]}: no such code in the project's codebook",
-                              param="theme")
+            raise ConfigError(
+                f"{unknown[0]}: no such code in the project's codebook", param="theme"
+            )
         chosen = list(themes)
         depth = max(t.count("/") + 1 for t in chosen)
     else:
@@ -405,23 +500,34 @@ def crosstab(store: Store, survey: str | Path | pd.DataFrame, *, by: str = "grou
     parts = []
     for doc_kind in wanted:
         prefix = "" if doc_kind == "interview" else "survey_"
-        parts.append(_theme_shares(store, by, chosen, depth, source, config, doc_kind, where,
-                                   prefix, coders))
+        parts.append(
+            _theme_shares(store, by, chosen, depth, source, config, doc_kind, where, prefix, coders)
+        )
     conflicts = max(part.attrs.get("conflicts", 0) for part in parts)
     interviews = parts[0].join(parts[1], how="outer") if len(parts) > 1 else parts[0]
     text_groups = list(interviews.index)
-    theme_columns = [c for c in interviews.columns
-                     if c.startswith(("theme:" if "interview" in wanted else "survey_theme:"))]
+    theme_columns = [
+        c
+        for c in interviews.columns
+        if c.startswith("theme:" if "interview" in wanted else "survey_theme:")
+    ]
 
     config_file = str(getattr(config, "source_file", None) or "qcode.yaml")
     questions = read_questions(getattr(config, "survey_questions", None), config_file)
     survey_table, specs, survey_kind = _survey_table(
-        survey, by, id_column=id_column or getattr(config, "id_column", None), path=path,
-        indicators=indicators, questions=questions)
-    survey_table = survey_table.drop(columns=[c for c in survey_table.columns
-                                              if c in interviews.columns], errors="ignore")
-    order = list(survey_table.index) + sorted(set(text_groups) - set(survey_table.index),
-                                              key=lambda v: (v == MISSING, v))
+        survey,
+        by,
+        id_column=id_column or getattr(config, "id_column", None),
+        path=path,
+        indicators=indicators,
+        questions=questions,
+    )
+    survey_table = survey_table.drop(
+        columns=[c for c in survey_table.columns if c in interviews.columns], errors="ignore"
+    )
+    order = list(survey_table.index) + sorted(
+        set(text_groups) - set(survey_table.index), key=lambda v: (v == MISSING, v)
+    )
     table = interviews.join(survey_table, how="outer").reindex(order)
     table.index.name = by
     for column in ("documents", "survey_documents", "respondents"):
@@ -433,39 +539,71 @@ def crosstab(store: Store, survey: str | Path | pd.DataFrame, *, by: str = "grou
         warnings.append(conflict_note(conflicts))
     wording: dict[tuple[str, ...], tuple[str, str]] = {
         ("interview",): ("interviews", "interview"),
-        ("survey",): ("survey answers", "survey-answer")}
+        ("survey",): ("survey answers", "survey-answer"),
+    }
     what, cells = wording.get(
-        tuple(wanted), ("interviews and survey answers", "interview and survey-answer"))
+        tuple(wanted), ("interviews and survey answers", "interview and survey-answer")
+    )
     only_interviews = [g for g in text_groups if g not in survey_table.index]
     only_survey = [g for g in survey_table.index if g not in set(text_groups)]
     if only_interviews:
-        warnings.append(f"{len(only_interviews)} group(s) only in the {what}, kept with empty "
-                        f"survey cells: {', '.join(only_interviews)}")
+        warnings.append(
+            f"{len(only_interviews)} group(s) only in the {what}, kept with empty "
+            f"survey cells: {', '.join(only_interviews)}"
+        )
         notes.append(("cross.only_interviews", {"groups": only_interviews, "kinds": wanted}))
     if only_survey:
-        warnings.append(f"{len(only_survey)} group(s) only in the survey, kept with empty "
-                        f"{cells} cells: {', '.join(only_survey)}")
+        warnings.append(
+            f"{len(only_survey)} group(s) only in the survey, kept with empty "
+            f"{cells} cells: {', '.join(only_survey)}"
+        )
         notes.append(("cross.only_survey", {"groups": only_survey, "kinds": wanted}))
     ids = [s.id for s in specs]
     correlations = _correlations(table, theme_columns, ids)
     labels = dict(zip(codes["path"], codes["label"].fillna(codes["path"])))
     levels = dict(zip(codes["path"], codes["level"].astype(int)))
-    return CrosstabResult(table.reset_index(), correlations, chosen, ids, survey_kind, warnings,
-                          by=by, theme_labels={t: labels.get(t, t) for t in chosen},
-                          theme_levels={t: levels.get(t, t.count("/") + 1) for t in chosen},
-                          indicator_specs={s.id: s for s in specs}, notes=notes)
+    return CrosstabResult(
+        table.reset_index(),
+        correlations,
+        chosen,
+        ids,
+        survey_kind,
+        warnings,
+        by=by,
+        theme_labels={t: labels.get(t, t) for t in chosen},
+        theme_levels={t: levels.get(t, t.count("/") + 1) for t in chosen},
+        indicator_specs={s.id: s for s in specs},
+        notes=notes,
+    )
 
 
-def _theme_shares(store: Store, by: str, chosen: list[str], depth: int, source: str,
-                  config: Any, kind: str, where: Sequence[str], prefix: str,
-                  coders: Sequence[str] | None = None) -> pd.DataFrame:
+def _theme_shares(
+    store: Store,
+    by: str,
+    chosen: list[str],
+    depth: int,
+    source: str,
+    config: Any,
+    kind: str,
+    where: Sequence[str],
+    prefix: str,
+    coders: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Per group: ``<prefix>documents`` of ``kind`` and the share touching each theme
     (``<prefix>theme:…``); no rows when the project has no such documents."""
     columns = [f"{prefix}documents"] + [f"{prefix}theme:{t}" for t in chosen]
     if select_documents(store, kind, where).empty:
         return pd.DataFrame(columns=columns, index=pd.Index([], name=by))
-    freq = frequencies(store, [by], level=depth, source=source, config=config, kind=kind,
-                       where=where, coders=coders)
+    freq = frequencies(
+        store,
+        [by],
+        level=depth,
+        source=source,
+        config=config,
+        kind=kind,
+        where=where,
+        coders=coders,
+    )
     sizes = freq.attrs["group_sizes"]
     groups = [k[0] for k in sizes if k[0] != TOTAL]
     frame = pd.DataFrame(index=pd.Index(groups, name=by))
@@ -520,9 +658,17 @@ def _correlations(table: pd.DataFrame, themes: list[str], indicators: list[str])
                 rho, p_value = round(float(result.statistic), 4), float(result.pvalue)
             else:
                 note = "constant values"
-            rows.append({"theme": theme.removeprefix("theme:"), "indicator": indicator, "n": n,
-                         "rho": rho, "p_value": p_value, "p_adjusted": float("nan"),
-                         "note": note})
+            rows.append(
+                {
+                    "theme": theme.removeprefix("theme:"),
+                    "indicator": indicator,
+                    "n": n,
+                    "rho": rho,
+                    "p_value": p_value,
+                    "p_adjusted": float("nan"),
+                    "note": note,
+                }
+            )
     frame = pd.DataFrame(rows, columns=CORRELATION_COLUMNS)
     if len(frame):
         frame["p_adjusted"] = benjamini_hochberg(frame["p_value"].to_numpy()).round(4)

@@ -4,23 +4,37 @@ A respondent (document) touches a code when at least one of its respondent segme
 with the code or one of its subcodes. Counts are distinct documents, never matches; the share
 is of the group's documents; ``segments`` counts distinct coded passages.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
 from ..errors import ConfigError
 from ..store import Store
-from ._common import (MISSING, TOTAL, check_by_keys, check_kind, check_level, code_rows,
-                      document_kinds, redaction_hook, respondent_codings, roll_up,
-                      select_documents, share)
+from ._common import (
+    MISSING,
+    TOTAL,
+    check_by_keys,
+    check_kind,
+    check_level,
+    code_rows,
+    document_kinds,
+    redaction_hook,
+    respondent_codings,
+    roll_up,
+    select_documents,
+    share,
+)
 
 MEASURES = ("documents", "share", "segments")
 
 
-def membership(store: Store, by: Sequence[str], config: Any = None,
-               documents: pd.DataFrame | None = None) -> pd.DataFrame:
+def membership(
+    store: Store, by: Sequence[str], config: Any = None, documents: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Which group(s) each document belongs to: columns document[, speaker] and one column per
     ``by`` key holding the group value as text (``(missing)`` where a document has none).
 
@@ -32,8 +46,10 @@ def membership(store: Store, by: Sequence[str], config: Any = None,
     for key in meta_keys:
         if key not in documents.columns:
             known = sorted(c for c in documents.columns if c not in ("path", "n_segments"))
-            raise ConfigError(f"{key}: no document has this metadata key; "
-                              f"known keys: {', '.join(known)}", param="by")
+            raise ConfigError(
+                f"{key}: no document has this metadata key; known keys: {', '.join(known)}",
+                param="by",
+            )
     frame = documents[["document"]].copy()
     for key in meta_keys:
         frame[key] = documents[key]
@@ -41,13 +57,17 @@ def membership(store: Store, by: Sequence[str], config: Any = None,
         frame["_document_key"] = documents["document"]
     if "speaker" in by:
         segments = store.segments_frame(with_text=False)
-        speakers = segments.loc[~segments["is_interviewer"], ["document", "speaker"]].drop_duplicates()
+        speakers = segments.loc[
+            ~segments["is_interviewer"], ["document", "speaker"]
+        ].drop_duplicates()
         frame = frame.merge(speakers, on="document", how="inner")
         hook = redaction_hook(store, config)
         names = {s: hook(s) for s in frame["speaker"].dropna().unique()}
         frame["_speaker_key"] = frame["speaker"].map(names)
-    columns = {key: ("_document_key" if key == "document" else
-                     "_speaker_key" if key == "speaker" else key) for key in by}
+    columns = {
+        key: ("_document_key" if key == "document" else "_speaker_key" if key == "speaker" else key)
+        for key in by
+    }
     out = frame[["document"] + (["speaker"] if "speaker" in by else [])].copy()
     for i, key in enumerate(by):
         out[f"_k{i}"] = frame[columns[key]].map(_as_label)
@@ -65,10 +85,17 @@ def _order(values: Sequence[Any]) -> list[Any]:
     return sorted(set(values), key=lambda v: (v == MISSING, v))
 
 
-def frequencies(store: Store, by: Sequence[str] | str = ("group",), *, level: int | None = None,
-                source: str = "all", config: Any = None,
-                coders: Sequence[str] | None = None, kind: str = "all",
-                where: Sequence[str] = ()) -> pd.DataFrame:
+def frequencies(
+    store: Store,
+    by: Sequence[str] | str = ("group",),
+    *,
+    level: int | None = None,
+    source: str = "all",
+    config: Any = None,
+    coders: Sequence[str] | None = None,
+    kind: str = "all",
+    where: Sequence[str] = (),
+) -> pd.DataFrame:
     """Documents, share and segments per code and group.
 
     Rows are codes in codebook order (children rolled up into parents, ``level`` caps the
@@ -92,14 +119,17 @@ def frequencies(store: Store, by: Sequence[str] | str = ("group",), *, level: in
             continue
         if key not in documents.columns or documents[key].isna().all():
             known = sorted(c for c in documents.columns if c not in ("path", "n_segments"))
-            raise ConfigError(f"--by {key}: no document has this metadata key; "
-                              f"known keys: {', '.join(known)}")
+            raise ConfigError(
+                f"--by {key}: no document has this metadata key; known keys: {', '.join(known)}"
+            )
     codings = respondent_codings(store, source, coders=coders, documents=documents)
     conflicts = codings.attrs["conflicts"]
     kinds = document_kinds(documents)
     if kind == "all" and len(kinds) > 1 and "kind" not in keys:
-        parts = {k: _frequencies(store, keys, documents[documents["kind"] == k], codings,
-                                 level, config) for k in kinds}
+        parts = {
+            k: _frequencies(store, keys, documents[documents["kind"] == k], codings, level, config)
+            for k in kinds
+        }
         result = _by_kind(parts, keys)
     else:
         result = _frequencies(store, keys, documents, codings, level, config)
@@ -119,21 +149,29 @@ def _by_kind(parts: dict[str, pd.DataFrame], keys: list[str]) -> pd.DataFrame:
     frames, sizes, labels, levels = [], {}, {}, {}
     for kind, frame in parts.items():
         frame = frame.reindex(index, fill_value=0)
-        frame.columns = pd.MultiIndex.from_tuples([(kind, *col) for col in frame.columns],
-                                                  names=["kind", *keys, "measure"])
+        frame.columns = pd.MultiIndex.from_tuples(
+            [(kind, *col) for col in frame.columns], names=["kind", *keys, "measure"]
+        )
         frames.append(frame)
         sizes.update({(kind, *key): n for key, n in parts[kind].attrs["group_sizes"].items()})
         labels.update(parts[kind].attrs["labels"])
         levels.update(parts[kind].attrs["levels"])
     result = pd.concat(frames, axis=1)
     result.attrs.update(first.attrs)
-    result.attrs.update(by=["kind", *keys], group_sizes=sizes, labels=labels, levels=levels,
-                        kind_split=True)
+    result.attrs.update(
+        by=["kind", *keys], group_sizes=sizes, labels=labels, levels=levels, kind_split=True
+    )
     return result
 
 
-def _frequencies(store: Store, keys: list[str], documents: pd.DataFrame,
-                 codings: pd.DataFrame, level: int | None, config: Any) -> pd.DataFrame:
+def _frequencies(
+    store: Store,
+    keys: list[str],
+    documents: pd.DataFrame,
+    codings: pd.DataFrame,
+    level: int | None,
+    config: Any,
+) -> pd.DataFrame:
     """The frequency frame of one set of documents (see :func:`frequencies`)."""
     groups = membership(store, keys, config, documents)
     gcols = [f"_k{i}" for i in range(len(keys))]
@@ -155,22 +193,28 @@ def _frequencies(store: Store, keys: list[str], documents: pd.DataFrame,
 
     def counts(frame: pd.DataFrame, by_cols: list[str]) -> tuple[pd.Series, pd.Series]:
         docs = frame.drop_duplicates(by_cols + ["document"]).groupby(by_cols, observed=True).size()
-        segs = frame.drop_duplicates(by_cols + ["document", "unit"]).groupby(
-            by_cols, observed=True).size()
+        segs = (
+            frame.drop_duplicates(by_cols + ["document", "unit"])
+            .groupby(by_cols, observed=True)
+            .size()
+        )
         return _plain(docs), _plain(segs)
 
     per_code_docs, per_code_segs = counts(coded, gcols + ["code"])
     any_docs, any_segs = counts(coded.assign(code=TOTAL), gcols + ["code"])
     tot_docs, tot_segs = counts(coded.assign(**{c: TOTAL for c in gcols}), gcols + ["code"])
-    all_docs, all_segs = counts(coded.assign(code=TOTAL, **{c: TOTAL for c in gcols}),
-                                gcols + ["code"])
+    all_docs, all_segs = counts(
+        coded.assign(code=TOTAL, **{c: TOTAL for c in gcols}), gcols + ["code"]
+    )
     docs = pd.concat([per_code_docs, any_docs, tot_docs, all_docs])
     segs = pd.concat([per_code_segs, any_segs, tot_segs, all_segs])
 
     index = list(rows["path"]) + [TOTAL]
     all_keys: list[tuple[Any, ...]] = [*group_keys, total_key]
-    n_docs: dict[tuple[Any, ...], int] = {**{k: int(sizes.get(k, 0)) for k in group_keys},
-              total_key: int(groups["document"].nunique())}
+    n_docs: dict[tuple[Any, ...], int] = {
+        **{k: int(sizes.get(k, 0)) for k in group_keys},
+        total_key: int(groups["document"].nunique()),
+    }
     data: dict[tuple[Any, ...], list[Any]] = {}
     for key in all_keys:
         d = _column(docs, key, index)
@@ -190,7 +234,8 @@ def _plain(counts: pd.Series) -> pd.Series:
     """Counts with a plain (string) index, whatever the dtype of the grouping columns."""
     if isinstance(counts.index, pd.MultiIndex):
         counts.index = pd.MultiIndex.from_tuples(
-            [tuple(str(v) for v in key) for key in counts.index], names=counts.index.names)
+            [tuple(str(v) for v in key) for key in counts.index], names=counts.index.names
+        )
     return counts
 
 

@@ -8,12 +8,14 @@ Display labels map metadata values to what a reader should see (``aklagare`` →
 ``Åklagarmyndigheten``): ``labels:`` in ``qcode.yaml`` or a ``groups.yaml`` beside the
 codebook. Reports for people use them; CSV/JSONL exports keep the ids.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -52,24 +54,34 @@ MESSAGES: dict[str, dict[str, str]] = {
         "subcode_note": "Underkoder (↳) räknas också till sin överordnade kod.",
         # frequencies
         "freq.title": "Teman per {by}",
-        "freq.intro": ("Antal dokument (svarande) som berör varje kod, per {by}. Varje cell: "
-                       "dokument · andel av gruppens dokument · kodade passager. n är antalet "
-                       "dokument i gruppen."),
+        "freq.intro": (
+            "Antal dokument (svarande) som berör varje kod, per {by}. Varje cell: "
+            "dokument · andel av gruppens dokument · kodade passager. n är antalet "
+            "dokument i gruppen."
+        ),
         "freq.plot_title": "Andel av gruppens dokument per kod och {by} (siffra = antal dokument)",
         "freq.plot_bar": "andel av gruppens dokument",
         # co-occurrence
         "cooc.title.segment": "Koder som förekommer tillsammans, per passage",
         "cooc.title.document": "Koder som förekommer tillsammans, per dokument",
-        "cooc.intro.count.segment": ("Utanför diagonalen: antal passager kodade med båda "
-                                     "koderna. Diagonalen: antal passager med koden."),
-        "cooc.intro.count.document": ("Utanför diagonalen: antal dokument kodade med båda "
-                                      "koderna. Diagonalen: antal dokument med koden."),
-        "cooc.intro.jaccard.segment": ("Utanför diagonalen: Jaccards index, passager med båda "
-                                       "koderna delat med passager med någon av dem. Diagonalen: "
-                                       "antal passager med koden."),
-        "cooc.intro.jaccard.document": ("Utanför diagonalen: Jaccards index, dokument med båda "
-                                        "koderna delat med dokument med någon av dem. Diagonalen: "
-                                        "antal dokument med koden."),
+        "cooc.intro.count.segment": (
+            "Utanför diagonalen: antal passager kodade med båda "
+            "koderna. Diagonalen: antal passager med koden."
+        ),
+        "cooc.intro.count.document": (
+            "Utanför diagonalen: antal dokument kodade med båda "
+            "koderna. Diagonalen: antal dokument med koden."
+        ),
+        "cooc.intro.jaccard.segment": (
+            "Utanför diagonalen: Jaccards index, passager med båda "
+            "koderna delat med passager med någon av dem. Diagonalen: "
+            "antal passager med koden."
+        ),
+        "cooc.intro.jaccard.document": (
+            "Utanför diagonalen: Jaccards index, dokument med båda "
+            "koderna delat med dokument med någon av dem. Diagonalen: "
+            "antal dokument med koden."
+        ),
         "cooc.plot_title.segment": "Koder som förekommer tillsammans (passager; diagonal = totalt)",
         "cooc.plot_title.document": "Koder som förekommer tillsammans (dokument; diagonal = totalt)",
         "cooc.plot_bar.segment": "antal passager",
@@ -80,16 +92,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "quotes.none": "Inga citat.",
         "matrix.title": "Citat per kod och {by}",
         "matrix.sheet": "Citatmatris",
-        "matrix.intro": ("Det mest representativa citatet per kod och {by}, med svarandens roll. "
-                         "Tom cell: inget kodat citat."),
+        "matrix.intro": (
+            "Det mest representativa citatet per kod och {by}, med svarandens roll. "
+            "Tom cell: inget kodat citat."
+        ),
         # crosstab
         "cross.title": "Intervjuer och enkät per {by}",
-        "cross.intro": ("En rad per {by}: antal intervjuer, andelen av dem som berör varje tema "
-                        "och enkätens indikatorer. Därefter Spearmans rangkorrelation mellan "
-                        "varje temas andel och varje indikator över grupperna som har båda; den "
-                        "redovisas bara när minst {min_groups} grupper har båda värdena."),
-        "cross.tests": ("{tests} test har gjorts; p-värdena är justerade för multipla test med "
-                        "BH-metoden (kontroll av andelen falska upptäckter): p just."),
+        "cross.intro": (
+            "En rad per {by}: antal intervjuer, andelen av dem som berör varje tema "
+            "och enkätens indikatorer. Därefter Spearmans rangkorrelation mellan "
+            "varje temas andel och varje indikator över grupperna som har båda; den "
+            "redovisas bara när minst {min_groups} grupper har båda värdena."
+        ),
+        "cross.tests": (
+            "{tests} test har gjorts; p-värdena är justerade för multipla test med "
+            "BH-metoden (kontroll av andelen falska upptäckter): p just."
+        ),
         "cross.corr_title": "Rangkorrelationer (Spearman)",
         "cross.sheet_groups": "Grupper",
         "cross.sheet_correlations": "Rangkorrelationer",
@@ -108,20 +126,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cross.share_of": "{question}: andel {answers}",
         "cross.mean_of": "{question}: medelvärde ({low}–{high})",
         "cross.or": " eller ",
-        "cross.only_interviews": ("{count} grupp(er) finns bara i {what} och har tomma "
-                                  "enkätceller: {groups}."),
-        "cross.only_survey": ("{count} grupp(er) finns bara i enkäten och har tomma celler för "
-                              "{what}: {groups}."),
+        "cross.only_interviews": (
+            "{count} grupp(er) finns bara i {what} och har tomma enkätceller: {groups}."
+        ),
+        "cross.only_survey": (
+            "{count} grupp(er) finns bara i enkäten och har tomma celler för {what}: {groups}."
+        ),
         "cross.what.interview": "intervjuerna",
         "cross.what.survey": "enkätsvaren",
         "cross.what.interview+survey": "intervjuerna och enkätsvaren",
         "cross.survey_answers": "Enkätsvar",
         "cross.survey_theme_col": "{theme} (andel enkätsvar)",
-        "cross.survey_note": ("Projektets egna enkätsvar (fritext ur en enkättabell) räknas för "
-                              "sig, skilda från intervjuerna: antal enkätsvar och andelen av dem "
-                              "som berör varje tema."),
-        "freq.kinds_note": ("Intervjuer och enkätsvar räknas var för sig, med egna grupper och "
-                            "eget n: ett enradigt svar delas aldrig med samma n som en intervju."),
+        "cross.survey_note": (
+            "Projektets egna enkätsvar (fritext ur en enkättabell) räknas för "
+            "sig, skilda från intervjuerna: antal enkätsvar och andelen av dem "
+            "som berör varje tema."
+        ),
+        "freq.kinds_note": (
+            "Intervjuer och enkätsvar räknas var för sig, med egna grupper och "
+            "eget n: ett enradigt svar delas aldrig med samma n som en intervju."
+        ),
         "kind.interview": "intervjuer",
         "kind.survey": "enkätsvar",
         "cross.plot_title": "Intervjuer och enkät: Spearmans ρ mellan grupper (tomt: färre än {min_groups} grupper)",
@@ -166,23 +190,33 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sheet.segments": "Segments",
         "subcode_note": "Subcodes (↳) also count for their parent code.",
         "freq.title": "Theme frequencies by {by}",
-        "freq.intro": ("Documents (respondents) touching each code, per {by}. Each cell: "
-                       "documents · share of the group's documents · segments coded. n is the "
-                       "number of documents in the group."),
+        "freq.intro": (
+            "Documents (respondents) touching each code, per {by}. Each cell: "
+            "documents · share of the group's documents · segments coded. n is the "
+            "number of documents in the group."
+        ),
         "freq.plot_title": "Share of the group's documents per code and {by} (number = documents)",
         "freq.plot_bar": "share of the group's documents",
         "cooc.title.segment": "Co-occurrence of codes by segment",
         "cooc.title.document": "Co-occurrence of codes by document",
-        "cooc.intro.count.segment": ("Off the diagonal: the number of segments coded with both "
-                                     "codes. Diagonal: the segments coded with the code."),
-        "cooc.intro.count.document": ("Off the diagonal: the number of documents coded with "
-                                      "both codes. Diagonal: the documents coded with the code."),
-        "cooc.intro.jaccard.segment": ("Off the diagonal: Jaccard index, segments with both "
-                                       "codes over segments with either. Diagonal: the segments "
-                                       "coded with the code."),
-        "cooc.intro.jaccard.document": ("Off the diagonal: Jaccard index, documents with both "
-                                        "codes over documents with either. Diagonal: the "
-                                        "documents coded with the code."),
+        "cooc.intro.count.segment": (
+            "Off the diagonal: the number of segments coded with both "
+            "codes. Diagonal: the segments coded with the code."
+        ),
+        "cooc.intro.count.document": (
+            "Off the diagonal: the number of documents coded with "
+            "both codes. Diagonal: the documents coded with the code."
+        ),
+        "cooc.intro.jaccard.segment": (
+            "Off the diagonal: Jaccard index, segments with both "
+            "codes over segments with either. Diagonal: the segments "
+            "coded with the code."
+        ),
+        "cooc.intro.jaccard.document": (
+            "Off the diagonal: Jaccard index, documents with both "
+            "codes over documents with either. Diagonal: the "
+            "documents coded with the code."
+        ),
         "cooc.plot_title.segment": "Co-occurrence of codes (segments; diagonal = total)",
         "cooc.plot_title.document": "Co-occurrence of codes (documents; diagonal = total)",
         "cooc.plot_bar.segment": "segments",
@@ -192,15 +226,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "quotes.none": "No quotes.",
         "matrix.title": "Quotes by code and {by}",
         "matrix.sheet": "Quote matrix",
-        "matrix.intro": ("The most representative quote per code and {by}, with the "
-                         "respondent's role. Empty cell: no coded quote."),
+        "matrix.intro": (
+            "The most representative quote per code and {by}, with the "
+            "respondent's role. Empty cell: no coded quote."
+        ),
         "cross.title": "Interviews and survey by {by}",
-        "cross.intro": ("One row per {by}: interviews, the share of them touching each theme "
-                        "and the survey's indicators. Below, Spearman's rank correlation between "
-                        "each theme's share and each indicator across the groups that have both; "
-                        "it is reported only where at least {min_groups} groups have both values."),
-        "cross.tests": ("{tests} tests were run; p-values are adjusted for multiple testing "
-                        "with the BH method (false discovery rate): p adj."),
+        "cross.intro": (
+            "One row per {by}: interviews, the share of them touching each theme "
+            "and the survey's indicators. Below, Spearman's rank correlation between "
+            "each theme's share and each indicator across the groups that have both; "
+            "it is reported only where at least {min_groups} groups have both values."
+        ),
+        "cross.tests": (
+            "{tests} tests were run; p-values are adjusted for multiple testing "
+            "with the BH method (false discovery rate): p adj."
+        ),
         "cross.corr_title": "Rank correlations (Spearman)",
         "cross.sheet_groups": "Groups",
         "cross.sheet_correlations": "Rank correlations",
@@ -219,21 +259,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cross.share_of": "{question}: share {answers}",
         "cross.mean_of": "{question}: mean score ({low}–{high})",
         "cross.or": " or ",
-        "cross.only_interviews": ("{count} group(s) only in the {what}, kept with empty "
-                                  "survey cells: {groups}."),
-        "cross.only_survey": ("{count} group(s) only in the survey, kept with empty cells for "
-                              "the {what}: {groups}."),
+        "cross.only_interviews": (
+            "{count} group(s) only in the {what}, kept with empty survey cells: {groups}."
+        ),
+        "cross.only_survey": (
+            "{count} group(s) only in the survey, kept with empty cells for the {what}: {groups}."
+        ),
         "cross.what.interview": "interviews",
         "cross.what.survey": "survey answers",
         "cross.what.interview+survey": "interviews and survey answers",
         "cross.survey_answers": "Survey answers",
         "cross.survey_theme_col": "{theme} (share of survey answers)",
-        "cross.survey_note": ("The project's own survey answers (free text from a survey "
-                              "table) are counted apart from the interviews: survey answers, and "
-                              "the share of them touching each theme."),
-        "freq.kinds_note": ("Interviews and survey answers are counted apart, each kind with its "
-                            "own groups and n: a one-line answer is never divided by the same n "
-                            "as an interview."),
+        "cross.survey_note": (
+            "The project's own survey answers (free text from a survey "
+            "table) are counted apart from the interviews: survey answers, and "
+            "the share of them touching each theme."
+        ),
+        "freq.kinds_note": (
+            "Interviews and survey answers are counted apart, each kind with its "
+            "own groups and n: a one-line answer is never divided by the same n "
+            "as an interview."
+        ),
         "kind.interview": "interviews",
         "kind.survey": "survey answers",
         "cross.plot_title": "Interviews and survey: Spearman's ρ across groups (blank: fewer than {min_groups} groups)",
@@ -291,8 +337,9 @@ class Presentation:
     def __post_init__(self) -> None:
         check_lang(self.lang)
         if self.csv_dialect not in CSV_DIALECTS:
-            raise ConfigError(f"csv_dialect: {self.csv_dialect!r} is not one of "
-                              f"{', '.join(CSV_DIALECTS)}")
+            raise ConfigError(
+                f"csv_dialect: {self.csv_dialect!r} is not one of {', '.join(CSV_DIALECTS)}"
+            )
 
     def text(self, key: str, **fields: Any) -> str:
         """The catalogue text ``key`` in this language, with ``fields`` filled in."""
@@ -339,8 +386,9 @@ def groups_file_labels(codebook: str | Path | None) -> dict[str, dict[str, str]]
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as err:
-        raise ConfigError(f"cannot read display labels: {str(err).splitlines()[0]}",
-                          path=str(path)) from None
+        raise ConfigError(
+            f"cannot read display labels: {str(err).splitlines()[0]}", path=str(path)
+        ) from None
     if isinstance(data, dict) and set(data) == {"labels"}:
         data = data["labels"]
     return read_labels(data, str(path))
@@ -367,14 +415,20 @@ def codebook_language(codebook: str | Path | None) -> str | None:
     return match.group(1) if match else None
 
 
-def presentation_for(config: Any = None, *, lang: str | None = None,
-                     transpose: bool | None = None, excel: bool | None = None) -> Presentation:
+def presentation_for(
+    config: Any = None,
+    *,
+    lang: str | None = None,
+    transpose: bool | None = None,
+    excel: bool | None = None,
+) -> Presentation:
     """The project's :class:`Presentation`: ``lang`` (else ``lang:`` in qcode.yaml, else the
     codebook's ``language``), labels from ``groups.yaml`` beside the codebook overlaid by
     ``labels:``, and ``excel`` (else ``csv_dialect:``) for CSV files."""
     codebook = getattr(config, "codebook", None)
-    chosen = check_lang(lang or getattr(config, "lang", None)
-                        or lang_of_codebook(codebook_language(codebook)))
+    chosen = check_lang(
+        lang or getattr(config, "lang", None) or lang_of_codebook(codebook_language(codebook))
+    )
     labels = merge_labels(groups_file_labels(codebook), getattr(config, "labels", None) or {})
     dialect = "excel-sv" if excel else getattr(config, "csv_dialect", None) or "rfc4180"
     return Presentation(chosen, labels, transpose, dialect)

@@ -7,21 +7,42 @@ only the model coded), then spread: every respondent with a coding gets one
 quote before anyone gets a second, and within a round the groups take turns. Near-duplicates
 (token Jaccard above 0.8) are dropped. The text passes through the project's redaction.
 """
+
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 
 from ..errors import ConfigError
 from ..store import Store
-from ._common import (MISSING, check_kind, document_kinds, redaction_hook, respondent_codings,
-                      select_documents)
+from ._common import (
+    MISSING,
+    check_kind,
+    document_kinds,
+    redaction_hook,
+    respondent_codings,
+    select_documents,
+)
 
-QUOTE_COLUMNS = ["code", "label", "kind", "document", "segment", "start", "end", "score",
-                 "group", "attribution", "attributed_by", "words", "text"]
+QUOTE_COLUMNS = [
+    "code",
+    "label",
+    "kind",
+    "document",
+    "segment",
+    "start",
+    "end",
+    "score",
+    "group",
+    "attribution",
+    "attributed_by",
+    "words",
+    "text",
+]
 
 #: quotes more alike than this (shared words over all words) count as the same quote.
 DUPLICATE_JACCARD = 0.8
@@ -31,7 +52,8 @@ ELLIPSIS = "…"
 # before a capital letter, digit or opening quote, or at a line break. Lower case after the
 # full stop ("t.ex. när") does not end a sentence, which covers the common abbreviations.
 _BOUNDARY = re.compile(
-    r"(?:(?<=[.!?…])|(?<=[.!?…][\"”»’)]))[^\S\n]+(?=[A-ZÅÄÖÉ0-9\"“”«»(–-])|[^\S\n]*\n\s*")
+    r"(?:(?<=[.!?…])|(?<=[.!?…][\"”»’)]))[^\S\n]+(?=[A-ZÅÄÖÉ0-9\"“”«»(–-])|[^\S\n]*\n\s*"
+)
 _WORD = re.compile(r"\w+")
 
 
@@ -39,7 +61,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence of ``text``, surrounding white space excluded."""
     spans, start = [], 0
     for match in _BOUNDARY.finditer(text):
-        if text[start:match.start()].strip():
+        if text[start : match.start()].strip():
             spans.append((start, match.start()))
         start = match.end()
     if text[start:].strip():
@@ -51,8 +73,9 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def trim_quote(text: str, evidence: Iterable[tuple[int, int]], *, min_words: int = 8,
-               max_words: int = 60) -> tuple[str, int, int] | None:
+def trim_quote(
+    text: str, evidence: Iterable[tuple[int, int]], *, min_words: int = 8, max_words: int = 60
+) -> tuple[str, int, int] | None:
     """Whole sentences of ``text`` around the ``evidence`` spans (offsets into ``text``).
 
     Returns (quote, start, end) with "…" where sentences were left out, or None when even the
@@ -61,16 +84,15 @@ def trim_quote(text: str, evidence: Iterable[tuple[int, int]], *, min_words: int
     spans = sentence_spans(text)
     if not spans:
         return None
-    hits = [i for i, (s, e) in enumerate(spans)
-            if any(a < e and b > s for a, b in evidence)]
+    hits = [i for i, (s, e) in enumerate(spans) if any(a < e and b > s for a, b in evidence)]
     lo, hi = (min(hits), max(hits)) if hits else (0, 0)
     counts = [_words(text[s:e]) for s, e in spans]
-    while hi > lo and sum(counts[lo:hi + 1]) > max_words:
+    while hi > lo and sum(counts[lo : hi + 1]) > max_words:
         hi -= 1
-    while sum(counts[lo:hi + 1]) < min_words and (lo > 0 or hi < len(spans) - 1):
-        if hi < len(spans) - 1 and sum(counts[lo:hi + 2]) <= max_words:
+    while sum(counts[lo : hi + 1]) < min_words and (lo > 0 or hi < len(spans) - 1):
+        if hi < len(spans) - 1 and sum(counts[lo : hi + 2]) <= max_words:
             hi += 1
-        elif lo > 0 and sum(counts[lo - 1:hi + 1]) <= max_words:
+        elif lo > 0 and sum(counts[lo - 1 : hi + 1]) <= max_words:
             lo -= 1
         else:
             break
@@ -82,11 +104,15 @@ def trim_quote(text: str, evidence: Iterable[tuple[int, int]], *, min_words: int
         first = max(start, min((a for a, _ in evidence), default=start))
         # start a third of the window before the first evidence word
         at = max(0, min(_words(text[start:first]) - max_words // 3, len(words) - max_words))
-        body = " ".join(words[at:at + max_words])
+        body = " ".join(words[at : at + max_words])
         cut_before, cut_after = cut_before or at > 0, cut_after or at + max_words < len(words)
     if _words(body) < min_words:
         return None
-    return (ELLIPSIS + " " if cut_before else "") + body + (" " + ELLIPSIS if cut_after else ""), start, end
+    return (
+        (ELLIPSIS + " " if cut_before else "") + body + (" " + ELLIPSIS if cut_after else ""),
+        start,
+        end,
+    )
 
 
 def _tokens(text: str) -> frozenset[str]:
@@ -98,11 +124,20 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / union if union else 1.0
 
 
-def quotes(store: Store, code: str | Sequence[str] | None = None, *,
-           groups: Sequence[str] = (), max_quotes: int = 5, min_words: int = 8,
-           max_words: int = 60, source: str = "all", config: Any = None,
-           coders: Sequence[str] | None = None, kind: str = "all",
-           where: Sequence[str] = ()) -> pd.DataFrame:
+def quotes(
+    store: Store,
+    code: str | Sequence[str] | None = None,
+    *,
+    groups: Sequence[str] = (),
+    max_quotes: int = 5,
+    min_words: int = 8,
+    max_words: int = 60,
+    source: str = "all",
+    config: Any = None,
+    coders: Sequence[str] | None = None,
+    kind: str = "all",
+    where: Sequence[str] = (),
+) -> pd.DataFrame:
     """Up to ``max_quotes`` quotes per code (default: every top-level code), best first.
 
     Columns: code, label, kind (interview | survey), document, segment, start, end (document
@@ -114,8 +149,10 @@ def quotes(store: Store, code: str | Sequence[str] | None = None, *,
     >>> quotes(store, "dubbla_roller", max_quotes=3)[["attribution", "text"]]  # doctest: +SKIP
     """
     if max_quotes < 1 or min_words < 1 or max_words < min_words:
-        raise ConfigError("need --max >= 1 and 1 <= --min-words <= --max-words "
-                          f"(got {max_quotes}, {min_words}, {max_words})")
+        raise ConfigError(
+            "need --max >= 1 and 1 <= --min-words <= --max-words "
+            f"(got {max_quotes}, {min_words}, {max_words})"
+        )
     codes = store.codes_frame()
     paths = _chosen_codes(codes, code)
     labels = dict(zip(codes["path"], codes["label"].fillna(codes["path"])))
@@ -133,8 +170,10 @@ def quotes(store: Store, code: str | Sequence[str] | None = None, *,
     segments = segments.rename(columns={"start": "seg_start", "end": "seg_end"})
     out = []
     for path, doc_kind in ((p, k) for p in paths for k in kinds):
-        chosen = codings[((codings["code"] == path) | codings["code"].str.startswith(path + "/"))
-                         & (codings["_kind"] == doc_kind)]
+        chosen = codings[
+            ((codings["code"] == path) | codings["code"].str.startswith(path + "/"))
+            & (codings["_kind"] == doc_kind)
+        ]
         picked: list[dict[str, Any]] = []
         seen: list[frozenset[str]] = []
         for cand in _ranked(chosen, segments):
@@ -154,14 +193,23 @@ def quotes(store: Store, code: str | Sequence[str] | None = None, *,
                 continue
             seen.append(tokens)
             attribution, by = _attribution(cand)
-            picked.append({
-                "code": path, "label": labels.get(path, path), "kind": doc_kind,
-                "document": cand["document"],
-                "segment": cand["segment"], "start": s0 + qs, "end": s0 + qe,
-                "score": round(float(cand["score"]), 4), "group": cand["group"],
-                "attribution": redact(attribution), "attributed_by": by,
-                "words": _words(body), "text": redact(body),
-            })
+            picked.append(
+                {
+                    "code": path,
+                    "label": labels.get(path, path),
+                    "kind": doc_kind,
+                    "document": cand["document"],
+                    "segment": cand["segment"],
+                    "start": s0 + qs,
+                    "end": s0 + qe,
+                    "score": round(float(cand["score"]), 4),
+                    "group": cand["group"],
+                    "attribution": redact(attribution),
+                    "attributed_by": by,
+                    "words": _words(body),
+                    "text": redact(body),
+                }
+            )
         out.extend(picked)
     frame = pd.DataFrame(out, columns=QUOTE_COLUMNS)
     frame["segment"] = frame["segment"].astype("Int64")
@@ -179,8 +227,10 @@ def _chosen_codes(codes: pd.DataFrame, code: str | Sequence[str] | None) -> list
     known = set(codes["path"])
     unknown = [c for c in wanted if c not in known]
     if unknown:
-        raise ConfigError(f"{unknown[0]}: no such code in the project's codebook; "
-                          "see `qcode codebook show`", param="code")
+        raise ConfigError(
+            f"{unknown[0]}: no such code in the project's codebook; see `qcode codebook show`",
+            param="code",
+        )
     return wanted
 
 
@@ -198,25 +248,38 @@ def _ranked(codings: pd.DataFrame, segments: pd.DataFrame) -> Iterator[dict[str,
     keyed = codings.reset_index(drop=True)
     # a passage a rule or a person coded has words to trim around; one only the model coded
     # has none, and its probability is not on the rules' score scale: it comes after
-    keyed["_grounded"] = (keyed["source"].isin(["rule", "human"]) if "source" in keyed
-                          else True)
-    cands = keyed.groupby(["document", "unit"], sort=False).agg(
-        segment=("segment", "first"), start=("start", "min"), end=("end", "max"),
-        score=("score", "max"), group=("group", "first"), title=("title", "first"),
-        main_group=("main_group", "first"), _grounded=("_grounded", "max"),
-    ).reset_index()
+    keyed["_grounded"] = keyed["source"].isin(["rule", "human"]) if "source" in keyed else True
+    cands = (
+        keyed.groupby(["document", "unit"], sort=False)
+        .agg(
+            segment=("segment", "first"),
+            start=("start", "min"),
+            end=("end", "max"),
+            score=("score", "max"),
+            group=("group", "first"),
+            title=("title", "first"),
+            main_group=("main_group", "first"),
+            _grounded=("_grounded", "max"),
+        )
+        .reset_index()
+    )
     cands = cands.merge(segments, on=["document", "segment"], how="left")
     cands["seg_start"] = cands["seg_start"].fillna(cands["start"])
     cands["seg_end"] = cands["seg_end"].fillna(cands["end"])
     cands["score"] = cands["score"].fillna(0.0)
     cands["_group"] = cands["group"].fillna(MISSING).astype(str)
-    cands = cands.sort_values(["_grounded", "score", "document", "seg_start"],
-                              ascending=[False, False, True, True], kind="mergesort")
+    cands = cands.sort_values(
+        ["_grounded", "score", "document", "seg_start"],
+        ascending=[False, False, True, True],
+        kind="mergesort",
+    )
     cands["_round"] = cands.groupby("document").cumcount()
     cands["_turn"] = cands.groupby(["_round", "_group"]).cumcount()
-    cands = cands.sort_values(["_round", "_turn", "_grounded", "score", "_group", "document",
-                               "seg_start"],
-                              ascending=[True, True, False, False, True, True, True], kind="mergesort")
+    cands = cands.sort_values(
+        ["_round", "_turn", "_grounded", "score", "_group", "document", "seg_start"],
+        ascending=[True, True, False, False, True, True, True],
+        kind="mergesort",
+    )
     rows_of = keyed.groupby(["document", "unit"], sort=False).indices
     evidence = keyed["evidence"].to_numpy()
     columns = list(cands.columns)
@@ -252,11 +315,20 @@ def _attribution(cand: dict[str, Any]) -> tuple[str, str]:
 MATRIX_CANDIDATES = 500
 
 
-def quote_matrix(store: Store, code: str | Sequence[str] | None = None, *, by: str = "group",
-                 groups: Sequence[str] = (), min_words: int = 8, max_words: int = 60,
-                 source: str = "all", config: Any = None,
-                 coders: Sequence[str] | None = None, kind: str = "all",
-                 where: Sequence[str] = ()) -> pd.DataFrame:
+def quote_matrix(
+    store: Store,
+    code: str | Sequence[str] | None = None,
+    *,
+    by: str = "group",
+    groups: Sequence[str] = (),
+    min_words: int = 8,
+    max_words: int = 60,
+    source: str = "all",
+    config: Any = None,
+    coders: Sequence[str] | None = None,
+    kind: str = "all",
+    where: Sequence[str] = (),
+) -> pd.DataFrame:
     """The best quote per code and ``by`` value (a code × group "quote matrix"), one row per
     filled cell: the columns of :func:`quotes` plus ``by`` and ``value``. The best is the
     first the quote ranking gives for that group (strongest coding, then spread over
@@ -271,18 +343,32 @@ def quote_matrix(store: Store, code: str | Sequence[str] | None = None, *, by: s
     documents = store.documents_frame()
     if by not in documents.columns or documents[by].isna().all():
         known = sorted(c for c in documents.columns if c not in ("path", "n_segments"))
-        raise ConfigError(f"--by {by}: no document has this metadata key; known keys: "
-                          f"{', '.join(known)}")
-    frame = quotes(store, code, groups=groups, max_quotes=MATRIX_CANDIDATES, min_words=min_words,
-                   max_words=max_words, source=source, config=config, coders=coders, kind=kind,
-                   where=where)
-    value_of = {d: (MISSING if v is None or (isinstance(v, float) and pd.isna(v)) or v == ""
-                    else str(v)) for d, v in zip(documents["document"], documents[by])}
+        raise ConfigError(
+            f"--by {by}: no document has this metadata key; known keys: {', '.join(known)}"
+        )
+    frame = quotes(
+        store,
+        code,
+        groups=groups,
+        max_quotes=MATRIX_CANDIDATES,
+        min_words=min_words,
+        max_words=max_words,
+        source=source,
+        config=config,
+        coders=coders,
+        kind=kind,
+        where=where,
+    )
+    value_of = {
+        d: (MISSING if v is None or (isinstance(v, float) and pd.isna(v)) or v == "" else str(v))
+        for d, v in zip(documents["document"], documents[by])
+    }
     frame = frame.assign(by=by, value=frame["document"].map(value_of))
     best = frame.drop_duplicates(["code", "value"], keep="first").reset_index(drop=True)
     values = sorted(set(value_of.values()), key=lambda v: (v == MISSING, v))
     if groups and by == "group":
         values = [v for v in values if v in set(groups)]
-    best.attrs.update(codes=frame.attrs["codes"], labels=frame.attrs["labels"], by=by,
-                      values=values)
+    best.attrs.update(
+        codes=frame.attrs["codes"], labels=frame.attrs["labels"], by=by, values=values
+    )
     return best

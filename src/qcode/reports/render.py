@@ -4,17 +4,27 @@ Every file is written atomically through :mod:`qcode.writers` (CSV/XLSX cells es
 formulas) and is deterministic: the same report frame gives the same bytes, including XLSX and
 DOCX, whose zip times and core-property dates are fixed.
 """
+
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
-from ..writers import atomic_path, escape_frame, frame_to_markdown, infer_format, \
-    markdown_escape, write_table, write_text_atomic, xml_safe
+from ..writers import (
+    atomic_path,
+    escape_frame,
+    frame_to_markdown,
+    infer_format,
+    markdown_escape,
+    write_table,
+    write_text_atomic,
+    xml_safe,
+)
 from ._common import TOTAL, normalise_zip
 from .i18n import Presentation, subcode_label
 
@@ -35,8 +45,9 @@ def _style(style: Presentation | None) -> Presentation:
     return style if style is not None else Presentation()
 
 
-def group_label(key: tuple[Any, ...], by: Iterable[str] = (),
-                style: Presentation | None = None) -> str:
+def group_label(
+    key: tuple[Any, ...], by: Iterable[str] = (), style: Presentation | None = None
+) -> str:
     """A column key such as ("2010", "polis") as "2010 / Polismyndigheten" (display labels of
     each ``by`` key); totals as "Totalt"/"Total"."""
     style = _style(style)
@@ -46,8 +57,9 @@ def group_label(key: tuple[Any, ...], by: Iterable[str] = (),
     return " / ".join(style.label(b, k) for b, k in zip(names, key))
 
 
-def display_order(keys: list[tuple[Any, ...]], by: Iterable[str],
-                  style: Presentation) -> list[tuple[Any, ...]]:
+def display_order(
+    keys: list[tuple[Any, ...]], by: Iterable[str], style: Presentation
+) -> list[tuple[Any, ...]]:
     """Group keys in the alphabetical order of their display labels (Swedish: å, ä, ö after
     z), totals and "(missing)" last: the order a reader looks for a name in."""
     import unicodedata
@@ -58,8 +70,9 @@ def display_order(keys: list[tuple[Any, ...]], by: Iterable[str],
         text = text.casefold()
         if style.lang == "sv":
             text = text.translate(str.maketrans(_SV_LATE))
-        return "".join(c for c in unicodedata.normalize("NFKD", text)
-                       if not unicodedata.combining(c))
+        return "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
 
     def sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
         if all(k == TOTAL for k in key):
@@ -95,15 +108,20 @@ def _number(value: Any, decimals: int | None = None, style: Presentation | None 
 
 
 def _md_document(title: str, intro: list[str], body: str) -> str:
-    return (f"# {markdown_escape(title)}\n\n"
-            + "".join(f"{markdown_escape(line)}\n\n" for line in intro) + body)
+    return (
+        f"# {markdown_escape(title)}\n\n"
+        + "".join(f"{markdown_escape(line)}\n\n" for line in intro)
+        + body
+    )
 
 
 def _html_document(title: str, intro: list[str], body: str, lang: str = "sv") -> str:
     paragraphs = "".join(f"<p>{html.escape(line)}</p>\n" for line in intro)
-    return (f"<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{html.escape(title)}</title>\n</head>\n<body>\n<h1>{html.escape(title)}</h1>\n"
-            f"{paragraphs}{body}</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(title)}</title>\n</head>\n<body>\n<h1>{html.escape(title)}</h1>\n"
+        f"{paragraphs}{body}</body>\n</html>\n"
+    )
 
 
 def _html_table(frame: pd.DataFrame) -> str:
@@ -129,9 +147,8 @@ def write_xlsx(sheets: dict[str, Any], output: str | Path) -> Path:
 
 
 def _format_sheet(sheet: Any, frame: pd.DataFrame, formats: dict[str, str]) -> None:
-    from openpyxl.utils import get_column_letter
-
     from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
 
     first_is_label = len(frame.columns) > 1 and not pd.api.types.is_numeric_dtype(frame.iloc[:, 0])
     sheet.freeze_panes = "B2" if first_is_label else "A2"
@@ -156,9 +173,17 @@ def _format_sheet(sheet: Any, frame: pd.DataFrame, formats: dict[str, str]) -> N
         sheet.column_dimensions[get_column_letter(j)].width = max(width, 6)
 
 
-def _write_table_format(frame: pd.DataFrame, output: Path, fmt: str, *, title: str,
-                        intro: list[str], pretty: pd.DataFrame, sheets: dict[str, Any],
-                        style: Presentation) -> Path:
+def _write_table_format(
+    frame: pd.DataFrame,
+    output: Path,
+    fmt: str,
+    *,
+    title: str,
+    intro: list[str],
+    pretty: pd.DataFrame,
+    sheets: dict[str, Any],
+    style: Presentation,
+) -> Path:
     """csv gets the frame of ids; xlsx the numeric ``sheets``; md/html a titled document
     around ``pretty``."""
     if fmt == "csv":
@@ -180,8 +205,13 @@ def frequencies_transposed(frame: pd.DataFrame, style: Presentation | None = Non
     return groups > len(frame.index) - 1
 
 
-def frequencies_table(frame: pd.DataFrame, *, pretty: bool = False, measure: str | None = None,
-                      style: Presentation | None = None) -> pd.DataFrame:
+def frequencies_table(
+    frame: pd.DataFrame,
+    *,
+    pretty: bool = False,
+    measure: str | None = None,
+    style: Presentation | None = None,
+) -> pd.DataFrame:
     """The frequency frame as one flat table.
 
     Plain (CSV): code, label, level, then ``<group> (n=N) · documents|share|segments`` per
@@ -199,23 +229,35 @@ def frequencies_table(frame: pd.DataFrame, *, pretty: bool = False, measure: str
     if pretty or measure is not None:
         keys = display_order(keys, by, style)
     if not pretty and measure is None:
-        out = pd.DataFrame({"code": codes,
-                            "label": [labels.get(c, c) for c in codes],
-                            "level": [int(levels.get(c, 0)) for c in codes]})
+        out = pd.DataFrame(
+            {
+                "code": codes,
+                "label": [labels.get(c, c) for c in codes],
+                "level": [int(levels.get(c, 0)) for c in codes],
+            }
+        )
         for key in keys:
             head = f"{' / '.join(str(k) for k in key)} (n={sizes.get(key, 0)})"
             for name in ("documents", "share", "segments"):
                 out[f"{head} · {name}"] = frame[key + (name,)].to_numpy()
         return out
-    code_names = [subcode_label(labels.get(c, c), levels.get(c, 1)) if c != TOTAL
-                  else style.text("any_code") for c in codes]
+    code_names = [
+        subcode_label(labels.get(c, c), levels.get(c, 1)) if c != TOTAL else style.text("any_code")
+        for c in codes
+    ]
     group_names = [f"{group_label(k, by, style)} (n={sizes.get(k, 0)})" for k in keys]
     if measure is not None:
         cells = [[frame.loc[c, k + (measure,)] for k in keys] for c in codes]
     else:
-        cells = [[f"{int(frame.loc[c, k + ('documents',)])} · "
-                  f"{percent(frame.loc[c, k + ('share',)])} · "
-                  f"{int(frame.loc[c, k + ('segments',)])}" for k in keys] for c in codes]
+        cells = [
+            [
+                f"{int(frame.loc[c, k + ('documents',)])} · "
+                f"{percent(frame.loc[c, k + ('share',)])} · "
+                f"{int(frame.loc[c, k + ('segments',)])}"
+                for k in keys
+            ]
+            for c in codes
+        ]
     if frequencies_transposed(frame, style):
         head = style.by_text(by).capitalize() if by else style.text("code")
         out = pd.DataFrame({head: group_names})
@@ -228,8 +270,13 @@ def frequencies_table(frame: pd.DataFrame, *, pretty: bool = False, measure: str
     return out
 
 
-def render_frequencies(frame: pd.DataFrame, output: str | Path, fmt: str | None = None, *,
-                       style: Presentation | None = None) -> Path:
+def render_frequencies(
+    frame: pd.DataFrame,
+    output: str | Path,
+    fmt: str | None = None,
+    *,
+    style: Presentation | None = None,
+) -> Path:
     """Write the frequency report as md, csv, xlsx (a sheet per measure) or html. Interviews
     and survey answers (a frame split by kind) get a section each in md/html, with their own n."""
     style = _style(style)
@@ -250,23 +297,34 @@ def render_frequencies(frame: pd.DataFrame, output: str | Path, fmt: str | None 
             table = frequencies_table(frame, measure=measure, style=style)
             number = PERCENT if measure == "share" else "0"
             sheets[style.text(f"sheet.{measure}")] = (table, {c: number for c in table.columns[1:]})
-        return _write_table_format(frequencies_table(frame), Path(output), fmt, title=title,
-                                   intro=intro,
-                                   pretty=frequencies_table(frame, pretty=True, style=style),
-                                   sheets=sheets, style=style)
+        return _write_table_format(
+            frequencies_table(frame),
+            Path(output),
+            fmt,
+            title=title,
+            intro=intro,
+            pretty=frequencies_table(frame, pretty=True, style=style),
+            sheets=sheets,
+            style=style,
+        )
     if fmt == "md":
-        body = "".join(f"## {markdown_escape(heading)}\n\n"
-                       f"{frame_to_markdown(frequencies_table(part, pretty=True, style=style))}\n"
-                       for heading, part in sections)
+        body = "".join(
+            f"## {markdown_escape(heading)}\n\n"
+            f"{frame_to_markdown(frequencies_table(part, pretty=True, style=style))}\n"
+            for heading, part in sections
+        )
         return write_text_atomic(Path(output), _md_document(title, intro, body))
-    body = "".join(f"<h2>{html.escape(heading)}</h2>\n"
-                   f"{_html_table(frequencies_table(part, pretty=True, style=style))}"
-                   for heading, part in sections)
+    body = "".join(
+        f"<h2>{html.escape(heading)}</h2>\n"
+        f"{_html_table(frequencies_table(part, pretty=True, style=style))}"
+        for heading, part in sections
+    )
     return write_text_atomic(Path(output), _html_document(title, intro, body, style.lang))
 
 
-def kind_sections(frame: pd.DataFrame, style: Presentation | None = None
-                  ) -> list[tuple[str, pd.DataFrame]]:
+def kind_sections(
+    frame: pd.DataFrame, style: Presentation | None = None
+) -> list[tuple[str, pd.DataFrame]]:
     """A frequency frame split by kind (``attrs["kind_split"]``) as ``(heading, frame)`` per
     kind, each an ordinary frequency frame with its own group sizes; ``[]`` otherwise."""
     if not frame.attrs.get("kind_split"):
@@ -276,16 +334,25 @@ def kind_sections(frame: pd.DataFrame, style: Presentation | None = None
     out = []
     for kind in dict.fromkeys(col[0] for col in frame.columns):
         part = frame.xs(kind, axis=1, level=0).copy()
-        part.attrs = {**frame.attrs, "by": frame.attrs["by"][1:], "kind_split": False,
-                      "group_sizes": {k[1:]: n for k, n in sizes.items() if k[0] == kind}}
+        part.attrs = {
+            **frame.attrs,
+            "by": frame.attrs["by"][1:],
+            "kind_split": False,
+            "group_sizes": {k[1:]: n for k, n in sizes.items() if k[0] == kind},
+        }
         total = part.attrs["group_sizes"].get((TOTAL,) * len(part.attrs["by"]), 0)
         out.append((f"{style.label('kind', kind).capitalize()} (n={total})", part))
     return out
 
 
 # -- co-occurrence ----------------------------------------------------------------------------
-def cooccurrence_table(frame: pd.DataFrame, *, pretty: bool = False, numbers: bool = False,
-                       style: Presentation | None = None) -> pd.DataFrame:
+def cooccurrence_table(
+    frame: pd.DataFrame,
+    *,
+    pretty: bool = False,
+    numbers: bool = False,
+    style: Presentation | None = None,
+) -> pd.DataFrame:
     """The matrix with a leading code column: ids (CSV), or display labels with subcodes
     marked, as text cells (``pretty``) or numbers (``numbers``, the xlsx sheet)."""
     style = _style(style)
@@ -296,31 +363,48 @@ def cooccurrence_table(frame: pd.DataFrame, *, pretty: bool = False, numbers: bo
         cells = {}
         for j, col in enumerate(frame.columns):
             values = frame[col].to_numpy()
-            cells[names[j]] = (list(values) if numbers else [
-                _number(v, 2, style) if (jaccard and i != j) else str(int(v))
-                for i, v in enumerate(values)])
+            cells[names[j]] = (
+                list(values)
+                if numbers
+                else [
+                    _number(v, 2, style) if (jaccard and i != j) else str(int(v))
+                    for i, v in enumerate(values)
+                ]
+            )
         return pd.DataFrame({style.text("code"): names, **cells})
     out = frame.copy()
     out.insert(0, "code", list(frame.index))
     return out.reset_index(drop=True)
 
 
-def render_cooccurrence(frame: pd.DataFrame, output: str | Path, fmt: str | None = None, *,
-                        style: Presentation | None = None) -> Path:
+def render_cooccurrence(
+    frame: pd.DataFrame,
+    output: str | Path,
+    fmt: str | None = None,
+    *,
+    style: Presentation | None = None,
+) -> Path:
     """Write the co-occurrence matrix as md, csv, xlsx or html."""
     style = _style(style)
     fmt = infer_format(output, fmt, TABLE_FORMATS)
     unit = frame.attrs.get("unit", "segment")
     measure = frame.attrs.get("measure", "count")
-    intro = [style.text(f"cooc.intro.{measure}.{unit}"),
-             style.source_text(frame.attrs.get("source"))]
+    intro = [
+        style.text(f"cooc.intro.{measure}.{unit}"),
+        style.source_text(frame.attrs.get("source")),
+    ]
     table = cooccurrence_table(frame, numbers=True, style=style)
     number = "0.00" if measure == "jaccard" else "0"
-    return _write_table_format(cooccurrence_table(frame), Path(output), fmt,
-                               title=style.text(f"cooc.title.{unit}"), intro=intro,
-                               pretty=cooccurrence_table(frame, pretty=True, style=style),
-                               sheets={style.text("code"): (table, {c: number for c in table.columns[1:]})},
-                               style=style)
+    return _write_table_format(
+        cooccurrence_table(frame),
+        Path(output),
+        fmt,
+        title=style.text(f"cooc.title.{unit}"),
+        intro=intro,
+        pretty=cooccurrence_table(frame, pretty=True, style=style),
+        sheets={style.text("code"): (table, {c: number for c in table.columns[1:]})},
+        style=style,
+    )
 
 
 # -- quotes -----------------------------------------------------------------------------------
@@ -337,8 +421,13 @@ def attribution_text(row: Any, style: Presentation | None = None) -> str:
     return value
 
 
-def render_quotes(frame: pd.DataFrame, output: str | Path, fmt: str | None = None, *,
-                  style: Presentation | None = None) -> Path:
+def render_quotes(
+    frame: pd.DataFrame,
+    output: str | Path,
+    fmt: str | None = None,
+    *,
+    style: Presentation | None = None,
+) -> Path:
     """Write quotes as md, docx (Word styles), csv (with document, offsets, code, score) or html.
 
     Text from transcripts is escaped: in Markdown nothing a respondent said can become a
@@ -359,8 +448,10 @@ def render_quotes(frame: pd.DataFrame, output: str | Path, fmt: str | None = Non
             if rows.empty:
                 parts.append(f"\n*{markdown_escape(style.text('quotes.none'))}*\n")
             for row in rows.itertuples(index=False):
-                parts.append(f"\n> {markdown_escape(row.text)}\n\n"
-                             f"({markdown_escape(attribution_text(row, style))})\n")
+                parts.append(
+                    f"\n> {markdown_escape(row.text)}\n\n"
+                    f"({markdown_escape(attribution_text(row, style))})\n"
+                )
         return write_text_atomic(output, "".join(parts))
     body = []
     for code, label, rows in sections:
@@ -368,13 +459,16 @@ def render_quotes(frame: pd.DataFrame, output: str | Path, fmt: str | None = Non
         if rows.empty:
             body.append(f"<p><em>{html.escape(style.text('quotes.none'))}</em></p>\n")
         for row in rows.itertuples(index=False):
-            body.append(f"<blockquote>{html.escape(row.text)}</blockquote>\n"
-                        f"<p class=\"attribution\">({html.escape(attribution_text(row, style))})</p>\n")
+            body.append(
+                f"<blockquote>{html.escape(row.text)}</blockquote>\n"
+                f'<p class="attribution">({html.escape(attribution_text(row, style))})</p>\n'
+            )
     return write_text_atomic(output, _html_document(title, [], "".join(body), style.lang))
 
 
-def _quote_sections(frame: pd.DataFrame, style: Presentation
-                    ) -> list[tuple[str, str, pd.DataFrame]]:
+def _quote_sections(
+    frame: pd.DataFrame, style: Presentation
+) -> list[tuple[str, str, pd.DataFrame]]:
     """(code, heading label, quotes) per code; with interviews and survey answers both present,
     one section per code and kind, so a one-line answer never stands among interview quotes."""
     codes = frame.attrs.get("codes") or list(dict.fromkeys(frame["code"]))
@@ -385,8 +479,13 @@ def _quote_sections(frame: pd.DataFrame, style: Presentation
         rows = frame[frame["code"] == code]
         if len(kinds) > 1 and "kind" in frame.columns:
             for kind in kinds:
-                sections.append((code, f"{labels.get(code, code)} – {style.label('kind', kind)}",
-                                 rows[rows["kind"] == kind]))
+                sections.append(
+                    (
+                        code,
+                        f"{labels.get(code, code)} – {style.label('kind', kind)}",
+                        rows[rows["kind"] == kind],
+                    )
+                )
         else:
             sections.append((code, labels.get(code, code), rows))
     return sections
@@ -408,8 +507,9 @@ def new_docx(style: Presentation, *, landscape: bool = False) -> Any:
     document = Document()
     for section in document.sections:
         section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
-        section.page_width, section.page_height = ((Mm(297), Mm(210)) if landscape
-                                                   else (Mm(210), Mm(297)))
+        section.page_width, section.page_height = (
+            (Mm(297), Mm(210)) if landscape else (Mm(210), Mm(297))
+        )
         section.left_margin = section.right_margin = Mm(20 if landscape else 25)
         section.top_margin = section.bottom_margin = Mm(20 if landscape else 25)
     styles = document.styles
@@ -464,8 +564,9 @@ def _set_language(rpr: Any, language: str) -> None:
     lang.set(qn("w:eastAsia"), language)
 
 
-def _quotes_docx(sections: list[tuple[str, str, pd.DataFrame]], output: Path,
-                 style: Presentation) -> Path:
+def _quotes_docx(
+    sections: list[tuple[str, str, pd.DataFrame]], output: Path, style: Presentation
+) -> Path:
     """A Word document: a Heading 1 per code, each quote in the "Quote" style and its
     attribution in a right-aligned "Quote Attribution" style, ready to paste into a report."""
     document = new_docx(style)
@@ -477,8 +578,9 @@ def _quotes_docx(sections: list[tuple[str, str, pd.DataFrame]], output: Path,
             document.add_paragraph(style.text("quotes.none"))
         for row in rows.itertuples(index=False):
             document.add_paragraph(xml_safe(row.text), style=QUOTE_STYLE)
-            document.add_paragraph(xml_safe(f"({attribution_text(row, style)})"),
-                                   style=ATTRIBUTION_STYLE)
+            document.add_paragraph(
+                xml_safe(f"({attribution_text(row, style)})"), style=ATTRIBUTION_STYLE
+            )
     return save_docx(document, output, style, title)
 
 
@@ -503,12 +605,17 @@ def _theme_label(result: Any, theme: str) -> str:
     return subcode_label(labels.get(theme, theme), levels.get(theme, 1))
 
 
-def _crosstab_columns(result: Any, style: Presentation) -> tuple[dict[str, str], set[str], set[str]]:
+def _crosstab_columns(
+    result: Any, style: Presentation
+) -> tuple[dict[str, str], set[str], set[str]]:
     """Display name of every group-table column, and which columns are shares or means."""
     by = getattr(result, "by", "group")
-    names = {by: style.key_name(by).capitalize(), "documents": style.text("cross.interviews"),
-             "survey_documents": style.text("cross.survey_answers"),
-             "respondents": style.text("cross.respondents")}
+    names = {
+        by: style.key_name(by).capitalize(),
+        "documents": style.text("cross.interviews"),
+        "survey_documents": style.text("cross.survey_answers"),
+        "respondents": style.text("cross.respondents"),
+    }
     shares: set[str] = set()
     means: set[str] = set()
     for column in result.table.columns:
@@ -517,21 +624,30 @@ def _crosstab_columns(result: Any, style: Presentation) -> tuple[dict[str, str],
             names[column] = style.text("cross.theme_col", theme=_theme_label(result, theme))
             shares.add(column)
         elif str(column).startswith("survey_theme:"):
-            names[column] = style.text("cross.survey_theme_col",
-                                       theme=_theme_label(result, str(column)))
+            names[column] = style.text(
+                "cross.survey_theme_col", theme=_theme_label(result, str(column))
+            )
             shares.add(column)
         elif column in result.indicators:
             names[column] = indicator_label(result, column, style)
             spec = getattr(result, "indicator_specs", {}).get(column)
-            kind = spec.kind if spec is not None else ("share" if result.survey_kind == "respondents"
-                                                       else "value")
+            kind = (
+                spec.kind
+                if spec is not None
+                else ("share" if result.survey_kind == "respondents" else "value")
+            )
             (shares if kind == "share" else means if kind == "mean" else set()).add(column)
     return names, shares, means
 
 
 def _crosstab_notes(result: Any, style: Presentation) -> list[str]:
-    intro = [style.text("cross.intro", by=style.key_name(getattr(result, "by", "group")),
-                        min_groups=_min_groups())]
+    intro = [
+        style.text(
+            "cross.intro",
+            by=style.key_name(getattr(result, "by", "group")),
+            min_groups=_min_groups(),
+        )
+    ]
     if "survey_documents" in result.table.columns:
         intro.append(style.text("cross.survey_note"))
     if result.tests:
@@ -539,8 +655,14 @@ def _crosstab_notes(result: Any, style: Presentation) -> list[str]:
     for key, fields in getattr(result, "notes", []):
         groups = [style.label(getattr(result, "by", "group"), g) for g in fields.get("groups", [])]
         kinds = "+".join(fields.get("kinds") or ["interview"])
-        intro.append(style.text(key, count=len(groups), groups=", ".join(groups),
-                                what=style.text(f"cross.what.{kinds}")))
+        intro.append(
+            style.text(
+                key,
+                count=len(groups),
+                groups=", ".join(groups),
+                what=style.text(f"cross.what.{kinds}"),
+            )
+        )
     return intro
 
 
@@ -550,8 +672,9 @@ def _min_groups() -> int:
     return MIN_GROUPS
 
 
-def crosstab_tables(result: Any, *, pretty: bool = False, numbers: bool = False,
-                    style: Presentation | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def crosstab_tables(
+    result: Any, *, pretty: bool = False, numbers: bool = False, style: Presentation | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(group table, correlation table): ids (CSV), or for people with display labels and
     translated headers, as text (``pretty``: shares as percentages) or numbers (``numbers``)."""
     table, corr = result.table.copy(), result.correlations.copy()
@@ -561,8 +684,10 @@ def crosstab_tables(result: Any, *, pretty: bool = False, numbers: bool = False,
     by = getattr(result, "by", "group")
     names, shares, means = _crosstab_columns(result, style)
     table[by] = table[by].map(lambda g: style.label(by, g))
-    notes = {"too few groups": style.text("cross.too_few", min_groups=_min_groups()),
-             "constant values": style.text("cross.constant")}
+    notes = {
+        "too few groups": style.text("cross.too_few", min_groups=_min_groups()),
+        "constant values": style.text("cross.constant"),
+    }
     corr["theme"] = corr["theme"].map(lambda t: _theme_label(result, t))
     corr["indicator"] = corr["indicator"].map(lambda i: indicator_label(result, i, style))
     corr["note"] = corr["note"].map(lambda n: notes.get(n, n))
@@ -576,17 +701,25 @@ def crosstab_tables(result: Any, *, pretty: bool = False, numbers: bool = False,
                 table[column] = table[column].map(lambda v: _number(v, None, style))
         for column in ("rho", "p_value", "p_adjusted"):
             places = 2 if column == "rho" else 3
-            corr[column] = corr[column].map(lambda v: _number(v, places, style))
+            corr[column] = corr[column].map(lambda v, places=places: _number(v, places, style))
     table = table.rename(columns=names)
-    corr = corr.rename(columns={
-        "theme": style.text("cross.theme"), "indicator": style.text("cross.indicator"),
-        "n": style.text("cross.n"), "rho": style.text("cross.rho"), "p_value": style.text("cross.p"),
-        "p_adjusted": style.text("cross.p_adjusted"), "note": style.text("cross.note")})
+    corr = corr.rename(
+        columns={
+            "theme": style.text("cross.theme"),
+            "indicator": style.text("cross.indicator"),
+            "n": style.text("cross.n"),
+            "rho": style.text("cross.rho"),
+            "p_value": style.text("cross.p"),
+            "p_adjusted": style.text("cross.p_adjusted"),
+            "note": style.text("cross.note"),
+        }
+    )
     return table, corr
 
 
-def render_crosstab(result: Any, output: str | Path, fmt: str | None = None, *,
-                    style: Presentation | None = None) -> list[Path]:
+def render_crosstab(
+    result: Any, output: str | Path, fmt: str | None = None, *, style: Presentation | None = None
+) -> list[Path]:
     """Write the crosstab: md/html with both tables and the notes, xlsx with two sheets,
     csv as the group table plus ``<name>.correlations.csv``. Returns the files written."""
     style = _style(style)
@@ -596,23 +729,38 @@ def render_crosstab(result: Any, output: str | Path, fmt: str | None = None, *,
     title = style.text("cross.title", by=style.key_name(getattr(result, "by", "group")))
     if fmt == "csv":
         corr_path = output.with_name(output.stem + ".correlations.csv")
-        return [write_table(result.table, output, "csv", dialect=style.csv_dialect),
-                write_table(result.correlations, corr_path, "csv", dialect=style.csv_dialect)]
+        return [
+            write_table(result.table, output, "csv", dialect=style.csv_dialect),
+            write_table(result.correlations, corr_path, "csv", dialect=style.csv_dialect),
+        ]
     if fmt == "xlsx":
         table, corr = crosstab_tables(result, numbers=True, style=style)
         names, shares, means = _crosstab_columns(result, style)
         formats = {names[c]: PERCENT for c in shares} | {names[c]: "0.00" for c in means}
-        corr_formats = {style.text("cross.rho"): "0.00", style.text("cross.p"): "0.000",
-                        style.text("cross.p_adjusted"): "0.000"}
-        return [write_xlsx({style.text("cross.sheet_groups"): (table, formats),
-                            style.text("cross.sheet_correlations"): (corr, corr_formats)}, output)]
+        corr_formats = {
+            style.text("cross.rho"): "0.00",
+            style.text("cross.p"): "0.000",
+            style.text("cross.p_adjusted"): "0.000",
+        }
+        return [
+            write_xlsx(
+                {
+                    style.text("cross.sheet_groups"): (table, formats),
+                    style.text("cross.sheet_correlations"): (corr, corr_formats),
+                },
+                output,
+            )
+        ]
     table, corr = crosstab_tables(result, pretty=True, style=style)
     heading = style.text("cross.corr_title")
     if fmt == "md":
-        body = (frame_to_markdown(table) + f"\n## {markdown_escape(heading)}\n\n"
-                + frame_to_markdown(corr))
+        body = (
+            frame_to_markdown(table)
+            + f"\n## {markdown_escape(heading)}\n\n"
+            + frame_to_markdown(corr)
+        )
         return [write_text_atomic(output, _md_document(title, intro, body))]
-    body = (_html_table(table) + f"<h2>{html.escape(heading)}</h2>\n" + _html_table(corr))
+    body = _html_table(table) + f"<h2>{html.escape(heading)}</h2>\n" + _html_table(corr)
     return [write_text_atomic(output, _html_document(title, intro, body, style.lang))]
 
 
@@ -631,17 +779,24 @@ def search_table(frame: pd.DataFrame, *, style: Presentation | None = None) -> p
             return style.text("respondent")
         return style.label("group", row.role) if row.role == row.group else row.role
 
-    return pd.DataFrame({
-        style.text("search.left"): frame["left"].to_numpy(),
-        style.text("search.match"): frame["match"].to_numpy(),
-        style.text("search.right"): frame["right"].to_numpy(),
-        style.text("search.document"): frame["document"].to_numpy(),
-        style.text("search.role"): [role(r) for r in frame.itertuples(index=False)],
-    })
+    return pd.DataFrame(
+        {
+            style.text("search.left"): frame["left"].to_numpy(),
+            style.text("search.match"): frame["match"].to_numpy(),
+            style.text("search.right"): frame["right"].to_numpy(),
+            style.text("search.document"): frame["document"].to_numpy(),
+            style.text("search.role"): [role(r) for r in frame.itertuples(index=False)],
+        }
+    )
 
 
-def render_search(frame: pd.DataFrame, output: str | Path, fmt: str | None = None, *,
-                  style: Presentation | None = None) -> Path:
+def render_search(
+    frame: pd.DataFrame,
+    output: str | Path,
+    fmt: str | None = None,
+    *,
+    style: Presentation | None = None,
+) -> Path:
     """Write keyword-in-context hits as md, csv (ids and offsets), xlsx or html."""
     style = _style(style)
     fmt = infer_format(output, fmt, SEARCH_FORMATS)
@@ -652,16 +807,22 @@ def render_search(frame: pd.DataFrame, output: str | Path, fmt: str | None = Non
     if fmt == "xlsx":
         return write_xlsx({style.text("search.sheet"): table}, output)
     title = style.text("search.title", terms=", ".join(frame.attrs.get("terms", [])))
-    intro = [style.text("search.intro", hits=len(frame),
-                        documents=frame.attrs.get("documents", frame["document"].nunique()))]
+    intro = [
+        style.text(
+            "search.intro",
+            hits=len(frame),
+            documents=frame.attrs.get("documents", frame["document"].nunique()),
+        )
+    ]
     if fmt == "md":
         return write_text_atomic(output, _md_document(title, intro, frame_to_markdown(table)))
     return write_text_atomic(output, _html_document(title, intro, _html_table(table), style.lang))
 
 
 # -- quote matrix -----------------------------------------------------------------------------
-def quote_matrix_table(frame: pd.DataFrame, *, style: Presentation | None = None,
-                       cell: Any = None) -> pd.DataFrame:
+def quote_matrix_table(
+    frame: pd.DataFrame, *, style: Presentation | None = None, cell: Any = None
+) -> pd.DataFrame:
     """The matrix for people: codes × groups (groups as rows when there are more of them, or
     as ``style.transpose`` says), each cell the quote and its attribution."""
     style = _style(style)
@@ -685,8 +846,13 @@ def quote_matrix_table(frame: pd.DataFrame, *, style: Presentation | None = None
     return out
 
 
-def render_quote_matrix(frame: pd.DataFrame, output: str | Path, fmt: str | None = None, *,
-                        style: Presentation | None = None) -> Path:
+def render_quote_matrix(
+    frame: pd.DataFrame,
+    output: str | Path,
+    fmt: str | None = None,
+    *,
+    style: Presentation | None = None,
+) -> Path:
     """Write the quote matrix as xlsx (wrapped cells), docx (an A4 landscape table), md, html
     or csv (one row per cell, ids)."""
     style = _style(style)
@@ -701,7 +867,8 @@ def render_quote_matrix(frame: pd.DataFrame, output: str | Path, fmt: str | None
         return _quote_matrix_docx(frame, output, style, title, intro)
     if fmt == "xlsx":
         table = quote_matrix_table(
-            frame, style=style, cell=lambda r: f"{r.text}\n({attribution_text(r, style)})")
+            frame, style=style, cell=lambda r: f"{r.text}\n({attribution_text(r, style)})"
+        )
         table.attrs["wrap"] = True
         return write_xlsx({style.text("matrix.sheet"): table}, output)
     table = quote_matrix_table(frame, style=style)
@@ -710,13 +877,16 @@ def render_quote_matrix(frame: pd.DataFrame, output: str | Path, fmt: str | None
     return write_text_atomic(output, _html_document(title, intro, _html_table(table), style.lang))
 
 
-def _quote_matrix_docx(frame: pd.DataFrame, output: Path, style: Presentation, title: str,
-                       intro: list[str]) -> Path:
+def _quote_matrix_docx(
+    frame: pd.DataFrame, output: Path, style: Presentation, title: str, intro: list[str]
+) -> Path:
     document = new_docx(style, landscape=True)
     document.add_heading(title, level=1)
     for line in intro:
         document.add_paragraph(line)
-    grid = quote_matrix_table(frame, style=style, cell=lambda r: (r.text, attribution_text(r, style)))
+    grid = quote_matrix_table(
+        frame, style=style, cell=lambda r: (r.text, attribution_text(r, style))
+    )
     table = document.add_table(rows=1, cols=len(grid.columns))
     table.style = document.styles["Table Grid"]
     for j, name in enumerate(grid.columns):

@@ -7,10 +7,12 @@ codebook term would; without it a term matches as written (case-insensitive, who
 ``stem*`` for a prefix). Context is cut at whole words inside the passage and passes through
 the project's redaction: a search never shows a name.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Collection, Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -18,8 +20,18 @@ from ..errors import ConfigError
 from ..store import Store
 from ._common import redaction_hook
 
-SEARCH_COLUMNS = ["document", "segment", "start", "end", "left", "match", "right", "role",
-                  "group", "is_interviewer"]
+SEARCH_COLUMNS = [
+    "document",
+    "segment",
+    "start",
+    "end",
+    "left",
+    "match",
+    "right",
+    "role",
+    "group",
+    "is_interviewer",
+]
 #: characters of context on each side, extended to whole words.
 CONTEXT = 50
 _TERM = re.compile(r"^[^\W\d_][\w-]*\*?$")
@@ -43,8 +55,9 @@ def _check_terms(terms: Sequence[str]) -> list[str]:
     for term in cleaned:
         for word in term.split():
             if not _TERM.match(word):
-                raise ConfigError(f"search term {term!r}: words of letters, a trailing * for "
-                                  "a prefix")
+                raise ConfigError(
+                    f"search term {term!r}: words of letters, a trailing * for a prefix"
+                )
     return cleaned
 
 
@@ -66,15 +79,23 @@ def _lemma_tagger(terms: list[str]) -> Any:
 
     words = tuple(Term(t.rstrip("*"), prefix=t.endswith("*")) for t in terms if " " not in t)
     phrases = tuple(tuple(t.split()) for t in terms if " " in t)
-    code = Code(id="search", path="search", label="search",
-                patterns=Patterns(terms=words, phrases=phrases))
+    code = Code(
+        id="search", path="search", label="search", patterns=Patterns(terms=words, phrases=phrases)
+    )
     return Tagger(Codebook("search", "1", "sv", (code,)), code_interviewer=True)
 
 
-def search(store: Store, terms: Sequence[str], *, lemma: bool = False,
-           codes: Sequence[str] = (), where: Sequence[str] | dict[str, Collection[str]] = (),
-           context: int = CONTEXT,
-           respondents_only: bool = False, config: Any = None) -> pd.DataFrame:
+def search(
+    store: Store,
+    terms: Sequence[str],
+    *,
+    lemma: bool = False,
+    codes: Sequence[str] = (),
+    where: Sequence[str] | dict[str, Collection[str]] = (),
+    context: int = CONTEXT,
+    respondents_only: bool = False,
+    config: Any = None,
+) -> pd.DataFrame:
     """Every occurrence of ``terms`` as a keyword-in-context table (:data:`SEARCH_COLUMNS`):
     ``left``/``match``/``right`` (redacted), ``start``/``end`` into the stored text, the
     segment, and ``role`` (``interviewer``, else the document's title, else its group).
@@ -90,8 +111,9 @@ def search(store: Store, terms: Sequence[str], *, lemma: bool = False,
     for key, values in filters.items():
         if key not in documents.columns:
             known = sorted(c for c in documents.columns if c not in ("path", "n_segments"))
-            raise ConfigError(f"--where {key}: no document has this metadata key; known keys: "
-                              f"{', '.join(known)}")
+            raise ConfigError(
+                f"--where {key}: no document has this metadata key; known keys: {', '.join(known)}"
+            )
         documents = documents[documents[key].astype(str).isin(values)]
     segments = store.segments_frame(with_text=True)
     segments = segments[segments["document"].isin(set(documents["document"]))]
@@ -105,8 +127,9 @@ def search(store: Store, terms: Sequence[str], *, lemma: bool = False,
         coded = store.codings_frame(with_text=False)
         chosen = coded["code"].map(lambda c: any(c == k or c.startswith(k + "/") for k in codes))
         keys = set(zip(coded.loc[chosen, "document"], coded.loc[chosen, "segment"].astype("Int64")))
-        segments = segments[[(d, s) in keys for d, s in zip(segments["document"],
-                                                             segments["segment"])]]
+        segments = segments[
+            [(d, s) in keys for d, s in zip(segments["document"], segments["segment"])]
+        ]
     meta = documents.set_index("document")
     hook = redaction_hook(store, config)
     rows = []
@@ -117,10 +140,22 @@ def search(store: Store, terms: Sequence[str], *, lemma: bool = False,
         if tagger is not None:
             from ..models import Segment
 
-            segment = Segment(seg.document, int(seg.segment), int(seg.start), int(seg.end),
-                              seg.speaker, bool(seg.is_interviewer), text)
-            spans = sorted({(m.start - seg.start, m.end - seg.start)
-                            for m in tagger.explain(segment).matches if not m.veto})
+            segment = Segment(
+                seg.document,
+                int(seg.segment),
+                int(seg.start),
+                int(seg.end),
+                seg.speaker,
+                bool(seg.is_interviewer),
+                text,
+            )
+            spans = sorted(
+                {
+                    (m.start - seg.start, m.end - seg.start)
+                    for m in tagger.explain(segment).matches
+                    if not m.veto
+                }
+            )
         else:
             assert pattern is not None  # no lemma tagger: the literal pattern was compiled
             spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
@@ -140,8 +175,9 @@ def _without_overlaps(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return kept
 
 
-def _row(seg: Any, meta: pd.DataFrame, text: str, start: int, end: int, context: int,
-         hook: Any) -> dict[str, Any]:
+def _row(
+    seg: Any, meta: pd.DataFrame, text: str, start: int, end: int, context: int, hook: Any
+) -> dict[str, Any]:
     left_at = max(0, start - context)
     while left_at > 0 and not text[left_at - 1].isspace():
         left_at -= 1  # whole words only: a name is never cut in two
@@ -152,12 +188,21 @@ def _row(seg: Any, meta: pd.DataFrame, text: str, start: int, end: int, context:
     right = " ".join(text[end:right_at].split()) + (" …" if right_at < len(text) else "")
     info = meta.loc[seg.document] if seg.document in meta.index else {}
     title, group = _text(info.get("title")), _text(info.get("group"))
-    role = "interviewer" if seg.is_interviewer else (hook(title) if title
-                                                     else group or "respondent")
-    return {"document": seg.document, "segment": int(seg.segment), "start": int(seg.start) + start,
-            "end": int(seg.start) + end, "left": hook(left), "match": hook(text[start:end]),
-            "right": hook(right), "role": role, "group": group,
-            "is_interviewer": bool(seg.is_interviewer)}
+    role = (
+        "interviewer" if seg.is_interviewer else (hook(title) if title else group or "respondent")
+    )
+    return {
+        "document": seg.document,
+        "segment": int(seg.segment),
+        "start": int(seg.start) + start,
+        "end": int(seg.start) + end,
+        "left": hook(left),
+        "match": hook(text[start:end]),
+        "right": hook(right),
+        "role": role,
+        "group": group,
+        "is_interviewer": bool(seg.is_interviewer),
+    }
 
 
 def _text(value: Any) -> str:

@@ -10,6 +10,7 @@ CDN, no web fonts); see :mod:`qcode.serve.app` for how the server keeps other we
 >>> from qcode.serve import make_app
 >>> app, settings = make_app(Project("demo"), coder="eva")  # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -17,8 +18,9 @@ import socket
 import sys
 import threading
 import webbrowser
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .app import Settings, create_app
 from .workbench import Workbench, coder_name
@@ -28,9 +30,15 @@ __all__ = ["Settings", "Workbench", "create_app", "make_app", "serve", "running"
 LOOPBACK = "127.0.0.1"
 
 
-def make_app(project: Any, *, coder: str | None = None, blind: bool = False,
-             host: str = LOOPBACK, port: int | None = None, token: str | None = None
-             ) -> tuple[Any, Settings]:
+def make_app(
+    project: Any,
+    *,
+    coder: str | None = None,
+    blind: bool = False,
+    host: str = LOOPBACK,
+    port: int | None = None,
+    token: str | None = None,
+) -> tuple[Any, Settings]:
     """The ASGI app for ``project`` and the settings it checks requests against."""
     project.open_existing_store()  # a missing database is an error before anything starts
     project.close()  # the app's database thread opens its own connection
@@ -59,9 +67,17 @@ def host_names(host: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def serve(project: Any, *, coder: str | None = None, host: str = LOOPBACK, port: int = 8765,
-          blind: bool = False, open_browser: bool = True,
-          echo: Callable[[str], None] = print, ready: Callable[[Any], None] | None = None) -> None:
+def serve(
+    project: Any,
+    *,
+    coder: str | None = None,
+    host: str = LOOPBACK,
+    port: int = 8765,
+    blind: bool = False,
+    open_browser: bool = True,
+    echo: Callable[[str], None] = print,
+    ready: Callable[[Any], None] | None = None,
+) -> None:
     """Run the workbench until Ctrl-C (or until ``server.should_exit`` is set by ``ready``'s
     caller): bind, print the address with its token, open the browser.
 
@@ -79,8 +95,9 @@ def serve(project: Any, *, coder: str | None = None, host: str = LOOPBACK, port:
         sock.close()
         from ..errors import ConfigError
 
-        raise ConfigError(f"cannot listen on {host}:{port} ({err.strerror}); "
-                          "try another --port") from None
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({err.strerror}); try another --port"
+        ) from None
     port = sock.getsockname()[1]
     app, settings = make_app(project, coder=coder, blind=blind, host=host, port=port)
     shown = f"[{host}]" if ":" in host else host
@@ -128,9 +145,12 @@ def running(project: Any, **kwargs: Any) -> Iterator[str]:
         box["server"] = server
         started.set()
 
-    thread = threading.Thread(target=serve, args=(project,), kwargs={
-        "port": 0, "open_browser": False, "echo": lines.append, "ready": ready, **kwargs},
-        daemon=True)
+    thread = threading.Thread(
+        target=serve,
+        args=(project,),
+        kwargs={"port": 0, "open_browser": False, "echo": lines.append, "ready": ready, **kwargs},
+        daemon=True,
+    )
     thread.start()
     if not started.wait(30):
         raise RuntimeError("qcode serve did not start within 30 s")

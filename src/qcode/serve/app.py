@@ -16,15 +16,17 @@ All database work runs in one worker thread with one connection (SQLite connecti
 to a thread); a write that meets another qcode process's lock waits for it (the store's busy
 timeout) instead of failing, and a timed-out one answers 503 so the page can retry.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import secrets
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -42,13 +44,19 @@ HERE = Path(__file__).parent
 STATIC = HERE / "static"
 TEMPLATES = HERE / "templates"
 #: media types of the files we ship; anything else in static/ is not served.
-MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-               ".svg": "image/svg+xml", ".png": "image/png", ".txt": "text/plain; charset=utf-8"}
+MEDIA_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".txt": "text/plain; charset=utf-8",
+}
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
-        "frame-ancestors 'none'"),
+        "frame-ancestors 'none'"
+    ),
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",
@@ -59,9 +67,15 @@ SECURITY_HEADERS = {
 class Settings:
     """What one run of the server was started with."""
 
-    def __init__(self, *, token: str | None = None, csrf: str | None = None,
-                 hosts: Iterable[str] = ("127.0.0.1", "localhost"), port: int | None = None,
-                 blind: bool = False):
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        csrf: str | None = None,
+        hosts: Iterable[str] = ("127.0.0.1", "localhost"),
+        port: int | None = None,
+        blind: bool = False,
+    ):
         self.token = token or secrets.token_urlsafe(32)
         self.csrf = csrf or secrets.token_urlsafe(32)
         self.port = port
@@ -113,11 +127,15 @@ class SafetyMiddleware:
             cookie.load(headers.get("cookie", ""))
         except Exception:
             cookie = SimpleCookie()
-        given = query.get("token") or headers.get("x-qcode-token") or (
-            cookie[settings.cookie].value if settings.cookie in cookie else "")
+        given = (
+            query.get("token")
+            or headers.get("x-qcode-token")
+            or (cookie[settings.cookie].value if settings.cookie in cookie else "")
+        )
         if not given or not secrets.compare_digest(given.encode(), settings.token.encode()):
-            await _plain(send, 403, "forbidden: open the address with ?token=... that qcode serve "
-                                    "printed")
+            await _plain(
+                send, 403, "forbidden: open the address with ?token=... that qcode serve printed"
+            )
             return
         if method == "POST":
             origin = headers.get("origin", "")
@@ -130,14 +148,31 @@ class SafetyMiddleware:
                 return
         if "token" in query and method == "GET":
             # keep the token in a cookie and out of the address bar (and of the history)
-            rest = urlencode([(k, v) for k, v in parse_qsl(
-                scope.get("query_string", b"").decode("latin-1")) if k != "token"])
+            rest = urlencode(
+                [
+                    (k, v)
+                    for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"))
+                    if k != "token"
+                ]
+            )
             location = scope.get("root_path", "") + scope["path"] + (f"?{rest}" if rest else "")
-            await send({"type": "http.response.start", "status": 303, "headers": [
-                (b"location", location.encode("latin-1")),
-                (b"set-cookie", (f"{settings.cookie}={settings.token}; Path=/; HttpOnly; "
-                                 "SameSite=Strict").encode("latin-1")),
-                *[(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 303,
+                    "headers": [
+                        (b"location", location.encode("latin-1")),
+                        (
+                            b"set-cookie",
+                            (
+                                f"{settings.cookie}={settings.token}; Path=/; HttpOnly; "
+                                "SameSite=Strict"
+                            ).encode("latin-1"),
+                        ),
+                        *[(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()],
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
             return
 
@@ -152,10 +187,17 @@ class SafetyMiddleware:
 
 async def _plain(send: Send, status: int, text: str) -> None:
     body = (text + "\n").encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-        *[(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *[(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()],
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -169,9 +211,12 @@ def create_app(workbench: Workbench, settings: Settings) -> Starlette:
     rules). ``workbench.project`` must only be touched from the app's database thread."""
     database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qcode-db")
     files = static_files()
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
-                      autoescape=select_autoescape(["html"]), trim_blocks=True,
-                      lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["pieces"] = render_pieces
     env.filters["pct"] = lambda v: f"{100 * v:.0f} %"
     env.filters["score"] = lambda v: "" if v is None else f"{v:.2f}"
@@ -184,9 +229,15 @@ def create_app(workbench: Workbench, settings: Settings) -> Starlette:
         blind = settings.forced_blind or request.cookies.get("qcode_blind") == "1"
         redacted = request.cookies.get("qcode_redacted") == "1"
         workbench.blind = blind
-        return {"blind": blind, "forced_blind": settings.forced_blind, "redacted": redacted,
-                "coder": workbench.coder, "csrf": settings.csrf, "request": request,
-                "project": Path(workbench.project.config.database).name}
+        return {
+            "blind": blind,
+            "forced_blind": settings.forced_blind,
+            "redacted": redacted,
+            "coder": workbench.coder,
+            "csrf": settings.csrf,
+            "request": request,
+            "project": Path(workbench.project.config.database).name,
+        }
 
     def page(name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(**context), status_code=status)
@@ -194,9 +245,13 @@ def create_app(workbench: Workbench, settings: Settings) -> Starlette:
     async def documents(request: Request) -> Response:
         ctx = view(request)
         q = request.query_params
-        filters: dict[str, Any] = {"group": q.get("group", ""), "kind": q.get("kind", ""),
-                                   "code": q.get("code", ""), "coder": q.get("coder", ""),
-                                   "unreviewed": q.get("unreviewed", "") == "1"}
+        filters: dict[str, Any] = {
+            "group": q.get("group", ""),
+            "kind": q.get("kind", ""),
+            "code": q.get("code", ""),
+            "coder": q.get("coder", ""),
+            "unreviewed": q.get("unreviewed", "") == "1",
+        }
 
         def load() -> dict[str, Any]:
             frame = workbench.documents(**filters)
@@ -204,8 +259,7 @@ def create_app(workbench: Workbench, settings: Settings) -> Starlette:
             if ctx["redacted"]:
                 for row in rows:
                     row["title"] = workbench.redact(row["title"])
-            return {"rows": rows, "choices": workbench.filter_choices(),
-                    "codes": workbench.codes()}
+            return {"rows": rows, "choices": workbench.filter_choices(), "codes": workbench.codes()}
 
         return page("documents.html", {**ctx, **await db(load), "filters": filters})
 
@@ -215,9 +269,24 @@ def create_app(workbench: Workbench, settings: Settings) -> Starlette:
         data = await db(workbench.document, doc_id, redacted=ctx["redacted"])
         codes = list(data["codes"].values())
         name = "document_body.html" if request.query_params.get("fragment") else "document.html"
-        return page(name, {**ctx, "doc": data, "codes_json": _json_for_page(
-            [{"path": c["path"], "label": c["label"], "level": c["level"], "color": c["color"]}
-             for c in codes])})
+        return page(
+            name,
+            {
+                **ctx,
+                "doc": data,
+                "codes_json": _json_for_page(
+                    [
+                        {
+                            "path": c["path"],
+                            "label": c["label"],
+                            "level": c["level"],
+                            "color": c["color"],
+                        }
+                        for c in codes
+                    ]
+                ),
+            },
+        )
 
     async def codes(request: Request) -> Response:
         ctx = view(request)
@@ -231,16 +300,22 @@ def create_app(workbench: Workbench, settings: Settings) -> Starlette:
         ctx = view(request)
         path = request.path_params["code"]
         q = request.query_params
-        filters = {"group": q.get("group", ""), "source": q.get("source", ""),
-                   "coder": q.get("coder", "")}
+        filters = {
+            "group": q.get("group", ""),
+            "source": q.get("source", ""),
+            "coder": q.get("coder", ""),
+        }
 
         def load() -> dict[str, Any]:
             known = {c["path"]: c for c in workbench.codes()}
             if path not in known:
                 raise StoreError(f"no code {path!r} in the project")
-            return {"code": known[path], "passages": workbench.passages(
-                path, redacted=ctx["redacted"], **filters), "memos": workbench.code_memos(path),
-                "choices": workbench.filter_choices()}
+            return {
+                "code": known[path],
+                "passages": workbench.passages(path, redacted=ctx["redacted"], **filters),
+                "memos": workbench.code_memos(path),
+                "choices": workbench.filter_choices(),
+            }
 
         return page("code.html", {**ctx, **await db(load), "filters": filters})
 
@@ -251,8 +326,7 @@ def create_app(workbench: Workbench, settings: Settings) -> Starlette:
             segment = int(q.get("segment", ""))
         except ValueError:
             return JSONResponse({"error": "segment must be a number"}, status_code=400)
-        text = await db(workbench.explain, q.get("document", ""), segment,
-                        redacted=ctx["redacted"])
+        text = await db(workbench.explain, q.get("document", ""), segment, redacted=ctx["redacted"])
         return JSONResponse({"text": text})
 
     async def api(request: Request) -> Response:
@@ -268,20 +342,35 @@ def create_app(workbench: Workbench, settings: Settings) -> Starlette:
         action = request.path_params["action"]
         handlers: dict[str, Callable[[], str]] = {
             "decide": lambda: workbench.decide(
-                _str(body, "document"), _num(body, "segment"), _str(body, "code"),
-                _str(body, "decision") == "accept", text=_opt_str(body, "text")),
+                _str(body, "document"),
+                _num(body, "segment"),
+                _str(body, "code"),
+                _str(body, "decision") == "accept",
+                text=_opt_str(body, "text"),
+            ),
             "change": lambda: workbench.change(
-                _str(body, "document"), _num(body, "segment"), _str(body, "code"),
-                _str(body, "to"), start=_opt_num(body, "start"), end=_opt_num(body, "end"),
-                text=_opt_str(body, "text")),
-            "code": lambda: workbench.add(_str(body, "document"), _num(body, "start"),
-                                          _num(body, "end"), _str(body, "code")),
-            "remove": lambda: workbench.remove(_str(body, "document"), _num(body, "start"),
-                                               _num(body, "end"), _str(body, "code")),
+                _str(body, "document"),
+                _num(body, "segment"),
+                _str(body, "code"),
+                _str(body, "to"),
+                start=_opt_num(body, "start"),
+                end=_opt_num(body, "end"),
+                text=_opt_str(body, "text"),
+            ),
+            "code": lambda: workbench.add(
+                _str(body, "document"), _num(body, "start"), _num(body, "end"), _str(body, "code")
+            ),
+            "remove": lambda: workbench.remove(
+                _str(body, "document"), _num(body, "start"), _num(body, "end"), _str(body, "code")
+            ),
             "memo": lambda: workbench.memo(
-                _str(body, "kind"), _str(body, "text"), document_id=body.get("document") or None,
-                code=body.get("code") or None, start=_opt_num(body, "start"),
-                end=_opt_num(body, "end")),
+                _str(body, "kind"),
+                _str(body, "text"),
+                document_id=body.get("document") or None,
+                code=body.get("code") or None,
+                start=_opt_num(body, "start"),
+                end=_opt_num(body, "end"),
+            ),
             "undo": workbench.undo,
         }
         if action not in handlers:
@@ -299,8 +388,12 @@ def create_app(workbench: Workbench, settings: Settings) -> Starlette:
     async def error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, ProjectBusy):
             status = 503  # another qcode process held the database past the busy timeout
-        elif isinstance(exc, StoreError) and "no document" in str(exc) or \
-                isinstance(exc, StoreError) and "no code" in str(exc):
+        elif (
+            isinstance(exc, StoreError)
+            and "no document" in str(exc)
+            or isinstance(exc, StoreError)
+            and "no code" in str(exc)
+        ):
             status = 404
         else:
             status = 400
@@ -308,15 +401,18 @@ def create_app(workbench: Workbench, settings: Settings) -> Starlette:
             return JSONResponse({"error": str(exc)}, status_code=status)
         return page("error.html", {**view(request), "message": str(exc)}, status)
 
-    app = Starlette(routes=[
-        Route("/", documents),
-        Route("/doc/{document:path}", document),
-        Route("/codes", codes),
-        Route("/codes/{code:path}", code),
-        Route("/api/explain", explain),
-        Route("/api/{action}", api, methods=["POST"]),
-        Route("/static/{name}", static),
-    ], exception_handlers={QcodeError: error, _BadRequest: error})
+    app = Starlette(
+        routes=[
+            Route("/", documents),
+            Route("/doc/{document:path}", document),
+            Route("/codes", codes),
+            Route("/codes/{code:path}", code),
+            Route("/api/explain", explain),
+            Route("/api/{action}", api, methods=["POST"]),
+            Route("/static/{name}", static),
+        ],
+        exception_handlers={QcodeError: error, _BadRequest: error},
+    )
     outer = SafetyMiddleware(app, settings)
     outer.workbench = workbench
     outer.database = database  # the one thread that touches the database
@@ -355,8 +451,9 @@ def _json_for_page(value: Any) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def render_pieces(segment: dict[str, Any], colors: dict[int, str],
-                  styles: dict[int, str]) -> Markup:
+def render_pieces(
+    segment: dict[str, Any], colors: dict[int, str], styles: dict[int, str]
+) -> Markup:
     """A segment's text as spans that carry their code-point offset (``data-s``) and coding
     ids (``data-c``); overlapping codings stack as coloured bars under the text, a human
     coding also tints the background. Built here rather than in a template loop: a long
@@ -369,8 +466,10 @@ def render_pieces(segment: dict[str, Any], colors: dict[int, str],
         if piece.codings:
             classes.append("hl")
             attrs += f' data-c="{" ".join(str(i) for i in piece.codings)}"'
-            shadows = [f"inset 0 -{3 * (n + 1)}px 0 {colors.get(i, '#888')}"
-                       for n, i in enumerate(piece.codings[:6])]
+            shadows = [
+                f"inset 0 -{3 * (n + 1)}px 0 {colors.get(i, '#888')}"
+                for n, i in enumerate(piece.codings[:6])
+            ]
             human = next((i for i in piece.codings if styles.get(i) != "suggestion"), None)
             style = f' style="box-shadow:{",".join(shadows)};padding-bottom:{3 * min(len(piece.codings), 6) - 2}px'
             if human is not None:

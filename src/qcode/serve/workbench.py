@@ -12,17 +12,20 @@ code-point offsets. Reports, ``qcode agreement`` and ``qcode export qdpx`` see a
 >>> [(p.start, p.end, p.codings) for p in pieces(0, 10, [(2, 5, 7)], [])]
 [(0, 2, ()), (2, 5, (7,)), (5, 10, ())]
 """
+
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
 from ..errors import ReviewError
-from ..models import AUTOMATIC_SOURCES as AUTO_SOURCES, Coding
+from ..models import AUTOMATIC_SOURCES as AUTO_SOURCES
+from ..models import Coding
 from ..store import Store
 
 #: colours for codes the codebook gives none (a colour-blind-safe set; Okabe & Ito's order).
@@ -44,14 +47,23 @@ class Piece:
     evidence: bool = False
 
 
-def pieces(start: int, end: int, spans: Iterable[tuple[int, int, int]],
-           evidence: Iterable[tuple[int, int]]) -> list[Piece]:
+def pieces(
+    start: int, end: int, spans: Iterable[tuple[int, int, int]], evidence: Iterable[tuple[int, int]]
+) -> list[Piece]:
     """Cut ``[start, end)`` at every coding boundary ``(start, end, id)`` and evidence span,
     so overlapping codings show as one piece with several ids."""
     spans = [(max(s, start), min(e, end), i) for s, e, i in spans if s < end and e > start]
     marks = [(max(s, start), min(e, end)) for s, e in evidence if s < end and e > start]
-    cuts = sorted({start, end, *(s for s, _e, _i in spans), *(e for _s, e, _i in spans),
-                   *(s for s, _e in marks), *(e for _s, e in marks)})
+    cuts = sorted(
+        {
+            start,
+            end,
+            *(s for s, _e, _i in spans),
+            *(e for _s, e, _i in spans),
+            *(s for s, _e in marks),
+            *(e for _s, e in marks),
+        }
+    )
     out = []
     for a, b in zip(cuts, cuts[1:]):
         if a >= b:
@@ -96,8 +108,9 @@ class Workbench:
     def __init__(self, project: Any, coder: str, *, blind: bool = False):
         coder = unicodedata.normalize("NFC", (coder or "").strip())
         if not coder or coder.lower() == "auto":
-            raise ReviewError("give the coder's name with --coder NAME ('auto' names the "
-                              "automatic codings)")
+            raise ReviewError(
+                "give the coder's name with --coder NAME ('auto' names the automatic codings)"
+            )
         self.project = project
         self.coder = coder
         self.blind = blind
@@ -128,16 +141,24 @@ class Workbench:
         for i, row in enumerate(frame.itertuples(index=False)):
             color = row.color if isinstance(row.color, str) and row.color else None
             parent = row.parent if isinstance(row.parent, str) else None
-            colors[row.path] = color or colors.get(parent or "", "") or \
-                FALLBACK_COLORS[i % len(FALLBACK_COLORS)]
+            colors[row.path] = (
+                color or colors.get(parent or "", "") or FALLBACK_COLORS[i % len(FALLBACK_COLORS)]
+            )
             full = known.get(row.path)
-            out.append({
-                "path": row.path, "id": row.id, "label": row.label or row.id,
-                "level": int(row.level), "parent": parent, "color": colors[row.path],
-                "description": (full.description if full else row.description) or "",
-                "include": full.include if full else "", "exclude": full.exclude if full else "",
-                "examples": list(full.examples) if full else [],
-            })
+            out.append(
+                {
+                    "path": row.path,
+                    "id": row.id,
+                    "label": row.label or row.id,
+                    "level": int(row.level),
+                    "parent": parent,
+                    "color": colors[row.path],
+                    "description": (full.description if full else row.description) or "",
+                    "include": full.include if full else "",
+                    "exclude": full.exclude if full else "",
+                    "examples": list(full.examples) if full else [],
+                }
+            )
         return out
 
     def redactor(self) -> Any:
@@ -157,8 +178,15 @@ class Workbench:
         return out
 
     # -- documents list -----------------------------------------------------------------------
-    def documents(self, *, group: str = "", kind: str = "", code: str = "", coder: str = "",
-                  unreviewed: bool = False) -> pd.DataFrame:
+    def documents(
+        self,
+        *,
+        group: str = "",
+        kind: str = "",
+        code: str = "",
+        coder: str = "",
+        unreviewed: bool = False,
+    ) -> pd.DataFrame:
         """One row per document: document, title, group, kind, segments, coded share, counts
         per top-level code, this coder's accepted/rejected/pending suggestions; filtered."""
         store = self.store
@@ -166,8 +194,11 @@ class Workbench:
         segments = store.segments_frame(with_text=False)
         respondent = segments[~segments["is_interviewer"]]
         codings = store.codings_frame(with_text=False)
-        visible = codings[(codings["source"] == "human") & (codings["coder"] == self.coder)] \
-            if self.blind else codings
+        visible = (
+            codings[(codings["source"] == "human") & (codings["coder"] == self.coder)]
+            if self.blind
+            else codings
+        )
         rejected = store.rejections(self.coder)
         auto = codings[codings["source"].isin(AUTO_SOURCES)]
         mine = codings[(codings["source"] == "human") & (codings["coder"] == self.coder)]
@@ -180,12 +211,23 @@ class Workbench:
         coded = visible.merge(respondent[["document", "segment"]], on=["document", "segment"])
         coded_segments = coded.groupby("document")["segment"].nunique()
         respondent_segments = respondent.groupby("document")["segment"].nunique()
-        theme_counts = {(d, t): n for (d, t), n in visible.assign(
-            top=visible["code"].map(top_code)).drop_duplicates(["document", "segment", "top"])
-            .groupby(["document", "top"]).size().items()} if not visible.empty else {}
+        theme_counts = (
+            {
+                (d, t): n
+                for (d, t), n in visible.assign(top=visible["code"].map(top_code))
+                .drop_duplicates(["document", "segment", "top"])
+                .groupby(["document", "top"])
+                .size()
+                .items()
+            }
+            if not visible.empty
+            else {}
+        )
         coders_by_doc: dict[str, set[str]] = {}
-        for d, c in zip(codings.loc[codings["source"] == "human", "document"],
-                        codings.loc[codings["source"] == "human", "coder"]):
+        for d, c in zip(
+            codings.loc[codings["source"] == "human", "document"],
+            codings.loc[codings["source"] == "human", "coder"],
+        ):
             coders_by_doc.setdefault(d, set()).add(c)
         codes_by_doc: dict[str, set[str]] = {}
         for d, c in zip(visible["document"], visible["code"]):
@@ -198,12 +240,16 @@ class Workbench:
             n_resp = int(respondent_segments.get(doc, 0))
             accepted, rejected_n, pending = progress.get(doc, [0, 0, 0])
             row = {
-                "document": doc, "title": meta.get("title") or "", "group": meta.get("group") or "",
+                "document": doc,
+                "title": meta.get("title") or "",
+                "group": meta.get("group") or "",
                 "kind": document_kind(meta.get("path"), meta),
                 "segments": int(rec["n_segments"]),
                 "coded_share": (int(coded_segments.get(doc, 0)) / n_resp) if n_resp else 0.0,
                 "themes": {t: int(theme_counts.get((doc, t), 0)) for t in tops},
-                "accepted": accepted, "rejected": rejected_n, "pending": pending,
+                "accepted": accepted,
+                "rejected": rejected_n,
+                "pending": pending,
                 "coders": sorted(coders_by_doc.get(doc, ())),
             }
             if group and row["group"] != group:
@@ -214,23 +260,45 @@ class Workbench:
                 continue
             if coder and coder not in row["coders"]:
                 continue
-            if unreviewed and (pending == 0 or self.blind and doc in coders_by_doc
-                               and self.coder in coders_by_doc[doc]):
+            if unreviewed and (
+                pending == 0
+                or self.blind
+                and doc in coders_by_doc
+                and self.coder in coders_by_doc[doc]
+            ):
                 continue
             rows.append(row)
-        return pd.DataFrame(rows, columns=["document", "title", "group", "kind", "segments",
-                                           "coded_share", "themes", "accepted", "rejected",
-                                           "pending", "coders"])
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "document",
+                "title",
+                "group",
+                "kind",
+                "segments",
+                "coded_share",
+                "themes",
+                "accepted",
+                "rejected",
+                "pending",
+                "coders",
+            ],
+        )
 
     def filter_choices(self) -> dict[str, list[str]]:
         """The values the documents filters offer: groups, kinds, coders."""
         store = self.store
         records = store.documents_frame().to_dict("records")
-        return {"groups": sorted({r["group"] for r in records if isinstance(r["group"], str)}),
-                "kinds": sorted({document_kind(r["path"], {k: v for k, v in r.items()
-                                                           if not _missing(v)})
-                                 for r in records}),
-                "coders": sorted(store.coders_frame()["coder"].tolist())}
+        return {
+            "groups": sorted({r["group"] for r in records if isinstance(r["group"], str)}),
+            "kinds": sorted(
+                {
+                    document_kind(r["path"], {k: v for k, v in r.items() if not _missing(v)})
+                    for r in records
+                }
+            ),
+            "coders": sorted(store.coders_frame()["coder"].tolist()),
+        }
 
     # -- one document ---------------------------------------------------------------------------
     def document(self, document_id: str, *, redacted: bool = False) -> dict[str, Any]:
@@ -246,16 +314,20 @@ class Workbench:
         memos = store.memos_frame(document=document_id)
         coding_memos: dict[tuple[int, int, str], list[dict[str, Any]]] = {}
         for memo in memos[memos["kind"] == "coding"].to_dict("records"):
-            coding_memos.setdefault((int(memo["start"]), int(memo["end"]), memo["code"]),
-                                    []).append(memo)
+            coding_memos.setdefault(
+                (int(memo["start"]), int(memo["end"]), memo["code"]), []
+            ).append(memo)
         mine = [c for c in codings if c["source"] == "human" and c["coder"] == self.coder]
         auto = [c for c in codings if c["source"] in AUTO_SOURCES]
         spans = {int(r.segment): (int(r.start), int(r.end)) for r in segments.itertuples()}
         suggested = {(c["segment"], c["code"]) for c in auto}
         # a coder's whole-segment coding of a suggested code is that suggestion accepted
-        accepted = {(c["segment"], c["code"]) for c in mine
-                    if (c["segment"], c["code"]) in suggested
-                    and spans.get(c["segment"]) == (c["start"], c["end"])}
+        accepted = {
+            (c["segment"], c["code"])
+            for c in mine
+            if (c["segment"], c["code"]) in suggested
+            and spans.get(c["segment"]) == (c["start"], c["end"])
+        }
         entries: dict[int, list[dict[str, Any]]] = {}
         seen_auto: set[tuple[int, str]] = set()
         for c in codings:
@@ -265,21 +337,33 @@ class Workbench:
                     continue
                 key = (seg, c["code"])
                 if key in seen_auto:  # rule and model on the same code: one suggestion
-                    merged = next(e for e in entries[seg] if e["kind"] == "suggestion"
-                                  and e["code"] == c["code"])
+                    merged = next(
+                        e
+                        for e in entries[seg]
+                        if e["kind"] == "suggestion" and e["code"] == c["code"]
+                    )
                     merged["sources"].append(c["source"])
                     merged["score"] = max(merged["score"] or 0, c["score"] or 0)
-                    merged["evidence"] += [e for e in _evidence_words(c)
-                                           if e not in merged["evidence"]]
+                    merged["evidence"] += [
+                        e for e in _evidence_words(c) if e not in merged["evidence"]
+                    ]
                     merged["marks"] += _evidence_marks(c)
                     continue
                 seen_auto.add(key)
-                status = ("accepted" if key in accepted else
-                          "rejected" if (document_id, seg, c["code"]) in rejected else "pending")
+                status = (
+                    "accepted"
+                    if key in accepted
+                    else "rejected"
+                    if (document_id, seg, c["code"]) in rejected
+                    else "pending"
+                )
                 entry = _entry(c, "suggestion", status, codes)
             elif c["coder"] == self.coder:
-                if (seg, c["code"]) in accepted and spans.get(seg) == (c["start"], c["end"]) \
-                        and not self.blind:
+                if (
+                    (seg, c["code"]) in accepted
+                    and spans.get(seg) == (c["start"], c["end"])
+                    and not self.blind
+                ):
                     continue  # shown as its accepted suggestion
                 entry = _entry(c, "mine", "human", codes)
             else:
@@ -288,7 +372,7 @@ class Workbench:
                 entry = _entry(c, "other", "human", codes)
             entry["memos"] = coding_memos.get((c["start"], c["end"], c["code"]), [])
             if entry["kind"] != "suggestion" and spans.get(seg) != (c["start"], c["end"]):
-                quote = _short(text[c["start"]:c["end"]], 60)
+                quote = _short(text[c["start"] : c["end"]], 60)
                 entry["quote"] = self.redact(quote) if redacted else quote
             entries.setdefault(seg, []).append(entry)
         out_segments: list[dict[str, Any]] = []
@@ -299,22 +383,38 @@ class Workbench:
             marks = [m for e in highlighted for m in e["marks"]]
             speaker = row.speaker if isinstance(row.speaker, str) else ""
             seg_text = text[start:end]
-            out_segments.append({
-                "index": idx, "start": start, "end": end,
-                "speaker": self.redact(speaker) if redacted else speaker,
-                "interviewer": bool(row.is_interviewer),
-                "text": self.redact(seg_text) if redacted else None,
-                "pieces": [] if redacted else [
-                    (p, text[p.start:p.end]) for p in pieces(
-                        start, end, [(e["start"], e["end"], e["id"]) for e in highlighted], marks)],
-                "entries": seg_entries,
-            })
+            out_segments.append(
+                {
+                    "index": idx,
+                    "start": start,
+                    "end": end,
+                    "speaker": self.redact(speaker) if redacted else speaker,
+                    "interviewer": bool(row.is_interviewer),
+                    "text": self.redact(seg_text) if redacted else None,
+                    "pieces": []
+                    if redacted
+                    else [
+                        (p, text[p.start : p.end])
+                        for p in pieces(
+                            start,
+                            end,
+                            [(e["start"], e["end"], e["id"]) for e in highlighted],
+                            marks,
+                        )
+                    ],
+                    "entries": seg_entries,
+                }
+            )
         title = meta.get("title") or document_id
         return {
-            "id": document_id, "title": self.redact(title) if redacted else title,
-            "meta": meta, "kind": document_kind(
-                store.documents_frame().set_index("document")["path"].get(document_id), meta),
-            "segments": out_segments, "codes": codes,
+            "id": document_id,
+            "title": self.redact(title) if redacted else title,
+            "meta": meta,
+            "kind": document_kind(
+                store.documents_frame().set_index("document")["path"].get(document_id), meta
+            ),
+            "segments": out_segments,
+            "codes": codes,
             "memos": memos[memos["kind"] == "document"].to_dict("records"),
             "colors": {e["id"]: e["color"] for s in out_segments for e in s["entries"]},
             "styles": {e["id"]: e["kind"] for s in out_segments for e in s["entries"]},
@@ -334,13 +434,21 @@ class Workbench:
         out = {}
         for code in self.codes():
             rows = codings[codings["code"].map(lambda c, p=code["path"]: covers(c, p))]
-            out[code["path"]] = {"segments": int(rows[["document", "segment"]].drop_duplicates()
-                                                 .shape[0]),
-                                 "documents": int(rows["document"].nunique())}
+            out[code["path"]] = {
+                "segments": int(rows[["document", "segment"]].drop_duplicates().shape[0]),
+                "documents": int(rows["document"].nunique()),
+            }
         return out
 
-    def passages(self, code: str, *, group: str = "", source: str = "", coder: str = "",
-                 redacted: bool = False) -> list[dict[str, Any]]:
+    def passages(
+        self,
+        code: str,
+        *,
+        group: str = "",
+        source: str = "",
+        coder: str = "",
+        redacted: bool = False,
+    ) -> list[dict[str, Any]]:
         """Every passage coded with ``code`` (or a subcode), keyword-in-context: ``left``,
         ``keyword`` and ``right`` text around the coded span (around its evidence when the
         span is a long turn)."""
@@ -368,21 +476,32 @@ class Workbench:
                 end = start + KWIC_LONGEST
             # context from the coded turn only: never the next speaker's words or label
             segment = _int(row.segment)
-            seg_start, seg_end = (spans.get((row.document, segment), (0, len(text)))
-                                  if segment is not None else (0, len(text)))
-            left = text[max(seg_start, start - KWIC_CONTEXT):start] if start >= seg_start else ""
-            right = text[end:min(seg_end, end + KWIC_CONTEXT)] if end <= seg_end else ""
+            seg_start, seg_end = (
+                spans.get((row.document, segment), (0, len(text)))
+                if segment is not None
+                else (0, len(text))
+            )
+            left = text[max(seg_start, start - KWIC_CONTEXT) : start] if start >= seg_start else ""
+            right = text[end : min(seg_end, end + KWIC_CONTEXT)] if end <= seg_end else ""
             parts = [" ".join(left.split()), text[start:end], " ".join(right.split())]
             if redacted:
                 parts = [self.redact(p) for p in parts]
             title = row.title if isinstance(row.title, str) else row.document
-            out.append({"document": row.document, "segment": _int(row.segment),
-                        "title": self.redact(title) if redacted else title,
-                        "group": row.group if isinstance(row.group, str) else "",
-                        "code": row.code, "source": row.source,
-                        "coder": row.coder if isinstance(row.coder, str) else "",
-                        "score": None if _missing(row.score) else float(row.score),
-                        "left": parts[0], "keyword": parts[1], "right": parts[2]})
+            out.append(
+                {
+                    "document": row.document,
+                    "segment": _int(row.segment),
+                    "title": self.redact(title) if redacted else title,
+                    "group": row.group if isinstance(row.group, str) else "",
+                    "code": row.code,
+                    "source": row.source,
+                    "coder": row.coder if isinstance(row.coder, str) else "",
+                    "score": None if _missing(row.score) else float(row.score),
+                    "left": parts[0],
+                    "keyword": parts[1],
+                    "right": parts[2],
+                }
+            )
         return out
 
     def code_memos(self, code: str) -> list[dict[str, Any]]:
@@ -397,8 +516,9 @@ class Workbench:
         return codings
 
     # -- decisions (each stored at once; each undoable) -----------------------------------------
-    def _check(self, document_id: str, segment: int | None = None,
-               code: str | None = None) -> tuple[int, int] | None:
+    def _check(
+        self, document_id: str, segment: int | None = None, code: str | None = None
+    ) -> tuple[int, int] | None:
         store = self.store
         store.document_text(document_id)  # StoreError when unknown
         if code is not None and code not in set(store.codes_frame()["path"]):
@@ -410,8 +530,9 @@ class Workbench:
             raise ReviewError(f"document {document_id!r} has no segment {segment}")
         return span
 
-    def decide(self, document_id: str, segment: int, code: str, accept: bool, *,
-               text: str | None = None) -> str:
+    def decide(
+        self, document_id: str, segment: int, code: str, accept: bool, *, text: str | None = None
+    ) -> str:
         """Accept or reject the automatic ``code`` on a segment as this coder's decision,
         through :func:`qcode.review.record_decisions` like an imported review sheet. ``text``
         is the segment as the coder saw it: if a ``qcode tag`` changed it meanwhile, nothing
@@ -423,11 +544,17 @@ class Workbench:
             self._check(document_id, segment, code)
             before = self._own(document_id, segment, code)
             was_rejected = (document_id, segment, code) in store.rejections(self.coder, document_id)
-            result = record_decisions(store, self.coder, [Decision(
-                document_id, segment, {code: accept}, text=text, where="workbench")])
+            result = record_decisions(
+                store,
+                self.coder,
+                [Decision(document_id, segment, {code: accept}, text=text, where="workbench")],
+            )
             if result.problems:
-                raise ReviewError(result.problems[0].replace(
-                    "row skipped (export a new sheet)", "nothing stored; reload the page"))
+                raise ReviewError(
+                    result.problems[0].replace(
+                        "row skipped (export a new sheet)", "nothing stored; reload the page"
+                    )
+                )
             action = Action(f"{'accepted' if accept else 'rejected'} {code} on #{segment}")
             if accept:
                 if result.added:
@@ -442,8 +569,17 @@ class Workbench:
         self.history.append(action)
         return action.label
 
-    def change(self, document_id: str, segment: int, code: str, to: str, *,
-               start: int | None = None, end: int | None = None, text: str | None = None) -> str:
+    def change(
+        self,
+        document_id: str,
+        segment: int,
+        code: str,
+        to: str,
+        *,
+        start: int | None = None,
+        end: int | None = None,
+        text: str | None = None,
+    ) -> str:
         """Replace ``code`` by ``to``: on a suggestion, the old code is rejected and the new
         one coded on the segment; on this coder's own span (``start``/``end``), the span is
         recoded. Both steps in one transaction."""
@@ -453,18 +589,25 @@ class Workbench:
                 self._check(document_id, segment, code)
                 self._check_code(to)
                 if start is not None and end is not None:
-                    steps = [self.remove(document_id, start, end, code),
-                             self.add(document_id, start, end, to)]
+                    steps = [
+                        self.remove(document_id, start, end, code),
+                        self.add(document_id, start, end, to),
+                    ]
                 else:
-                    steps = [self.decide(document_id, segment, code, False, text=text),
-                             self.decide(document_id, segment, to, True, text=text)]
+                    steps = [
+                        self.decide(document_id, segment, code, False, text=text),
+                        self.decide(document_id, segment, to, True, text=text),
+                    ]
         except BaseException:
             del self.history[mark:]  # rolled back: nothing of it to undo
             raise
-        done = self.history[-len(steps):]
-        del self.history[-len(steps):]
-        self.history.append(Action(f"changed {code} to {to} on #{segment}",
-                                   [u for a in reversed(done) for u in a.undo]))
+        done = self.history[-len(steps) :]
+        del self.history[-len(steps) :]
+        self.history.append(
+            Action(
+                f"changed {code} to {to} on #{segment}", [u for a in reversed(done) for u in a.undo]
+            )
+        )
         return self.history[-1].label
 
     def add(self, document_id: str, start: int, end: int, code: str) -> str:
@@ -475,10 +618,12 @@ class Workbench:
             self._check(document_id, None, code)
             text = store.document_text(document_id)
             if not (0 <= start < end <= len(text)):
-                raise ReviewError(f"span {start}-{end} is outside {document_id} "
-                                  f"({len(text)} characters)")
-            spans = sorted((s, e, i) for (d, i), (s, e) in store.segment_spans().items()
-                           if d == document_id)
+                raise ReviewError(
+                    f"span {start}-{end} is outside {document_id} ({len(text)} characters)"
+                )
+            spans = sorted(
+                (s, e, i) for (d, i), (s, e) in store.segment_spans().items() if d == document_id
+            )
             containing = next((i for s, e, i in spans if s <= start < e), None)
             if containing is None:
                 containing = next((i for s, e, i in spans if s < end and start < e), None)
@@ -496,16 +641,30 @@ class Workbench:
         """Delete this coder's coding of ``code`` on exactly that span."""
         self._check(document_id, None, code)
         removed = self.store.remove_human_coding(document_id, start, end, code, self.coder)
-        segment = next((i for (d, i), (s, e) in self.store.segment_spans().items()
-                        if d == document_id and s <= start < e), None)
+        segment = next(
+            (
+                i
+                for (d, i), (s, e) in self.store.segment_spans().items()
+                if d == document_id and s <= start < e
+            ),
+            None,
+        )
         action = Action(f"removed {code}")
         if removed:
             action.undo.append(("restore", (document_id, segment, start, end, code)))
         self.history.append(action)
         return action.label
 
-    def memo(self, kind: str, text: str, *, document_id: str | None = None,
-             code: str | None = None, start: int | None = None, end: int | None = None) -> str:
+    def memo(
+        self,
+        kind: str,
+        text: str,
+        *,
+        document_id: str | None = None,
+        code: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+    ) -> str:
         """Write a memo on a document, a code or a coding (document, span and code)."""
         text = unicodedata.normalize("NFC", text or "").strip()
         if not text:
@@ -522,8 +681,9 @@ class Workbench:
             self._check_code(code)
         if kind == "coding" and (start is None or end is None):
             raise ReviewError("which coding is the memo on? (start and end)")
-        memo_id = self.store.add_memo(kind, text, coder=self.coder, document_id=document_id,
-                                      code=code, start=start, end=end)
+        memo_id = self.store.add_memo(
+            kind, text, coder=self.coder, document_id=document_id, code=code, start=start, end=end
+        )
         self.history.append(Action(f"memo on {kind}", [("delete_memo", (memo_id,))]))
         return f"memo on {kind} saved"
 
@@ -554,8 +714,9 @@ class Workbench:
                 store.remove_human_coding(doc, start, end, code, self.coder, detail="serve undo")
             elif step == "restore":
                 doc, seg, start, end, code = args
-                store.add_human_codings([Coding(doc, seg, start, end, code, "human", 1.0,
-                                                self.coder)])
+                store.add_human_codings(
+                    [Coding(doc, seg, start, end, code, "human", 1.0, self.coder)]
+                )
             elif step == "reject":
                 store.log_rejection(self.coder, *args)
             elif step == "unreject":
@@ -565,23 +726,37 @@ class Workbench:
 
     def _own(self, document_id: str, segment: int, code: str) -> list[tuple[Any, ...]]:
         """This coder's codings of ``code`` on a segment as (doc, seg, start, end, code)."""
-        return [(document_id, c["segment"], c["start"], c["end"], c["code"])
-                for c in self.store.document_codings(document_id)
-                if c["source"] == "human" and c["coder"] == self.coder
-                and c["segment"] == segment and c["code"] == code]
+        return [
+            (document_id, c["segment"], c["start"], c["end"], c["code"])
+            for c in self.store.document_codings(document_id)
+            if c["source"] == "human"
+            and c["coder"] == self.coder
+            and c["segment"] == segment
+            and c["code"] == code
+        ]
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def _entry(coding: dict[str, Any], kind: str, status: str,
-           codes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _entry(
+    coding: dict[str, Any], kind: str, status: str, codes: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     code = codes.get(coding["code"], {})
-    return {"id": coding["id"], "kind": kind, "status": status, "code": coding["code"],
-            "label": code.get("label", coding["code"]),
-            "color": code.get("color", FALLBACK_COLORS[0]),
-            "sources": [coding["source"]], "coder": coding["coder"] or "",
-            "score": coding["score"], "segment": coding["segment"],
-            "start": coding["start"], "end": coding["end"],
-            "evidence": _evidence_words(coding), "marks": _evidence_marks(coding)}
+    return {
+        "id": coding["id"],
+        "kind": kind,
+        "status": status,
+        "code": coding["code"],
+        "label": code.get("label", coding["code"]),
+        "color": code.get("color", FALLBACK_COLORS[0]),
+        "sources": [coding["source"]],
+        "coder": coding["coder"] or "",
+        "score": coding["score"],
+        "segment": coding["segment"],
+        "start": coding["start"],
+        "end": coding["end"],
+        "evidence": _evidence_words(coding),
+        "marks": _evidence_marks(coding),
+    }
 
 
 def _evidence_words(coding: dict[str, Any]) -> list[str]:
@@ -594,8 +769,11 @@ def _evidence_words(coding: dict[str, Any]) -> list[str]:
 
 
 def _evidence_marks(coding: dict[str, Any]) -> list[tuple[int, int]]:
-    return [(int(e["start"]), int(e["end"])) for e in coding.get("evidence") or []
-            if isinstance(e, dict) and "start" in e and "end" in e and e.get("kind") != "model"]
+    return [
+        (int(e["start"]), int(e["end"]))
+        for e in coding.get("evidence") or []
+        if isinstance(e, dict) and "start" in e and "end" in e and e.get("kind") != "model"
+    ]
 
 
 def _json_list(value: Any) -> list[Any]:

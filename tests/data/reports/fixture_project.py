@@ -5,6 +5,7 @@ Six interviews in four groups (hotell has no codings), an interviewer segment th
 one document without a title and an interviewer name in the metadata that must never appear.
 The expected numbers in tests/test_reports.py are counted by hand from this file.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,49 +30,120 @@ CODES = [
 # document id -> (metadata, [(speaker, is_interviewer, text)])
 DOCUMENTS = {
     "polis_01": (
-        {"title": "Polis i Kronobergs län", "group": "polis", "main_group": "myndigheter",
-         "study": "2010", "interviewer": INTERVIEWER_NAME, "name": RESPONDENT_NAME},
-        [("I", True, "Hur ser beredskapen ut hos er när det gäller människohandel?"),
-         ("R", False, "Vi har en handlingsplan sedan förra året. Den beskriver vem som tar "
-                      "ärendet och hur vi kontaktar åklagaren. Alla i gruppen har läst den. "
-                      "Men den har aldrig prövats på riktigt."),
-         ("R", False, "Det svåra är när någon berättar något i förtroende. Vi måste ändå "
-                      "anmäla det vi får veta, och det vet de som berättar. Då blir det tyst."),
-         ("I", True, "Så beredskapen finns men är oprövad?")]),
+        {
+            "title": "Polis i Kronobergs län",
+            "group": "polis",
+            "main_group": "myndigheter",
+            "study": "2010",
+            "interviewer": INTERVIEWER_NAME,
+            "name": RESPONDENT_NAME,
+        },
+        [
+            ("I", True, "Hur ser beredskapen ut hos er när det gäller människohandel?"),
+            (
+                "R",
+                False,
+                "Vi har en handlingsplan sedan förra året. Den beskriver vem som tar "
+                "ärendet och hur vi kontaktar åklagaren. Alla i gruppen har läst den. "
+                "Men den har aldrig prövats på riktigt.",
+            ),
+            (
+                "R",
+                False,
+                "Det svåra är när någon berättar något i förtroende. Vi måste ändå "
+                "anmäla det vi får veta, och det vet de som berättar. Då blir det tyst.",
+            ),
+            ("I", True, "Så beredskapen finns men är oprövad?"),
+        ],
+    ),
     "polis_02": (
-        {"title": "Kriminalinspektör, länskriminalpolisen", "group": "polis",
-         "main_group": "myndigheter", "study": "2010", "interviewer": INTERVIEWER_NAME},
-        [("I", True, "Finns det rutiner?"),
-         ("R", False, "Nej, någon särskild beredskap för de här fallen finns inte hos oss. "
-                      "Vi tar det när det kommer."),
-         ("R", False, "När en anmälan kommer in tas den på stort allvar här. Vi prioriterar "
-                      "den före annat. Sekretessen gör att vi inte alltid får veta allt.")]),
+        {
+            "title": "Kriminalinspektör, länskriminalpolisen",
+            "group": "polis",
+            "main_group": "myndigheter",
+            "study": "2010",
+            "interviewer": INTERVIEWER_NAME,
+        },
+        [
+            ("I", True, "Finns det rutiner?"),
+            (
+                "R",
+                False,
+                "Nej, någon särskild beredskap för de här fallen finns inte hos oss. "
+                "Vi tar det när det kommer.",
+            ),
+            (
+                "R",
+                False,
+                "När en anmälan kommer in tas den på stort allvar här. Vi prioriterar "
+                "den före annat. Sekretessen gör att vi inte alltid får veta allt.",
+            ),
+        ],
+    ),
     "kommun_01": (
-        {"title": "Enhetschef, individ- och familjeomsorgen", "group": "kommuner",
-         "main_group": "myndigheter", "study": "2010"},
-        [("I", True, "Hur ser ni på anmälningsplikten?"),
-         ("R", False, "Som socialsekreterare har man två roller samtidigt. Man ska vara den "
-                      "som klienten litar på och samtidigt anmäla. Det skaver ibland."),
-         ("R", False, "Jag har träffat två kvinnor som jag tror var utsatta, båda för några år "
-                      "sedan.")]),
+        {
+            "title": "Enhetschef, individ- och familjeomsorgen",
+            "group": "kommuner",
+            "main_group": "myndigheter",
+            "study": "2010",
+        },
+        [
+            ("I", True, "Hur ser ni på anmälningsplikten?"),
+            (
+                "R",
+                False,
+                "Som socialsekreterare har man två roller samtidigt. Man ska vara den "
+                "som klienten litar på och samtidigt anmäla. Det skaver ibland.",
+            ),
+            (
+                "R",
+                False,
+                "Jag har träffat två kvinnor som jag tror var utsatta, båda för några år sedan.",
+            ),
+        ],
+    ),
     "kommun_02": (
         {"group": "kommuner", "main_group": "myndigheter", "study": "2012"},
-        [("I", True, "Har ni en plan?"),
-         ("R", False, "Vi har skrivit en handlingsplan för hela förvaltningen i år. Den "
-                      "säger vem man ringer först och vad man dokumenterar.")]),
+        [
+            ("I", True, "Har ni en plan?"),
+            (
+                "R",
+                False,
+                "Vi har skrivit en handlingsplan för hela förvaltningen i år. Den "
+                "säger vem man ringer först och vad man dokumenterar.",
+            ),
+        ],
+    ),
     "taxi_01": (
-        {"title": "Taxiförare", "group": "taxi", "main_group": "naringsbranscher",
-         "study": "2012"},
-        [("I", True, "Skulle du ringa polisen?"),
-         ("R", False, "Jag skulle nog inte ringa polisen om jag inte var helt säker på vad "
-                      "jag hade sett i bilen."),
-         ("R", False, "Man vill ju inte anmäla en kund för ingenting, som Lena på växeln "
-                      "brukar säga. Det kostar körningar och rykte i den här branschen.")]),
+        {"title": "Taxiförare", "group": "taxi", "main_group": "naringsbranscher", "study": "2012"},
+        [
+            ("I", True, "Skulle du ringa polisen?"),
+            (
+                "R",
+                False,
+                "Jag skulle nog inte ringa polisen om jag inte var helt säker på vad "
+                "jag hade sett i bilen.",
+            ),
+            (
+                "R",
+                False,
+                "Man vill ju inte anmäla en kund för ingenting, som Lena på växeln "
+                "brukar säga. Det kostar körningar och rykte i den här branschen.",
+            ),
+        ],
+    ),
     "hotell_01": (
-        {"title": "Receptionist", "group": "hotell", "main_group": "naringsbranscher",
-         "study": "2012"},
-        [("I", True, "Har ni märkt något?"),
-         ("R", False, "Nej, inget som jag kan komma på just nu i alla fall.")]),
+        {
+            "title": "Receptionist",
+            "group": "hotell",
+            "main_group": "naringsbranscher",
+            "study": "2012",
+        },
+        [
+            ("I", True, "Har ni märkt något?"),
+            ("R", False, "Nej, inget som jag kan komma på just nu i alla fall."),
+        ],
+    ),
 }
 
 # (document, segment, code, source, score, evidence word or None)
@@ -103,8 +175,10 @@ def build_documents() -> dict[str, tuple[Document, list[Segment]]]:
             text += prefix + words + "\n\n"
             spans.append((start, start + len(words)))
         document = Document(doc_id, text, f"{doc_id}.txt", (), frozen_mapping(metadata))
-        segments = [Segment(doc_id, i, s, e, speaker, is_int, text[s:e])
-                    for i, ((s, e), (speaker, is_int, _w)) in enumerate(zip(spans, turns))]
+        segments = [
+            Segment(doc_id, i, s, e, speaker, is_int, text[s:e])
+            for i, ((s, e), (speaker, is_int, _w)) in enumerate(zip(spans, turns))
+        ]
         out[doc_id] = (document, segments)
     return out
 
@@ -113,8 +187,9 @@ def build_store(path: str | Path) -> Path:
     """Write the fixture project into a new database at ``path``."""
     docs = build_documents()
     store = Store(path)
-    store.save_codes([Code(id=p.rsplit("/", 1)[-1], path=p, label=label) for p, label in CODES],
-                     "fixture")
+    store.save_codes(
+        [Code(id=p.rsplit("/", 1)[-1], path=p, label=label) for p, label in CODES], "fixture"
+    )
     for doc_id, (document, segments) in docs.items():
         codings = []
         for d, index, code, source, score, word in CODINGS:
@@ -125,8 +200,19 @@ def build_store(path: str | Path) -> Path:
             if word is not None:
                 at = document.text.index(word, segment.start)
                 evidence = (Evidence(at, at + len(word), word, word, "term"),)
-            codings.append(Coding(doc_id, index, segment.start, segment.end, code, source,
-                                  score, "anna" if source == "human" else None, evidence))
+            codings.append(
+                Coding(
+                    doc_id,
+                    index,
+                    segment.start,
+                    segment.end,
+                    code,
+                    source,
+                    score,
+                    "anna" if source == "human" else None,
+                    evidence,
+                )
+            )
         store.save_document(document, "sha-" + doc_id, segments, codings, tag_key="fixture")
     store.close()
     return Path(path)

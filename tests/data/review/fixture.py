@@ -7,6 +7,7 @@ passage talks about the night bus in one of several inflected or compound forms;
 pattern (the bare word "buss", no compounds) sees only a few of them and also fires on
 ordinary bus talk, so a model that learns from human codes should beat it.
 """
+
 from __future__ import annotations
 
 import random
@@ -20,22 +21,34 @@ HERE = Path(__file__).parent
 CODEBOOK = HERE / "codebook.yaml"
 
 INTERVIEWS = {
-    "polis-01": ("Polis i Kronobergs län", "polis", [
-        ("I", True, "Hur ser beredskapen ut hos er?"),
-        ("IP", False, "Vi har ingen beredskap alls här, det är helt oklart vem som gör vad."),
-        ("IP", False, "Samarbetet med socialtjänsten fungerar bra, vi ringer varandra."),
-        ("IP", False, "Det händer att vi ser flickor på stationen sent på kvällen."),
-    ]),
-    "kommun-02": ("Socialsekreterare i Ljungby", "kommun", [
-        ("I", True, "Har ni samverkan med andra?"),
-        ("IP", False, "Samverkan finns på papperet men inte i vardagen."),
-        ("IP", False, "Vår handlingsplan är från 2008 och ingen har läst den."),
-    ]),
-    "hotell-03": ("Hotellchef i Växjö", "hotell", [
-        ("I", True, "Vad gör ni om ni misstänker något?"),
-        ("IP", False, "Då pratar vi med receptionen och skriver ner det i loggboken."),
-        ("IP", False, "Ärligt talat vet jag inte vart jag ska vända mig. Det är väl polisen?"),
-    ]),
+    "polis-01": (
+        "Polis i Kronobergs län",
+        "polis",
+        [
+            ("I", True, "Hur ser beredskapen ut hos er?"),
+            ("IP", False, "Vi har ingen beredskap alls här, det är helt oklart vem som gör vad."),
+            ("IP", False, "Samarbetet med socialtjänsten fungerar bra, vi ringer varandra."),
+            ("IP", False, "Det händer att vi ser flickor på stationen sent på kvällen."),
+        ],
+    ),
+    "kommun-02": (
+        "Socialsekreterare i Ljungby",
+        "kommun",
+        [
+            ("I", True, "Har ni samverkan med andra?"),
+            ("IP", False, "Samverkan finns på papperet men inte i vardagen."),
+            ("IP", False, "Vår handlingsplan är från 2008 och ingen har läst den."),
+        ],
+    ),
+    "hotell-03": (
+        "Hotellchef i Växjö",
+        "hotell",
+        [
+            ("I", True, "Vad gör ni om ni misstänker något?"),
+            ("IP", False, "Då pratar vi med receptionen och skriver ner det i loggboken."),
+            ("IP", False, "Ärligt talat vet jag inte vart jag ska vända mig. Det är väl polisen?"),
+        ],
+    ),
 }
 
 #: (document, segment index, code) of the rule codings stored with the review project.
@@ -47,8 +60,9 @@ RULE_CODINGS = [
 ]
 
 
-def make_document(doc_id: str, title: str | None, group: str | None,
-                  turns: list[tuple[str, bool, str]]) -> tuple[Document, list[Segment]]:
+def make_document(
+    doc_id: str, title: str | None, group: str | None, turns: list[tuple[str, bool, str]]
+) -> tuple[Document, list[Segment]]:
     """A document written as 'LABEL: text' lines, with one segment per turn."""
     text, spans = "", []
     for speaker, interviewer, said in turns:
@@ -57,8 +71,10 @@ def make_document(doc_id: str, title: str | None, group: str | None,
         spans.append(Turn(start, start + len(said), speaker, interviewer))
     metadata = {k: v for k, v in (("title", title), ("group", group)) if v is not None}
     document = Document(doc_id, text, f"{doc_id}.txt", tuple(spans), frozen_mapping(metadata))
-    segments = [Segment(doc_id, i, t.start, t.end, t.speaker, t.is_interviewer,
-                        text[t.start:t.end]) for i, t in enumerate(spans)]
+    segments = [
+        Segment(doc_id, i, t.start, t.end, t.speaker, t.is_interviewer, text[t.start : t.end])
+        for i, t in enumerate(spans)
+    ]
     return document, segments
 
 
@@ -69,20 +85,37 @@ def build_review_store(path: Path) -> Store:
     store.save_codes(codebook.walk(), codebook.sha256)
     for doc_id, (title, group, turns) in INTERVIEWS.items():
         document, segments = make_document(doc_id, title, group, turns)
-        codings = [Coding(doc_id, idx, segments[idx].start, segments[idx].end, code, "rule", 0.75)
-                   for d, idx, code in RULE_CODINGS if d == doc_id]
+        codings = [
+            Coding(doc_id, idx, segments[idx].start, segments[idx].end, code, "rule", 0.75)
+            for d, idx, code in RULE_CODINGS
+            if d == doc_id
+        ]
         store.save_document(document, f"sha-{doc_id}", segments, codings, tag_key="k")
     return store
 
 
-_SIGNAL = ["nattbussen", "nattbussarna", "nattbuss", "sista nattbussen", "nattbussens",
-           "nattbussar"]
+_SIGNAL = [
+    "nattbussen",
+    "nattbussarna",
+    "nattbuss",
+    "sista nattbussen",
+    "nattbussens",
+    "nattbussar",
+]
 _DECOY = ["bussen till jobbet", "en buss", "skolbussen", "bussen", "buss"]
 _FILLER = [
-    "vi pratade länge om det", "det var en vanlig vecka", "ingen visste riktigt vad man skulle göra",
-    "kollegorna tyckte att det var konstigt", "hon verkade ung och rädd", "vi ringde till chefen",
-    "det hände i höstas", "man ser sådant ibland", "jag minns inte exakt när",
-    "socialtjänsten fick veta det senare", "vi skrev en rapport efteråt", "det regnade hela kvällen",
+    "vi pratade länge om det",
+    "det var en vanlig vecka",
+    "ingen visste riktigt vad man skulle göra",
+    "kollegorna tyckte att det var konstigt",
+    "hon verkade ung och rädd",
+    "vi ringde till chefen",
+    "det hände i höstas",
+    "man ser sådant ibland",
+    "jag minns inte exakt när",
+    "socialtjänsten fick veta det senare",
+    "vi skrev en rapport efteråt",
+    "det regnade hela kvällen",
 ]
 
 
@@ -98,8 +131,9 @@ def planted_passage(rng: random.Random, positive: bool) -> str:
     return sentence[0].upper() + sentence[1:]
 
 
-def planted_corpus(seed: int = 7, documents: int = 12, per_document: int = 8
-                   ) -> list[tuple[Document, list[Segment], set[int]]]:
+def planted_corpus(
+    seed: int = 7, documents: int = 12, per_document: int = 8
+) -> list[tuple[Document, list[Segment], set[int]]]:
     """Generated documents with the indices of their truly ``nattbuss`` segments."""
     rng = random.Random(seed)
     out = []
