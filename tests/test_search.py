@@ -126,9 +126,9 @@ def test_context_is_redacted_and_filters_narrow(db: Path) -> None:
         assert coded["match"].tolist() == ["handlingsplanerna"]  # only polis-01 #1 is coded
         question = search(store, ["handlingsplan"], where=["group=polis"])
         assert question["is_interviewer"].tolist() == [True]
-        with pytest.raises(ConfigError, match="--where county: no document has this"):
+        with pytest.raises(ConfigError, match="county: no document has this"):
             search(store, ["x"], where=["county=kronoberg"])
-        with pytest.raises(ConfigError, match="--code nope"):
+        with pytest.raises(ConfigError, match="nope: no such code"):
             search(store, ["x"], codes=["nope"])
         with pytest.raises(ConfigError, match="words of letters"):
             search(store, ["<script>"])

@@ -302,7 +302,7 @@ def test_coder_option_on_every_report(store, tmp_path, monkeypatch):
     assert quotes(store, "samverkan", coders=["anna"], min_words=1)["document"].tolist() == [
         "kommun-02"
     ]
-    with pytest.raises(ConfigError, match="--coder zorro: no such coder"):
+    with pytest.raises(ConfigError, match="zorro: no such coder"):
         frequencies(store, ["group"], coders=["zorro"])
     with pytest.raises(ConfigError, match="selects no codings"):
         frequencies(store, ["group"], coders=["anna"], source="rule")

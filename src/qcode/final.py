@@ -80,15 +80,17 @@ def choose(
         unknown = [c for c in names if c != AUTO and c not in known]
         if unknown:
             raise ConfigError(
-                f"--coder {', '.join(unknown)}: no such coder in this project; "
-                "coders: " + (", ".join(sorted(known)) or "(none)") + f" and {AUTO}"
+                f"{', '.join(unknown)}: no such coder in this project; "
+                "coders: " + (", ".join(sorted(known)) or "(none)") + f" and {AUTO}",
+                param="coder",
             )
         humans = [c for c in names if c != AUTO]
         use_auto = use_auto and AUTO in names
         use_humans = use_humans and bool(humans)
         if not use_auto and not use_humans:
             raise ConfigError(
-                f"--coder {', '.join(names)} with --source {', '.join(sources)} selects no codings"
+                f"{', '.join(names)} with source {', '.join(sources)} selects no codings",
+                param="coder",
             )
     return (humans if use_humans else []), use_auto, auto_sources
 

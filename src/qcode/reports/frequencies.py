@@ -120,7 +120,8 @@ def frequencies(
         if key not in documents.columns or documents[key].isna().all():
             known = sorted(c for c in documents.columns if c not in ("path", "n_segments"))
             raise ConfigError(
-                f"--by {key}: no document has this metadata key; known keys: {', '.join(known)}"
+                f"{key}: no document has this metadata key; known keys: {', '.join(known)}",
+                param="by",
             )
     codings = respondent_codings(store, source, coders=coders, documents=documents)
     conflicts = codings.attrs["conflicts"]

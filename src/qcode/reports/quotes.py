@@ -344,7 +344,8 @@ def quote_matrix(
     if by not in documents.columns or documents[by].isna().all():
         known = sorted(c for c in documents.columns if c not in ("path", "n_segments"))
         raise ConfigError(
-            f"--by {by}: no document has this metadata key; known keys: {', '.join(known)}"
+            f"{by}: no document has this metadata key; known keys: {', '.join(known)}",
+            param="by",
         )
     frame = quotes(
         store,

@@ -246,14 +246,19 @@ def frequencies_table(
         for c in codes
     ]
     group_names = [f"{group_label(k, by, style)} (n={sizes.get(k, 0)})" for k in keys]
+    # Cells are read from plain per-column lists: ``frame.loc`` per cell deep-copies the
+    # frame's attrs (labels of every code) each time, which made this most of a report's run.
+    bare = frame.copy(deep=False)
+    bare.attrs = {}
+    cell = {col: dict(zip(codes, bare[col].to_numpy())) for col in bare.columns}
     if measure is not None:
-        cells = [[frame.loc[c, k + (measure,)] for k in keys] for c in codes]
+        cells = [[cell[k + (measure,)][c] for k in keys] for c in codes]
     else:
         cells = [
             [
-                f"{int(frame.loc[c, k + ('documents',)])} · "
-                f"{percent(frame.loc[c, k + ('share',)])} · "
-                f"{int(frame.loc[c, k + ('segments',)])}"
+                f"{int(cell[k + ('documents',)][c])} · "
+                f"{percent(cell[k + ('share',)][c])} · "
+                f"{int(cell[k + ('segments',)][c])}"
                 for k in keys
             ]
             for c in codes

@@ -43,7 +43,7 @@ def parse_where(where: Sequence[str]) -> dict[str, set[str]]:
     for item in where:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--where {item}: write KEY=VALUE, e.g. --where group=polis")
+            raise ConfigError(f"{item}: write KEY=VALUE, e.g. group=polis", param="where")
         out.setdefault(key.strip(), set()).add(value.strip())
     return out
 
@@ -112,7 +112,8 @@ def search(
         if key not in documents.columns:
             known = sorted(c for c in documents.columns if c not in ("path", "n_segments"))
             raise ConfigError(
-                f"--where {key}: no document has this metadata key; known keys: {', '.join(known)}"
+                f"{key}: no document has this metadata key; known keys: {', '.join(known)}",
+                param="where",
             )
         documents = documents[documents[key].astype(str).isin(values)]
     segments = store.segments_frame(with_text=True)
@@ -123,7 +124,7 @@ def search(
         code_paths = set(store.codes_frame()["path"])
         for code in codes:
             if code not in code_paths:
-                raise ConfigError(f"--code {code}: no such code in the project's codebook")
+                raise ConfigError(f"{code}: no such code in the project's codebook", param="code")
         coded = store.codings_frame(with_text=False)
         chosen = coded["code"].map(lambda c: any(c == k or c.startswith(k + "/") for k in codes))
         keys = set(zip(coded.loc[chosen, "document"], coded.loc[chosen, "segment"].astype("Int64")))
@@ -218,7 +219,7 @@ def code_hits(store: Store, hits: pd.DataFrame, code: str, coder: str) -> int:
 
     coder = check_coder(coder)
     if code not in set(store.codes_frame()["path"]):
-        raise ConfigError(f"--code-as {code}: no such code in the project's codebook")
+        raise ConfigError(f"{code}: no such code in the project's codebook", param="code_as")
     spans = store.segment_spans()
     codings = []
     for document, segment in dict.fromkeys(zip(hits["document"], hits["segment"])):
