@@ -205,10 +205,11 @@ def test_jobs_give_the_same_codings_as_one_process(project):
 
 def test_tag_uses_every_available_core_unless_told(project, monkeypatch):
     import qcode.project
+    import qcode.tagrun
 
     asked = []
     real_run = qcode.project._run_tag_job
-    monkeypatch.setattr(qcode.project, "available_cores", lambda: 3)
+    monkeypatch.setattr(qcode.tagrun, "available_cores", lambda: 3)
     monkeypatch.setattr(
         qcode.project,
         "_run_tag_job",

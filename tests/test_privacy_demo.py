@@ -180,9 +180,8 @@ def _leaky(monkeypatch) -> None:
     )
     monkeypatch.setattr(privacy, "redact_frame", lambda frame, redactor, columns: frame.copy())
     monkeypatch.setattr("qcode.exchange.qdpx._redacted_metadata", lambda meta, redactor: meta)
-    monkeypatch.setattr(
-        "qcode.project.private_ids", lambda documents, path, redactor: list(documents)
-    )
+    for where in ("qcode.project.private_ids", "qcode.tagrun.private_ids"):  # writer, workers
+        monkeypatch.setattr(where, lambda documents, path, redactor: list(documents))
 
 
 def _all_text(folder: Path) -> str:

@@ -198,10 +198,10 @@ def test_a_writer_that_cannot_get_the_lock_says_project_is_busy(tmp_path):
 PACED_RUN = """
 import sys
 from pathlib import Path
-import qcode.project
+import qcode.tagrun
 from qcode import Project
 from qcode.errors import QcodeError
-qcode.project.WORKER_CHUNK, qcode.project.IN_FLIGHT_PER_JOB = 1, 1  # the narrowest window
+qcode.tagrun.WORKER_CHUNK, qcode.tagrun.IN_FLIGHT_PER_JOB = 1, 1  # the narrowest window
 corpus, db, keep_going = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "yes"
 try:
     result = Project(corpus.parent, db=db, codebook=sys.argv[4]).tag(

@@ -306,7 +306,7 @@ def tag(
     codebook has a companion model beside it (kronoberg.yaml -> kronoberg.model), rules and
     model vote together (see `qcode explain`); --no-companion gives rules only.
     """
-    from .project import available_cores
+    from .tagrun import available_cores
 
     project = open_project(
         db,
