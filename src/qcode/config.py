@@ -22,11 +22,11 @@ from pydantic import (
 )
 
 from .errors import ConfigError
+from .models import UNITS
 
 CONFIG_FILE = "qcode.yaml"
 DEFAULT_DATABASE = "qcode.db"
 DEFAULT_INTERVIEWER_LABELS = ("I", "Int", "Intervjuare", "Interviewer", "F")
-UNITS = ("turn", "paragraph", "sentence")
 #: input files larger than this are refused before reading (``max_file_mb``, ``--max-file-mb``):
 #: a long interview is well under 1 MB, and one 20 MB line of text already takes ~2 GB to tag.
 DEFAULT_MAX_FILE_MB = 20.0

@@ -9,23 +9,47 @@ from __future__ import annotations
 import copyreg
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
 #: metadata keys with a fixed meaning; any other key is kept as a case attribute.
 KNOWN_METADATA_KEYS = ("id", "title", "organisation", "group", "main_group", "date", "interviewer")
 
-#: what a document is: an interview transcript, or one respondent's row of a survey table.
-#: Reports keep the kinds apart (a one-line answer is not an interview).
-DOCUMENT_KINDS = ("interview", "survey")
 
-#: coding sources, in the order reports list them: ``rule`` (the codebook's patterns),
-#: ``companion`` (the model shipped beside the codebook, voting with the rules), ``model``
-#: (the project's own model from ``qcode train``; its coder column names it and its training
-#: time) and ``human``.
-SOURCES = ("rule", "companion", "model", "human")
+class DocumentKind(StrEnum):
+    """What a document is: an interview transcript, or one respondent's row of a survey
+    table. Reports keep the kinds apart (a one-line answer is not an interview)."""
+
+    INTERVIEW = "interview"
+    SURVEY = "survey"
+
+
+class CodingSource(StrEnum):
+    """Who made a coding, in the order reports list them: ``rule`` (the codebook's patterns),
+    ``companion`` (the model shipped beside the codebook, voting with the rules), ``model``
+    (the project's own model from ``qcode train``; its coder column names it and its training
+    time) and ``human``. Members are strings, so they compare equal to the stored values."""
+
+    RULE = "rule"
+    COMPANION = "companion"
+    MODEL = "model"
+    HUMAN = "human"
+
+
+class Unit(StrEnum):
+    """The coding unit a document is segmented into (``unit:`` in qcode.yaml, ``--unit``)."""
+
+    TURN = "turn"
+    PARAGRAPH = "paragraph"
+    SENTENCE = "sentence"
+
+
+DOCUMENT_KINDS: tuple[str, ...] = tuple(DocumentKind)
+SOURCES: tuple[str, ...] = tuple(CodingSource)
 #: the sources a tag run writes (and replaces on a re-run); everything but ``human``.
-AUTOMATIC_SOURCES = ("rule", "companion", "model")
+AUTOMATIC_SOURCES: tuple[str, ...] = tuple(s for s in CodingSource if s != CodingSource.HUMAN)
+UNITS: tuple[str, ...] = tuple(Unit)
 
 
 def frozen_mapping(data: Mapping[str, Any] | None) -> Mapping[str, Any]:

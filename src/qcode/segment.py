@@ -16,9 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from .errors import ConfigError
-from .models import Document, Segment, frozen_mapping, strip_span
-
-UNITS = ("turn", "paragraph", "sentence")
+from .models import UNITS, Document, Segment, frozen_mapping, strip_span
 
 _BLANK_LINES = re.compile(r"\n[^\S\n]*\n")
 #: spaCy refuses texts over ``nlp.max_length``; long paragraphs are fed in pieces this size,

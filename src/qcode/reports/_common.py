@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from ..models import CodingSource, DocumentKind
 from ..store import Store
 from ..writers import atomic_path
 
@@ -29,10 +30,10 @@ MISSING = "(missing)"
 #: row/column label of totals.
 TOTAL = "total"
 
-SOURCES = ("rule", "companion", "model", "human", "all")
+SOURCES = (*CodingSource, "all")
 
 #: ``--kind`` values: transcripts, survey table rows, or both (kept apart where it matters).
-KINDS = ("interview", "survey", "all")
+KINDS = (*DocumentKind, "all")
 
 # A fixed time for the "created"/"modified" fields of Office files, so the same database
 # gives the same bytes (the real time would make every run differ).
