@@ -97,7 +97,7 @@ def parse_where(where: Iterable[str] | None) -> dict[str, set[str]]:
         key, sep, value = str(item).partition("=")
         key, value = key.strip(), value.strip()
         if not sep or not key:
-            raise ConfigError(f"--where {item!r}: expected KEY=VALUE, e.g. --where group=polis")
+            raise ConfigError(f"{item!r}: expected KEY=VALUE, e.g. group=polis", param="where")
         conditions.setdefault(key, set()).add(value)
     return conditions
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..store import Store
-from ._common import redaction_hook
+from ._common import parse_where, redaction_hook
 
 SEARCH_COLUMNS = [
     "document",
@@ -35,17 +35,6 @@ SEARCH_COLUMNS = [
 #: characters of context on each side, extended to whole words.
 CONTEXT = 50
 _TERM = re.compile(r"^[^\W\d_][\w-]*\*?$")
-
-
-def parse_where(where: Sequence[str]) -> dict[str, set[str]]:
-    """``--where KEY=VALUE`` (repeatable; one key given twice means either value)."""
-    out: dict[str, set[str]] = {}
-    for item in where:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"{item}: write KEY=VALUE, e.g. group=polis", param="where")
-        out.setdefault(key.strip(), set()).add(value.strip())
-    return out
 
 
 def _check_terms(terms: Sequence[str]) -> list[str]:
